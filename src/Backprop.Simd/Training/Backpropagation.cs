@@ -1,0 +1,112 @@
+using System.Numerics.Tensors;
+using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
+
+namespace Backprop.Simd.Training;
+
+/// <summary>
+/// The seed's <c>backprop</c> and <c>update_mini_batch</c>: the four equations BP1-BP4 for the quadratic cost
+/// <c>C = 1/2 ||a^L - y||^2</c>, run on the <see cref="Workspace"/> arenas. Nothing here allocates.
+/// </summary>
+public static class Backpropagation
+{
+    /// <summary>
+    /// Backpropagates one sample and ADDS its gradient <c>(nabla_b, nabla_w)</c> to <see cref="Workspace.Nabla"/>
+    /// (clear it first for a single sample's gradient). Leaves <c>z^l</c>, <c>a^l</c> and <c>delta^l</c> in the workspace.
+    /// </summary>
+    /// <param name="network">The network; only read.</param>
+    /// <param name="workspace">This thread's workspace, shaped like <paramref name="network"/>.</param>
+    /// <param name="x">Input, length <see cref="Network.InputSize"/>.</param>
+    /// <param name="y">Target, length <see cref="Network.OutputSize"/>.</param>
+    /// <exception cref="ArgumentException">A length or the workspace's shape does not match the network.</exception>
+    public static void Backprop(Network network, Workspace workspace, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        network.CheckWorkspace(workspace);
+        Guard.Length(x.Length, network.InputSize, "the network's input size");
+        Guard.Length(y.Length, network.OutputSize, "the network's output size");
+        BackpropUnchecked(network, workspace, x, y);
+    }
+
+    /// <summary>
+    /// One step of gradient descent on a mini-batch: the gradient is summed over the samples
+    /// <paramref name="batch"/> of <paramref name="data"/>, then <c>W -= (eta/m) nabla_W</c> and
+    /// <c>b -= (eta/m) nabla_b</c> in one vectorized pass over the parameter arena, with <c>m</c> the batch's size.
+    /// </summary>
+    /// <param name="network">The network to update.</param>
+    /// <param name="workspace">This thread's workspace, shaped like <paramref name="network"/>.</param>
+    /// <param name="data">The samples.</param>
+    /// <param name="batch">Indices into <paramref name="data"/>; at least one.</param>
+    /// <param name="eta">Learning rate, finite and &gt;= 0.</param>
+    /// <exception cref="ArgumentException">A shape, an index or <paramref name="eta"/> is invalid.</exception>
+    public static void UpdateMiniBatch(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        network.CheckWorkspace(workspace);
+        CheckData(network, data);
+        Guard.Positive(batch.Length);
+        Guard.FiniteNonNegative(eta);
+        foreach (int i in batch)
+        {
+            if ((uint)i >= (uint)data.Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batch), i, $"batch holds index {i}, expected 0 to {data.Count - 1}.");
+            }
+        }
+
+        UpdateMiniBatchUnchecked(network, workspace, data, batch, eta);
+    }
+
+    internal static void CheckData(Network network, Dataset data, string paramName = "data")
+    {
+        ArgumentNullException.ThrowIfNull(data, paramName);
+        if (data.InputSize != network.InputSize || data.TargetSize != network.OutputSize)
+        {
+            throw new ArgumentException(
+                $"{paramName} has inputs of {data.InputSize} and targets of {data.TargetSize}, expected {network.InputSize} and {network.OutputSize} (the network's input and output sizes).",
+                paramName);
+        }
+    }
+
+    internal static void UpdateMiniBatchUnchecked(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
+    {
+        workspace.Nabla.Clear();
+        foreach (int i in batch)
+        {
+            BackpropUnchecked(network, workspace, data.Input(i), data.Target(i));
+        }
+
+        // params -= (eta / m) * nabla: the same arena layout makes this one pass for every W and b.
+        TensorPrimitives.MultiplyAdd(workspace.Nabla, -eta / batch.Length, network.Parameters, network.Parameters);
+    }
+
+    internal static void BackpropUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        ReadOnlySpan<int> sizes = network.Sizes;
+        int outputLayer = network.OutputLayer;
+
+        // Forward pass, keeping every z^l and a^l in the workspace.
+        network.FeedForwardUnchecked(x, ws);
+
+        // BP1: delta^L = (a^L - y) ⊙ sigma'(z^L)
+        Span<float> delta = ws.DeltaUnchecked(outputLayer);
+        Elementwise.OutputErrorQuadraticUnchecked(ws.ActivationUnchecked(outputLayer), y, delta);
+
+        for (int l = outputLayer; l >= 1; l--)
+        {
+            ReadOnlySpan<float> previous = l > 1 ? ws.ActivationUnchecked(l - 1) : x;
+            // BP3: dC/db^l = delta^l
+            TensorPrimitives.Add(ws.NablaBiasesUnchecked(l), delta, ws.NablaBiasesUnchecked(l));
+            // BP4: dC/dW^l = delta^l (a^{l-1})^T, a rank-1 update
+            Rank1.UpdateUnchecked(ws.NablaWeightsUnchecked(l), sizes[l], sizes[l - 1], 1f, delta, previous);
+            if (l > 1)
+            {
+                // BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1})
+                Span<float> below = ws.DeltaUnchecked(l - 1);
+                TransposedMatrixVector.MultiplyUnchecked(network.WeightsUnchecked(l), sizes[l], sizes[l - 1], delta, below);
+                Elementwise.MultiplyBySigmoidPrimeUnchecked(below, ws.ActivationUnchecked(l - 1));
+                delta = below;
+            }
+        }
+    }
+}

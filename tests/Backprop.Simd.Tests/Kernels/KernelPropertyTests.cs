@@ -1,0 +1,143 @@
+using Backprop.Simd.Kernels;
+using Backprop.Simd.Reference;
+using FsCheck.Xunit;
+
+namespace Backprop.Simd.Tests.Kernels;
+
+/// <summary>Every fast kernel against its naive twin on random shapes (1 to 300 per dimension) and mixed values.</summary>
+[Properties(Arbitrary = [typeof(Generators)], MaxTest = 100)]
+public class KernelPropertyTests
+{
+    [Property]
+    public void MatrixVector_matches_naive(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        float[] w = TestData.Mixed(s.Rows * s.Cols, ref random);
+        float[] x = TestData.Mixed(s.Cols, ref random);
+        float[] b = TestData.Mixed(s.Rows, ref random);
+        var fast = new float[s.Rows];
+        var naive = new float[s.Rows];
+
+        MatrixVector.MultiplyAdd(w, s.Rows, s.Cols, x, b, fast);
+        NaiveKernels.MatrixVectorMultiplyAdd(w, s.Rows, s.Cols, x, b, naive);
+
+        for (int j = 0; j < s.Rows; j++)
+        {
+            double magnitude = Math.Abs((double)b[j]);
+            for (int k = 0; k < s.Cols; k++)
+            {
+                magnitude += Math.Abs((double)w[(j * s.Cols) + k] * x[k]);
+            }
+
+            AssertClose(naive[j], fast[j], Tolerance.BetweenTwoSums(s.Cols + 1, magnitude), $"y[{j}] of {s}");
+        }
+    }
+
+    [Property]
+    public void TransposedMatrixVector_matches_naive(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        float[] w = TestData.Mixed(s.Rows * s.Cols, ref random);
+        float[] x = TestData.Mixed(s.Rows, ref random);
+        var fast = TestData.Mixed(s.Cols, ref random); // garbage in the output must be overwritten
+        var naive = new float[s.Cols];
+
+        TransposedMatrixVector.Multiply(w, s.Rows, s.Cols, x, fast);
+        NaiveKernels.TransposedMatrixVectorMultiply(w, s.Rows, s.Cols, x, naive);
+
+        for (int k = 0; k < s.Cols; k++)
+        {
+            double magnitude = 0;
+            for (int j = 0; j < s.Rows; j++)
+            {
+                magnitude += Math.Abs((double)w[(j * s.Cols) + k] * x[j]);
+            }
+
+            AssertClose(naive[k], fast[k], Tolerance.BetweenTwoSums(s.Rows, magnitude), $"y[{k}] of {s}");
+        }
+    }
+
+    [Property]
+    public void Rank1_matches_naive(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        float[] a = TestData.Mixed(s.Rows * s.Cols, ref random);
+        float[] x = TestData.Mixed(s.Rows, ref random);
+        float[] y = TestData.Mixed(s.Cols, ref random);
+        float alpha = (float)(random.NextDouble() * 4 - 2);
+        float[] fast = (float[])a.Clone();
+        float[] naive = (float[])a.Clone();
+
+        Rank1.Update(fast, s.Rows, s.Cols, alpha, x, y);
+        NaiveKernels.Rank1Update(naive, s.Rows, s.Cols, alpha, x, y);
+
+        for (int i = 0; i < s.Rows; i++)
+        {
+            for (int k = 0; k < s.Cols; k++)
+            {
+                int index = (i * s.Cols) + k;
+                // a + (alpha * x) * y: at most three roundings on each side.
+                double magnitude = Math.Abs((double)a[index]) + Math.Abs((double)alpha * x[i] * y[k]);
+                AssertClose(naive[index], fast[index], 2 * Tolerance.Gamma(3) * magnitude, $"A[{i},{k}] of {s}");
+            }
+        }
+    }
+
+    [Property]
+    public void Elementwise_kernels_match_naive(Shape s)
+    {
+        int n = s.Rows;
+        var random = new SeededRandom(s.Seed);
+        float[] z = TestData.Mixed(n, ref random);
+        float[] a = TestData.Uniform(n, ref random, 0, 1);
+        float[] y = TestData.Uniform(n, ref random, 0, 1);
+        float[] d = TestData.Mixed(n, ref random);
+
+        var fast = new float[n];
+        var naive = new float[n];
+        Elementwise.Sigmoid(z, fast);
+        NaiveKernels.Sigmoid(z, naive);
+        for (int i = 0; i < n; i++)
+        {
+            // Both sides are a handful of correctly rounded operations plus exp, each within a few ulps.
+            AssertClose(naive[i], fast[i], (8 * Tolerance.U * Math.Abs(naive[i])) + Tolerance.Subnormal, $"sigmoid({z[i]})");
+        }
+
+        Elementwise.SigmoidPrime(z, fast);
+        for (int i = 0; i < n; i++)
+        {
+            double sigma = 1 / (1 + Math.Exp(-(double)z[i]));
+            AssertClose(sigma * (1 - sigma), fast[i], (16 * Tolerance.U * sigma * (1 - sigma)) + Tolerance.Subnormal, $"sigmoid'({z[i]})");
+        }
+
+        Elementwise.OutputErrorQuadratic(a, y, fast);
+        NaiveKernels.OutputErrorQuadratic(a, y, naive);
+        for (int i = 0; i < n; i++)
+        {
+            AssertClose(naive[i], fast[i], 2 * Tolerance.Gamma(4) * Math.Abs((a[i] - (double)y[i]) * a[i]), $"BP1 at {i}");
+        }
+
+        float[] fastD = (float[])d.Clone();
+        float[] naiveD = (float[])d.Clone();
+        Elementwise.MultiplyBySigmoidPrime(fastD, a);
+        NaiveKernels.MultiplyBySigmoidPrime(naiveD, a);
+        for (int i = 0; i < n; i++)
+        {
+            AssertClose(naiveD[i], fastD[i], 2 * Tolerance.Gamma(3) * Math.Abs((double)d[i] * a[i]), $"BP2 product at {i}");
+        }
+
+        float[] axpy = (float[])y.Clone();
+        Elementwise.Axpy(-0.5f, d, axpy);
+        for (int i = 0; i < n; i++)
+        {
+            double exact = y[i] - (0.5 * d[i]);
+            AssertClose(exact, axpy[i], Tolerance.Gamma(2) * (Math.Abs((double)y[i]) + Math.Abs(0.5 * d[i])), $"axpy at {i}");
+        }
+    }
+
+    private static void AssertClose(double expected, double actual, double tolerance, string what)
+    {
+        double error = Math.Abs(expected - actual);
+        Assert.True(error <= tolerance, $"{what}: expected {expected:R}, got {actual:R}, |error| {error:E3} > tolerance {tolerance:E3}");
+    }
+}

@@ -1,0 +1,64 @@
+using Backprop.Simd.Data;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Tests.Training;
+
+/// <summary>Zero allocation is a tested property: after construction and warm-up, nothing on the hot paths allocates.</summary>
+public class AllocationTests
+{
+    private static long AllocatedBy(Action action)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            action(); // warm-up: JIT, tiering, static constructors
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private readonly Network _network = new([784, 30, 10], seed: 1);
+    private readonly Dataset _train = TestData.RandomDataset(100, 784, 10, seed: 2);
+    private readonly Dataset _test = TestData.RandomDataset(30, 784, 10, seed: 3);
+
+    [Fact]
+    public void FeedForward_and_Predict_allocate_nothing()
+    {
+        var workspace = new Workspace(_network);
+        Assert.Equal(0, AllocatedBy(() =>
+        {
+            for (int i = 0; i < _test.Count; i++)
+            {
+                _network.FeedForward(_test.Input(i), workspace);
+                _network.Predict(_test.Input(i), workspace);
+            }
+        }));
+    }
+
+    [Fact]
+    public void Backprop_allocates_nothing()
+    {
+        var workspace = new Workspace(_network);
+        Assert.Equal(0, AllocatedBy(() => Backpropagation.Backprop(_network, workspace, _train.Input(0), _train.Target(0))));
+    }
+
+    [Fact]
+    public void UpdateMiniBatch_allocates_nothing()
+    {
+        var workspace = new Workspace(_network);
+        int[] batch = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
+        Assert.Equal(0, AllocatedBy(() => Backpropagation.UpdateMiniBatch(_network, workspace, _train, batch, 3f)));
+    }
+
+    [Fact]
+    public void Whole_epoch_with_evaluation_and_callback_allocates_nothing()
+    {
+        var sgd = new Sgd(_network, _train, new TrainingOptions { MiniBatchSize = 7 });
+        int seen = 0;
+        Action<EpochResult> onEpoch = r => seen += r.Correct;
+        Assert.Equal(0, AllocatedBy(() => sgd.Train(1, _test, onEpoch)));
+        Assert.Equal(0, AllocatedBy(() => Evaluation.Evaluate(_network, sgd.Workspace, _test)));
+        Assert.True(seen >= 0);
+    }
+}

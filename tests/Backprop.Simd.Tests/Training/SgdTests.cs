@@ -1,0 +1,192 @@
+using Backprop.Simd.Data;
+using Backprop.Simd.Reference;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Tests.Training;
+
+public class SgdTests
+{
+    private static List<(double[] X, double[] Y)> ToReference(Dataset data) =>
+        Enumerable.Range(0, data.Count).Select(i => (TestData.ToDouble(data.Input(i)), TestData.ToDouble(data.Target(i)))).ToList();
+
+    private static List<(double[] X, int Label)> ToReferenceLabels(Dataset data) =>
+        Enumerable.Range(0, data.Count).Select(i => (TestData.ToDouble(data.Input(i)), data.Label(i))).ToList();
+
+    [Theory]
+    [InlineData(new[] { 13, 9, 4 }, 7, 1f)]
+    [InlineData(new[] { 20, 17, 11, 5 }, 3, 0.5f)]
+    [InlineData(new[] { 9, 3 }, 1, 3f)]
+    public void UpdateMiniBatch_matches_reference(int[] sizes, int batchSize, float eta)
+    {
+        var network = new Network(sizes, seed: 7);
+        var workspace = new Workspace(network);
+        Dataset data = TestData.RandomDataset(batchSize + 5, sizes[0], sizes[^1], seed: 11);
+        int[] batch = Enumerable.Range(2, batchSize).ToArray();
+        var reference = ReferenceNetwork.FromArena(sizes, network.Parameters);
+        var referenceData = ToReference(data);
+
+        var bound = new double[network.ParameterCount];
+        var miniBatch = batch.Select(i => referenceData[i]).ToList();
+        AddStepBound(reference, miniBatch, eta, bound);
+        Backpropagation.UpdateMiniBatch(network, workspace, data, batch, eta);
+        reference.UpdateMiniBatch(miniBatch, eta);
+
+        AssertParametersClose(reference.ToArena(), network.Parameters, bound);
+    }
+
+    [Fact]
+    public void Sgd_epochs_match_reference_with_the_same_order_including_a_smaller_last_batch()
+    {
+        int[] sizes = [12, 10, 6, 3];
+        var network = new Network(sizes, seed: 3);
+        Dataset train = TestData.RandomDataset(23, sizes[0], sizes[^1], seed: 5); // 23 = 4 batches of 5 + one of 3
+        Dataset test = TestData.RandomDataset(17, sizes[0], sizes[^1], seed: 6);
+        var reference = ReferenceNetwork.FromArena(sizes, network.Parameters);
+        var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 5, Eta = 0.5f, Seed = 99 });
+
+        var orders = new List<int[]>();
+        var correct = new List<int>();
+        for (int epoch = 0; epoch < 4; epoch++)
+        {
+            EpochResult result = sgd.RunEpoch(test);
+            orders.Add(sgd.Order.ToArray());
+            correct.Add(result.Correct);
+            Assert.Equal(epoch, result.Epoch);
+            Assert.Equal(test.Count, result.TestCount);
+        }
+
+        // The error bound grows step by step along the reference's own trajectory.
+        var referenceTrain = ToReference(train);
+        var stepper = ReferenceNetwork.FromArena(sizes, new Network(sizes, seed: 3).Parameters);
+        var bound = new double[network.ParameterCount];
+        foreach (int[] order in orders)
+        {
+            for (int k = 0; k < order.Length; k += 5)
+            {
+                var miniBatch = order.Skip(k).Take(5).Select(i => referenceTrain[i]).ToList();
+                AddStepBound(stepper, miniBatch, 0.5, bound);
+                stepper.UpdateMiniBatch(miniBatch, 0.5);
+            }
+        }
+
+        List<int> referenceCorrect = reference.Sgd(referenceTrain, 4, 5, 0.5, j => orders[j], ToReferenceLabels(test));
+
+        Assert.Equal(stepper.ToArena(), reference.ToArena());
+        AssertParametersClose(reference.ToArena(), network.Parameters, bound);
+        Assert.Equal(referenceCorrect, correct);
+        Assert.All(orders, order => Assert.Equal(Enumerable.Range(0, 23), order.Order()));
+        Assert.NotEqual(orders[0], orders[1]); // reshuffled every epoch
+    }
+
+    [Fact]
+    public void No_shuffle_visits_samples_in_data_set_order()
+    {
+        var network = new Network([4, 3, 2], seed: 1);
+        Dataset train = TestData.RandomDataset(10, 4, 2, seed: 2);
+        var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 3, Eta = 1f, Shuffle = false });
+        sgd.RunEpoch();
+        sgd.RunEpoch();
+        Assert.Equal(Enumerable.Range(0, 10), sgd.Order.ToArray());
+
+        // ...and that matches updating batch by batch by hand.
+        var manual = new Network([4, 3, 2], seed: 1);
+        var workspace = new Workspace(manual);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            for (int k = 0; k < 10; k += 3)
+            {
+                Backpropagation.UpdateMiniBatch(manual, workspace, train, Enumerable.Range(k, Math.Min(3, 10 - k)).ToArray(), 1f);
+            }
+        }
+
+        Assert.Equal(manual.Parameters.ToArray(), network.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void Same_seed_gives_bit_identical_parameters_after_training()
+    {
+        static float[] Train(ulong seed)
+        {
+            var network = new Network([30, 16, 10], seed);
+            Dataset train = TestData.RandomDataset(200, 30, 10, seed: 4);
+            var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = seed });
+            sgd.Train(3);
+            return network.Parameters.ToArray();
+        }
+
+        float[] first = Train(42), second = Train(42), other = Train(43);
+        Assert.Equal(first, second); // float equality is bitwise here: no NaNs
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void Network_learns_a_separable_problem()
+    {
+        // Two classes split by the sign of the first input: SGD must get well above chance.
+        var random = new SeededRandom(8);
+        float[] inputs = TestData.Uniform(400 * 5, ref random);
+        byte[] labels = Enumerable.Range(0, 400).Select(i => (byte)(inputs[i * 5] > 0 ? 1 : 0)).ToArray();
+        Dataset data = Dataset.FromLabels(inputs, 5, labels, 2);
+        var network = new Network([5, 8, 2], seed: 1);
+        var sgd = new Sgd(network, data.Slice(0, 300), new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
+        var results = new List<EpochResult>();
+        sgd.Train(20, data.Slice(300, 100), results.Add);
+        Assert.Equal(20, results.Count);
+        Assert.True(results[^1].Correct >= 90, $"only {results[^1]} after 20 epochs");
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="bound"/> what one mini-batch step can add to the distance between the float parameters
+    /// and the double reference: <c>eta/m</c> times the sum of the per-sample gradient bounds
+    /// (<see cref="GradientErrorBound"/>), plus the rounding of the sum over the batch and of the update itself.
+    /// This is first order: it leaves out how earlier parameter differences change later gradients, which the
+    /// factor 2 in <see cref="AssertParametersClose"/> covers for the small learning rates used here.
+    /// </summary>
+    private static void AddStepBound(ReferenceNetwork atStep, List<(double[] X, double[] Y)> miniBatch, double eta, double[] bound)
+    {
+        double[] parameters = atStep.ToArena();
+        var gradientSum = new double[bound.Length];
+        var errorSum = new double[bound.Length];
+        foreach ((double[] x, double[] y) in miniBatch)
+        {
+            (double[][] nablaB, double[][][] nablaW) = atStep.Backprop(x, y);
+            (double[][] b, double[][][] w) = GradientErrorBound.Compute(atStep, x, y);
+            int p = 0;
+            for (int l = 0; l < b.Length; l++)
+            {
+                for (int j = 0; j < w[l].Length; j++)
+                {
+                    for (int k = 0; k < w[l][j].Length; k++, p++)
+                    {
+                        gradientSum[p] += Math.Abs(nablaW[l][j][k]);
+                        errorSum[p] += w[l][j][k];
+                    }
+                }
+
+                for (int j = 0; j < b[l].Length; j++, p++)
+                {
+                    gradientSum[p] += Math.Abs(nablaB[l][j]);
+                    errorSum[p] += b[l][j];
+                }
+            }
+        }
+
+        int m = miniBatch.Count;
+        for (int p = 0; p < bound.Length; p++)
+        {
+            double summing = Tolerance.Gamma(m) * gradientSum[p];
+            bound[p] += (eta / m * (errorSum[p] + summing)) + (Tolerance.Gamma(3) * (Math.Abs(parameters[p]) + (eta / m * gradientSum[p])));
+        }
+    }
+
+    private static void AssertParametersClose(double[] expected, ReadOnlySpan<float> actual, double[] bound)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tolerance = (2 * bound[i]) + Tolerance.Subnormal;
+            double error = Math.Abs(expected[i] - actual[i]);
+            Assert.True(error <= tolerance, $"parameter {i}: expected {expected[i]:R}, got {actual[i]:R}, |error| {error:E3} > {tolerance:E3}");
+        }
+    }
+}
