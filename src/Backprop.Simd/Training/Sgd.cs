@@ -51,8 +51,11 @@ public sealed class Sgd
     public ReadOnlySpan<int> Order => _order;
 
     /// <summary>Runs one epoch, then, when <paramref name="testData"/> is given, evaluates on it.</summary>
+    /// <param name="testData">Samples to evaluate on after the epoch, or <c>null</c>.</param>
+    /// <param name="progress">Called after every mini-batch with the samples trained so far in this epoch and the
+    /// epoch's total, e.g. to draw a progress bar; create the delegate once to keep the epoch allocation-free.</param>
     /// <exception cref="ArgumentException"><paramref name="testData"/> does not fit the network.</exception>
-    public EpochResult RunEpoch(Dataset? testData = null)
+    public EpochResult RunEpoch(Dataset? testData = null, Action<int, int>? progress = null)
     {
         if (testData is not null)
         {
@@ -70,6 +73,7 @@ public sealed class Sgd
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
             Backpropagation.UpdateMiniBatchUnchecked(Network, Workspace, TrainingData, batch, _options.Eta);
+            progress?.Invoke(k + batch.Length, _order.Length);
         }
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);

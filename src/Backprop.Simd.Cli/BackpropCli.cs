@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Backprop.Simd.Cli.Commands;
+
+namespace Backprop.Simd.Cli;
+
+/// <summary>The <c>backprop</c> command line: a thin layer over the library, one file per command.</summary>
+public static class BackpropCli
+{
+    /// <summary>Exit code for a user error (bad option, missing or corrupt file, size mismatch).</summary>
+    public const int UserError = 1;
+
+    /// <summary>Exit code for an unexpected failure, which is a bug.</summary>
+    public const int InternalError = 2;
+
+    /// <summary>Parses <paramref name="args"/> and runs the command, writing to the given writers.</summary>
+    /// <returns>The process exit code: 0 on success.</returns>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var console = new CliConsole(output, error, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        var root = new RootCommand("backprop: train and run small sigmoid networks with Backprop.Simd (SIMD, zero-allocation backpropagation).")
+        {
+            TrainCommand.Create(console),
+            EvaluateCommand.Create(console),
+            PredictCommand.Create(console),
+            InfoCommand.Create(console),
+        };
+
+        ParseResult parsed = root.Parse(args);
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            console.Progress.Clear();
+            error.WriteLine($"backprop: {e.Message}");
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            console.Progress.Clear();
+            error.WriteLine($"backprop: internal error ({e.GetType().Name}): {e.Message}");
+            if (Environment.GetEnvironmentVariable("BACKPROP_TRACE") == "1")
+            {
+                error.WriteLine(e);
+            }
+            else
+            {
+                error.WriteLine("backprop: this is a bug; set BACKPROP_TRACE=1 to see where it happened.");
+            }
+
+            return InternalError;
+        }
+    }
+
+    private static bool IsUserError(Exception e) =>
+        e is UserErrorException or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException;
+}

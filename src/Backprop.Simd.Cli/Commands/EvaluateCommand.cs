@@ -1,0 +1,27 @@
+using System.CommandLine;
+using Backprop.Simd.Data;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Cli.Commands;
+
+/// <summary><c>backprop evaluate --model FILE [--data DIR]</c>: accuracy on the test set.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        Option<string> model = CommonOptions.Model(required: true);
+        Option<string> data = CommonOptions.Data();
+        var command = new Command("evaluate", "Count the test images (the t10k files) a saved model classifies correctly.") { model, data };
+        command.SetAction(parsed =>
+        {
+            string modelPath = parsed.GetRequiredValue(model);
+            Network network = CommonOptions.LoadModel(modelPath).Network;
+            MnistSplit split = CommonOptions.LoadData(parsed.GetValue(data));
+            CommonOptions.CheckFits(network, split.Test, modelPath, split.Directory);
+            int correct = Evaluation.Evaluate(network, new Workspace(network), split.Test);
+            console.Out.WriteLine($"{correct} / {split.Test.Count} ({(double)correct / split.Test.Count:P2})");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Text.RegularExpressions;
+using Backprop.Simd.Cli;
+using SkiaSharp;
+
+namespace Backprop.Simd.Tests.Cli;
+
+/// <summary>End-to-end runs of the <c>backprop</c> command line, in process, on the bundled digits.</summary>
+public sealed partial class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("backprop-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = BackpropCli.Run(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private string PathOf(string name) => Path.Combine(_dir, name);
+
+    [GeneratedRegex(@"^Epoch (\d+): (\d+) / 1996  \(\d+\.\d\d s, [\d,]+ samples/s\)$", RegexOptions.Multiline)]
+    private static partial Regex EpochLine();
+
+    [Fact]
+    public void Train_prints_the_seed_epoch_lines_then_saves_plots_and_the_model_evaluates_the_same()
+    {
+        string model = PathOf("model.json"), plot = PathOf("accuracy.png");
+        var (exit, output, error) = Run("train", "--epochs", "2", "--seed", "5", "--save", model, "--plot", plot);
+
+        Assert.True(exit == 0, error);
+        Assert.Equal("", error);
+        Assert.Contains("Training [784, 30, 10] on 8,004 images", output);
+        Assert.Contains("2 epochs, mini-batch 10, eta 3, seed 5.", output);
+        MatchCollection epochs = EpochLine().Matches(output);
+        Assert.Equal(2, epochs.Count);
+        Assert.Equal(["0", "1"], epochs.Select(m => m.Groups[1].Value));
+        int lastCorrect = int.Parse(epochs[1].Groups[2].Value);
+        Assert.True(lastCorrect > 1996 * 0.8, $"only {lastCorrect} / 1996 after two epochs:\n{output}");
+        Assert.Matches(@"Best: epoch [01], \d+ / 1996 \(\d+\.\d\d%\) on test data\. Training \d+\.\d\d s", output);
+
+        using (SKBitmap png = SKBitmap.Decode(plot))
+        {
+            Assert.Equal((900, 540), (png.Width, png.Height));
+        }
+
+        Assert.Empty(Directory.GetFiles(_dir, "*.tmp*"));
+
+        (exit, output, error) = Run("evaluate", "--model", model);
+        Assert.True(exit == 0, error);
+        Assert.Equal($"{lastCorrect} / 1996 ({lastCorrect / 1996.0:P2})", output.Trim());
+
+        (exit, output, _) = Run("info", "--model", model);
+        Assert.Equal(0, exit);
+        Assert.Contains("Sizes:      [784, 30, 10]", output);
+        Assert.Contains("Parameters: 23,860", output);
+        Assert.Contains("Cost:       QuadraticCost", output);
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_run_and_init_continues_from_a_saved_model()
+    {
+        string first = PathOf("first.json");
+        var a = Run("train", "--epochs", "1", "--seed", "9", "--no-shuffle", "--save", first);
+        var b = Run("train", "--epochs", "1", "--seed", "9", "--no-shuffle");
+        Assert.Equal(0, a.Exit);
+        Assert.Equal(EpochLine().Match(a.Out).Groups[2].Value, EpochLine().Match(b.Out).Groups[2].Value);
+        Assert.Contains("no shuffle", a.Out);
+
+        var resumed = Run("train", "--epochs", "1", "--init", first, "--eta", "0.5");
+        Assert.True(resumed.Exit == 0, resumed.Err);
+        Assert.Contains($"from {first}", resumed.Out);
+        int before = int.Parse(EpochLine().Match(a.Out).Groups[2].Value);
+        int after = int.Parse(EpochLine().Match(resumed.Out).Groups[2].Value);
+        Assert.True(after > before - 60, $"resuming from {before} / 1996 fell to {after}: was the model loaded?");
+    }
+
+    [Fact]
+    public void Validation_holds_out_the_last_training_images_and_reports_the_test_set_at_the_end()
+    {
+        var (exit, output, error) = Run("train", "--epochs", "1", "--validation", "1000", "--sizes", "784,10");
+        Assert.True(exit == 0, error);
+        Assert.Contains("Training [784, 10] on 7,004 images", output);
+        Assert.Contains("evaluating on 1,000 validation images", output);
+        Assert.Matches(@"Epoch 0: \d+ / 1000 ", output);
+        Assert.Matches(@"Test: \d+ / 1996 \(\d+\.\d\d%\) after the last epoch\.", output);
+    }
+
+    [Fact]
+    public void Predict_by_index_and_by_png_agree()
+    {
+        string model = PathOf("model.json");
+        Assert.Equal(0, Run("train", "--epochs", "1", "--save", model).Exit);
+
+        var byIndex = Run("predict", "--model", model, "--index", "7");
+        Assert.True(byIndex.Exit == 0, byIndex.Err);
+        Match predicted = Regex.Match(byIndex.Out, @"^Predicted: (\d) \(label (\d)\)", RegexOptions.Multiline);
+        Assert.True(predicted.Success, byIndex.Out);
+        Assert.Equal(10, Regex.Matches(byIndex.Out, @"^  \d: \d\.\d{4}", RegexOptions.Multiline).Count);
+
+        // Write test image 7 as a PNG and predict from the file.
+        var split = Backprop.Simd.Data.MnistData.Load(Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k"));
+        ReadOnlySpan<float> pixels = split.Test.Input(7);
+        using var bitmap = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
+        for (int i = 0; i < 784; i++)
+        {
+            byte v = (byte)Math.Round(pixels[i] * 255);
+            bitmap.SetPixel(i % 28, i / 28, new SKColor(v, v, v));
+        }
+
+        string png = PathOf("digit.png");
+        using (FileStream file = File.Create(png))
+        {
+            bitmap.Encode(file, SKEncodedImageFormat.Png, 100);
+        }
+
+        var byImage = Run("predict", "--model", model, "--image", png);
+        Assert.True(byImage.Exit == 0, byImage.Err);
+        Assert.Equal($"Predicted: {predicted.Groups[1].Value}", byImage.Out.Split('\n')[0].Trim());
+        Assert.Equal(byIndex.Out.Split('\n').Skip(1), byImage.Out.Split('\n').Skip(1));
+    }
+
+    public static TheoryData<string[], string> UserErrors => new()
+    {
+        { ["train", "--sizes", "784,x,10"], "--sizes must be comma-separated whole numbers" },
+        { ["train", "--sizes", "784"], "at least two layers" },
+        { ["train", "--sizes", "100,10", "--epochs", "1"], "need 784 inputs and 10 outputs" },
+        { ["train", "--batch-size", "0"], "--batch-size must be at least 1" },
+        { ["train", "--epochs", "0"], "--epochs must be at least 1" },
+        { ["train", "--eta", "-1"], "--eta must be a finite number >= 0" },
+        { ["train", "--eta", "NaN"], "--eta must be a finite number >= 0" },
+        { ["train", "--data", "/nonexistent/backprop-data"], "/nonexistent/backprop-data" },
+        { ["train", "--plot", "chart.jpg"], "--plot needs a .png file name" },
+        { ["train", "--validation", "9000"], "validationCount" },
+        { ["evaluate", "--model", "/nonexistent/model.json"], "/nonexistent/model.json" },
+        { ["evaluate"], "--model" },
+        { ["predict", "--model", "/nonexistent/model.json"], "exactly one of --image FILE.png or --index K" },
+        { ["info", "--model", "/nonexistent/model.json"], "/nonexistent/model.json" },
+        { ["nonsense"], "nonsense" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UserErrors))]
+    public void User_errors_exit_non_zero_with_a_message_and_no_stack_trace(string[] args, string mention)
+    {
+        var (exit, output, error) = Run(args);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(mention, error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotMatch(@"^Epoch \d", output);
+    }
+
+    [Fact]
+    public void Corrupt_models_images_and_mismatched_sizes_are_user_errors()
+    {
+        string broken = PathOf("broken.json");
+        File.WriteAllText(broken, "{\"sizes\": [784, 30, 10], \"weights\": [[[0.1, ");
+        var run = Run("info", "--model", broken);
+        Assert.Equal(BackpropCli.UserError, run.Exit);
+        Assert.Contains(broken, run.Err);
+
+        string small = PathOf("small.json");
+        Assert.Equal(0, Run("train", "--epochs", "1", "--sizes", "784,10", "--save", small).Exit);
+        run = Run("train", "--epochs", "1", "--init", small, "--sizes", "784,30,10");
+        Assert.Equal(BackpropCli.UserError, run.Exit);
+        Assert.Contains("differs from the sizes of --init", run.Err);
+
+        string notPng = PathOf("digit.png");
+        File.WriteAllText(notPng, "not an image");
+        run = Run("predict", "--model", small, "--image", notPng);
+        Assert.Equal(BackpropCli.UserError, run.Exit);
+        Assert.Contains("is not an image", run.Err);
+
+        run = Run("predict", "--model", small, "--index", "5000");
+        Assert.Equal(BackpropCli.UserError, run.Exit);
+        Assert.Contains("has images 0 to 1995", run.Err);
+        Assert.Single(run.Err.Trim().Split('\n'));
+    }
+}
