@@ -1,0 +1,166 @@
+namespace Backprop.Simd.Data;
+
+/// <summary>
+/// Loads an MNIST-style data directory: the four standard IDX files <c>train-images-idx3-ubyte</c>,
+/// <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c> and <c>t10k-labels-idx1-ubyte</c>, each raw or
+/// gzipped with <c>.gz</c> appended (the raw file wins when both exist). Works for MNIST, the bundled
+/// <c>data/mnist-10k</c> subset, Fashion-MNIST, or anything else laid out the same way with labels 0 to 9.
+/// </summary>
+public static class MnistData
+{
+    /// <summary>Number of classes: labels are 0 to 9.</summary>
+    public const int ClassCount = 10;
+
+    /// <summary>File name of the training images, without <c>.gz</c>.</summary>
+    public const string TrainingImagesFile = "train-images-idx3-ubyte";
+
+    /// <summary>File name of the training labels, without <c>.gz</c>.</summary>
+    public const string TrainingLabelsFile = "train-labels-idx1-ubyte";
+
+    /// <summary>File name of the test images, without <c>.gz</c>.</summary>
+    public const string TestImagesFile = "t10k-images-idx3-ubyte";
+
+    /// <summary>File name of the test labels, without <c>.gz</c>.</summary>
+    public const string TestLabelsFile = "t10k-labels-idx1-ubyte";
+
+    /// <summary>
+    /// Loads the training and test sets from <paramref name="directory"/>, inputs scaled to [0, 1] and targets one-hot
+    /// over 10 classes, as Nielsen's <c>mnist_loader.load_data_wrapper</c> does. With <paramref name="validationCount"/>
+    /// above 0 the LAST that many training images become <see cref="MnistSplit.Validation"/> (a view, not a copy),
+    /// e.g. 60,000 training images with 10,000 give 50,000 + 10,000.
+    /// </summary>
+    /// <param name="directory">Directory holding the four files.</param>
+    /// <param name="validationCount">Training images to hold out for validation, 0 to one less than the training count.</param>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="directory"/> does not exist.</exception>
+    /// <exception cref="FileNotFoundException">One of the four files exists neither raw nor gzipped.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A file is not well-formed IDX (see <see cref="IdxReader"/>), image and label counts disagree, training and test
+    /// images differ in size, or a label is outside 0 to 9.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationCount"/> is negative or not below the training count.</exception>
+    public static MnistSplit Load(string directory, int validationCount = 0)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (validationCount < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount, $"validationCount must be at least 0, but was {validationCount}.");
+        }
+
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"MNIST data directory '{directory}' does not exist.");
+        }
+
+        string[] paths = FindFiles(directory);
+        string trainImagesPath = paths[0], trainLabelsPath = paths[1], testImagesPath = paths[2], testLabelsPath = paths[3];
+
+        // Labels first: they are small, so a bad validationCount or label is reported before the images are read.
+        byte[] trainLabels = ReadLabels(trainLabelsPath);
+        if (validationCount >= trainLabels.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount,
+                $"validationCount is {validationCount}, expected 0 to {trainLabels.Length - 1}: '{trainLabelsPath}' holds {trainLabels.Length} training samples and at least 1 must stay for training.");
+        }
+
+        byte[] testLabels = ReadLabels(testLabelsPath);
+        IdxImages trainImages = ReadImages(trainImagesPath, trainLabelsPath, trainLabels.Length);
+        IdxImages testImages = ReadImages(testImagesPath, testLabelsPath, testLabels.Length);
+        if (trainImages.Rows != testImages.Rows || trainImages.Columns != testImages.Columns)
+        {
+            throw new InvalidDataException(
+                $"'{trainImagesPath}' holds images of {trainImages.Rows}x{trainImages.Columns} but '{testImagesPath}' holds images of {testImages.Rows}x{testImages.Columns}; training and test images must have the same size.");
+        }
+
+        Dataset all = Dataset.FromLabels(trainImages.Pixels, trainImages.PixelsPerImage, trainLabels, ClassCount);
+        Dataset test = Dataset.FromLabels(testImages.Pixels, testImages.PixelsPerImage, testLabels, ClassCount);
+        int trainingCount = all.Count - validationCount;
+        Dataset training = validationCount == 0 ? all : all.Slice(0, trainingCount);
+        Dataset? validation = validationCount == 0 ? null : all.Slice(trainingCount, validationCount);
+        return new MnistSplit(training, validation, test, directory);
+    }
+
+    // The four files in the order train images, train labels, test images, test labels; raw preferred over .gz.
+    private static string[] FindFiles(string directory)
+    {
+        string[] names = [TrainingImagesFile, TrainingLabelsFile, TestImagesFile, TestLabelsFile];
+        var paths = new string[names.Length];
+        var missing = new List<string>();
+        string? firstMissing = null;
+        for (int i = 0; i < names.Length; i++)
+        {
+            string raw = Path.Combine(directory, names[i]);
+            string gzipped = raw + ".gz";
+            if (File.Exists(raw))
+            {
+                paths[i] = raw;
+            }
+            else if (File.Exists(gzipped))
+            {
+                paths[i] = gzipped;
+            }
+            else
+            {
+                firstMissing ??= raw;
+                missing.Add($"{names[i]} (tried '{names[i]}' and '{names[i]}.gz')");
+            }
+        }
+
+        if (firstMissing is not null)
+        {
+            throw new FileNotFoundException(
+                $"MNIST data directory '{directory}' is missing {string.Join(" and ", missing)}.", firstMissing);
+        }
+
+        return paths;
+    }
+
+    private static byte[] ReadLabels(string path)
+    {
+        byte[] labels = IdxReader.ReadLabels(path);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] >= ClassCount)
+            {
+                throw new InvalidDataException($"'{path}' has label {labels[i]} at index {i}, expected 0 to {ClassCount - 1}.");
+            }
+        }
+
+        return labels;
+    }
+
+    private static IdxImages ReadImages(string path, string labelsPath, int labelCount)
+    {
+        IdxImages images = IdxReader.ReadImages(path);
+        if (images.Count != labelCount)
+        {
+            throw new InvalidDataException(
+                $"'{path}' holds {images.Count} images but '{labelsPath}' holds {labelCount} labels; they must be equally many.");
+        }
+
+        return images;
+    }
+}
+
+/// <summary>The data sets <see cref="MnistData.Load"/> read from one directory.</summary>
+public sealed class MnistSplit
+{
+    internal MnistSplit(Dataset training, Dataset? validation, Dataset test, string directory)
+    {
+        Training = training;
+        Validation = validation;
+        Test = test;
+        Directory = directory;
+    }
+
+    /// <summary>The training images (without the validation ones, if any were held out).</summary>
+    public Dataset Training { get; }
+
+    /// <summary>The last <c>validationCount</c> training images, or null when none were held out.</summary>
+    public Dataset? Validation { get; }
+
+    /// <summary>The test (<c>t10k</c>) images.</summary>
+    public Dataset Test { get; }
+
+    /// <summary>The directory the files were read from, as given to <see cref="MnistData.Load"/>.</summary>
+    public string Directory { get; }
+}

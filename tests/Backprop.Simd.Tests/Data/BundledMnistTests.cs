@@ -1,0 +1,98 @@
+using System.Numerics.Tensors;
+using Backprop.Simd.Data;
+
+namespace Backprop.Simd.Tests.Data;
+
+/// <summary>The bundled <c>data/mnist-10k</c> set loads as data/README.md describes it.</summary>
+public class BundledMnistTests
+{
+    // Per-class counts from data/README.md.
+    private static readonly int[] TrainingPerClass = [801, 902, 793, 826, 784, 691, 812, 856, 756, 783];
+    private static readonly int[] TestPerClass = [200, 225, 198, 206, 196, 172, 202, 214, 188, 195];
+
+    /// <summary>The repository's <c>data/mnist-10k</c>, found by walking up from the test binaries to the folder holding <c>Backprop.Simd.sln</c>.</summary>
+    public static string DataDirectory()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Backprop.Simd.sln")))
+            {
+                return Path.Combine(dir.FullName, "data", "mnist-10k");
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No folder above '{AppContext.BaseDirectory}' holds Backprop.Simd.sln.");
+    }
+
+    private static int[] CountPerClass(Dataset data)
+    {
+        var counts = new int[MnistData.ClassCount];
+        for (int i = 0; i < data.Count; i++)
+        {
+            counts[data.Label(i)]++;
+        }
+
+        return counts;
+    }
+
+    private static (float Min, float Max) PixelRange(Dataset data)
+    {
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        for (int i = 0; i < data.Count; i++)
+        {
+            min = Math.Min(min, TensorPrimitives.Min(data.Input(i)));
+            max = Math.Max(max, TensorPrimitives.Max(data.Input(i)));
+        }
+
+        return (min, max);
+    }
+
+    [Fact]
+    public void Loads_8004_training_and_1996_test_images_of_28x28()
+    {
+        string directory = DataDirectory();
+        MnistSplit split = MnistData.Load(directory);
+
+        Assert.Equal(8004, split.Training.Count);
+        Assert.Equal(1996, split.Test.Count);
+        Assert.Null(split.Validation);
+        IdxImages test = IdxReader.ReadImages(Path.Combine(directory, MnistData.TestImagesFile + ".gz"));
+        Assert.Equal((1996, 28, 28), (test.Count, test.Rows, test.Columns));
+        foreach (Dataset data in new[] { split.Training, split.Test })
+        {
+            Assert.Equal(28 * 28, data.InputSize);
+            Assert.Equal(10, data.TargetSize);
+            Assert.Equal((0f, 1f), PixelRange(data));
+        }
+
+        // Every class present in both, with the README's counts (CountPerClass would throw on a label outside 0-9).
+        Assert.Equal(TrainingPerClass, CountPerClass(split.Training));
+        Assert.Equal(TestPerClass, CountPerClass(split.Test));
+        Assert.All(CountPerClass(split.Test), n => Assert.True(n > 0));
+        // Both files are interleaved 0, 1, ..., 9, 0, 1, ...
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal(i % 10, split.Training.Label(i));
+            Assert.Equal(i % 10, split.Test.Label(i));
+        }
+    }
+
+    [Fact]
+    public void Validation_split_of_1000_is_the_last_1000_training_images()
+    {
+        string directory = DataDirectory();
+        Dataset all = MnistData.Load(directory).Training;
+        MnistSplit split = MnistData.Load(directory, validationCount: 1000);
+
+        Assert.Equal(7004, split.Training.Count);
+        Assert.Equal(1000, split.Validation!.Count);
+        Assert.Equal(1996, split.Test.Count);
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(all.Label(7004 + i), split.Validation.Label(i));
+            Assert.True(all.Input(7004 + i).SequenceEqual(split.Validation.Input(i)), $"validation input {i}");
+        }
+
+        Assert.True(all.Input(7003).SequenceEqual(split.Training.Input(7003)));
+    }
+}
