@@ -1,0 +1,457 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Backprop.Simd.Serialization;
+
+/// <summary>
+/// Parses and validates a network2.py model file held in memory. Two passes over the bytes: the first checks the
+/// JSON syntax, reads <c>sizes</c> and <c>cost</c> and notes where <c>weights</c> and <c>biases</c> are (the keys may
+/// come in any order); the second reads the parameters layer by layer, row by row, against the sizes.
+/// </summary>
+internal static class ModelJsonReader
+{
+    private static readonly JsonReaderOptions Options = new()
+    {
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    /// <summary>Where a value lies in the file.</summary>
+    private readonly record struct Extent(int Start, int Length);
+
+    private sealed class Fields
+    {
+        public int[]? Sizes;
+        public string? Cost;
+        public Extent? Weights;
+        public Extent? Biases;
+    }
+
+    public static SavedModel Parse(ReadOnlySpan<byte> json, string source)
+    {
+        if (json.StartsWith("\uFEFF"u8))
+        {
+            json = json[3..]; // a UTF-8 byte order mark, as some editors write
+        }
+
+        Fields fields = Scan(json, source);
+        CheckPresent(fields, source);
+        int[] sizes = fields.Sizes!;
+        string cost = fields.Cost!;
+        if (!ModelJson.IsKnownCost(cost))
+        {
+            throw Invalid(source, "$.cost", $"is \"{Shorten(cost)}\", expected {ModelJson.KnownCosts} (network2.py's cost classes)");
+        }
+
+        Extent weights = fields.Weights!.Value, biases = fields.Biases!.Value;
+        ReadOnlySpan<byte> weightsJson = json.Slice(weights.Start, weights.Length);
+        ReadOnlySpan<byte> biasesJson = json.Slice(biases.Start, biases.Length);
+        CheckLayerCount(weightsJson, "weights", "weight matrix", "weight matrices", sizes, source);
+        CheckLayerCount(biasesJson, "biases", "bias vector", "bias vectors", sizes, source);
+
+        // Every number takes at least one byte, so a valid file has no more parameters than those bytes. Only then is
+        // the arena allocated; otherwise the reads below find the file's own shape error without storing anything.
+        var layout = new Layout(sizes);
+        float[]? arena = layout.ParameterCount <= (long)weights.Length + biases.Length ? new float[layout.ParameterCount] : null;
+        ReadWeights(weightsJson, layout, arena, source);
+        ReadBiases(biasesJson, layout, arena, source);
+        if (arena is null)
+        {
+            // Not reached: reads that succeed have seen every parameter, one or more bytes each. Kept as a safeguard.
+            throw Invalid(source, "$", $"sizes {layout.Describe()} describe {layout.ParameterCount} parameters, more than weights and biases ({(long)weights.Length + biases.Length} bytes) can hold");
+        }
+
+        return new SavedModel(new Network(sizes, arena), cost);
+    }
+
+    private static Fields Scan(ReadOnlySpan<byte> json, string source)
+    {
+        var fields = new Fields();
+        var reader = new Utf8JsonReader(json, Options);
+        try
+        {
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Invalid(source, "$", $"is {Describe(ref reader)}, expected a JSON object with the keys sizes, weights, biases and cost");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("sizes"u8))
+                {
+                    CheckFirst(fields.Sizes is null, "sizes", source);
+                    reader.Read();
+                    fields.Sizes = ReadSizes(ref reader, source);
+                }
+                else if (reader.ValueTextEquals("weights"u8))
+                {
+                    CheckFirst(fields.Weights is null, "weights", source);
+                    fields.Weights = SkipValue(ref reader);
+                }
+                else if (reader.ValueTextEquals("biases"u8))
+                {
+                    CheckFirst(fields.Biases is null, "biases", source);
+                    fields.Biases = SkipValue(ref reader);
+                }
+                else if (reader.ValueTextEquals("cost"u8))
+                {
+                    CheckFirst(fields.Cost is null, "cost", source);
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw Invalid(source, "$.cost", $"is {Describe(ref reader)}, expected a string, {ModelJson.KnownCosts}");
+                    }
+
+                    fields.Cost = reader.GetString()!;
+                }
+                else
+                {
+                    SkipValue(ref reader); // a key from a later version of the format
+                }
+            }
+
+            reader.Read(); // after the object: only whitespace may follow, anything else throws
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(json, source, e);
+        }
+
+        return fields;
+    }
+
+    private static Extent SkipValue(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        int start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        return new Extent(start, (int)reader.BytesConsumed - start);
+    }
+
+    private static void CheckFirst(bool first, string key, string source)
+    {
+        if (!first)
+        {
+            throw Invalid(source, "$." + key, "appears twice, expected each key once");
+        }
+    }
+
+    private static void CheckPresent(Fields fields, string source)
+    {
+        var missing = new List<string>();
+        if (fields.Sizes is null)
+        {
+            missing.Add("\"sizes\"");
+        }
+
+        if (fields.Weights is null)
+        {
+            missing.Add("\"weights\"");
+        }
+
+        if (fields.Biases is null)
+        {
+            missing.Add("\"biases\"");
+        }
+
+        if (fields.Cost is null)
+        {
+            missing.Add("\"cost\"");
+        }
+
+        if (missing.Count > 0)
+        {
+            throw Invalid(source, "$", $"is missing the key{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}; a network2.py model has sizes, weights, biases and cost");
+        }
+    }
+
+    private static int[] ReadSizes(ref Utf8JsonReader reader, string source)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw Invalid(source, "$.sizes", $"is {Describe(ref reader)}, expected an array of layer sizes such as [784, 30, 10]");
+        }
+
+        var sizes = new List<int>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string path = $"$.sizes[{sizes.Count}]";
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int size))
+            {
+                throw Invalid(source, path, $"is {Describe(ref reader)}, expected a layer size: an integer such as 30, at least 1");
+            }
+
+            if (size < 1)
+            {
+                throw Invalid(source, path, $"is {size}, expected a layer size of at least 1");
+            }
+
+            sizes.Add(size);
+        }
+
+        if (sizes.Count < 2)
+        {
+            throw Invalid(source, "$.sizes", $"has {Count(sizes.Count, "layer")}, expected at least 2 (an input and an output layer)");
+        }
+
+        Int128 parameters = 0; // a product of two sizes fits in a long, but a sum over many layers might not
+        for (int l = 1; l < sizes.Count; l++)
+        {
+            parameters += ((long)sizes[l] * sizes[l - 1]) + sizes[l];
+        }
+
+        if (parameters > Array.MaxLength)
+        {
+            throw Invalid(source, "$.sizes", $"[{string.Join(", ", sizes)}] describe {parameters} parameters, more than one array can hold ({Array.MaxLength})");
+        }
+
+        return sizes.ToArray();
+    }
+
+    /// <summary>Checks that <c>weights</c> or <c>biases</c> is an array with one entry per layer after the input.</summary>
+    private static void CheckLayerCount(ReadOnlySpan<byte> json, string key, string entry, string entries, int[] sizes, string source)
+    {
+        var reader = new Utf8JsonReader(json, Options);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw Invalid(source, "$." + key, $"is {Describe(ref reader)}, expected an array with one {entry} per layer after the input");
+        }
+
+        int count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            reader.Skip();
+            count++;
+        }
+
+        if (count != sizes.Length - 1)
+        {
+            throw Invalid(source, "$." + key, $"has {Count(count, entry, entries)}, expected {sizes.Length - 1}, one per layer after the input of sizes [{string.Join(", ", sizes)}]");
+        }
+    }
+
+    private static void ReadWeights(ReadOnlySpan<byte> json, Layout layout, float[]? arena, string source)
+    {
+        var reader = new Utf8JsonReader(json, Options);
+        reader.Read(); // the outer array; its length was checked
+        for (int l = 1; l <= layout.OutputLayer; l++)
+        {
+            reader.Read();
+            int rows = layout.Sizes[l], cols = layout.Sizes[l - 1];
+            string layerPath = $"$.weights[{l - 1}]";
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw Invalid(source, layerPath, $"is {Describe(ref reader)}, expected layer {l}'s weight matrix: a list of {rows} rows (sizes[{l}]) of {cols} numbers (sizes[{l - 1}])");
+            }
+
+            Span<float> destination = arena is null ? default : arena.AsSpan(layout.WeightOffset(l), rows * cols);
+            int row = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (row >= rows)
+                {
+                    reader.Skip(); // count them all for the message
+                }
+                else if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    throw Invalid(source, $"{layerPath}[{row}]", $"is {Describe(ref reader)}, expected row {row} of layer {l}'s weights: a list of {cols} numbers (sizes[{l - 1}])");
+                }
+                else
+                {
+                    int col = 0;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (col < cols)
+                        {
+                            float w = ReadFloat(ref reader, source, $"{layerPath}[{row}][{col}]");
+                            if (!destination.IsEmpty)
+                            {
+                                destination[(row * cols) + col] = w;
+                            }
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+
+                        col++;
+                    }
+
+                    if (col != cols)
+                    {
+                        throw Invalid(source, $"{layerPath}[{row}]", $"has {Count(col, "number")}, expected {cols}: row {row} of layer {l}'s weights has one weight per neuron of layer {l - 1} (sizes[{l - 1}] = {cols})");
+                    }
+                }
+
+                row++;
+            }
+
+            if (row != rows)
+            {
+                throw Invalid(source, layerPath, $"has {Count(row, "row")}, expected {rows}: layer {l}'s weight matrix has one row per neuron of layer {l} (sizes[{l}] = {rows})");
+            }
+        }
+    }
+
+    private static void ReadBiases(ReadOnlySpan<byte> json, Layout layout, float[]? arena, string source)
+    {
+        var reader = new Utf8JsonReader(json, Options);
+        reader.Read(); // the outer array; its length was checked
+        for (int l = 1; l <= layout.OutputLayer; l++)
+        {
+            reader.Read();
+            int rows = layout.Sizes[l];
+            string layerPath = $"$.biases[{l - 1}]";
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw Invalid(source, layerPath, $"is {Describe(ref reader)}, expected layer {l}'s biases: a list of {rows} one-element lists [b] (sizes[{l}] = {rows})");
+            }
+
+            Span<float> destination = arena is null ? default : arena.AsSpan(layout.BiasOffset(l), rows);
+            int row = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (row >= rows)
+                {
+                    reader.Skip();
+                }
+                else if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    throw Invalid(source, $"{layerPath}[{row}]", $"is {Describe(ref reader)}, expected a one-element list [b] (network2.py stores each bias as a column vector)");
+                }
+                else
+                {
+                    int count = 0;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (count == 0)
+                        {
+                            float b = ReadFloat(ref reader, source, $"{layerPath}[{row}][0]");
+                            if (!destination.IsEmpty)
+                            {
+                                destination[row] = b;
+                            }
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+
+                        count++;
+                    }
+
+                    if (count != 1)
+                    {
+                        throw Invalid(source, $"{layerPath}[{row}]", $"has {Count(count, "number")}, expected a one-element list [b]");
+                    }
+                }
+
+                row++;
+            }
+
+            if (row != rows)
+            {
+                throw Invalid(source, layerPath, $"has {Count(row, "bias", "biases")}, expected {rows}: one per neuron of layer {l} (sizes[{l}] = {rows})");
+            }
+        }
+    }
+
+    private static float ReadFloat(ref Utf8JsonReader reader, string source, string path)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            // A JSON number is always valid for NumberStyles.Float; parsing the text directly rounds it once, to the nearest float.
+            float value = float.Parse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (!float.IsFinite(value))
+            {
+                throw Invalid(source, path, $"is {Encoding.UTF8.GetString(reader.ValueSpan)}, outside float's range (magnitudes up to {float.MaxValue.ToString(CultureInfo.InvariantCulture)})");
+            }
+
+            return value;
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            string text = reader.GetString()!;
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && !double.IsFinite(number))
+            {
+                throw Invalid(source, path, $"is the string \"{Shorten(text)}\", expected a finite number: NaN and infinities are not allowed");
+            }
+        }
+
+        throw Invalid(source, path, $"is {Describe(ref reader)}, expected a number");
+    }
+
+    /// <summary>What the current token is, for an error message: a number's or string's text, or the kind of value.</summary>
+    private static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.Number => Shorten(Encoding.UTF8.GetString(reader.ValueSpan)),
+        JsonTokenType.String => $"the string \"{Shorten(reader.GetString()!)}\"",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.StartObject => "an object",
+        var other => other.ToString(),
+    };
+
+    private static string Count(int count, string noun, string? plural = null) =>
+        $"{count} {(count == 1 ? noun : plural ?? noun + "s")}";
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
+
+    private static InvalidDataException Invalid(string source, string path, string problem) =>
+        new($"{source}: {path} {problem}.");
+
+    /// <summary>The reader's complaint, with its position made 1-based and a plainer word for Python's non-finite literals.</summary>
+    private static InvalidDataException Malformed(ReadOnlySpan<byte> json, string source, JsonException error)
+    {
+        long line = error.LineNumber ?? 0, column = error.BytePositionInLine ?? 0;
+        string message = error.Message;
+        int suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (suffix > 0)
+        {
+            message = message[..suffix];
+        }
+
+        ReadOnlySpan<byte> rest = json[Offset(json, line, column)..];
+        if (json.IndexOfAnyExcept(Whitespace) < 0)
+        {
+            message = "the data is empty, expected a JSON object.";
+        }
+        else if (rest.StartsWith("NaN"u8) || rest.StartsWith("Infinity"u8) || rest.StartsWith("-Infinity"u8))
+        {
+            message = "NaN, Infinity and -Infinity (which Python's json module writes for non-finite floats) are not JSON, and a model's parameters must be finite.";
+        }
+        else if (rest.IndexOfAnyExcept(NumberOrWhitespace) < 0)
+        {
+            message += " The data ends before the JSON does: is the file truncated?"; // nothing left but (part of) a number
+        }
+
+        return new InvalidDataException($"{source}: not valid JSON at line {line + 1}, byte {column + 1}: {message}", error);
+    }
+
+    private static ReadOnlySpan<byte> Whitespace => " \t\r\n"u8;
+
+    private static ReadOnlySpan<byte> NumberOrWhitespace => "0123456789+-.eE \t\r\n"u8;
+
+    private static int Offset(ReadOnlySpan<byte> json, long line, long column)
+    {
+        int start = 0;
+        for (long l = 0; l < line; l++)
+        {
+            int newline = json[start..].IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                return json.Length;
+            }
+
+            start += newline + 1;
+        }
+
+        return (int)Math.Min(start + column, json.Length);
+    }
+}
