@@ -26,6 +26,14 @@ public static class BackpropCli
         };
 
         ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.ParseErrorAction)
+        {
+            // One line, not the whole help text: scripts read stderr too.
+            string command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? ["backprop"] : ["backprop", parsed.CommandResult.Command.Name]);
+            error.WriteLine($"backprop: {string.Join(" ", parsed.Errors.Select(e => e.Message))} (see '{command} --help')");
+            return UserError;
+        }
+
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
@@ -33,7 +41,7 @@ public static class BackpropCli
         catch (Exception e) when (IsUserError(e))
         {
             console.Progress.Clear();
-            error.WriteLine($"backprop: {e.Message}");
+            error.WriteLine($"backprop: {OneLine(e)}");
             return UserError;
         }
         catch (Exception e)
@@ -51,6 +59,14 @@ public static class BackpropCli
 
             return InternalError;
         }
+    }
+
+    // Library errors name the parameter in a suffix and sometimes add the actual value on a second line;
+    // the message itself already says both.
+    private static string OneLine(Exception e)
+    {
+        string message = e.Message.Split('\n')[0].TrimEnd();
+        return e is ArgumentException { ParamName: string name } ? message.Replace($" (Parameter '{name}')", "") : message;
     }
 
     private static bool IsUserError(Exception e) =>

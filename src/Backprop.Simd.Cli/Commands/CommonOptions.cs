@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Backprop.Simd.Data;
 using Backprop.Simd.Serialization;
 
@@ -26,6 +27,12 @@ internal static class CommonOptions
     public static MnistSplit LoadData(string? directory, int validation = 0) =>
         MnistData.Load(directory ?? BundledDataDirectory, validation);
 
+    /// <summary>How to name the data in messages: the directory given, or the bundled set.</summary>
+    public static string DataName(string? directory) => directory ?? "the bundled MNIST-10k digits";
+
+    /// <summary><c>correct / total</c> as a percentage with two decimals, e.g. <c>93.69%</c>.</summary>
+    public static string Percent(int correct, int total) => $"{100.0 * correct / total:F2}%";
+
     public static SavedModel LoadModel(string path) => ModelJson.Load(path);
 
     /// <summary>A user error unless the network's input and output sizes fit the data.</summary>
@@ -38,18 +45,40 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>Adds a validator that rejects values below <paramref name="minimum"/>.</summary>
-    public static Option<T> AtLeast<T>(this Option<T> option, T minimum)
-        where T : IComparable<T>
+    /// <summary>A whole-number option that must be at least <paramref name="minimum"/>.</summary>
+    public static Option<int> WholeNumber(string name, string description, int defaultValue, int minimum, string helpName = "N") => new(name)
     {
-        option.Validators.Add(result =>
+        Description = description,
+        HelpName = helpName,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
         {
-            T value = result.GetValueOrDefault<T>();
-            if (value.CompareTo(minimum) < 0)
+            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
             {
-                result.AddError($"{option.Name} must be at least {minimum}, but was {value}.");
+                result.AddError($"{name} must be a whole number >= {minimum}, but was '{text}'.");
+                return defaultValue;
             }
-        });
-        return option;
-    }
+
+            return value;
+        },
+    };
+
+    /// <summary>A real-number option that must be finite and at least 0.</summary>
+    public static Option<float> NonNegativeReal(string name, string description, float defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value) || value < 0)
+            {
+                result.AddError($"{name} must be a finite number >= 0, but was '{text}'.");
+                return defaultValue;
+            }
+
+            return value;
+        },
+    };
 }

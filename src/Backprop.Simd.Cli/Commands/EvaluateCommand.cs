@@ -17,9 +17,9 @@ internal static class EvaluateCommand
             string modelPath = parsed.GetRequiredValue(model);
             Network network = CommonOptions.LoadModel(modelPath).Network;
             MnistSplit split = CommonOptions.LoadData(parsed.GetValue(data));
-            CommonOptions.CheckFits(network, split.Test, modelPath, split.Directory);
+            CommonOptions.CheckFits(network, split.Test, modelPath, CommonOptions.DataName(parsed.GetValue(data)));
             int correct = Evaluation.Evaluate(network, new Workspace(network), split.Test);
-            console.Out.WriteLine($"{correct} / {split.Test.Count} ({(double)correct / split.Test.Count:P2})");
+            console.Out.WriteLine($"{correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)})");
             return 0;
         });
         return command;

@@ -39,12 +39,12 @@ internal static class PredictCommand
                 MnistSplit split = CommonOptions.LoadData(parsed.GetValue(data));
                 if (k < 0 || k >= split.Test.Count)
                 {
-                    throw new UserErrorException($"--index is {k}, but the test set in {split.Directory} has images 0 to {split.Test.Count - 1}.");
+                    throw new UserErrorException($"--index is {k}, but the test set of {CommonOptions.DataName(parsed.GetValue(data))} has images 0 to {split.Test.Count - 1}.");
                 }
 
                 pixels = split.Test.Input(k).ToArray();
                 label = split.Test.Label(k);
-                what = $"test image {k} of {split.Directory}";
+                what = $"test image {k} of {CommonOptions.DataName(parsed.GetValue(data))}";
             }
 
             if (pixels.Length != network.InputSize)

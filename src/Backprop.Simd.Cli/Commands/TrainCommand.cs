@@ -22,20 +22,16 @@ internal static class TrainCommand
             Arity = ArgumentArity.ExactlyOne,
             CustomParser = ParseSizes,
         };
-        Option<int> epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => 30 }.AtLeast(1);
-        Option<int> batchSize = new Option<int>("--batch-size") { Description = "Samples per mini-batch.", DefaultValueFactory = _ => 10 }.AtLeast(1);
-        Option<float> eta = new("--eta") { Description = "Learning rate.", DefaultValueFactory = _ => 3.0f };
-        eta.Validators.Add(result =>
-        {
-            float value = result.GetValueOrDefault<float>();
-            if (!float.IsFinite(value) || value < 0)
-            {
-                result.AddError($"--eta must be a finite number >= 0, but was {value}.");
-            }
-        });
+        Option<int> epochs = CommonOptions.WholeNumber("--epochs", "Passes over the training data.", 30, minimum: 1);
+        Option<int> batchSize = CommonOptions.WholeNumber("--batch-size", "Samples per mini-batch.", 10, minimum: 1);
+        Option<float> eta = CommonOptions.NonNegativeReal("--eta", "Learning rate.", 3.0f);
         Option<ulong> seed = new("--seed") { Description = "Seed for the initial weights and the shuffles; the same seed gives the same run.", DefaultValueFactory = _ => 0UL };
         Option<bool> noShuffle = new("--no-shuffle") { Description = "Visit the training samples in file order instead of shuffling every epoch." };
-        Option<int> validation = new Option<int>("--validation") { Description = "Hold out the last N training images as validation data (60000 -> 50000 + 10000, as the seed's loader does); epochs are then evaluated on them and the test set is evaluated once at the end.", HelpName = "N" }.AtLeast(0);
+        Option<int> validation = CommonOptions.WholeNumber(
+            "--validation",
+            "Hold out the last N training images as validation data (60000 -> 50000 + 10000, as the seed's loader does); epochs are then evaluated on them and the test set once at the end.",
+            0,
+            minimum: 0);
         Option<string> init = new("--init") { Description = "Start from this saved model instead of random weights.", HelpName = "FILE" };
         Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout).", HelpName = "FILE" };
         Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch as a PNG line chart.", HelpName = "FILE.png" };
@@ -46,7 +42,7 @@ internal static class TrainCommand
         };
         command.SetAction(parsed => Run(console, new Settings(
             parsed.GetValue(data),
-            parsed.GetValue(sizes),
+            parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
             parsed.GetValue(epochs),
             parsed.GetValue(batchSize),
             parsed.GetValue(eta),
@@ -71,14 +67,23 @@ internal static class TrainCommand
         }
 
         long start = Stopwatch.GetTimestamp();
-        MnistSplit split = CommonOptions.LoadData(s.Data, s.Validation);
+        MnistSplit split;
+        try
+        {
+            split = CommonOptions.LoadData(s.Data, s.Validation);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "validationCount")
+        {
+            throw new UserErrorException($"--validation {s.Validation} leaves nothing to train on: {e.Message.Split('\n')[0].Replace(" (Parameter 'validationCount')", "")}");
+        }
+
         Network network = CreateNetwork(s, split);
         Dataset evaluation = split.Validation ?? split.Test;
         string evaluationName = split.Validation is null ? "test" : "validation";
 
         TextWriter output = console.Out;
         output.WriteLine(
-            $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {split.Training.Count:N0} images from {split.Directory}; " +
+            $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {split.Training.Count:N0} images from {CommonOptions.DataName(s.Data)}; " +
             $"evaluating on {evaluation.Count:N0} {evaluationName} images.");
         output.WriteLine(
             $"{s.Epochs} epochs, mini-batch {s.BatchSize}, eta {s.Eta}, seed {s.Seed}{(s.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}.");
@@ -105,12 +110,12 @@ internal static class TrainCommand
         }
 
         output.WriteLine(
-            $"Best: epoch {best.Epoch}, {best.Correct} / {best.TestCount} ({best.Accuracy:P2}) on {evaluationName} data. " +
+            $"Best: epoch {best.Epoch}, {best.Correct} / {best.TestCount} ({CommonOptions.Percent(best.Correct, best.TestCount)}) on {evaluationName} data. " +
             $"Training {training.TotalSeconds:F2} s ({(double)split.Training.Count * s.Epochs / training.TotalSeconds:N0} samples/s), total {Stopwatch.GetElapsedTime(start).TotalSeconds:F2} s.");
         if (split.Validation is not null)
         {
             int correct = Evaluation.Evaluate(network, sgd.Workspace, split.Test);
-            output.WriteLine($"Test: {correct} / {split.Test.Count} ({(double)correct / split.Test.Count:P2}) after the last epoch.");
+            output.WriteLine($"Test: {correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)}) after the last epoch.");
         }
 
         if (s.Save is not null)
@@ -149,7 +154,7 @@ internal static class TrainCommand
             source = $"--sizes {string.Join(",", sizes)}";
         }
 
-        CommonOptions.CheckFits(network, split.Training, source, split.Directory);
+        CommonOptions.CheckFits(network, split.Training, source, CommonOptions.DataName(s.Data));
         return network;
     }
 

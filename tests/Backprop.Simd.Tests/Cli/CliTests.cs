@@ -32,7 +32,7 @@ public sealed partial class CliTests : IDisposable
 
         Assert.True(exit == 0, error);
         Assert.Equal("", error);
-        Assert.Contains("Training [784, 30, 10] on 8,004 images", output);
+        Assert.Contains("Training [784, 30, 10] on 8,004 images from the bundled MNIST-10k digits", output);
         Assert.Contains("2 epochs, mini-batch 10, eta 3, seed 5.", output);
         MatchCollection epochs = EpochLine().Matches(output);
         Assert.Equal(2, epochs.Count);
@@ -50,7 +50,7 @@ public sealed partial class CliTests : IDisposable
 
         (exit, output, error) = Run("evaluate", "--model", model);
         Assert.True(exit == 0, error);
-        Assert.Equal($"{lastCorrect} / 1996 ({lastCorrect / 1996.0:P2})", output.Trim());
+        Assert.Equal($"{lastCorrect} / 1996 ({100.0 * lastCorrect / 1996:F2}%)", output.Trim());
 
         (exit, output, _) = Run("info", "--model", model);
         Assert.Equal(0, exit);
@@ -127,13 +127,17 @@ public sealed partial class CliTests : IDisposable
         { ["train", "--sizes", "784,x,10"], "--sizes must be comma-separated whole numbers" },
         { ["train", "--sizes", "784"], "at least two layers" },
         { ["train", "--sizes", "100,10", "--epochs", "1"], "need 784 inputs and 10 outputs" },
-        { ["train", "--batch-size", "0"], "--batch-size must be at least 1" },
-        { ["train", "--epochs", "0"], "--epochs must be at least 1" },
+        { ["train", "--batch-size", "0"], "--batch-size must be a whole number >= 1, but was '0'" },
+        { ["train", "--epochs", "0"], "--epochs must be a whole number >= 1" },
+        { ["train", "--epochs", "many"], "--epochs must be a whole number >= 1, but was 'many'" },
+        { ["train", "--eta", "abc"], "--eta must be a finite number >= 0" },
         { ["train", "--eta", "-1"], "--eta must be a finite number >= 0" },
         { ["train", "--eta", "NaN"], "--eta must be a finite number >= 0" },
         { ["train", "--data", "/nonexistent/backprop-data"], "/nonexistent/backprop-data" },
         { ["train", "--plot", "chart.jpg"], "--plot needs a .png file name" },
-        { ["train", "--validation", "9000"], "validationCount" },
+        { ["train", "--validation", "9000"], "--validation 9000 leaves nothing to train on" },
+        { ["train", "--validation", "-5"], "--validation must be a whole number >= 0" },
+        { [], "Required command was not provided" },
         { ["evaluate", "--model", "/nonexistent/model.json"], "/nonexistent/model.json" },
         { ["evaluate"], "--model" },
         { ["predict", "--model", "/nonexistent/model.json"], "exactly one of --image FILE.png or --index K" },
@@ -149,6 +153,7 @@ public sealed partial class CliTests : IDisposable
         Assert.NotEqual(0, exit);
         Assert.Contains(mention, error);
         Assert.DoesNotContain("   at ", error);
+        Assert.Single(error.Trim().Split('\n'));
         Assert.DoesNotMatch(@"^Epoch \d", output);
     }
 
