@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd;
@@ -112,6 +113,7 @@ public sealed class Network
     /// <summary>A deep copy: same sizes, a new arena with the same parameters.</summary>
     public Network Clone() => new(Sizes, _parameters);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<float> FeedForwardUnchecked(ReadOnlySpan<float> x, Workspace workspace)
     {
         ReadOnlySpan<float> a = x;

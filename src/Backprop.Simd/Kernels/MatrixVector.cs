@@ -36,6 +36,7 @@ public static class MatrixVector
     }
 
     /// <summary>The kernel body; shapes were checked by the caller.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
     internal static void MultiplyAddUnchecked(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y)
     {
         ref float w0 = ref MemoryMarshal.GetReference(w);

@@ -33,6 +33,7 @@ public static class Rank1
     }
 
     /// <summary>The kernel body; shapes were checked by the caller.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
     internal static void UpdateUnchecked(Span<float> a, int rows, int cols, float alpha, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         ref float a0 = ref MemoryMarshal.GetReference(a);

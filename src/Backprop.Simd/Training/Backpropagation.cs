@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
@@ -68,6 +69,7 @@ public static class Backpropagation
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void UpdateMiniBatchUnchecked(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
     {
         workspace.Nabla.Clear();
@@ -80,6 +82,7 @@ public static class Backpropagation
         TensorPrimitives.MultiplyAdd(workspace.Nabla, -eta / batch.Length, network.Parameters, network.Parameters);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BackpropUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
