@@ -17,10 +17,13 @@
 //     the byte (Math.Round(b / 255.0, 3)) does not give back v exactly.
 //   * split: within each class file, the digit at zero-based position i is a
 //     test digit when i % 5 == 4, otherwise a training digit.
-//   * order: each output file is filled round-robin over the classes: the next
-//     unused digit of class 0, then of class 1, ..., class 9, then class 0 again,
-//     skipping classes that have no digits left, until all are used. Digits of
-//     one class keep their order from the class file.
+//   * order: proportional (stratified) interleave. Within one output file, the
+//     digit at zero-based position i among the n digits of its class in that
+//     file (positions follow the class file) gets the key (i + 0.5) / n; the file
+//     holds all digits sorted by (key, label) ascending. Keys are compared
+//     exactly as fractions, (2i + 1) / (2n), by integer cross-multiplication.
+//     Every class is thus spread evenly from the start of the file to its end,
+//     and digits of one class keep their order from the class file.
 //   * gzip: a fixed 10-byte header (no mtime, no file name, XFL=2, OS=255
 //     "unknown"), raw deflate from System.IO.Compression at
 //     CompressionLevel.SmallestSize, then CRC-32 and size (RFC 1952).
@@ -170,22 +173,24 @@ return 0;
 
 void WriteSet(string prefix, List<byte[]>[] perClass)
 {
-    // Round-robin over classes, skipping exhausted ones.
-    var order = new List<(int Label, byte[] Pixels)>();
-    int[] next = new int[ClassCount];
-    bool tookAny = true;
-    while (tookAny)
+    // Proportional interleave: sort by key (i + 0.5) / n = (2i + 1) / (2n), then by label.
+    var order = new List<(int Label, int Index, byte[] Pixels)>();
+    for (int label = 0; label < ClassCount; label++)
     {
-        tookAny = false;
-        for (int label = 0; label < ClassCount; label++)
+        for (int i = 0; i < perClass[label].Count; i++)
         {
-            if (next[label] < perClass[label].Count)
-            {
-                order.Add((label, perClass[label][next[label]++]));
-                tookAny = true;
-            }
+            order.Add((label, i, perClass[label][i]));
         }
     }
+
+    order.Sort((a, b) =>
+    {
+        // (2a.i + 1) / (2 n_a) vs (2b.i + 1) / (2 n_b), compared exactly: (2a.i + 1) * n_b vs (2b.i + 1) * n_a.
+        long left = ((2L * a.Index) + 1) * perClass[b.Label].Count;
+        long right = ((2L * b.Index) + 1) * perClass[a.Label].Count;
+        int byKey = left.CompareTo(right);
+        return byKey != 0 ? byKey : a.Label.CompareTo(b.Label);
+    });
 
     int count = order.Count;
     byte[] images = new byte[16 + (count * PixelsPerDigit)];
@@ -206,6 +211,25 @@ void WriteSet(string prefix, List<byte[]>[] perClass)
 
     WriteGzip(Path.Combine(outputDir, prefix + "-images-idx3-ubyte.gz"), images);
     WriteGzip(Path.Combine(outputDir, prefix + "-labels-idx1-ubyte.gz"), labels);
+
+    // Class counts of a few contiguous stretches, to show the balance of the order.
+    int stretch = Math.Min(1000, count);
+    PrintStretch(prefix, "first 1000", labels.AsSpan(8, stretch));
+    PrintStretch(prefix, "last 1000", labels.AsSpan(8 + count - stretch, stretch));
+    PrintStretch(prefix, "first half", labels.AsSpan(8, count / 2));
+    PrintStretch(prefix, "second half", labels.AsSpan(8 + (count / 2), count - (count / 2)));
+}
+
+static void PrintStretch(string prefix, string name, ReadOnlySpan<byte> labels)
+{
+    int[] counts = new int[ClassCount];
+    foreach (byte label in labels)
+    {
+        counts[label]++;
+    }
+
+    Console.WriteLine(FormattableString.Invariant(
+        $"{prefix} {name} ({labels.Length} labels), per class 0-9: {string.Join(' ', counts)}"));
 }
 
 void WriteGzip(string path, byte[] content)

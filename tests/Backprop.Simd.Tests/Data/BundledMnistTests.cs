@@ -10,6 +10,9 @@ public class BundledMnistTests
     private static readonly int[] TrainingPerClass = [801, 902, 793, 826, 784, 691, 812, 856, 756, 783];
     private static readonly int[] TestPerClass = [200, 225, 198, 206, 196, 172, 202, 214, 188, 195];
 
+    // The first key of a class with n digits is 0.5 / n, so both files open with the classes from largest to smallest.
+    private static readonly int[] OpeningLabels = [1, 7, 3, 6, 0, 2, 4, 9, 8, 5];
+
     /// <summary>The repository's <c>data/mnist-10k</c>, found by walking up from the test binaries to the folder holding <c>Backprop.Simd.sln</c>.</summary>
     public static string DataDirectory()
     {
@@ -24,10 +27,12 @@ public class BundledMnistTests
         throw new DirectoryNotFoundException($"No folder above '{AppContext.BaseDirectory}' holds Backprop.Simd.sln.");
     }
 
-    private static int[] CountPerClass(Dataset data)
+    private static int[] CountPerClass(Dataset data) => CountPerClass(data, 0, data.Count);
+
+    private static int[] CountPerClass(Dataset data, int start, int count)
     {
         var counts = new int[MnistData.ClassCount];
-        for (int i = 0; i < data.Count; i++)
+        for (int i = start; i < start + count; i++)
         {
             counts[data.Label(i)]++;
         }
@@ -69,11 +74,29 @@ public class BundledMnistTests
         Assert.Equal(TrainingPerClass, CountPerClass(split.Training));
         Assert.Equal(TestPerClass, CountPerClass(split.Test));
         Assert.All(CountPerClass(split.Test), n => Assert.True(n > 0));
-        // Both files are interleaved 0, 1, ..., 9, 0, 1, ...
+        // Both files are interleaved in proportion to class size (data/README.md), opening with two rounds of 1, 7, 3, ..., 5.
         for (int i = 0; i < 20; i++)
         {
-            Assert.Equal(i % 10, split.Training.Label(i));
-            Assert.Equal(i % 10, split.Test.Label(i));
+            Assert.Equal(OpeningLabels[i % 10], split.Training.Label(i));
+            Assert.Equal(OpeningLabels[i % 10], split.Test.Label(i));
+        }
+    }
+
+    [Fact]
+    public void Training_order_keeps_every_class_in_proportion_at_both_ends()
+    {
+        MnistSplit split = MnistData.Load(DataDirectory(), validationCount: 1000);
+        int total = split.Training.Count + split.Validation!.Count;
+
+        // The first 100 training images already hold every class.
+        Assert.All(CountPerClass(split.Training, 0, 100), n => Assert.True(n > 0));
+
+        // The held-out last 1,000 hold every class within 30% of its share of all 8,004 training images.
+        int[] validation = CountPerClass(split.Validation);
+        for (int label = 0; label < MnistData.ClassCount; label++)
+        {
+            double expected = 1000.0 * TrainingPerClass[label] / total;
+            Assert.InRange(validation[label], 0.7 * expected, 1.3 * expected);
         }
     }
 
