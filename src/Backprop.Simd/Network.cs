@@ -4,46 +4,97 @@ using Backprop.Simd.Kernels;
 namespace Backprop.Simd;
 
 /// <summary>
-/// A fully connected sigmoid network, Nielsen's <c>Network</c>. It owns only its parameters, all of them in ONE
+/// A fully connected network, Nielsen's <c>Network</c>: sigmoid layers and the quadratic cost by default, with
+/// per-layer <see cref="Simd.Activation"/>s and a <see cref="CostFunction"/> as network2 and its successors add. It owns only its parameters, all of them in ONE
 /// contiguous <see cref="float"/> arena: for each layer <c>l = 1..L</c> its row-major <c>n_l x n_{l-1}</c> weight
 /// matrix followed by its <c>n_l</c> biases. Everything that changes while computing lives in a
 /// <see cref="Workspace"/>, so one network can be shared read-only by many threads, each with its own workspace.
 /// </summary>
 /// <remarks>
 /// Layer numbering: layer 0 is the input (the math's layer 1), layer <c>L = </c><see cref="OutputLayer"/> the output.
-/// <c>W^l</c> connects layer <c>l-1</c> to layer <c>l</c>: <c>z^l = W^l a^{l-1} + b^l</c>, <c>a^l = sigma(z^l)</c>.
+/// <c>W^l</c> connects layer <c>l-1</c> to layer <c>l</c>: <c>z^l = W^l a^{l-1} + b^l</c>, <c>a^l = f_l(z^l)</c>.
 /// </remarks>
 public sealed class Network
 {
     private readonly float[] _parameters;
+    private readonly Activation[] _activations; // [l - 1] is layer l's
 
-    /// <summary>Creates a network with weights and biases drawn from N(0, 1), as network.py does, reproducibly from <paramref name="seed"/>.</summary>
+    /// <summary>Creates the seed's network: sigmoid layers, quadratic cost, weights and biases drawn from N(0, 1) as
+    /// network.py does, reproducibly from <paramref name="seed"/>.</summary>
     /// <param name="sizes">Neurons per layer, input first, e.g. <c>[784, 30, 10]</c>: at least 2 layers, each at least 1.</param>
     /// <param name="seed">Seed of the generator; the same seed gives bit-identical parameters.</param>
     /// <exception cref="ArgumentException"><paramref name="sizes"/> has fewer than 2 layers or a size below 1.</exception>
     public Network(ReadOnlySpan<int> sizes, ulong seed)
+        : this(sizes, seed, new NetworkOptions())
     {
+    }
+
+    /// <summary>Creates a network with the given architecture, its parameters drawn reproducibly from <paramref name="seed"/>.</summary>
+    /// <param name="sizes">Neurons per layer, input first: at least 2 layers, each at least 1.</param>
+    /// <param name="seed">Seed of the generator; the same seed gives bit-identical parameters.</param>
+    /// <param name="options">Activations, cost and weight initialisation.</param>
+    /// <exception cref="ArgumentException">The sizes are invalid, or the activations do not fit the cost (see <see cref="CheckArchitecture"/>).</exception>
+    public Network(ReadOnlySpan<int> sizes, ulong seed, NetworkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         Layout = new Layout(sizes);
+        _activations = new Activation[OutputLayer];
+        _activations.AsSpan().Fill(options.HiddenActivation);
+        _activations[^1] = options.ResolvedOutputActivation;
+        CheckArchitecture(_activations, options.Cost);
+        Cost = options.Cost;
         _parameters = new float[Layout.ParameterCount];
         var random = new SeededRandom(seed);
         // network.py draws every bias vector first, then every weight matrix; so do we.
         for (int l = 1; l <= OutputLayer; l++)
         {
-            FillGaussian(Biases(l), ref random);
+            FillGaussian(Biases(l), options.WeightInit is WeightInit.StandardNormal or WeightInit.ScaledNormal ? 1.0 : 0.0, ref random);
         }
 
         for (int l = 1; l <= OutputLayer; l++)
         {
-            FillGaussian(Weights(l), ref random);
+            int fanIn = Layout.Sizes[l - 1], fanOut = Layout.Sizes[l];
+            double deviation = options.WeightInit switch
+            {
+                WeightInit.StandardNormal => 1.0,
+                WeightInit.ScaledNormal => Math.Sqrt(1.0 / fanIn),
+                WeightInit.Glorot => Math.Sqrt(2.0 / (fanIn + fanOut)),
+                WeightInit.He => Math.Sqrt(2.0 / fanIn),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.WeightInit, "unknown weight initialisation"),
+            };
+            FillGaussian(Weights(l), deviation, ref random);
         }
     }
 
-    /// <summary>Creates a network from existing parameters laid out as <see cref="Parameters"/> describes (they are copied).</summary>
+    /// <summary>Creates the seed's sigmoid, quadratic-cost network from existing parameters laid out as <see cref="Parameters"/> describes (they are copied).</summary>
     /// <exception cref="ArgumentException">The sizes are invalid or <paramref name="parameters"/> has the wrong length.</exception>
     public Network(ReadOnlySpan<int> sizes, ReadOnlySpan<float> parameters)
+        : this(sizes, parameters, default, CostFunction.Quadratic)
+    {
+    }
+
+    /// <summary>Creates a network from existing parameters (copied), with one activation per layer 1..L.</summary>
+    /// <param name="sizes">Neurons per layer, input first.</param>
+    /// <param name="parameters">The arena, laid out as <see cref="Parameters"/> describes.</param>
+    /// <param name="activations">Activation of layers 1..L (so <c>sizes.Length - 1</c> of them); empty means all sigmoid.</param>
+    /// <param name="cost">The cost the network is trained on.</param>
+    /// <exception cref="ArgumentException">A length is wrong or the activations do not fit the cost.</exception>
+    public Network(ReadOnlySpan<int> sizes, ReadOnlySpan<float> parameters, ReadOnlySpan<Activation> activations, CostFunction cost)
     {
         Layout = new Layout(sizes);
         Guard.Length(parameters.Length, Layout.ParameterCount, $"parameter count of {Layout.Describe()}");
+        if (activations.IsEmpty)
+        {
+            _activations = new Activation[OutputLayer];
+        }
+        else
+        {
+            Guard.Length(activations.Length, OutputLayer, "one per layer after the input");
+            _activations = activations.ToArray();
+        }
+
+        CheckArchitecture(_activations, cost);
+        Cost = cost;
         _parameters = parameters.ToArray();
     }
 
@@ -54,6 +105,15 @@ public sealed class Network
 
     /// <summary>L, the index of the output layer; also the number of weight layers.</summary>
     public int OutputLayer => Layout.OutputLayer;
+
+    /// <summary>The cost the network is trained on; it decides the output error (BP1).</summary>
+    public CostFunction Cost { get; }
+
+    /// <summary>The activation of every layer 1..L; element <c>l - 1</c> is layer <c>l</c>'s.</summary>
+    public ReadOnlySpan<Activation> Activations => _activations;
+
+    /// <summary>The activation of the output layer.</summary>
+    public Activation OutputActivation => _activations[^1];
 
     /// <summary>Length of an input vector, <c>n_0</c>.</summary>
     public int InputSize => Layout.Sizes[0];
@@ -84,7 +144,7 @@ public sealed class Network
     }
 
     /// <summary>
-    /// Nielsen's <c>feedforward</c>: <c>a = sigma(W^l a + b^l)</c> for every layer. Allocates nothing.
+    /// Nielsen's <c>feedforward</c>: <c>a = f(W^l a + b^l)</c> for every layer. Allocates nothing.
     /// </summary>
     /// <param name="x">Input, length <see cref="InputSize"/>.</param>
     /// <param name="workspace">This thread's workspace; the result lives in it until its next use.</param>
@@ -110,8 +170,43 @@ public sealed class Network
         source._parameters.AsSpan().CopyTo(_parameters);
     }
 
-    /// <summary>A deep copy: same sizes, a new arena with the same parameters.</summary>
-    public Network Clone() => new(Sizes, _parameters);
+    /// <summary>A deep copy: same architecture, a new arena with the same parameters.</summary>
+    public Network Clone() => new(Sizes, _parameters, _activations, Cost);
+
+    /// <summary>
+    /// Throws unless the activations and the cost go together: softmax only on the output layer and only with the
+    /// log-likelihood cost (which needs it); the cross-entropy cost needs a sigmoid output, whose values lie in (0, 1).
+    /// </summary>
+    /// <exception cref="ArgumentException">They do not.</exception>
+    public static void CheckArchitecture(ReadOnlySpan<Activation> activations, CostFunction cost)
+    {
+        for (int l = 0; l < activations.Length; l++)
+        {
+            if (!Enum.IsDefined(activations[l]))
+            {
+                throw new ArgumentOutOfRangeException(nameof(activations), activations[l], $"activations[{l}] is not a known activation.");
+            }
+
+            if (activations[l] == Activation.Softmax && l != activations.Length - 1)
+            {
+                throw new ArgumentException($"activations[{l}] is Softmax, but softmax is only supported on the output layer (activations[{activations.Length - 1}]).", nameof(activations));
+            }
+        }
+
+        Activation output = activations[^1];
+        string? problem = cost switch
+        {
+            CostFunction.Quadratic when output == Activation.Softmax => "the quadratic cost cannot train a softmax output; use the log-likelihood cost",
+            CostFunction.CrossEntropy when output != Activation.Sigmoid => $"the cross-entropy cost needs a sigmoid output layer, not {output}",
+            CostFunction.LogLikelihood when output != Activation.Softmax => $"the log-likelihood cost needs a softmax output layer, not {output}",
+            CostFunction.Quadratic or CostFunction.CrossEntropy or CostFunction.LogLikelihood => null,
+            _ => $"{cost} is not a known cost",
+        };
+        if (problem is not null)
+        {
+            throw new ArgumentException($"{problem}.", nameof(cost));
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<float> FeedForwardUnchecked(ReadOnlySpan<float> x, Workspace workspace)
@@ -122,7 +217,7 @@ public sealed class Network
             Span<float> z = workspace.ZUnchecked(l);
             Span<float> next = workspace.ActivationUnchecked(l);
             MatrixVector.MultiplyAddUnchecked(WeightsUnchecked(l), Layout.Sizes[l], Layout.Sizes[l - 1], a, BiasesUnchecked(l), z); // z^l = W^l a^{l-1} + b^l
-            System.Numerics.Tensors.TensorPrimitives.Sigmoid(z, next);                                                              // a^l = sigma(z^l)
+            Kernels.Activations.ApplyUnchecked(_activations[l - 1], z, next);                                                    // a^l = f(z^l)
             a = next;
         }
 
@@ -150,11 +245,11 @@ public sealed class Network
 
     internal static int ArgMax(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values);
 
-    private static void FillGaussian(Span<float> values, ref SeededRandom random)
+    private static void FillGaussian(Span<float> values, double deviation, ref SeededRandom random)
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = (float)random.NextGaussian();
+            values[i] = (float)(deviation * random.NextGaussian());
         }
     }
 }
