@@ -1,5 +1,40 @@
 namespace Backprop.Simd.Reference;
 
+/// <summary>The activations the reference knows, by the same names as the library's.</summary>
+public enum ReferenceActivation
+{
+    /// <summary>1 / (1 + e^-z).</summary>
+    Sigmoid,
+
+    /// <summary>tanh z.</summary>
+    Tanh,
+
+    /// <summary>max(0, z).</summary>
+    ReLU,
+
+    /// <summary>z for z &gt; 0, else 0.01 z.</summary>
+    LeakyReLU,
+
+    /// <summary>z.</summary>
+    Identity,
+
+    /// <summary>e^z_j / sum_k e^z_k (output layer only).</summary>
+    Softmax,
+}
+
+/// <summary>The costs the reference knows, by the same names as the library's.</summary>
+public enum ReferenceCost
+{
+    /// <summary>1/2 ||a - y||^2.</summary>
+    Quadratic,
+
+    /// <summary>sum -y ln a - (1 - y) ln(1 - a).</summary>
+    CrossEntropy,
+
+    /// <summary>-sum y ln a.</summary>
+    LogLikelihood,
+}
+
 /// <summary>
 /// Nielsen's <c>network.py</c>, line by line, in plain C# with jagged <see cref="double"/> arrays. Allocation is
 /// allowed and nothing is clever: this is the oracle the fast library is tested against and the baseline its
@@ -12,13 +47,23 @@ public sealed class ReferenceNetwork
     /// <param name="sizes">Neurons per layer, input first.</param>
     /// <param name="weights"><c>weights[l][j][k]</c> is the weight from neuron k of layer l to neuron j of layer l+1.</param>
     /// <param name="biases"><c>biases[l][j]</c> is the bias of neuron j of layer l+1.</param>
-    public ReferenceNetwork(int[] sizes, double[][][] weights, double[][] biases)
+    /// <param name="activations">Activation of layers 1..L; <c>null</c> means all sigmoid (the seed's network).</param>
+    /// <param name="cost">The cost; the seed's quadratic cost by default.</param>
+    public ReferenceNetwork(int[] sizes, double[][][] weights, double[][] biases, ReferenceActivation[]? activations = null, ReferenceCost cost = ReferenceCost.Quadratic)
     {
         Sizes = (int[])sizes.Clone();
         NumLayers = sizes.Length;
         Weights = weights.Select(w => w.Select(row => (double[])row.Clone()).ToArray()).ToArray();
         Biases = biases.Select(b => (double[])b.Clone()).ToArray();
+        Activations = activations is null ? Enumerable.Repeat(ReferenceActivation.Sigmoid, sizes.Length - 1).ToArray() : (ReferenceActivation[])activations.Clone();
+        CostKind = cost;
     }
+
+    /// <summary>Activation of layers 1..L: <c>Activations[l]</c> belongs to <c>Weights[l]</c>.</summary>
+    public ReferenceActivation[] Activations { get; }
+
+    /// <summary>The cost the network is trained on.</summary>
+    public ReferenceCost CostKind { get; }
 
     /// <summary>Neurons per layer, input first.</summary>
     public int[] Sizes { get; }
@@ -33,7 +78,7 @@ public sealed class ReferenceNetwork
     public double[][] Biases { get; }
 
     /// <summary>Builds a reference network from a flat parameter arena in the library's layout (per layer: weights row-major, then biases).</summary>
-    public static ReferenceNetwork FromArena(int[] sizes, ReadOnlySpan<float> parameters)
+    public static ReferenceNetwork FromArena(int[] sizes, ReadOnlySpan<float> parameters, ReferenceActivation[]? activations = null, ReferenceCost cost = ReferenceCost.Quadratic)
     {
         var weights = new double[sizes.Length - 1][][];
         var biases = new double[sizes.Length - 1][];
@@ -62,7 +107,7 @@ public sealed class ReferenceNetwork
             throw new ArgumentException($"parameters has length {parameters.Length}, expected {offset}.", nameof(parameters));
         }
 
-        return new ReferenceNetwork(sizes, weights, biases);
+        return new ReferenceNetwork(sizes, weights, biases, activations, cost);
     }
 
     /// <summary>The parameters flattened in the library's arena layout.</summary>
@@ -87,14 +132,29 @@ public sealed class ReferenceNetwork
     {
         for (int l = 0; l < Weights.Length; l++)
         {
-            a = Sigmoid(Add(Dot(Weights[l], a), Biases[l]));
+            a = Activate(Activations[l], Add(Dot(Weights[l], a), Biases[l]));
         }
 
         return a;
     }
 
+    /// <summary>The weighted inputs z of every layer for input <paramref name="x"/> (to see how close a ReLU is to its kink).</summary>
+    public List<double[]> WeightedInputs(double[] x)
+    {
+        var zs = new List<double[]>();
+        double[] a = x;
+        for (int l = 0; l < Weights.Length; l++)
+        {
+            double[] z = Add(Dot(Weights[l], a), Biases[l]);
+            zs.Add(z);
+            a = Activate(Activations[l], z);
+        }
+
+        return zs;
+    }
+
     /// <summary>
-    /// <c>backprop</c>: the gradient of the quadratic cost for one sample, as <c>(nablaB, nablaW)</c> shaped like
+    /// <c>backprop</c>: the gradient of the cost for one sample, as <c>(nablaB, nablaW)</c> shaped like
     /// <see cref="Biases"/> and <see cref="Weights"/>.
     /// </summary>
     public (double[][] NablaB, double[][][] NablaW) Backprop(double[] x, double[] y)
@@ -110,18 +170,20 @@ public sealed class ReferenceNetwork
         {
             double[] z = Add(Dot(Weights[l], activation), Biases[l]);
             zs.Add(z);
-            activation = Sigmoid(z);
+            activation = Activate(Activations[l], z);
             activations.Add(activation);
         }
 
-        // backward pass
-        double[] delta = Multiply(CostDerivative(activations[^1], y), SigmoidPrime(zs[^1]));
+        // backward pass: network2's cost.delta(z, a, y)
+        double[] delta = CostKind == ReferenceCost.Quadratic
+            ? Multiply(CostDerivative(activations[^1], y), ActivationPrime(Activations[^1], zs[^1]))
+            : CostDerivative(activations[^1], y); // cross-entropy on sigmoid, log-likelihood on softmax: a - y
         nablaB[^1] = delta;
         nablaW[^1] = Outer(delta, activations[^2]);
         for (int l = 2; l < NumLayers; l++)
         {
             double[] z = zs[^l];
-            double[] sp = SigmoidPrime(z);
+            double[] sp = ActivationPrime(Activations[^l], z);
             delta = Multiply(Dot(Transpose(Weights[^(l - 1)]), delta), sp);
             nablaB[^l] = delta;
             nablaW[^l] = Outer(delta, activations[^(l + 1)]);
@@ -130,8 +192,8 @@ public sealed class ReferenceNetwork
         return (nablaB, nablaW);
     }
 
-    /// <summary><c>update_mini_batch</c>: one gradient-descent step on the samples of <paramref name="miniBatch"/>.</summary>
-    public void UpdateMiniBatch(IReadOnlyList<(double[] X, double[] Y)> miniBatch, double eta)
+    /// <summary>The sum of the per-sample gradients over <paramref name="miniBatch"/>.</summary>
+    public (double[][] NablaB, double[][][] NablaW) MiniBatchGradient(IReadOnlyList<(double[] X, double[] Y)> miniBatch)
     {
         double[][] nablaB = Biases.Select(b => new double[b.Length]).ToArray();
         double[][][] nablaW = Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
@@ -148,17 +210,104 @@ public sealed class ReferenceNetwork
             }
         }
 
+        return (nablaB, nablaW);
+    }
+
+    /// <summary>
+    /// <c>update_mini_batch</c>: one gradient-descent step on the samples of <paramref name="miniBatch"/>, with
+    /// network2's L2 regularisation <c>w = (1 - eta lambda/n) w - (eta/m) nabla_w</c> and the L1 analogue
+    /// <c>w = w - (eta l1/n) sgn(w) - (eta/m) nabla_w</c>; biases are not regularised.
+    /// </summary>
+    public void UpdateMiniBatch(IReadOnlyList<(double[] X, double[] Y)> miniBatch, double eta, double lambda = 0, double l1 = 0, int n = 1)
+    {
+        (double[][] nablaB, double[][][] nablaW) = MiniBatchGradient(miniBatch);
         for (int l = 0; l < Weights.Length; l++)
         {
             for (int j = 0; j < Weights[l].Length; j++)
             {
                 for (int k = 0; k < Weights[l][j].Length; k++)
                 {
-                    Weights[l][j][k] -= eta / miniBatch.Count * nablaW[l][j][k];
+                    double w = Weights[l][j][k];
+                    Weights[l][j][k] = ((1 - (eta * lambda / n)) * w) - (eta * l1 / n * Math.Sign(w)) - (eta / miniBatch.Count * nablaW[l][j][k]);
                 }
 
                 Biases[l][j] -= eta / miniBatch.Count * nablaB[l][j];
             }
+        }
+    }
+
+    private double[][][]? _velocityW;
+    private double[][]? _velocityB;
+
+    /// <summary>
+    /// Momentum-based gradient descent (Nielsen, chapter 3): <c>v = mu v - eta g</c>, <c>w = w + v</c>, with
+    /// <c>g = nabla/m + (lambda/n) w + (l1/n) sgn(w)</c> for weights and <c>nabla/m</c> for biases. The velocities start at 0.
+    /// </summary>
+    public void UpdateMiniBatchMomentum(IReadOnlyList<(double[] X, double[] Y)> miniBatch, double eta, double mu, double lambda = 0, double l1 = 0, int n = 1)
+    {
+        _velocityW ??= Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        _velocityB ??= Biases.Select(b => new double[b.Length]).ToArray();
+        (double[][] nablaB, double[][][] nablaW) = MiniBatchGradient(miniBatch);
+        int m = miniBatch.Count;
+        for (int l = 0; l < Weights.Length; l++)
+        {
+            for (int j = 0; j < Weights[l].Length; j++)
+            {
+                for (int k = 0; k < Weights[l][j].Length; k++)
+                {
+                    double w = Weights[l][j][k];
+                    double g = (nablaW[l][j][k] / m) + (lambda / n * w) + (l1 / n * Math.Sign(w));
+                    _velocityW[l][j][k] = (mu * _velocityW[l][j][k]) - (eta * g);
+                    Weights[l][j][k] = w + _velocityW[l][j][k];
+                }
+
+                _velocityB[l][j] = (mu * _velocityB[l][j]) - (eta * nablaB[l][j] / m);
+                Biases[l][j] += _velocityB[l][j];
+            }
+        }
+    }
+
+    private double[][][]? _firstW, _secondW;
+    private double[][]? _firstB, _secondB;
+    private int _adamStep;
+
+    /// <summary>
+    /// Adam: <c>m = b1 m + (1 - b1) g</c>, <c>v = b2 v + (1 - b2) g^2</c>,
+    /// <c>w = w - eta (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)</c>, with <c>g</c> as in
+    /// <see cref="UpdateMiniBatchMomentum"/>. The moments start at 0 and <c>t</c> counts the steps from 1.
+    /// </summary>
+    public void UpdateMiniBatchAdam(IReadOnlyList<(double[] X, double[] Y)> miniBatch, double eta, double beta1, double beta2, double epsilon,
+        double lambda = 0, double l1 = 0, int n = 1)
+    {
+        _firstW ??= Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        _secondW ??= Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        _firstB ??= Biases.Select(b => new double[b.Length]).ToArray();
+        _secondB ??= Biases.Select(b => new double[b.Length]).ToArray();
+        _adamStep++;
+        (double[][] nablaB, double[][][] nablaW) = MiniBatchGradient(miniBatch);
+        int m = miniBatch.Count;
+        for (int l = 0; l < Weights.Length; l++)
+        {
+            for (int j = 0; j < Weights[l].Length; j++)
+            {
+                for (int k = 0; k < Weights[l][j].Length; k++)
+                {
+                    double w = Weights[l][j][k];
+                    double g = (nablaW[l][j][k] / m) + (lambda / n * w) + (l1 / n * Math.Sign(w));
+                    Weights[l][j][k] = AdamStep(w, g, ref _firstW[l][j][k], ref _secondW[l][j][k]);
+                }
+
+                Biases[l][j] = AdamStep(Biases[l][j], nablaB[l][j] / m, ref _firstB[l][j], ref _secondB[l][j]);
+            }
+        }
+
+        double AdamStep(double p, double g, ref double first, ref double second)
+        {
+            first = (beta1 * first) + ((1 - beta1) * g);
+            second = (beta2 * second) + ((1 - beta2) * g * g);
+            double firstHat = first / (1 - Math.Pow(beta1, _adamStep));
+            double secondHat = second / (1 - Math.Pow(beta2, _adamStep));
+            return p - (eta * firstHat / (Math.Sqrt(secondHat) + epsilon));
         }
     }
 
@@ -193,18 +342,65 @@ public sealed class ReferenceNetwork
     public int Evaluate(IReadOnlyList<(double[] X, int Label)> testData) =>
         testData.Count(sample => ArgMax(FeedForward(sample.X)) == sample.Label);
 
-    /// <summary>The quadratic cost <c>1/2 ||a - y||^2</c> of one sample.</summary>
+    /// <summary>The cost of one sample: network2's <c>fn(a, y)</c>, NaN-safe like <c>np.nan_to_num</c>.</summary>
     public double Cost(double[] x, double[] y)
     {
         double[] a = FeedForward(x);
         double sum = 0;
         for (int i = 0; i < a.Length; i++)
         {
-            sum += (a[i] - y[i]) * (a[i] - y[i]);
+            sum += CostKind switch
+            {
+                ReferenceCost.Quadratic => 0.5 * (a[i] - y[i]) * (a[i] - y[i]),
+                ReferenceCost.CrossEntropy => NanToNum((-y[i] * Math.Log(a[i])) - ((1 - y[i]) * Math.Log(1 - a[i]))),
+                _ => NanToNum(-y[i] * Math.Log(a[i])),
+            };
         }
 
-        return 0.5 * sum;
+        return sum;
     }
+
+    /// <summary>network2's <c>total_cost</c>: the mean cost over <paramref name="data"/> plus <c>lambda/(2n) sum w^2</c> and <c>l1/n sum |w|</c>.</summary>
+    public double TotalCost(IReadOnlyList<(double[] X, double[] Y)> data, double lambda = 0, double l1 = 0)
+    {
+        double cost = data.Sum(sample => Cost(sample.X, sample.Y)) / data.Count;
+        double squares = Weights.Sum(w => w.Sum(row => row.Sum(v => v * v)));
+        double magnitudes = Weights.Sum(w => w.Sum(row => row.Sum(Math.Abs)));
+        return cost + (0.5 * lambda / data.Count * squares) + (l1 / data.Count * magnitudes);
+    }
+
+    /// <summary>Applies activation <paramref name="kind"/> to <paramref name="z"/>.</summary>
+    public static double[] Activate(ReferenceActivation kind, double[] z) => kind switch
+    {
+        ReferenceActivation.Sigmoid => Sigmoid(z),
+        ReferenceActivation.Tanh => z.Select(Math.Tanh).ToArray(),
+        ReferenceActivation.ReLU => z.Select(v => Math.Max(0, v)).ToArray(),
+        ReferenceActivation.LeakyReLU => z.Select(v => v > 0 ? v : 0.01 * v).ToArray(),
+        ReferenceActivation.Identity => (double[])z.Clone(),
+        _ => Softmax(z),
+    };
+
+    /// <summary>The derivative of activation <paramref name="kind"/> at <paramref name="z"/> (not for softmax).</summary>
+    public static double[] ActivationPrime(ReferenceActivation kind, double[] z) => kind switch
+    {
+        ReferenceActivation.Sigmoid => SigmoidPrime(z),
+        ReferenceActivation.Tanh => z.Select(v => 1 - (Math.Tanh(v) * Math.Tanh(v))).ToArray(),
+        ReferenceActivation.ReLU => z.Select(v => v > 0 ? 1.0 : 0.0).ToArray(),
+        ReferenceActivation.LeakyReLU => z.Select(v => v > 0 ? 1.0 : 0.01).ToArray(),
+        ReferenceActivation.Identity => z.Select(_ => 1.0).ToArray(),
+        _ => throw new ArgumentException("softmax has no element-wise derivative", nameof(kind)),
+    };
+
+    /// <summary>Softmax, computed after subtracting the largest input.</summary>
+    public static double[] Softmax(double[] z)
+    {
+        double max = z.Max();
+        double[] e = z.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        return e.Select(v => v / sum).ToArray();
+    }
+
+    private static double NanToNum(double v) => double.IsNaN(v) ? 0 : double.IsPositiveInfinity(v) ? double.MaxValue : v;
 
     /// <summary><c>cost_derivative</c>: the vector of partial derivatives dC/da for the output activations.</summary>
     public static double[] CostDerivative(double[] outputActivations, double[] y) =>

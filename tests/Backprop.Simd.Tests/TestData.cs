@@ -1,6 +1,7 @@
 using Backprop.Simd.Data;
 using FsCheck;
 using FsCheck.Fluent;
+using Backprop.Simd.Reference;
 
 namespace Backprop.Simd.Tests;
 
@@ -16,6 +17,40 @@ public sealed record NetShape(int[] Sizes, ulong Seed)
     public override string ToString() => $"[{string.Join(",", Sizes)}] (seed {Seed})";
 }
 
+/// <summary>A random network architecture: sizes, one activation per layer after the input, a cost that fits them, and a seed.</summary>
+public sealed record Architecture(int[] Sizes, Activation[] Activations, CostFunction Cost, ulong Seed)
+{
+    public Network CreateNetwork() =>
+        new(Sizes, new Network(Sizes, Seed).Parameters, Activations, Cost);
+
+    public ReferenceNetwork CreateReference(Network network) =>
+        ReferenceNetwork.FromArena(Sizes, network.Parameters, Activations.Select(Map.ToReference).ToArray(), Map.ToReference(Cost));
+
+    /// <summary>A target the cost makes sense for: one-hot for log-likelihood, values in [0, 1] otherwise.</summary>
+    public float[] Target(ref SeededRandom random)
+    {
+        if (Cost == CostFunction.LogLikelihood)
+        {
+            var y = new float[Sizes[^1]];
+            y[random.NextInt(y.Length)] = 1f;
+            return y;
+        }
+
+        return TestData.Uniform(Sizes[^1], ref random, 0, 1);
+    }
+
+    public override string ToString() =>
+        $"[{string.Join(",", Sizes)}] {string.Join("/", Activations)} {Cost} (seed {Seed})";
+}
+
+/// <summary>Maps the library's enums to the reference's, by name.</summary>
+public static class Map
+{
+    public static ReferenceActivation ToReference(Activation a) => Enum.Parse<ReferenceActivation>(a.ToString());
+
+    public static ReferenceCost ToReference(CostFunction c) => Enum.Parse<ReferenceCost>(c.ToString());
+}
+
 /// <summary>FsCheck generators shared by the property tests.</summary>
 public static class Generators
 {
@@ -29,6 +64,25 @@ public static class Generators
 
     public static Arbitrary<Shape> Shapes() =>
         Arb.From(from rows in Dimension(300) from cols in Dimension(300) from seed in Seeds select new Shape(rows, cols, seed));
+
+    public static readonly Activation[] HiddenActivations = [Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.Identity];
+
+    /// <summary>Every (cost, output activation) pair the library trains.</summary>
+    public static readonly (CostFunction Cost, Activation Output)[] Outputs =
+    [
+        (CostFunction.Quadratic, Activation.Sigmoid), (CostFunction.Quadratic, Activation.Tanh), (CostFunction.Quadratic, Activation.ReLU),
+        (CostFunction.Quadratic, Activation.LeakyReLU), (CostFunction.Quadratic, Activation.Identity),
+        (CostFunction.CrossEntropy, Activation.Sigmoid), (CostFunction.LogLikelihood, Activation.Softmax),
+    ];
+
+    public static Arbitrary<Architecture> Architectures() =>
+        Arb.From(
+            from layers in Gen.Choose(2, 5)
+            from sizes in Gen.ArrayOf(Dimension(40), layers)
+            from hidden in Gen.ArrayOf(Gen.Elements(HiddenActivations), layers - 2)
+            from output in Gen.Elements(Outputs)
+            from seed in Seeds
+            select new Architecture(sizes, [.. hidden, output.Output], output.Cost, seed));
 
     public static Arbitrary<NetShape> NetShapes() =>
         Arb.From(

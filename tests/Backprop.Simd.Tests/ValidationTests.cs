@@ -76,7 +76,7 @@ public class ValidationTests
         Dataset wide = TestData.RandomDataset(6, 5, 2, seed: 1);
         AssertRejects<ArgumentException>("trainingData", ["5", "expected 4"], () => new Sgd(network, wide, new TrainingOptions()));
         var sgd = new Sgd(network, data, new TrainingOptions());
-        AssertRejects<ArgumentException>("testData", ["5", "expected 4"], () => sgd.RunEpoch(wide));
+        AssertRejects<ArgumentException>("evaluationData", ["5", "expected 4"], () => sgd.RunEpoch(wide));
         Assert.Throws<ArgumentOutOfRangeException>(() => sgd.Train(-1));
     }
 

@@ -81,6 +81,29 @@ public static class Elementwise
         TensorPrimitives.MultiplyAdd(x, alpha, y, y);
     }
 
+    /// <summary>Whether every value is finite (no NaN, no infinity): one vectorized pass, used by the divergence guard.</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        // x * 0 is 0 for every finite x and NaN for NaN and both infinities; NaN then sticks in the accumulator.
+        ref float v0 = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        int width = Vector<float>.Count;
+        Vector<float> acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i + width <= n; i += width)
+        {
+            acc += Vector.LoadUnsafe(ref v0, (nuint)i) * Vector<float>.Zero;
+        }
+
+        float tail = 0f;
+        for (; i < n; i++)
+        {
+            tail += Unsafe.Add(ref v0, i) * 0f;
+        }
+
+        return Vector.EqualsAll(acc, Vector<float>.Zero) && tail == 0f;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
     internal static void OutputErrorQuadraticUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta)
     {

@@ -6,8 +6,9 @@ using Backprop.Simd.Kernels;
 namespace Backprop.Simd.Training;
 
 /// <summary>
-/// The seed's <c>backprop</c> and <c>update_mini_batch</c>: the four equations BP1-BP4 for the quadratic cost
-/// <c>C = 1/2 ||a^L - y||^2</c>, run on the <see cref="Workspace"/> arenas. Nothing here allocates.
+/// The seed's <c>backprop</c> and <c>update_mini_batch</c>: the four equations BP1-BP4, run on the
+/// <see cref="Workspace"/> arenas, for the network's own cost (the seed's quadratic <c>C = 1/2 ||a^L - y||^2</c> by
+/// default) and per-layer activations. Nothing here allocates.
 /// </summary>
 public static class Backpropagation
 {
@@ -91,9 +92,9 @@ public static class Backpropagation
         // Forward pass, keeping every z^l and a^l in the workspace.
         network.FeedForwardUnchecked(x, ws);
 
-        // BP1: delta^L = (a^L - y) ⊙ sigma'(z^L)
+        // BP1: delta^L = (a^L - y) ⊙ f'(z^L) for the quadratic cost; a^L - y for cross-entropy and log-likelihood
         Span<float> delta = ws.DeltaUnchecked(outputLayer);
-        Elementwise.OutputErrorQuadraticUnchecked(ws.ActivationUnchecked(outputLayer), y, delta);
+        Costs.OutputError(network.Cost, network.OutputActivation, ws.ZUnchecked(outputLayer), ws.ActivationUnchecked(outputLayer), y, delta);
 
         for (int l = outputLayer; l >= 1; l--)
         {
@@ -104,10 +105,10 @@ public static class Backpropagation
             Rank1.UpdateUnchecked(ws.NablaWeightsUnchecked(l), sizes[l], sizes[l - 1], 1f, delta, previous);
             if (l > 1)
             {
-                // BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1})
+                // BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ f'(z^{l-1})
                 Span<float> below = ws.DeltaUnchecked(l - 1);
                 TransposedMatrixVector.MultiplyUnchecked(network.WeightsUnchecked(l), sizes[l], sizes[l - 1], delta, below);
-                Elementwise.MultiplyBySigmoidPrimeUnchecked(below, ws.ActivationUnchecked(l - 1));
+                Activations.MultiplyByDerivativeUnchecked(network.Activations[l - 2], below, ws.ZUnchecked(l - 1), ws.ActivationUnchecked(l - 1));
                 delta = below;
             }
         }

@@ -1,21 +1,32 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd.Training;
 
 /// <summary>
-/// The seed's <c>SGD</c>: each epoch shuffles an index array in place (the data are never copied), cuts it into
-/// consecutive mini-batches (the last one smaller when the size does not divide), and calls
-/// <see cref="Backpropagation.UpdateMiniBatch"/> on each. After construction, epochs allocate nothing.
+/// The seed's <c>SGD</c> and network2's additions. Each epoch shuffles an index array in place (the data are never
+/// copied), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), sums each
+/// batch's gradient with <see cref="Backpropagation.Backprop"/> and moves the parameters with the chosen
+/// <see cref="Optimizer"/> and regularisation. <see cref="Train"/> adds network2's learning-rate schedule, early
+/// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
 /// </summary>
 public sealed class Sgd
 {
     private readonly int[] _order;
     private readonly TrainingOptions _options;
+    private readonly float[] _lastGood;   // the parameters at the start of the epoch (divergence guard)
+    private readonly float[]? _best;      // the best epoch's parameters (early stopping)
+    private readonly float[]? _velocity;  // momentum
+    private readonly float[]? _first;     // Adam's first moments
+    private readonly float[]? _second;    // Adam's second moments
+    private readonly bool _plainUpdate;
     private SeededRandom _random;
+    private long _adamSteps;
 
-    /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array and a workspace.</summary>
-    /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative).</exception>
+    /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array, a workspace and the optimizer's state.</summary>
+    /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative, ...).</exception>
     public Sgd(Network network, Dataset trainingData, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -25,6 +36,7 @@ public sealed class Sgd
         Network = network;
         TrainingData = trainingData;
         _options = options;
+        Eta = options.Eta;
         _random = new SeededRandom(options.Seed);
         _order = new int[trainingData.Count];
         for (int i = 0; i < _order.Length; i++)
@@ -33,6 +45,12 @@ public sealed class Sgd
         }
 
         Workspace = new Workspace(network);
+        _lastGood = new float[network.ParameterCount];
+        _best = options.Patience > 0 ? new float[network.ParameterCount] : null;
+        _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
+        _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
+        _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
+        _plainUpdate = options.Optimizer == Optimizer.Sgd && options.Lambda == 0 && options.L1 == 0;
     }
 
     /// <summary>The network being trained.</summary>
@@ -47,49 +65,215 @@ public sealed class Sgd
     /// <summary>Epochs run so far.</summary>
     public int EpochsCompleted { get; private set; }
 
+    /// <summary>The learning rate in force (the schedule may have halved it).</summary>
+    public float Eta { get; private set; }
+
     /// <summary>The order in which the last epoch visited the training samples.</summary>
     public ReadOnlySpan<int> Order => _order;
 
-    /// <summary>Runs one epoch, then, when <paramref name="testData"/> is given, evaluates on it.</summary>
-    /// <param name="testData">Samples to evaluate on after the epoch, or <c>null</c>.</param>
+    /// <summary>Runs one epoch, then evaluates on <paramref name="evaluationData"/> when given, and takes the monitored measurements.</summary>
+    /// <param name="evaluationData">Samples to evaluate on after the epoch (test or validation data), or <c>null</c>.</param>
     /// <param name="progress">Called after every mini-batch with the samples trained so far in this epoch and the
     /// epoch's total, e.g. to draw a progress bar; create the delegate once to keep the epoch allocation-free.</param>
-    /// <exception cref="ArgumentException"><paramref name="testData"/> does not fit the network.</exception>
-    public EpochResult RunEpoch(Dataset? testData = null, Action<int, int>? progress = null)
+    /// <exception cref="ArgumentException"><paramref name="evaluationData"/> does not fit the network, or monitoring the evaluation cost without evaluation data.</exception>
+    /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
+    public EpochResult RunEpoch(Dataset? evaluationData = null, Action<int, int>? progress = null)
     {
-        if (testData is not null)
-        {
-            Backpropagation.CheckData(Network, testData, nameof(testData));
-        }
-
+        CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitor.EvaluationCost) != 0, "monitoring the evaluation cost");
+        int epoch = EpochsCompleted;
         long start = Stopwatch.GetTimestamp();
+        Network.Parameters.CopyTo(_lastGood);
         if (_options.Shuffle)
         {
             _random.Shuffle(_order);
         }
 
         int m = _options.MiniBatchSize;
-        for (int k = 0; k < _order.Length; k += m)
+        for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
-            Backpropagation.UpdateMiniBatchUnchecked(Network, Workspace, TrainingData, batch, _options.Eta);
+            Span<float> nabla = Workspace.Nabla;
+            nabla.Clear();
+            foreach (int i in batch)
+            {
+                Backpropagation.BackpropUnchecked(Network, Workspace, TrainingData.Input(i), TrainingData.Target(i));
+            }
+
+            // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
+            // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
+            for (int l = 1; l <= Network.OutputLayer; l++)
+            {
+                if (!Elementwise.AllFinite(Workspace.NablaBiasesUnchecked(l)))
+                {
+                    Diverged(epoch, batchIndex, "the gradient");
+                }
+            }
+
+            Update(batch.Length);
             progress?.Invoke(k + batch.Length, _order.Length);
         }
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-        int correct = testData is null ? -1 : Evaluation.Evaluate(Network, Workspace, testData);
-        return new EpochResult(EpochsCompleted++, _order.Length, correct, testData?.Count ?? 0, elapsed);
+        if (!Elementwise.AllFinite(Network.Parameters))
+        {
+            Diverged(epoch, (_order.Length - 1) / m, "a parameter");
+        }
+
+        EpochsCompleted++;
+        Monitor monitor = _options.Monitor;
+        return new EpochResult(
+            epoch,
+            _order.Length,
+            evaluationData is null ? -1 : Evaluation.Evaluate(Network, Workspace, evaluationData),
+            evaluationData?.Count ?? 0,
+            elapsed,
+            Eta,
+            (monitor & Monitor.EvaluationCost) != 0 ? Evaluation.TotalCost(Network, Workspace, evaluationData!, _options.Lambda, _options.L1) : double.NaN,
+            (monitor & Monitor.TrainingCost) != 0 ? Evaluation.TotalCost(Network, Workspace, TrainingData, _options.Lambda, _options.L1) : double.NaN,
+            (monitor & Monitor.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
     }
 
-    /// <summary>Runs <paramref name="epochs"/> epochs, reporting each to <paramref name="onEpoch"/>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="epochs"/> is negative or <paramref name="testData"/> does not fit the network.</exception>
-    public void Train(int epochs, Dataset? testData = null, Action<EpochResult>? onEpoch = null)
+    /// <summary>
+    /// Runs up to <paramref name="epochs"/> epochs, reporting each to <paramref name="onEpoch"/>. With
+    /// <see cref="TrainingOptions.HalveEtaAfter"/> it halves eta when the evaluation accuracy has not improved for
+    /// that many epochs and stops after <see cref="TrainingOptions.MaxHalvings"/> halvings; with
+    /// <see cref="TrainingOptions.Patience"/> it stops when the accuracy has not improved for that many epochs and
+    /// restores the best epoch's parameters. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="epochs"/> is negative, <paramref name="evaluationData"/> does not fit the network, or the schedule or early stopping is on without evaluation data.</exception>
+    /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
+    public TrainingSummary Train(int epochs, Dataset? evaluationData = null, Action<EpochResult>? onEpoch = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
-        for (int j = 0; j < epochs; j++)
+        CheckEvaluationData(evaluationData, needed: _options.Patience > 0 || _options.HalveEtaAfter > 0, "early stopping and the learning-rate schedule");
+        int bestEpoch = -1, bestCorrect = -1, sinceBest = 0, sinceHalving = 0, halvings = 0, run = 0;
+        StopReason reason = StopReason.Completed;
+        while (run < epochs)
         {
-            EpochResult result = RunEpoch(testData);
+            EpochResult result = RunEpoch(evaluationData);
+            run++;
             onEpoch?.Invoke(result);
+            if (!result.Evaluated)
+            {
+                continue;
+            }
+
+            if (result.Correct > bestCorrect)
+            {
+                bestCorrect = result.Correct;
+                bestEpoch = result.Epoch;
+                sinceBest = sinceHalving = 0;
+                if (_best is not null)
+                {
+                    Network.Parameters.CopyTo(_best);
+                }
+
+                continue;
+            }
+
+            sinceBest++;
+            sinceHalving++;
+            if (_options.Patience > 0 && sinceBest >= _options.Patience)
+            {
+                reason = StopReason.NoImprovement;
+                break;
+            }
+
+            if (_options.HalveEtaAfter > 0 && sinceHalving >= _options.HalveEtaAfter)
+            {
+                Eta /= 2;
+                sinceHalving = 0;
+                if (++halvings >= _options.MaxHalvings)
+                {
+                    reason = StopReason.EtaSchedule;
+                    break;
+                }
+            }
         }
+
+        bool restored = false;
+        if (_best is not null && bestEpoch >= 0 && bestEpoch != EpochsCompleted - 1)
+        {
+            _best.CopyTo(Network.Parameters);
+            restored = true;
+        }
+
+        return new TrainingSummary(run, bestEpoch, bestCorrect, reason, Eta, restored);
+    }
+
+    private void Update(int m)
+    {
+        float eta = Eta;
+        if (_plainUpdate)
+        {
+            // The seed's update, params -= (eta/m) nabla: one pass over the arena, weights and biases alike.
+            TensorPrimitives.MultiplyAdd(Workspace.Nabla, -eta / m, Network.Parameters, Network.Parameters);
+            return;
+        }
+
+        float n = TrainingData.Count;
+        float l2 = _options.Lambda / n, l1 = _options.L1 / n;
+        float stepSize = 0, secondCorrection = 0;
+        if (_options.Optimizer == Optimizer.Adam)
+        {
+            _adamSteps++;
+            stepSize = (float)(eta / (1 - Math.Pow(_options.Beta1, _adamSteps)));
+            secondCorrection = (float)(1 / (1 - Math.Pow(_options.Beta2, _adamSteps)));
+        }
+
+        Layout layout = Network.Layout;
+        for (int l = 1; l <= Network.OutputLayer; l++)
+        {
+            // Weights carry the regularisation terms; biases are not decayed (network2).
+            int weights = layout.Sizes[l] * layout.Sizes[l - 1];
+            UpdateRegion(layout.WeightOffset(l), weights, m, l2, l1, stepSize, secondCorrection);
+            UpdateRegion(layout.BiasOffset(l), layout.Sizes[l], m, 0f, 0f, stepSize, secondCorrection);
+        }
+    }
+
+    private void UpdateRegion(int offset, int length, int m, float l2, float l1, float stepSize, float secondCorrection)
+    {
+        Span<float> p = Network.Parameters.Slice(offset, length);
+        ReadOnlySpan<float> nabla = Workspace.Nabla.Slice(offset, length);
+        float eta = Eta;
+        switch (_options.Optimizer)
+        {
+            case Optimizer.Sgd:
+                UpdateRules.Sgd(p, nabla, -eta / m, 1 - (eta * l2), eta * l1);
+                break;
+            case Optimizer.Momentum:
+                UpdateRules.Momentum(p, _velocity.AsSpan(offset, length), nabla, 1f / m, l2, l1, _options.Momentum, eta);
+                break;
+            case Optimizer.Adam:
+                UpdateRules.Adam(p, _first.AsSpan(offset, length), _second.AsSpan(offset, length), nabla, 1f / m, l2, l1,
+                    _options.Beta1, _options.Beta2, stepSize, secondCorrection, _options.Epsilon);
+                break;
+        }
+    }
+
+    private void CheckEvaluationData(Dataset? evaluationData, bool needed, string what)
+    {
+        if (evaluationData is not null)
+        {
+            Backpropagation.CheckData(Network, evaluationData, nameof(evaluationData));
+        }
+        else if (needed)
+        {
+            throw new ArgumentNullException(nameof(evaluationData), $"{what} needs evaluation data (a validation or test set).");
+        }
+    }
+
+    private void Diverged(int epoch, int batch, string what)
+    {
+        bool kept = Elementwise.AllFinite(Network.Parameters);
+        if (!kept)
+        {
+            _lastGood.CopyTo(Network.Parameters);
+        }
+
+        EpochsCompleted = epoch + 1;
+        throw new TrainingDivergedException(epoch, batch,
+            $"training diverged in epoch {epoch}, mini-batch {batch}: {what} became NaN or infinite (eta {Eta} may be too large). " +
+            (kept ? "The parameters from before that mini-batch were kept." : $"The parameters from the start of epoch {epoch} were restored."));
     }
 }

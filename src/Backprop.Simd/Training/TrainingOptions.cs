@@ -1,5 +1,38 @@
 namespace Backprop.Simd.Training;
 
+/// <summary>How parameters move given a mini-batch's gradient.</summary>
+public enum Optimizer
+{
+    /// <summary>Plain stochastic gradient descent, the seed's: <c>w -= eta g</c>.</summary>
+    Sgd,
+
+    /// <summary>Momentum-based gradient descent (Nielsen, chapter 3): <c>v = mu v - eta g</c>, <c>w += v</c>.</summary>
+    Momentum,
+
+    /// <summary>Adam, with bias-corrected first and second moment estimates.</summary>
+    Adam,
+}
+
+/// <summary>Which extra per-epoch measurements <see cref="Sgd"/> takes (network2's <c>monitor_*</c> flags).</summary>
+[Flags]
+public enum Monitor
+{
+    /// <summary>Only the evaluation accuracy (when evaluation data are given), the seed's behaviour.</summary>
+    None = 0,
+
+    /// <summary>The total cost on the evaluation data.</summary>
+    EvaluationCost = 1,
+
+    /// <summary>The total cost on the training data.</summary>
+    TrainingCost = 2,
+
+    /// <summary>The accuracy on the training data.</summary>
+    TrainingAccuracy = 4,
+
+    /// <summary>All four series.</summary>
+    All = EvaluationCost | TrainingCost | TrainingAccuracy,
+}
+
 /// <summary>Hyper-parameters of stochastic gradient descent, with the seed's defaults.</summary>
 public sealed record TrainingOptions
 {
@@ -15,9 +48,72 @@ public sealed record TrainingOptions
     /// <summary>Shuffle the samples every epoch (the seed's behaviour). <c>false</c> visits them in data-set order, for reproducibility studies.</summary>
     public bool Shuffle { get; init; } = true;
 
+    /// <summary>L2 regularisation strength lambda (network2's <c>lmbda</c>): weights decay by <c>1 - eta lambda / n</c> per step, n the training-set size. Default 0.</summary>
+    public float Lambda { get; init; }
+
+    /// <summary>L1 regularisation strength: weights move by <c>-(eta l1 / n) sgn(w)</c> per step. Default 0.</summary>
+    public float L1 { get; init; }
+
+    /// <summary>The update rule. Default <see cref="Training.Optimizer.Sgd"/>.</summary>
+    public Optimizer Optimizer { get; init; } = Optimizer.Sgd;
+
+    /// <summary>Momentum coefficient mu of <see cref="Training.Optimizer.Momentum"/>, in [0, 1). Default 0.9.</summary>
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>Adam's first-moment decay beta1, in [0, 1). Default 0.9.</summary>
+    public float Beta1 { get; init; } = 0.9f;
+
+    /// <summary>Adam's second-moment decay beta2, in [0, 1). Default 0.999.</summary>
+    public float Beta2 { get; init; } = 0.999f;
+
+    /// <summary>Adam's epsilon, &gt; 0. Default 1e-8.</summary>
+    public float Epsilon { get; init; } = 1e-8f;
+
+    /// <summary>
+    /// network2's schedule: halve eta when the evaluation accuracy has not improved for this many epochs
+    /// (0, the default, keeps eta constant). Needs evaluation data.
+    /// </summary>
+    public int HalveEtaAfter { get; init; }
+
+    /// <summary>With <see cref="HalveEtaAfter"/>: stop training once eta has been halved this many times. Default 7 (eta down to 1/128).</summary>
+    public int MaxHalvings { get; init; } = 7;
+
+    /// <summary>Early stopping: stop when the evaluation accuracy has not improved for this many epochs, and keep the
+    /// best epoch's parameters (0, the default, never stops early). Needs evaluation data.</summary>
+    public int Patience { get; init; }
+
+    /// <summary>Extra per-epoch measurements. Default none.</summary>
+    public Monitor Monitor { get; init; }
+
     internal void Validate()
     {
         Guard.Positive(MiniBatchSize);
         Guard.FiniteNonNegative(Eta);
+        Guard.FiniteNonNegative(Lambda);
+        Guard.FiniteNonNegative(L1);
+        UnitInterval(Momentum, nameof(Momentum));
+        UnitInterval(Beta1, nameof(Beta1));
+        UnitInterval(Beta2, nameof(Beta2));
+        if (!(Epsilon > 0) || !float.IsFinite(Epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, $"Epsilon must be a finite number > 0, but was {Epsilon}.");
+        }
+
+        if (!Enum.IsDefined(Optimizer))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, $"Optimizer {Optimizer} is not a known optimizer.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(HalveEtaAfter);
+        ArgumentOutOfRangeException.ThrowIfNegative(Patience);
+        Guard.Positive(MaxHalvings);
+    }
+
+    private static void UnitInterval(float value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1), but was {value}.");
+        }
     }
 }

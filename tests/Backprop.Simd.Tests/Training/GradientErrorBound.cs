@@ -7,7 +7,10 @@ namespace Backprop.Simd.Tests.Training;
 /// running the error analysis alongside the reference computation (in double). Every dot product of <c>n</c> terms
 /// contributes <c>gamma_n</c> times the sum of its absolute terms (so cancellation is accounted for), every
 /// element-wise operation a few units of roundoff, and errors already present are carried through the same
-/// equations with absolute values. Sigmoid is 1/4-Lipschitz, and <c>sigma'(z) = a (1 - a)</c> is 1-Lipschitz in a.
+/// equations with absolute values and each activation's Lipschitz constant (sigmoid 1/4, tanh, ReLU, leaky ReLU
+/// and identity 1; softmax moves each output by at most <c>2 a_j max|dz|</c>). Derivatives are taken as the library
+/// takes them: from the activation for sigmoid (<c>a(1-a)</c>, 1-Lipschitz in a) and tanh (<c>1-a^2</c>,
+/// 2|a|-Lipschitz), from the sign of z for the ReLUs, whose derivative may flip when z is within its error of 0.
 /// </summary>
 internal static class GradientErrorBound
 {
@@ -17,46 +20,72 @@ internal static class GradientErrorBound
     public static (double[][] B, double[][][] W) Compute(ReferenceNetwork net, double[] x, double[] y)
     {
         int layers = net.Weights.Length;
+        var z = new double[layers + 1][];
+        var errZ = new double[layers + 1][];
         var a = new double[layers + 1][];
         var errA = new double[layers + 1][];
         a[0] = x;
         errA[0] = new double[x.Length];
 
-        // Forward: E_z = gamma_{n+1} (|W| |a| + |b|) + |W| E_a;  E_a' = E_z / 4 + 4u a'
         for (int l = 0; l < layers; l++)
         {
             double[][] w = net.Weights[l];
-            a[l + 1] = new double[w.Length];
-            errA[l + 1] = new double[w.Length];
+            z[l + 1] = new double[w.Length];
+            errZ[l + 1] = new double[w.Length];
             for (int j = 0; j < w.Length; j++)
             {
-                double z = net.Biases[l][j], magnitude = Math.Abs(net.Biases[l][j]), carried = 0;
+                double sum = net.Biases[l][j], magnitude = Math.Abs(net.Biases[l][j]), carried = 0;
                 for (int k = 0; k < w[j].Length; k++)
                 {
-                    z += w[j][k] * a[l][k];
+                    sum += w[j][k] * a[l][k];
                     magnitude += Math.Abs(w[j][k] * a[l][k]);
                     carried += Math.Abs(w[j][k]) * errA[l][k];
                 }
 
-                a[l + 1][j] = 1 / (1 + Math.Exp(-z));
-                double errZ = (Tolerance.Gamma(w[j].Length + 1) * magnitude) + carried;
-                errA[l + 1][j] = (errZ / 4) + (4 * U * a[l + 1][j]);
+                z[l + 1][j] = sum;
+                errZ[l + 1][j] = (Tolerance.Gamma(w[j].Length + 1) * magnitude) + carried;
+            }
+
+            ReferenceActivation f = net.Activations[l];
+            a[l + 1] = ReferenceNetwork.Activate(f, z[l + 1]);
+            errA[l + 1] = new double[w.Length];
+            double maxErrZ = errZ[l + 1].Max();
+            for (int j = 0; j < w.Length; j++)
+            {
+                double aj = a[l + 1][j], e = errZ[l + 1][j];
+                errA[l + 1][j] = f switch
+                {
+                    ReferenceActivation.Sigmoid => (e / 4) + (4 * U * aj),
+                    ReferenceActivation.Tanh => e + (4 * U * Math.Abs(aj)),
+                    ReferenceActivation.Softmax => aj * ((2 * maxErrZ) + Tolerance.Gamma(w.Length + 8)),
+                    _ => e + (U * Math.Abs(aj)),
+                };
             }
         }
 
-        // Backward: BP1 then BP2, carrying delta and its error bound.
-        var bB = new double[layers][];
-        var bW = new double[layers][][];
+        // BP1
+        ReferenceActivation output = net.Activations[^1];
         double[] aL = a[layers];
         double[] delta = new double[aL.Length];
         double[] errD = new double[aL.Length];
         for (int j = 0; j < aL.Length; j++)
         {
-            double s = aL[j] * (1 - aL[j]);
-            delta[j] = (aL[j] - y[j]) * s;
-            errD[j] = (errA[layers][j] * (s + Math.Abs(aL[j] - y[j]))) + (4 * U * Math.Abs(delta[j]));
+            double diff = aL[j] - y[j];
+            if (net.CostKind == ReferenceCost.Quadratic)
+            {
+                (double prime, double primeError) = Derivative(output, z[layers][j], errZ[layers][j], aL[j], errA[layers][j]);
+                delta[j] = diff * prime;
+                errD[j] = (errA[layers][j] * Math.Abs(prime)) + (Math.Abs(diff) * primeError) + (4 * U * Math.Abs(delta[j]));
+            }
+            else
+            {
+                delta[j] = diff;
+                errD[j] = errA[layers][j] + (U * Math.Abs(diff));
+            }
         }
 
+        var bB = new double[layers][];
+        var bW = new double[layers][][];
         for (int l = layers - 1; l >= 0; l--)
         {
             double[] below = a[l];
@@ -67,7 +96,7 @@ internal static class GradientErrorBound
                 bW[l][j] = new double[below.Length];
                 for (int k = 0; k < below.Length; k++)
                 {
-                    bW[l][j][k] = (errD[j] * below[k]) + (Math.Abs(delta[j]) * errA[l][k]) + (2 * U * Math.Abs(delta[j] * below[k]));
+                    bW[l][j][k] = (errD[j] * Math.Abs(below[k])) + (Math.Abs(delta[j]) * errA[l][k]) + (2 * U * Math.Abs(delta[j] * below[k]));
                 }
             }
 
@@ -76,7 +105,9 @@ internal static class GradientErrorBound
                 break;
             }
 
+            // BP2
             double[][] w = net.Weights[l];
+            ReferenceActivation f = net.Activations[l - 1];
             var nextDelta = new double[below.Length];
             var nextErr = new double[below.Length];
             for (int k = 0; k < below.Length; k++)
@@ -89,10 +120,10 @@ internal static class GradientErrorBound
                     carried += Math.Abs(w[j][k]) * errD[j];
                 }
 
-                double s = below[k] * (1 - below[k]);
+                (double prime, double primeError) = Derivative(f, z[l][k], errZ[l][k], below[k], errA[l][k]);
                 double errT = (Tolerance.Gamma(delta.Length) * magnitude) + carried;
-                nextDelta[k] = t * s;
-                nextErr[k] = (errT * s) + (Math.Abs(t) * errA[l][k]) + (3 * U * Math.Abs(nextDelta[k]));
+                nextDelta[k] = t * prime;
+                nextErr[k] = (errT * Math.Abs(prime)) + ((Math.Abs(t) + errT) * primeError) + (3 * U * Math.Abs(nextDelta[k]));
             }
 
             delta = nextDelta;
@@ -101,4 +132,14 @@ internal static class GradientErrorBound
 
         return (bB, bW);
     }
+
+    // f'(z) as the library computes it, and a bound on its error.
+    private static (double Prime, double Error) Derivative(ReferenceActivation f, double z, double errZ, double a, double errA) => f switch
+    {
+        ReferenceActivation.Sigmoid => (a * (1 - a), errA + (2 * U * a)),
+        ReferenceActivation.Tanh => (1 - (a * a), (2 * Math.Abs(a) * errA) + (errA * errA) + (2 * U)),
+        ReferenceActivation.ReLU => (z > 0 ? 1 : 0, Math.Abs(z) <= errZ ? 1 : 0),
+        ReferenceActivation.LeakyReLU => (z > 0 ? 1 : 0.01, Math.Abs(z) <= errZ ? 0.99 : 0),
+        _ => (1, 0),
+    };
 }
