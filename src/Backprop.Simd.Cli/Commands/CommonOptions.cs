@@ -19,7 +19,7 @@ internal static class CommonOptions
 
     public static Option<string> Model(bool required) => new("--model")
     {
-        Description = "Model file in network2.py's JSON layout.",
+        Description = "Model file in network2.py's JSON layout (plus an \"activations\" key for non-sigmoid networks).",
         HelpName = "FILE",
         Required = required,
     };
@@ -33,7 +33,8 @@ internal static class CommonOptions
     /// <summary><c>correct / total</c> as a percentage with two decimals, e.g. <c>93.69%</c>.</summary>
     public static string Percent(int correct, int total) => $"{100.0 * correct / total:F2}%";
 
-    public static SavedModel LoadModel(string path) => ModelJson.Load(path);
+    /// <summary>A model file's network, with its architecture; a bad file is an <see cref="InvalidDataException"/> naming it.</summary>
+    public static Network LoadModel(string path) => ModelJson.Load(path);
 
     /// <summary>A user error unless the network's input and output sizes fit the data.</summary>
     public static void CheckFits(Network network, Dataset data, string networkSource, string dataSource)

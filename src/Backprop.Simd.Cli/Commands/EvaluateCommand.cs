@@ -15,7 +15,7 @@ internal static class EvaluateCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model);
-            Network network = CommonOptions.LoadModel(modelPath).Network;
+            Network network = CommonOptions.LoadModel(modelPath);
             MnistSplit split = CommonOptions.LoadData(parsed.GetValue(data));
             CommonOptions.CheckFits(network, split.Test, modelPath, CommonOptions.DataName(parsed.GetValue(data)));
             int correct = Evaluation.Evaluate(network, new Workspace(network), split.Test);

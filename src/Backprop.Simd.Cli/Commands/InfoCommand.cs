@@ -9,17 +9,17 @@ internal static class InfoCommand
     public static Command Create(CliConsole console)
     {
         Option<string> model = CommonOptions.Model(required: true);
-        var command = new Command("info", "Print a model's layer sizes, parameter count and cost.") { model };
+        var command = new Command("info", "Print a model's layer sizes, parameter count, cost and activations.") { model };
         command.SetAction(parsed =>
         {
             string path = parsed.GetRequiredValue(model);
-            SavedModel saved = CommonOptions.LoadModel(path);
-            Network network = saved.Network;
+            Network network = CommonOptions.LoadModel(path);
             console.Out.WriteLine($"Model:      {path}");
             console.Out.WriteLine($"Sizes:      [{string.Join(", ", network.Sizes.ToArray())}]");
             console.Out.WriteLine($"Layers:     {network.Sizes.Length} ({network.OutputLayer} weight layers)");
             console.Out.WriteLine($"Parameters: {network.ParameterCount:N0}");
-            console.Out.WriteLine($"Cost:       {saved.Cost}");
+            console.Out.WriteLine($"Cost:       {ModelJson.CostName(network.Cost)}");
+            console.Out.WriteLine($"Activations: {string.Join(", ", network.Activations.ToArray().Select(ModelJson.ActivationName))}");
             return 0;
         });
         return command;

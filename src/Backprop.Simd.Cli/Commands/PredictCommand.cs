@@ -24,7 +24,7 @@ internal static class PredictCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model);
-            Network network = CommonOptions.LoadModel(modelPath).Network;
+            Network network = CommonOptions.LoadModel(modelPath);
             float[] pixels;
             string what;
             int? label = null;

@@ -32,8 +32,8 @@ internal static class TrainCommand
             "Hold out the last N training images as validation data (60000 -> 50000 + 10000, as the seed's loader does); epochs are then evaluated on them and the test set once at the end.",
             0,
             minimum: 0);
-        Option<string> init = new("--init") { Description = "Start from this saved model instead of random weights.", HelpName = "FILE" };
-        Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout).", HelpName = "FILE" };
+        Option<string> init = new("--init") { Description = "Start from this saved model (its weights, activations and cost) instead of random weights.", HelpName = "FILE" };
+        Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout, plus \"activations\" for non-sigmoid networks).", HelpName = "FILE" };
         Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch as a PNG line chart.", HelpName = "FILE.png" };
 
         var command = new Command("train", "Train a network with mini-batch stochastic gradient descent and report the accuracy after every epoch.")
@@ -139,7 +139,7 @@ internal static class TrainCommand
         Network network;
         if (s.Init is not null)
         {
-            network = CommonOptions.LoadModel(s.Init).Network;
+            network = CommonOptions.LoadModel(s.Init);
             source = s.Init;
             if (s.Sizes is not null && !s.Sizes.AsSpan().SequenceEqual(network.Sizes))
             {

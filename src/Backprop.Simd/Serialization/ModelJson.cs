@@ -2,63 +2,147 @@ using System.Text.Json;
 
 namespace Backprop.Simd.Serialization;
 
-/// <summary>A network read from a model file, together with the name of the cost function it was trained with.</summary>
-/// <param name="Network">The network, with the file's sizes and parameters.</param>
-/// <param name="Cost">The file's <c>cost</c>: <see cref="ModelJson.QuadraticCost"/> or <see cref="ModelJson.CrossEntropyCost"/>.</param>
-public sealed record SavedModel(Network Network, string Cost);
-
 /// <summary>
 /// Model files in the JSON layout of Nielsen's network2.py <c>save</c>, readable by its <c>load</c> and back:
 /// <c>{"sizes": [784, 30, 10], "weights": [...], "biases": [...], "cost": "QuadraticCost"}</c>, where
 /// <c>weights[i]</c> is the weight matrix of layer <c>i + 1</c> as <c>sizes[i + 1]</c> rows of <c>sizes[i]</c> numbers
 /// (row <c>j</c> holds the weights into neuron <c>j</c>, the order of <see cref="Network.Weights"/>) and
-/// <c>biases[i]</c> is that layer's bias vector as <c>sizes[i + 1]</c> one-element lists <c>[b]</c>.
+/// <c>biases[i]</c> is that layer's bias vector as <c>sizes[i + 1]</c> one-element lists <c>[b]</c>. The network's
+/// architecture travels with it: <c>cost</c> names its <see cref="Network.Cost"/>, and an extra key,
+/// <c>"activations": ["relu", "softmax"]</c>, which network2.py ignores, names the activation of every layer after
+/// the input.
 /// </summary>
 /// <remarks>
+/// <para>Architecture: <c>cost</c> is <see cref="QuadraticCost"/> or <see cref="CrossEntropyCost"/> (network2.py's
+/// class names, so such files still load there) or <see cref="LogLikelihoodCost"/> (softmax output; network2.py has no
+/// such class and refuses the file). <c>activations</c> holds one of <see cref="ActivationNames"/> per layer after the
+/// input and is written only when some layer is not sigmoid: a file without it means every layer is sigmoid, the
+/// seed's and network2.py's network, so such networks are saved with exactly network2.py's four keys. Beware that network2.py also loads a file whose <c>activations</c> say e.g.
+/// <c>relu</c> (it ignores the key) and then computes it as a sigmoid network.</para>
 /// <para>Writing: every float is written in its shortest form that parses back to the same float, so saving and
 /// loading gives bit-identical parameters (including <c>-0</c>, subnormals and <see cref="float.MaxValue"/>). The
-/// keys come in network2.py's order, without indentation.</para>
+/// keys come in network2.py's order, then <c>activations</c> if written, without indentation.</para>
 /// <para>Reading accepts what Python's <c>json</c> module writes: any whitespace, keys in any order, unknown keys
 /// (ignored), and float64 numbers, each rounded to the nearest float; a number beyond float's range is an error, one
 /// too small for float becomes 0 (or a subnormal). Sizes must be integer literals: <c>784</c>, not <c>784.0</c>
 /// (network2.py writes Python ints, and could not build a network from non-integer sizes either). A known key that
-/// appears twice is an error rather than a silent choice. Every check happens before the network is built, and a
-/// file's parameters are only stored once the sizes are known to fit the bytes that hold them, so an absurd
-/// <c>sizes</c> entry cannot trigger a huge allocation.</para>
+/// appears twice is an error rather than a silent choice. <c>activations</c>, when present, must be an array of
+/// <c>sizes.Length - 1</c> known names (exact, lower-case spellings), and together with <c>cost</c> must pass
+/// <see cref="Network.CheckArchitecture"/>. Every check happens before the network is built, and a file's parameters
+/// are only stored once the sizes are known to fit the bytes that hold them, so an absurd <c>sizes</c> entry cannot
+/// trigger a huge allocation.</para>
 /// <para>Errors in a file are <see cref="InvalidDataException"/>s whose message starts with the file's name and the
 /// JSON path of the problem (e.g. <c>$.weights[1][4]</c>), then says what was found and what was expected.</para>
 /// </remarks>
 public static class ModelJson
 {
-    /// <summary>network2.py's <c>QuadraticCost</c>: <c>C = 1/2 ||a - y||^2</c>, the cost <see cref="Training.Sgd"/> minimizes.</summary>
+    /// <summary>network2.py's <c>QuadraticCost</c>, the file's name for <see cref="CostFunction.Quadratic"/>: <c>C = 1/2 ||a - y||^2</c>.</summary>
     public const string QuadraticCost = "QuadraticCost";
 
-    /// <summary>network2.py's <c>CrossEntropyCost</c>: <c>C = sum(-y ln a - (1 - y) ln(1 - a))</c>.</summary>
+    /// <summary>network2.py's <c>CrossEntropyCost</c>, the file's name for <see cref="CostFunction.CrossEntropy"/>: <c>C = sum(-y ln a - (1 - y) ln(1 - a))</c>.</summary>
     public const string CrossEntropyCost = "CrossEntropyCost";
+
+    /// <summary>The file's name for <see cref="CostFunction.LogLikelihood"/> on a softmax output: <c>C = -sum y ln a</c>.
+    /// network2.py has no such cost class, so it cannot load these files.</summary>
+    public const string LogLikelihoodCost = "LogLikelihoodCost";
+
+    private const string Sigmoid = "sigmoid", Tanh = "tanh", ReLU = "relu", LeakyReLU = "leaky-relu", Identity = "identity", Softmax = "softmax";
+
+    /// <summary>The name of every <see cref="Activation"/> as the <c>activations</c> key (and the command line) spells
+    /// it, in the enum's order: <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>leaky-relu</c>, <c>identity</c>, <c>softmax</c>.</summary>
+    public static IReadOnlyList<string> ActivationNames { get; } = Array.AsReadOnly(Enum.GetValues<Activation>().Select(ActivationName).ToArray());
+
+    /// <summary>The file's name for <paramref name="cost"/>: <see cref="QuadraticCost"/>, <see cref="CrossEntropyCost"/> or <see cref="LogLikelihoodCost"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cost"/> is not a defined <see cref="CostFunction"/>.</exception>
+    public static string CostName(CostFunction cost) => cost switch
+    {
+        CostFunction.Quadratic => QuadraticCost,
+        CostFunction.CrossEntropy => CrossEntropyCost,
+        CostFunction.LogLikelihood => LogLikelihoodCost,
+        _ => throw new ArgumentOutOfRangeException(nameof(cost), cost, "cost is not a known cost function."),
+    };
+
+    /// <summary>The cost a file's <c>cost</c> name stands for; the match is exact (case-sensitive), as in network2.py.</summary>
+    /// <param name="name">A cost name such as <see cref="QuadraticCost"/>.</param>
+    /// <param name="cost">The cost, or <see cref="CostFunction.Quadratic"/> when the name is unknown.</param>
+    /// <returns>Whether <paramref name="name"/> is one of the three names.</returns>
+    public static bool TryParseCost(string? name, out CostFunction cost)
+    {
+        CostFunction? found = name switch
+        {
+            QuadraticCost => CostFunction.Quadratic,
+            CrossEntropyCost => CostFunction.CrossEntropy,
+            LogLikelihoodCost => CostFunction.LogLikelihood,
+            _ => null,
+        };
+        cost = found ?? default;
+        return found is not null;
+    }
+
+    /// <summary>The lower-case name of <paramref name="activation"/>, e.g. <c>leaky-relu</c> for <see cref="Activation.LeakyReLU"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a defined <see cref="Activation"/>.</exception>
+    public static string ActivationName(Activation activation) => activation switch
+    {
+        Activation.Sigmoid => Sigmoid,
+        Activation.Tanh => Tanh,
+        Activation.ReLU => ReLU,
+        Activation.LeakyReLU => LeakyReLU,
+        Activation.Identity => Identity,
+        Activation.Softmax => Softmax,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "activation is not a known activation."),
+    };
+
+    /// <summary>The activation an <c>activations</c> entry stands for; the match is exact (lower-case, see <see cref="ActivationNames"/>).</summary>
+    /// <param name="name">An activation name such as <c>relu</c>.</param>
+    /// <param name="activation">The activation, or <see cref="Activation.Sigmoid"/> when the name is unknown.</param>
+    /// <returns>Whether <paramref name="name"/> is one of <see cref="ActivationNames"/>.</returns>
+    public static bool TryParseActivation(string? name, out Activation activation)
+    {
+        Activation? found = name switch
+        {
+            Sigmoid => Activation.Sigmoid,
+            Tanh => Activation.Tanh,
+            ReLU => Activation.ReLU,
+            LeakyReLU => Activation.LeakyReLU,
+            Identity => Activation.Identity,
+            Softmax => Activation.Softmax,
+            _ => null,
+        };
+        activation = found ?? default;
+        return found is not null;
+    }
+
+    /// <summary>The three cost names, quoted, for messages.</summary>
+    internal const string KnownCosts = $"\"{QuadraticCost}\", \"{CrossEntropyCost}\" or \"{LogLikelihoodCost}\"";
+
+    /// <summary>The activation names, quoted, for messages.</summary>
+    internal static string KnownActivations { get; } = string.Join(", ", ActivationNames.Select(n => $"\"{n}\""));
+
+    /// <summary>Whether the network is the seed's all-sigmoid one, which a file without <c>activations</c> stands for.</summary>
+    internal static bool AllSigmoid(ReadOnlySpan<Activation> activations) => !activations.ContainsAnyExcept(Activation.Sigmoid);
 
     private const int FlushThreshold = 1 << 16; // bytes buffered by the writer before they go to the stream
 
     /// <summary>
-    /// Saves <paramref name="network"/> to <paramref name="path"/> atomically: the model is written to a temporary
+    /// Saves <paramref name="network"/>, its parameters and its architecture (<see cref="Network.Cost"/> and
+    /// <see cref="Network.Activations"/>), to <paramref name="path"/> atomically: the model is written to a temporary
     /// file in the same directory, flushed to disk, then renamed over <paramref name="path"/>. A crash or an error
     /// therefore never leaves a half-written model behind: on failure the temporary file is deleted and an existing
     /// file at <paramref name="path"/> is left untouched.
     /// </summary>
     /// <param name="network">The network to save.</param>
     /// <param name="path">The model file to create or replace.</param>
-    /// <param name="cost">The cost function to record: <see cref="QuadraticCost"/> or <see cref="CrossEntropyCost"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or names a directory, <paramref name="cost"/>
-    /// is not one of the accepted names, or a parameter is NaN or infinite (JSON cannot represent it).</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or names a directory, or a parameter is NaN
+    /// or infinite (JSON cannot represent it).</exception>
     /// <exception cref="IOException">The file could not be written or renamed (e.g. <see cref="DirectoryNotFoundException"/>).</exception>
     /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
-    public static void Save(Network network, string path, string cost = QuadraticCost) => Save(network, path, cost, static file => file);
+    public static void Save(Network network, string path) => Save(network, path, static file => file);
 
-    /// <summary><see cref="Save(Network, string, string)"/> with a hook that lets tests wrap the temporary file's stream (e.g. to fail midway).</summary>
-    internal static void Save(Network network, string path, string cost, Func<Stream, Stream> wrapFile)
+    /// <summary><see cref="Save(Network, string)"/> with a hook that lets tests wrap the temporary file's stream (e.g. to fail midway).</summary>
+    internal static void Save(Network network, string path, Func<Stream, Stream> wrapFile)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        CheckCost(cost);
         CheckFinite(network);
         string target = Path.GetFullPath(path);
         string name = Path.GetFileName(target);
@@ -74,7 +158,7 @@ public static class ModelJson
         {
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 4096))
             {
-                WriteUnchecked(network, wrapFile(file), cost);
+                WriteUnchecked(network, wrapFile(file));
                 file.Flush(flushToDisk: true);
             }
 
@@ -91,12 +175,11 @@ public static class ModelJson
     }
 
     /// <summary>Writes <paramref name="network"/> as a model file to <paramref name="destination"/>, which is flushed but not closed.</summary>
-    /// <param name="network">The network to write.</param>
+    /// <param name="network">The network to write, with its architecture.</param>
     /// <param name="destination">A writable stream; writing starts at its current position.</param>
-    /// <param name="cost">The cost function to record: <see cref="QuadraticCost"/> or <see cref="CrossEntropyCost"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable, <paramref name="cost"/> is not
-    /// one of the accepted names, or a parameter is NaN or infinite (JSON cannot represent it).</exception>
-    public static void Write(Network network, Stream destination, string cost = QuadraticCost)
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not writable, or a parameter is NaN or
+    /// infinite (JSON cannot represent it).</exception>
+    public static void Write(Network network, Stream destination)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(destination);
@@ -105,19 +188,18 @@ public static class ModelJson
             throw new ArgumentException("destination is not writable, expected a writable stream.", nameof(destination));
         }
 
-        CheckCost(cost);
         CheckFinite(network);
-        WriteUnchecked(network, destination, cost);
+        WriteUnchecked(network, destination);
     }
 
-    /// <summary>Loads a model file written by <see cref="Save(Network, string, string)"/> or by network2.py's <c>save</c>.</summary>
+    /// <summary>Loads a model file written by <see cref="Save(Network, string)"/> or by network2.py's <c>save</c>.</summary>
     /// <param name="path">The model file.</param>
-    /// <returns>The network and the name of its cost function.</returns>
+    /// <returns>The network, with the file's sizes, parameters, cost and activations (all sigmoid if the file has no <c>activations</c>).</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="DirectoryNotFoundException">The directory of <paramref name="path"/> does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not valid JSON or not a valid model; the message names
     /// <paramref name="path"/> and the problem.</exception>
-    public static SavedModel Load(string path)
+    public static Network Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] json = File.ReadAllBytes(path);
@@ -127,11 +209,11 @@ public static class ModelJson
     /// <summary>Reads a model from <paramref name="source"/>, from its current position to its end.</summary>
     /// <param name="source">A readable stream holding the model's JSON (UTF-8, with or without a byte order mark).</param>
     /// <param name="sourceName">What to call the source in error messages, e.g. its file name or URL.</param>
-    /// <returns>The network and the name of its cost function.</returns>
+    /// <returns>The network, with the model's sizes, parameters, cost and activations (all sigmoid if it has no <c>activations</c>).</returns>
     /// <exception cref="ArgumentException"><paramref name="source"/> is not readable.</exception>
     /// <exception cref="InvalidDataException">The content is not valid JSON or not a valid model; the message starts
     /// with <paramref name="sourceName"/>.</exception>
-    public static SavedModel Read(Stream source, string sourceName)
+    public static Network Read(Stream source, string sourceName)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -143,20 +225,6 @@ public static class ModelJson
         using var buffer = new MemoryStream();
         source.CopyTo(buffer);
         return ModelJsonReader.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), sourceName);
-    }
-
-    /// <summary>Whether <paramref name="cost"/> is one of network2.py's cost names.</summary>
-    internal static bool IsKnownCost(string? cost) => cost is QuadraticCost or CrossEntropyCost;
-
-    internal const string KnownCosts = $"\"{QuadraticCost}\" or \"{CrossEntropyCost}\"";
-
-    private static void CheckCost(string cost)
-    {
-        ArgumentNullException.ThrowIfNull(cost);
-        if (!IsKnownCost(cost))
-        {
-            throw new ArgumentException($"cost is \"{cost}\", expected {KnownCosts} (network2.py's cost classes).", nameof(cost));
-        }
     }
 
     private static void CheckFinite(Network network)
@@ -197,7 +265,7 @@ public static class ModelJson
         return -1;
     }
 
-    private static void WriteUnchecked(Network network, Stream destination, string cost)
+    private static void WriteUnchecked(Network network, Stream destination)
     {
         using var writer = new Utf8JsonWriter(destination);
         writer.WriteStartObject();
@@ -250,7 +318,19 @@ public static class ModelJson
 
         writer.WriteEndArray();
 
-        writer.WriteString("cost"u8, cost);
+        writer.WriteString("cost"u8, CostName(network.Cost));
+        if (!AllSigmoid(network.Activations))
+        {
+            // Only here: an all-sigmoid network is saved with exactly network2.py's keys (see the class remarks).
+            writer.WriteStartArray("activations"u8);
+            foreach (Activation activation in network.Activations)
+            {
+                writer.WriteStringValue(ActivationName(activation));
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
         writer.Flush();
     }

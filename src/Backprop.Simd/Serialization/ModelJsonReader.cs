@@ -6,8 +6,9 @@ namespace Backprop.Simd.Serialization;
 
 /// <summary>
 /// Parses and validates a network2.py model file held in memory. Two passes over the bytes: the first checks the
-/// JSON syntax, reads <c>sizes</c> and <c>cost</c> and notes where <c>weights</c> and <c>biases</c> are (the keys may
-/// come in any order); the second reads the parameters layer by layer, row by row, against the sizes.
+/// JSON syntax, reads <c>sizes</c>, <c>cost</c> and <c>activations</c> and notes where <c>weights</c> and
+/// <c>biases</c> are (the keys may come in any order); then the architecture is checked, and the second pass reads
+/// the parameters layer by layer, row by row, against the sizes.
 /// </summary>
 internal static class ModelJsonReader
 {
@@ -24,11 +25,12 @@ internal static class ModelJsonReader
     {
         public int[]? Sizes;
         public string? Cost;
+        public Activation[]? Activations;
         public Extent? Weights;
         public Extent? Biases;
     }
 
-    public static SavedModel Parse(ReadOnlySpan<byte> json, string source)
+    public static Network Parse(ReadOnlySpan<byte> json, string source)
     {
         if (json.StartsWith("\uFEFF"u8))
         {
@@ -38,11 +40,12 @@ internal static class ModelJsonReader
         Fields fields = Scan(json, source);
         CheckPresent(fields, source);
         int[] sizes = fields.Sizes!;
-        string cost = fields.Cost!;
-        if (!ModelJson.IsKnownCost(cost))
+        if (!ModelJson.TryParseCost(fields.Cost, out CostFunction cost))
         {
-            throw Invalid(source, "$.cost", $"is \"{Shorten(cost)}\", expected {ModelJson.KnownCosts} (network2.py's cost classes)");
+            throw Invalid(source, "$.cost", $"is \"{Shorten(fields.Cost!)}\", expected {ModelJson.KnownCosts}");
         }
+
+        Activation[] activations = CheckArchitecture(fields.Activations, cost, fields.Cost!, sizes, source);
 
         Extent weights = fields.Weights!.Value, biases = fields.Biases!.Value;
         ReadOnlySpan<byte> weightsJson = json.Slice(weights.Start, weights.Length);
@@ -62,7 +65,7 @@ internal static class ModelJsonReader
             throw Invalid(source, "$", $"sizes {layout.Describe()} describe {layout.ParameterCount} parameters, more than weights and biases ({(long)weights.Length + biases.Length} bytes) can hold");
         }
 
-        return new SavedModel(new Network(sizes, arena), cost);
+        return new Network(sizes, arena, activations, cost);
     }
 
     private static Fields Scan(ReadOnlySpan<byte> json, string source)
@@ -106,9 +109,15 @@ internal static class ModelJsonReader
 
                     fields.Cost = reader.GetString()!;
                 }
+                else if (reader.ValueTextEquals("activations"u8))
+                {
+                    CheckFirst(fields.Activations is null, "activations", source);
+                    reader.Read();
+                    fields.Activations = ReadActivations(ref reader, source);
+                }
                 else
                 {
-                    SkipValue(ref reader); // a key from a later version of the format
+                    SkipValue(ref reader); // a key from a later version of the format, or someone else's
                 }
             }
 
@@ -208,6 +217,64 @@ internal static class ModelJsonReader
         }
 
         return sizes.ToArray();
+    }
+
+    /// <summary>Reads <c>activations</c>: an array of known activation names (its length is checked once the sizes are known).</summary>
+    private static Activation[] ReadActivations(ref Utf8JsonReader reader, string source)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw Invalid(source, "$.activations", $"is {Describe(ref reader)}, expected an array with one activation name per layer after the input, such as [\"relu\", \"softmax\"]");
+        }
+
+        var activations = new List<Activation>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string path = $"$.activations[{activations.Count}]";
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {ModelJson.KnownActivations}");
+            }
+
+            string name = reader.GetString()!;
+            if (!ModelJson.TryParseActivation(name, out Activation activation))
+            {
+                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {ModelJson.KnownActivations}");
+            }
+
+            activations.Add(activation);
+        }
+
+        return activations.ToArray();
+    }
+
+    /// <summary>
+    /// The activation of every layer after the input (all sigmoid when the file has no <c>activations</c>), once they
+    /// are known to be one per such layer and to go with the cost (<see cref="Network.CheckArchitecture"/>).
+    /// </summary>
+    private static Activation[] CheckArchitecture(Activation[]? activations, CostFunction cost, string costName, int[] sizes, string source)
+    {
+        int layers = sizes.Length - 1;
+        if (activations is not null && activations.Length != layers)
+        {
+            throw Invalid(source, "$.activations", $"has {Count(activations.Length, "name")}, expected {layers}, one per layer after the input of sizes [{string.Join(", ", sizes)}]");
+        }
+
+        Activation[] resolved = activations ?? new Activation[layers]; // absent: network2.py's all-sigmoid network
+        try
+        {
+            Network.CheckArchitecture(resolved, cost);
+        }
+        catch (ArgumentException e)
+        {
+            string problem = e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+            string described = activations is null
+                ? $"$ has no \"activations\" (so every layer is sigmoid, as in network2.py), which does not go with $.cost \"{costName}\""
+                : $"$.activations [{string.Join(", ", resolved.Select(ModelJson.ActivationName))}] and $.cost \"{costName}\" do not go together";
+            throw new InvalidDataException($"{source}: {described}: {problem}", e);
+        }
+
+        return resolved;
     }
 
     /// <summary>Checks that <c>weights</c> or <c>biases</c> is an array with one entry per layer after the input.</summary>

@@ -57,6 +57,43 @@ public sealed partial class CliTests : IDisposable
         Assert.Contains("Sizes:      [784, 30, 10]", output);
         Assert.Contains("Parameters: 23,860", output);
         Assert.Contains("Cost:       QuadraticCost", output);
+        Assert.Contains("Activations: sigmoid, sigmoid", output);
+    }
+
+    [Fact]
+    public void Info_evaluate_and_predict_use_the_architecture_in_the_model_file()
+    {
+        string model = PathOf("relu-softmax.json");
+        var network = new Network([784, 20, 10], seed: 3, new NetworkOptions { HiddenActivation = Activation.ReLU, Cost = CostFunction.LogLikelihood, WeightInit = WeightInit.He });
+        Backprop.Simd.Serialization.ModelJson.Save(network, model);
+
+        var (exit, output, error) = Run("info", "--model", model);
+        Assert.True(exit == 0, error);
+        Assert.Contains("Cost:       LogLikelihoodCost", output);
+        Assert.Contains("Activations: relu, softmax", output);
+
+        (exit, output, error) = Run("evaluate", "--model", model);
+        Assert.True(exit == 0, error);
+        Assert.Matches(@"^\d+ / 1996 \(\d+\.\d\d%\)$", output.Trim());
+
+        (exit, output, error) = Run("predict", "--model", model, "--index", "0");
+        Assert.True(exit == 0, error);
+        double sum = Regex.Matches(output, @"^  \d: (\d\.\d{4})", RegexOptions.Multiline).Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1.0, sum, 0.006); // a softmax output: ten probabilities, each rounded to 4 decimals
+    }
+
+    [Fact]
+    public void A_model_whose_activations_do_not_fit_its_cost_is_a_user_error_naming_the_file()
+    {
+        string model = PathOf("bad-architecture.json");
+        File.WriteAllText(model, """{"sizes": [2, 1], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "CrossEntropyCost", "activations": ["relu"]}""");
+
+        var (exit, _, error) = Run("info", "--model", model);
+
+        Assert.Equal(BackpropCli.UserError, exit);
+        Assert.Contains(model, error);
+        Assert.Contains("the cross-entropy cost needs a sigmoid output layer", error);
+        Assert.Single(error.Trim().Split('\n'));
     }
 
     [Fact]

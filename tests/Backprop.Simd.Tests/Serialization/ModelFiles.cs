@@ -106,6 +106,37 @@ public static class ModelNetworks
         return network;
     }
 
+    /// <summary>The same sizes and parameters as <paramref name="network"/> with another architecture.</summary>
+    public static Network WithArchitecture(Network network, Activation[] activations, CostFunction cost) =>
+        new(network.Sizes, network.Parameters, activations, cost);
+
+    /// <summary>Every (hidden activation, output activation, cost) of a one-hidden-layer network, each with whether
+    /// <see cref="Network.CheckArchitecture"/> accepts it.</summary>
+    public static IEnumerable<(Activation Hidden, Activation Output, CostFunction Cost, bool Valid)> Architectures()
+    {
+        foreach (Activation hidden in Enum.GetValues<Activation>())
+        {
+            foreach (Activation output in Enum.GetValues<Activation>())
+            {
+                foreach (CostFunction cost in Enum.GetValues<CostFunction>())
+                {
+                    bool valid;
+                    try
+                    {
+                        Network.CheckArchitecture([hidden, output], cost);
+                        valid = true;
+                    }
+                    catch (ArgumentException)
+                    {
+                        valid = false;
+                    }
+
+                    yield return (hidden, output, cost, valid);
+                }
+            }
+        }
+    }
+
     public static float RandomFinite(ref SeededRandom random)
     {
         while (true)

@@ -78,18 +78,24 @@ public class ModelJsonFixtureTests
     private static readonly double[] B1 = [0.01, -0.5, 1.0000000000000003e-05];
     private const double B2 = -0.3333333333333333;
 
-    private static SavedModel Read(string json, string name = "network2.json") =>
+    private static Network Read(string json, string name = "network2.json") =>
         ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), name);
 
-    [Theory]
-    [InlineData(Network2File, "CrossEntropyCost")]
-    [InlineData(IndentedReorderedFile, "QuadraticCost")]
-    public void Network2_file_loads_value_by_value(string json, string cost)
+    public static TheoryData<string, CostFunction> Network2Files => new()
     {
-        SavedModel model = Read(json);
+        { Network2File, CostFunction.CrossEntropy },
+        { Network2File.Replace("\"CrossEntropyCost\"", "\"QuadraticCost\"", StringComparison.Ordinal), CostFunction.Quadratic },
+        { IndentedReorderedFile, CostFunction.Quadratic },
+    };
 
-        Assert.Equal(cost, model.Cost);
-        Network network = model.Network;
+    [Theory]
+    [MemberData(nameof(Network2Files))]
+    public void Network2_file_loads_value_by_value_as_a_sigmoid_network_with_its_cost(string json, CostFunction cost)
+    {
+        Network network = Read(json);
+
+        Assert.Equal(cost, network.Cost);
+        Assert.Equal([Activation.Sigmoid, Activation.Sigmoid], network.Activations.ToArray()); // no "activations": network2.py's sigmoid layers
         Assert.Equal([2, 3, 1], network.Sizes.ToArray());
         for (int j = 0; j < 3; j++)
         {
@@ -108,7 +114,7 @@ public class ModelJsonFixtureTests
     [Fact]
     public void Loaded_fixture_feeds_forward_to_the_hand_computed_output()
     {
-        Network network = Read(Network2File).Network;
+        Network network = Read(Network2File);
         double[] x = [0.5, -1.0];
 
         // z^2 = W^2 x + b^2 and a^2 = sigma(z^2), written out:
@@ -126,18 +132,21 @@ public class ModelJsonFixtureTests
     [Fact]
     public void Loaded_fixture_saves_back_to_the_same_floats()
     {
-        Network network = Read(Network2File).Network;
+        Network network = Read(Network2File);
         using var directory = new TempDirectory();
         string path = directory.File("copy.json");
-        ModelJson.Save(network, path, ModelJson.CrossEntropyCost);
-        ModelNetworks.AssertBitIdentical(network.Parameters, ModelJson.Load(path).Network.Parameters);
+        ModelJson.Save(network, path);
+        Network copy = ModelJson.Load(path);
+        ModelNetworks.AssertBitIdentical(network.Parameters, copy.Parameters);
+        Assert.Equal(CostFunction.CrossEntropy, copy.Cost);
+        Assert.Contains("\"cost\":\"CrossEntropyCost\"}", File.ReadAllText(path)); // still network2.py's four keys
     }
 
     [Fact]
     public void Float64_values_are_rounded_to_float_and_tiny_ones_flush_towards_zero()
     {
         const string json = """{"sizes": [3, 1], "weights": [[[1e-50, -1e-50, 3.4028235677973366e+38]]], "biases": [[[1.401298464324817e-45]]], "cost": "QuadraticCost"}""";
-        Network network = Read(json).Network;
+        Network network = Read(json);
 
         Assert.Equal(0x00000000, BitConverter.SingleToInt32Bits(network.Weights(1)[0]));
         Assert.Equal(unchecked((int)0x80000000), BitConverter.SingleToInt32Bits(network.Weights(1)[1])); // -0
@@ -149,7 +158,7 @@ public class ModelJsonFixtureTests
     public void Byte_order_mark_and_surrounding_whitespace_are_accepted()
     {
         byte[] json = [.. "\uFEFF"u8, .. "\r\n\t "u8, .. Encoding.UTF8.GetBytes(Network2File), .. "\n\n"u8];
-        Assert.Equal("CrossEntropyCost", ModelJson.Read(new MemoryStream(json), "bom.json").Cost);
+        Assert.Equal(CostFunction.CrossEntropy, ModelJson.Read(new MemoryStream(json), "bom.json").Cost);
     }
 
     [Fact]
@@ -158,7 +167,48 @@ public class ModelJsonFixtureTests
         using var directory = new TempDirectory();
         string path = directory.File("network2.json");
         File.WriteAllText(path, Network2File);
-        Assert.Equal([2, 3, 1], ModelJson.Load(path).Network.Sizes.ToArray());
+        Assert.Equal([2, 3, 1], ModelJson.Load(path).Sizes.ToArray());
+    }
+
+    [Fact]
+    public void Activations_key_gives_each_layer_its_function_and_the_forward_pass_uses_them()
+    {
+        // The fixture's parameters with a ReLU hidden layer and a linear output, the new key first this time.
+        string json = "{\"activations\": [\"relu\", \"identity\"], " + Network2File[1..].Replace("\"CrossEntropyCost\"", "\"QuadraticCost\"", StringComparison.Ordinal);
+        Network network = Read(json, "relu.json");
+
+        Assert.Equal([Activation.ReLU, Activation.Identity], network.Activations.ToArray());
+        Assert.Equal(CostFunction.Quadratic, network.Cost);
+
+        double a0 = Math.Max(0, (0.1 * 0.5) + (-0.2 * -1.0) + 0.01);                                       // relu(0.26)
+        double a1 = Math.Max(0, (1.2345678901234567 * 0.5) + (-0.9876543210987654 * -1.0) - 0.5);           // relu(1.104938...)
+        double a2 = Math.Max(0, (3.0000000000000004 * 0.5) + (1e-07 * -1.0) + 1.0000000000000003e-05);      // relu(1.50000990...)
+        double output = (0.7071067811865476 * a0) + (-1.4142135623730951 * a1) + (2.718281828459045 * a2) - 0.3333333333333333;
+        ReadOnlySpan<float> actual = network.FeedForward([0.5f, -1f], new Workspace(network));
+        Assert.Equal(output, actual[0], 1e-5);
+    }
+
+    [Fact]
+    public void Log_likelihood_file_with_a_softmax_output_loads()
+    {
+        const string json = """{"sizes": [2, 2], "weights": [[[1.0, 0.0], [0.0, 1.0]]], "biases": [[[0.0], [0.0]]], "cost": "LogLikelihoodCost", "activations": ["softmax"], "note": "ignored"}""";
+        Network network = Read(json, "softmax.json");
+
+        Assert.Equal(CostFunction.LogLikelihood, network.Cost);
+        Assert.Equal(Activation.Softmax, network.OutputActivation);
+        ReadOnlySpan<float> output = network.FeedForward([1f, 0f], new Workspace(network));
+        Assert.Equal(Math.E / (Math.E + 1), output[0], 1e-6);
+        Assert.Equal(1 / (Math.E + 1), output[1], 1e-6);
+    }
+
+    [Fact]
+    public void An_explicit_all_sigmoid_activations_key_is_the_same_as_none()
+    {
+        string json = Network2File.Replace("}", ", \"activations\": [\"sigmoid\", \"sigmoid\"]}", StringComparison.Ordinal);
+        Network explicitly = Read(json), implicitly = Read(Network2File);
+
+        Assert.Equal(implicitly.Activations.ToArray(), explicitly.Activations.ToArray());
+        ModelNetworks.AssertBitIdentical(implicitly.Parameters, explicitly.Parameters);
     }
 
     private static double Sigma(double z) => 1.0 / (1.0 + Math.Exp(-z));

@@ -12,8 +12,12 @@ public class ModelJsonRejectionTests
     private const string Biases = "[[[1], [2], [3]], [[4]]]";
     private const string Cost = "\"QuadraticCost\"";
 
-    private static string Model(string sizes = Sizes, string weights = Weights, string biases = Biases, string cost = Cost) =>
-        $$"""{"sizes": {{sizes}}, "weights": {{weights}}, "biases": {{biases}}, "cost": {{cost}}}""";
+    private const string AllNames = "\"sigmoid\", \"tanh\", \"relu\", \"leaky-relu\", \"identity\", \"softmax\"";
+
+    private static string Model(string sizes = Sizes, string weights = Weights, string biases = Biases, string cost = Cost, string? activations = null) =>
+        activations is null
+            ? $$"""{"sizes": {{sizes}}, "weights": {{weights}}, "biases": {{biases}}, "cost": {{cost}}}"""
+            : $$"""{"sizes": {{sizes}}, "weights": {{weights}}, "biases": {{biases}}, "cost": {{cost}}, "activations": {{activations}}}""";
 
     private static InvalidDataException Rejects(string json, string[] mentions, string name = "bad-model.json")
     {
@@ -29,7 +33,7 @@ public class ModelJsonRejectionTests
 
     [Fact]
     public void The_base_model_of_these_tests_is_valid() =>
-        Assert.Equal([1f, 2, 3, 4, 5, 6, 1, 2, 3, 7, 8, 9, 4], ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(Model())), "ok.json").Network.Parameters.ToArray());
+        Assert.Equal([1f, 2, 3, 4, 5, 6, 1, 2, 3, 7, 8, 9, 4], ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(Model())), "ok.json").Parameters.ToArray());
 
     [Theory]
     [InlineData("\"784\"", "$.sizes is the string \"784\"", "expected an array of layer sizes")]
@@ -88,9 +92,88 @@ public class ModelJsonRejectionTests
     [InlineData("1", "$.cost is 1, expected a string")]
     [InlineData("null", "$.cost is null, expected a string")]
     [InlineData("[\"QuadraticCost\"]", "$.cost is an array, expected a string")]
-    [InlineData("\"LogLikelihoodCost\"", "$.cost is \"LogLikelihoodCost\"", "expected \"QuadraticCost\" or \"CrossEntropyCost\"")]
-    [InlineData("\"quadraticcost\"", "$.cost is \"quadraticcost\"", "expected \"QuadraticCost\" or \"CrossEntropyCost\"")]
+    [InlineData("\"quadraticcost\"", "$.cost is \"quadraticcost\"", "expected \"QuadraticCost\", \"CrossEntropyCost\" or \"LogLikelihoodCost\"")]
+    [InlineData("\"SoftmaxCost\"", "$.cost is \"SoftmaxCost\"", "expected \"QuadraticCost\", \"CrossEntropyCost\" or \"LogLikelihoodCost\"")]
+    [InlineData("\"\"", "$.cost is \"\"", "expected \"QuadraticCost\", \"CrossEntropyCost\" or \"LogLikelihoodCost\"")]
     public void Rejects_bad_costs(string cost, params string[] mentions) => Rejects(Model(cost: cost), mentions);
+
+    [Theory]
+    [InlineData("\"relu\"", "$.activations is the string \"relu\", expected an array with one activation name per layer after the input")]
+    [InlineData("{}", "$.activations is an object, expected an array")]
+    [InlineData("null", "$.activations is null, expected an array")]
+    [InlineData("2", "$.activations is 2, expected an array")]
+    [InlineData("[\"sigmoid\", 1]", "$.activations[1] is 1, expected an activation name: one of " + AllNames)]
+    [InlineData("[null, \"sigmoid\"]", "$.activations[0] is null, expected an activation name: one of " + AllNames)]
+    [InlineData("[[\"relu\"], \"sigmoid\"]", "$.activations[0] is an array, expected an activation name")]
+    [InlineData("[\"sigmoid\", {\"name\": \"relu\"}]", "$.activations[1] is an object, expected an activation name")]
+    [InlineData("[\"ReLU\", \"sigmoid\"]", "$.activations[0] is \"ReLU\", expected one of " + AllNames)]
+    [InlineData("[\"relu\", \"swish\"]", "$.activations[1] is \"swish\", expected one of " + AllNames)]
+    [InlineData("[\"leaky_relu\", \"sigmoid\"]", "$.activations[0] is \"leaky_relu\", expected one of " + AllNames)]
+    [InlineData("[\"Sigmoid\", \"sigmoid\"]", "$.activations[0] is \"Sigmoid\"")]
+    [InlineData("[]", "$.activations has 0 names, expected 2, one per layer after the input of sizes [2, 3, 1]")]
+    [InlineData("[\"relu\"]", "$.activations has 1 name, expected 2, one per layer after the input of sizes [2, 3, 1]")]
+    [InlineData("[\"sigmoid\", \"relu\", \"sigmoid\"]", "$.activations has 3 names, expected 2")]
+    public void Rejects_bad_activations(string activations, params string[] mentions) => Rejects(Model(activations: activations), mentions);
+
+    [Theory]
+    [InlineData("[\"softmax\", \"softmax\"]", "\"LogLikelihoodCost\"", "$.activations [softmax, softmax] and $.cost \"LogLikelihoodCost\" do not go together", "activations[0] is Softmax, but softmax is only supported on the output layer")]
+    [InlineData("[\"softmax\", \"sigmoid\"]", "\"QuadraticCost\"", "$.activations [softmax, sigmoid] and $.cost \"QuadraticCost\" do not go together", "only supported on the output layer")]
+    [InlineData("[\"sigmoid\", \"relu\"]", "\"CrossEntropyCost\"", "$.activations [sigmoid, relu] and $.cost \"CrossEntropyCost\" do not go together: the cross-entropy cost needs a sigmoid output layer, not ReLU.")]
+    [InlineData("[\"relu\", \"softmax\"]", "\"CrossEntropyCost\"", "the cross-entropy cost needs a sigmoid output layer, not Softmax.")]
+    [InlineData("[\"relu\", \"softmax\"]", "\"QuadraticCost\"", "$.activations [relu, softmax] and $.cost \"QuadraticCost\"", "the quadratic cost cannot train a softmax output; use the log-likelihood cost.")]
+    [InlineData("[\"relu\", \"sigmoid\"]", "\"LogLikelihoodCost\"", "the log-likelihood cost needs a softmax output layer, not Sigmoid.")]
+    [InlineData(null, "\"LogLikelihoodCost\"", "$ has no \"activations\" (so every layer is sigmoid, as in network2.py), which does not go with $.cost \"LogLikelihoodCost\": the log-likelihood cost needs a softmax output layer, not Sigmoid.")]
+    public void Rejects_activations_that_do_not_fit_the_cost(string? activations, string cost, params string[] mentions)
+    {
+        InvalidDataException error = Rejects(Model(cost: cost, activations: activations), mentions);
+        Assert.IsAssignableFrom<ArgumentException>(error.InnerException);
+        Assert.DoesNotContain("(Parameter", error.Message);
+    }
+
+    [Fact]
+    public void Rejects_every_architecture_that_CheckArchitecture_rejects()
+    {
+        int rejected = 0;
+        foreach (var (hidden, output, cost, valid) in ModelNetworks.Architectures())
+        {
+            string json = Model(
+                cost: $"\"{ModelJson.CostName(cost)}\"",
+                activations: $"[\"{ModelJson.ActivationName(hidden)}\", \"{ModelJson.ActivationName(output)}\"]");
+            if (valid)
+            {
+                Network network = ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "ok.json");
+                Assert.Equal([hidden, output], network.Activations.ToArray());
+                Assert.Equal(cost, network.Cost);
+            }
+            else
+            {
+                Rejects(json, ["do not go together"], $"{hidden}-{output}-{cost}.json");
+                rejected++;
+            }
+        }
+
+        Assert.Equal((6 * 6 * 3) - (5 * 7), rejected);
+    }
+
+    [Fact]
+    public void Rejects_an_architecture_problem_in_a_file_naming_its_path()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File("relu-cross-entropy.json");
+        File.WriteAllText(path, Model(cost: "\"CrossEntropyCost\"", activations: "[\"relu\", \"relu\"]"));
+
+        InvalidDataException error = Assert.Throws<InvalidDataException>(() => ModelJson.Load(path));
+
+        Assert.StartsWith(path + ": $.activations [relu, relu] and $.cost \"CrossEntropyCost\" do not go together", error.Message);
+    }
+
+    [Fact]
+    public void Unknown_keys_stay_ignored_next_to_activations() =>
+        Assert.Equal(
+            [Activation.Tanh, Activation.Identity],
+            ModelJson.Read(
+                new MemoryStream(Encoding.UTF8.GetBytes(Model(activations: """["tanh", "identity"], "dropout": [0.5], "activation": "relu" """))),
+                "extra.json").Activations.ToArray());
 
     [Theory]
     [InlineData("""{"weights": [], "biases": [], "cost": "QuadraticCost"}""", "$ is missing the key \"sizes\";")]
@@ -103,6 +186,8 @@ public class ModelJsonRejectionTests
     [InlineData("\"model\"", "$ is the string \"model\", expected a JSON object")]
     [InlineData("""{"sizes": [2, 3, 1], "sizes": [2, 3, 1], "weights": [], "biases": [], "cost": "QuadraticCost"}""", "$.sizes appears twice")]
     [InlineData("""{"cost": "QuadraticCost", "cost": "CrossEntropyCost"}""", "$.cost appears twice")]
+    [InlineData("""{"activations": ["relu"], "sizes": [2, 1], "activations": ["relu"]}""", "$.activations appears twice")]
+    [InlineData("""{"sizes": [2, 1], "activations": ["relu"]}""", "$ is missing the keys \"weights\", \"biases\", \"cost\";")]
     public void Rejects_bad_documents(string json, params string[] mentions) => Rejects(json, mentions);
 
     [Theory]

@@ -10,19 +10,85 @@ namespace Backprop.Simd.Tests.Serialization;
 public class ModelJsonRoundTripTests
 {
     [Property]
-    public void Save_then_Load_gives_bit_identical_parameters(NetShape shape)
+    public void Save_then_Load_gives_bit_identical_parameters_and_the_same_architecture(NetShape shape)
     {
-        Network network = ModelNetworks.Mixed(shape.Sizes, shape.Seed);
+        Network network = WithRandomArchitecture(ModelNetworks.Mixed(shape.Sizes, shape.Seed), shape.Seed);
         using var directory = new TempDirectory();
         string path = directory.File("model.json");
 
-        ModelJson.Save(network, path, ModelJson.CrossEntropyCost);
-        SavedModel loaded = ModelJson.Load(path);
+        ModelJson.Save(network, path);
+        Network loaded = ModelJson.Load(path);
 
-        Assert.Equal(ModelJson.CrossEntropyCost, loaded.Cost);
-        Assert.Equal(shape.Sizes, loaded.Network.Sizes.ToArray());
-        ModelNetworks.AssertBitIdentical(network.Parameters, loaded.Network.Parameters);
+        Assert.Equal(network.Cost, loaded.Cost);
+        Assert.Equal(network.Activations.ToArray(), loaded.Activations.ToArray());
+        Assert.Equal(shape.Sizes, loaded.Sizes.ToArray());
+        ModelNetworks.AssertBitIdentical(network.Parameters, loaded.Parameters);
         Assert.Equal(["model.json"], directory.Entries()); // no temporary file left behind
+    }
+
+    public static TheoryData<Activation, Activation, CostFunction> ValidArchitectures()
+    {
+        var data = new TheoryData<Activation, Activation, CostFunction>();
+        foreach (var (hidden, output, cost, valid) in ModelNetworks.Architectures())
+        {
+            if (valid)
+            {
+                data.Add(hidden, output, cost);
+            }
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Valid_architectures_are_every_hidden_activation_but_softmax_with_every_output_and_cost_pair_that_fits()
+    {
+        // 5 hidden activations x (5 quadratic outputs + sigmoid/cross-entropy + softmax/log-likelihood)
+        Assert.Equal(5 * 7, ValidArchitectures().Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(ValidArchitectures))]
+    public void Every_valid_architecture_survives_Save_then_Load(Activation hidden, Activation output, CostFunction cost)
+    {
+        Network network = ModelNetworks.WithArchitecture(ModelNetworks.Mixed([7, 5, 3], seed: 11), [hidden, output], cost);
+        using var directory = new TempDirectory();
+        string path = directory.File("model.json");
+
+        ModelJson.Save(network, path);
+        Network loaded = ModelJson.Load(path);
+
+        Assert.Equal(cost, loaded.Cost);
+        Assert.Equal([hidden, output], loaded.Activations.ToArray());
+        ModelNetworks.AssertBitIdentical(network.Parameters, loaded.Parameters);
+
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(path));
+        JsonElement root = document.RootElement;
+        Assert.Equal(ModelJson.CostName(cost), root.GetProperty("cost").GetString());
+        if (hidden == Activation.Sigmoid && output == Activation.Sigmoid)
+        {
+            Assert.Equal(["sizes", "weights", "biases", "cost"], root.EnumerateObject().Select(p => p.Name).ToArray());
+        }
+        else
+        {
+            Assert.Equal(["sizes", "weights", "biases", "cost", "activations"], root.EnumerateObject().Select(p => p.Name).ToArray());
+            Assert.Equal([ModelJson.ActivationName(hidden), ModelJson.ActivationName(output)], root.GetProperty("activations").EnumerateArray().Select(e => e.GetString()).ToArray());
+        }
+    }
+
+    [Fact]
+    public void Deep_network_with_every_activation_survives_Write_then_Read()
+    {
+        Activation[] activations = [Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.Identity, Activation.Sigmoid, Activation.Softmax];
+        Network network = ModelNetworks.WithArchitecture(ModelNetworks.Mixed([9, 8, 7, 6, 5, 4, 3], seed: 5), activations, CostFunction.LogLikelihood);
+
+        string json = WriteToString(network);
+        Network loaded = ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "deep.json");
+
+        Assert.EndsWith(""","cost":"LogLikelihoodCost","activations":["tanh","relu","leaky-relu","identity","sigmoid","softmax"]}""", json);
+        Assert.Equal(activations, loaded.Activations.ToArray());
+        Assert.Equal(CostFunction.LogLikelihood, loaded.Cost);
+        ModelNetworks.AssertBitIdentical(network.Parameters, loaded.Parameters);
     }
 
     [Fact]
@@ -40,12 +106,12 @@ public class ModelJsonRoundTripTests
         using var stream = new MemoryStream();
         ModelJson.Write(network, stream);
         stream.Position = 0;
-        SavedModel loaded = ModelJson.Read(stream, "memory");
+        Network loaded = ModelJson.Read(stream, "memory");
 
-        Assert.Equal(ModelJson.QuadraticCost, loaded.Cost);
-        ModelNetworks.AssertBitIdentical(network.Parameters, loaded.Network.Parameters);
-        Assert.Equal(-0f, loaded.Network.Parameters[1]);
-        Assert.True(float.IsNegative(loaded.Network.Parameters[1]));
+        Assert.Equal(CostFunction.Quadratic, loaded.Cost);
+        ModelNetworks.AssertBitIdentical(network.Parameters, loaded.Parameters);
+        Assert.Equal(-0f, loaded.Parameters[1]);
+        Assert.True(float.IsNegative(loaded.Parameters[1]));
     }
 
     [Fact]
@@ -56,12 +122,32 @@ public class ModelJsonRoundTripTests
         Assert.Equal("""{"sizes":[4,1],"weights":[[[0.1,-0,1E-45,3.4028235E+38]]],"biases":[[[1E-30]]],"cost":"QuadraticCost"}""", json);
     }
 
+    [Theory]
+    [InlineData(CostFunction.Quadratic, "QuadraticCost")]
+    [InlineData(CostFunction.CrossEntropy, "CrossEntropyCost")]
+    public void Sigmoid_network_is_written_with_exactly_network2s_four_keys(CostFunction cost, string name)
+    {
+        var network = new Network([2, 1], [0.5f, -2f, 0.25f], [Activation.Sigmoid], cost);
+        Assert.Equal($$"""{"sizes":[2,1],"weights":[[[0.5,-2]]],"biases":[[[0.25]]],"cost":"{{name}}"}""", WriteToString(network));
+    }
+
+    [Theory]
+    [InlineData(new[] { Activation.ReLU, Activation.Sigmoid }, CostFunction.CrossEntropy, "CrossEntropyCost", """["relu","sigmoid"]""")]
+    [InlineData(new[] { Activation.Sigmoid, Activation.Identity }, CostFunction.Quadratic, "QuadraticCost", """["sigmoid","identity"]""")]
+    [InlineData(new[] { Activation.LeakyReLU, Activation.Tanh }, CostFunction.Quadratic, "QuadraticCost", """["leaky-relu","tanh"]""")]
+    [InlineData(new[] { Activation.Sigmoid, Activation.Softmax }, CostFunction.LogLikelihood, "LogLikelihoodCost", """["sigmoid","softmax"]""")]
+    public void Non_sigmoid_network_is_written_with_its_activations_after_network2s_keys(Activation[] activations, CostFunction cost, string costName, string names)
+    {
+        var network = new Network([1, 1, 1], [0.5f, 0f, -1f, 2f], activations, cost);
+        Assert.Equal($$"""{"sizes":[1,1,1],"weights":[[[0.5]],[[-1]]],"biases":[[[0]],[[2]]],"cost":"{{costName}}","activations":{{names}}}""", WriteToString(network));
+    }
+
     [Fact]
     public void Written_file_has_exactly_network2s_keys_and_shapes()
     {
         int[] sizes = [5, 4, 3, 2];
-        Network network = ModelNetworks.Mixed(sizes, seed: 3);
-        using JsonDocument document = JsonDocument.Parse(WriteToString(network, ModelJson.CrossEntropyCost));
+        Network network = ModelNetworks.WithArchitecture(ModelNetworks.Mixed(sizes, seed: 3), new Activation[3], CostFunction.CrossEntropy);
+        using JsonDocument document = JsonDocument.Parse(WriteToString(network));
         JsonElement root = document.RootElement;
 
         Assert.Equal(["sizes", "weights", "biases", "cost"], root.EnumerateObject().Select(p => p.Name).ToArray());
@@ -116,7 +202,7 @@ public class ModelJsonRoundTripTests
         ModelJson.Save(network, path);
 
         Assert.Equal(["model.json"], directory.Entries());
-        ModelNetworks.AssertBitIdentical(network.Parameters, ModelJson.Load(path).Network.Parameters);
+        ModelNetworks.AssertBitIdentical(network.Parameters, ModelJson.Load(path).Parameters);
     }
 
     [Fact]
@@ -130,7 +216,7 @@ public class ModelJsonRoundTripTests
         var network = new Network([784, 30, 10], seed: 2); // ~250 kB of JSON: the writer flushes several times before failing
 
         Stream? temporary = null;
-        IOException error = Assert.Throws<IOException>(() => ModelJson.Save(network, path, ModelJson.QuadraticCost, file =>
+        IOException error = Assert.Throws<IOException>(() => ModelJson.Save(network, path, file =>
         {
             temporary = file;
             return new FailingStream(file, budget: 100_000);
@@ -140,7 +226,7 @@ public class ModelJsonRoundTripTests
         Assert.NotNull(temporary);                 // the failure really happened while writing the temporary file
         Assert.Equal(["model.json"], directory.Entries());
         Assert.Equal(before, File.ReadAllBytes(path));
-        ModelNetworks.AssertBitIdentical(old.Parameters, ModelJson.Load(path).Network.Parameters);
+        ModelNetworks.AssertBitIdentical(old.Parameters, ModelJson.Load(path).Parameters);
     }
 
     [Fact]
@@ -176,11 +262,6 @@ public class ModelJsonRoundTripTests
         string path = directory.File("model.json");
         var network = new Network([3, 2], seed: 1);
 
-        ArgumentException cost = Assert.Throws<ArgumentException>(() => ModelJson.Save(network, path, "LogLikelihoodCost"));
-        Assert.Equal("cost", cost.ParamName);
-        Assert.Contains("LogLikelihoodCost", cost.Message);
-        Assert.Contains("\"QuadraticCost\" or \"CrossEntropyCost\"", cost.Message);
-
         network.Weights(1)[(1 * 3) + 2] = float.NaN;
         ArgumentException nan = Assert.Throws<ArgumentException>(() => ModelJson.Save(network, path));
         Assert.Equal("network", nan.ParamName);
@@ -202,10 +283,31 @@ public class ModelJsonRoundTripTests
         Assert.Empty(directory.Entries());
     }
 
-    private static string WriteToString(Network network, string cost = ModelJson.QuadraticCost)
+    private static string WriteToString(Network network)
     {
         using var stream = new MemoryStream();
-        ModelJson.Write(network, stream, cost);
+        ModelJson.Write(network, stream);
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary><paramref name="network"/> with hidden activations and an output/cost pair drawn from <paramref name="seed"/>.</summary>
+    private static Network WithRandomArchitecture(Network network, ulong seed)
+    {
+        var random = new SeededRandom(seed ^ 0x51ab);
+        Activation[] hidden = [Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.Identity];
+        (Activation Output, CostFunction Cost)[] outputs =
+        [
+            (Activation.Sigmoid, CostFunction.Quadratic), (Activation.Sigmoid, CostFunction.CrossEntropy), (Activation.Softmax, CostFunction.LogLikelihood),
+            (Activation.Tanh, CostFunction.Quadratic), (Activation.ReLU, CostFunction.Quadratic), (Activation.LeakyReLU, CostFunction.Quadratic), (Activation.Identity, CostFunction.Quadratic),
+        ];
+        var activations = new Activation[network.OutputLayer];
+        for (int l = 0; l < activations.Length - 1; l++)
+        {
+            activations[l] = random.NextDouble() < 0.3 ? Activation.Sigmoid : hidden[random.NextInt(hidden.Length)];
+        }
+
+        var (output, cost) = outputs[random.NextInt(outputs.Length)];
+        activations[^1] = output;
+        return ModelNetworks.WithArchitecture(network, activations, cost);
     }
 }
