@@ -79,7 +79,7 @@ public sealed class Sgd
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
     public EpochResult RunEpoch(Dataset? evaluationData = null, Action<int, int>? progress = null)
     {
-        CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitor.EvaluationCost) != 0, "monitoring the evaluation cost");
+        CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitoring.EvaluationCost) != 0, "monitoring the evaluation cost");
         int epoch = EpochsCompleted;
         long start = Stopwatch.GetTimestamp();
         Network.Parameters.CopyTo(_lastGood);
@@ -120,7 +120,7 @@ public sealed class Sgd
         }
 
         EpochsCompleted++;
-        Monitor monitor = _options.Monitor;
+        Monitoring monitor = _options.Monitor;
         return new EpochResult(
             epoch,
             _order.Length,
@@ -128,9 +128,9 @@ public sealed class Sgd
             evaluationData?.Count ?? 0,
             elapsed,
             Eta,
-            (monitor & Monitor.EvaluationCost) != 0 ? Evaluation.TotalCost(Network, Workspace, evaluationData!, _options.Lambda, _options.L1) : double.NaN,
-            (monitor & Monitor.TrainingCost) != 0 ? Evaluation.TotalCost(Network, Workspace, TrainingData, _options.Lambda, _options.L1) : double.NaN,
-            (monitor & Monitor.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
+            (monitor & Monitoring.EvaluationCost) != 0 ? Evaluation.TotalCost(Network, Workspace, evaluationData!, _options.Lambda, _options.L1) : double.NaN,
+            (monitor & Monitoring.TrainingCost) != 0 ? Evaluation.TotalCost(Network, Workspace, TrainingData, _options.Lambda, _options.L1) : double.NaN,
+            (monitor & Monitoring.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
     }
 
     /// <summary>
@@ -263,17 +263,15 @@ public sealed class Sgd
         }
     }
 
+    // Parameters that were still finite a step before a NaN gradient are no safer (they were large enough to
+    // overflow the forward pass), so the guard goes back to the start of the epoch, the last state that finished
+    // an epoch with finite gradients.
     private void Diverged(int epoch, int batch, string what)
     {
-        bool kept = Elementwise.AllFinite(Network.Parameters);
-        if (!kept)
-        {
-            _lastGood.CopyTo(Network.Parameters);
-        }
-
-        EpochsCompleted = epoch + 1;
+        _lastGood.CopyTo(Network.Parameters);
+        EpochsCompleted = epoch;
         throw new TrainingDivergedException(epoch, batch,
             $"training diverged in epoch {epoch}, mini-batch {batch}: {what} became NaN or infinite (eta {Eta} may be too large). " +
-            (kept ? "The parameters from before that mini-batch were kept." : $"The parameters from the start of epoch {epoch} were restored."));
+            $"The parameters from the start of epoch {epoch} were restored.");
     }
 }

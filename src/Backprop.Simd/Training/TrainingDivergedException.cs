@@ -2,8 +2,7 @@ namespace Backprop.Simd.Training;
 
 /// <summary>
 /// Training produced a NaN or infinite gradient or parameter, usually because the learning rate is too large.
-/// The network keeps the last good parameters: those from before the offending mini-batch when they are still
-/// finite, else those from the start of the epoch.
+/// The network keeps the last good parameters: those from the start of the epoch in which it diverged.
 /// </summary>
 public sealed class TrainingDivergedException : Exception
 {

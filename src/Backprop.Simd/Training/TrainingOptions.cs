@@ -15,7 +15,7 @@ public enum Optimizer
 
 /// <summary>Which extra per-epoch measurements <see cref="Sgd"/> takes (network2's <c>monitor_*</c> flags).</summary>
 [Flags]
-public enum Monitor
+public enum Monitoring
 {
     /// <summary>Only the evaluation accuracy (when evaluation data are given), the seed's behaviour.</summary>
     None = 0,
@@ -83,7 +83,7 @@ public sealed record TrainingOptions
     public int Patience { get; init; }
 
     /// <summary>Extra per-epoch measurements. Default none.</summary>
-    public Monitor Monitor { get; init; }
+    public Monitoring Monitor { get; init; }
 
     internal void Validate()
     {

@@ -135,6 +135,48 @@ public class KernelPropertyTests
         }
     }
 
+    [Property]
+    public void Activations_and_their_derivatives_match_the_reference(Shape s)
+    {
+        int n = s.Rows;
+        var random = new SeededRandom(s.Seed);
+        float[] z = TestData.Mixed(n, ref random);
+        float[] d = TestData.Mixed(n, ref random);
+        double[] zd = TestData.ToDouble(z);
+        var a = new float[n];
+        foreach (Activation f in Enum.GetValues<Activation>())
+        {
+            Activations.Apply(f, z, a);
+            double[] expected = ReferenceNetwork.Activate(Map.ToReference(f), zd);
+            for (int i = 0; i < n; i++)
+            {
+                // A few correctly rounded operations, or exp and a sum of n terms for softmax; nothing below a normal float.
+                // TensorPrimitives.Tanh is accurate to a couple of units of roundoff of 1, not of tanh z, near z = 0
+                // (it returns -6e-8 for 7e-21), so tanh gets an absolute term.
+                double tolerance = ((f == Activation.Softmax ? Tolerance.Gamma(n + 8) : 8 * Tolerance.U) * Math.Abs(expected[i]))
+                    + (f == Activation.Tanh ? 2 * Tolerance.U : 0) + Tolerance.Subnormal;
+                AssertClose(expected[i], a[i], tolerance, $"{f}({z[i]})");
+            }
+
+            if (f == Activation.Softmax)
+            {
+                Assert.Throws<ArgumentException>(() => Activations.MultiplyByDerivative(f, d.ToArray(), z, a));
+                continue;
+            }
+
+            float[] product = (float[])d.Clone();
+            Activations.MultiplyByDerivative(f, product, z, a);
+            double[] prime = ReferenceNetwork.ActivationPrime(Map.ToReference(f), zd);
+            for (int i = 0; i < n; i++)
+            {
+                // The library takes sigmoid' and tanh' from the float activation: its few-ulp error, magnified by at most 2.
+                double exact = d[i] * prime[i];
+                double tolerance = (16 * Tolerance.U * Math.Abs((double)d[i])) + (4 * Tolerance.U * Math.Abs(exact)) + Tolerance.Subnormal;
+                AssertClose(exact, product[i], tolerance, $"{f}'({z[i]}) * {d[i]}");
+            }
+        }
+    }
+
     private static void AssertClose(double expected, double actual, double tolerance, string what)
     {
         double error = Math.Abs(expected - actual);

@@ -61,4 +61,27 @@ public class AllocationTests
         Assert.Equal(0, AllocatedBy(() => Evaluation.Evaluate(_network, sgd.Workspace, _test)));
         Assert.True(seen >= 0);
     }
+
+    [Theory]
+    [InlineData(Optimizer.Sgd)]
+    [InlineData(Optimizer.Momentum)]
+    [InlineData(Optimizer.Adam)]
+    public void Epochs_allocate_nothing_with_every_option_on(Optimizer optimizer)
+    {
+        foreach ((CostFunction cost, Activation hidden) in new[] { (CostFunction.LogLikelihood, Activation.ReLU), (CostFunction.CrossEntropy, Activation.Tanh), (CostFunction.Quadratic, Activation.LeakyReLU) })
+        {
+            var network = new Network([784, 30, 10], 1, new NetworkOptions { Cost = cost, HiddenActivation = hidden, WeightInit = WeightInit.He });
+            var sgd = new Sgd(network, _train, new TrainingOptions
+            {
+                MiniBatchSize = 7, Eta = 0.1f, Lambda = 1f, L1 = 0.1f, Optimizer = optimizer, Patience = 100, HalveEtaAfter = 50,
+                Monitor = Monitoring.All,
+            });
+            Action<int, int> progress = (_, _) => { };
+            Assert.Equal(0, AllocatedBy(() => sgd.RunEpoch(_test, progress)));
+            Assert.Equal(0, AllocatedBy(() => sgd.Train(2, _test)));
+            var workspace = new Workspace(network);
+            Assert.Equal(0, AllocatedBy(() => Evaluation.TotalCost(network, workspace, _test, 1f, 0.1f)));
+            Assert.Equal(0, AllocatedBy(() => Backpropagation.Backprop(network, workspace, _train.Input(1), _train.Target(1))));
+        }
+    }
 }

@@ -8,7 +8,8 @@ namespace Backprop.Simd.Tests.Training;
 /// contributes <c>gamma_n</c> times the sum of its absolute terms (so cancellation is accounted for), every
 /// element-wise operation a few units of roundoff, and errors already present are carried through the same
 /// equations with absolute values and each activation's Lipschitz constant (sigmoid 1/4, tanh, ReLU, leaky ReLU
-/// and identity 1; softmax moves each output by at most <c>2 a_j max|dz|</c>). Derivatives are taken as the library
+/// and identity 1; softmax moves each output by at most <c>2 a_j max|dz|</c>; TensorPrimitives' tanh is accurate to
+/// about 2u absolute near 0 rather than relative). Derivatives are taken as the library
 /// takes them: from the activation for sigmoid (<c>a(1-a)</c>, 1-Lipschitz in a) and tanh (<c>1-a^2</c>,
 /// 2|a|-Lipschitz), from the sign of z for the ReLUs, whose derivative may flip when z is within its error of 0.
 /// </summary>
@@ -56,7 +57,7 @@ internal static class GradientErrorBound
                 errA[l + 1][j] = f switch
                 {
                     ReferenceActivation.Sigmoid => (e / 4) + (4 * U * aj),
-                    ReferenceActivation.Tanh => e + (4 * U * Math.Abs(aj)),
+                    ReferenceActivation.Tanh => e + (4 * U * Math.Abs(aj)) + (2 * U), // TensorPrimitives.Tanh: absolute accuracy near 0
                     ReferenceActivation.Softmax => aj * ((2 * maxErrZ) + Tolerance.Gamma(w.Length + 8)),
                     _ => e + (U * Math.Abs(aj)),
                 };

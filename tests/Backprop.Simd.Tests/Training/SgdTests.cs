@@ -6,10 +6,10 @@ namespace Backprop.Simd.Tests.Training;
 
 public class SgdTests
 {
-    private static List<(double[] X, double[] Y)> ToReference(Dataset data) =>
+    internal static List<(double[] X, double[] Y)> ToReference(Dataset data) =>
         Enumerable.Range(0, data.Count).Select(i => (TestData.ToDouble(data.Input(i)), TestData.ToDouble(data.Target(i)))).ToList();
 
-    private static List<(double[] X, int Label)> ToReferenceLabels(Dataset data) =>
+    internal static List<(double[] X, int Label)> ToReferenceLabels(Dataset data) =>
         Enumerable.Range(0, data.Count).Select(i => (TestData.ToDouble(data.Input(i)), data.Label(i))).ToList();
 
     [Theory]
@@ -142,7 +142,7 @@ public class SgdTests
     /// This is first order: it leaves out how earlier parameter differences change later gradients, which the
     /// factor 2 in <see cref="AssertParametersClose"/> covers for the small learning rates used here.
     /// </summary>
-    private static void AddStepBound(ReferenceNetwork atStep, List<(double[] X, double[] Y)> miniBatch, double eta, double[] bound)
+    internal static void AddStepBound(ReferenceNetwork atStep, List<(double[] X, double[] Y)> miniBatch, double eta, double[] bound)
     {
         double[] parameters = atStep.ToArena();
         var gradientSum = new double[bound.Length];
@@ -179,7 +179,7 @@ public class SgdTests
         }
     }
 
-    private static void AssertParametersClose(double[] expected, ReadOnlySpan<float> actual, double[] bound)
+    internal static void AssertParametersClose(double[] expected, ReadOnlySpan<float> actual, double[] bound)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
