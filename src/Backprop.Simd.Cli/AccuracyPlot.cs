@@ -2,19 +2,40 @@ using ScottPlot;
 
 namespace Backprop.Simd.Cli;
 
-/// <summary>The accuracy per epoch as a PNG line chart (ScottPlot, rendered headless through SkiaSharp).</summary>
+/// <summary>
+/// The per-epoch series as a PNG line chart (ScottPlot, rendered headless through SkiaSharp): accuracies in percent
+/// on the left axis, costs, when monitored, on the right.
+/// </summary>
 internal static class AccuracyPlot
 {
-    public static void Save(string path, IReadOnlyList<double> accuracyPercent, string title)
+    public static void Save(string path, string title, IReadOnlyList<(string Name, IReadOnlyList<double> Values)> accuracies,
+        IReadOnlyList<(string Name, IReadOnlyList<double> Values)> costs)
     {
         var plot = new Plot();
-        double[] epochs = Enumerable.Range(0, accuracyPercent.Count).Select(e => (double)e).ToArray();
-        var line = plot.Add.Scatter(epochs, accuracyPercent.ToArray());
-        line.LegendText = "accuracy";
+        foreach ((string name, IReadOnlyList<double> values) in accuracies)
+        {
+            var line = plot.Add.Scatter(Epochs(values.Count), values.ToArray());
+            line.LegendText = name;
+        }
+
+        foreach ((string name, IReadOnlyList<double> values) in costs)
+        {
+            var line = plot.Add.Scatter(Epochs(values.Count), values.ToArray());
+            line.LegendText = name;
+            line.LinePattern = LinePattern.Dashed;
+            line.Axes.YAxis = plot.Axes.Right;
+        }
+
         plot.Title(title);
         plot.XLabel("Epoch");
         plot.YLabel("Accuracy (%)");
+        if (costs.Count > 0)
+        {
+            plot.Axes.Right.Label.Text = "Cost";
+        }
+
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Bottom);
 
         // Render next to the target, then rename: a failed or interrupted write never leaves a broken PNG behind.
         string full = Path.GetFullPath(path);
@@ -29,4 +50,6 @@ internal static class AccuracyPlot
             File.Delete(temporary);
         }
     }
+
+    private static double[] Epochs(int count) => Enumerable.Range(0, count).Select(e => (double)e).ToArray();
 }

@@ -30,7 +30,8 @@ public static class BackpropCli
         {
             // One line, not the whole help text: scripts read stderr too.
             string command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? ["backprop"] : ["backprop", parsed.CommandResult.Command.Name]);
-            error.WriteLine($"backprop: {string.Join(" ", parsed.Errors.Select(e => e.Message))} (see '{command} --help')");
+            string messages = System.Text.RegularExpressions.Regex.Replace(string.Join(" ", parsed.Errors.Select(e => e.Message)), @"\s+", " ");
+            error.WriteLine($"backprop: {messages} (see '{command} --help')");
             return UserError;
         }
 

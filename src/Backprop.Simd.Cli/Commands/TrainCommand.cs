@@ -8,10 +8,16 @@ namespace Backprop.Simd.Cli.Commands;
 
 /// <summary>
 /// <c>backprop train</c>: the seed's <c>SGD</c> run on MNIST-format data, with the seed's defaults
-/// (sizes 784,30,10, 30 epochs, mini-batch 10, eta 3.0) and the seed's per-epoch line.
+/// (sizes 784,30,10, 30 epochs, mini-batch 10, eta 3.0) and the seed's per-epoch line, plus network2's costs,
+/// activations, initialisations, regularisation, optimizers, schedule, early stopping and monitoring.
 /// </summary>
 internal static class TrainCommand
 {
+    private static readonly string[] CostNames = ["quadratic", "cross-entropy", "log-likelihood"];
+    private static readonly string[] HiddenActivationNames = ["sigmoid", "tanh", "relu", "leaky-relu", "identity"];
+    private static readonly string[] WeightInitNames = ["normal", "scaled-normal", "glorot", "he"];
+    private static readonly string[] OptimizerNames = ["sgd", "momentum", "adam"];
+
     public static Command Create(CliConsole console)
     {
         Option<string> data = CommonOptions.Data();
@@ -24,7 +30,7 @@ internal static class TrainCommand
         };
         Option<int> epochs = CommonOptions.WholeNumber("--epochs", "Passes over the training data.", 30, minimum: 1);
         Option<int> batchSize = CommonOptions.WholeNumber("--batch-size", "Samples per mini-batch.", 10, minimum: 1);
-        Option<float> eta = CommonOptions.NonNegativeReal("--eta", "Learning rate.", 3.0f);
+        Option<float> eta = CommonOptions.NonNegativeReal("--eta", "Learning rate. Default 3.0, or 0.001 with --optimizer adam.", 3.0f);
         Option<ulong> seed = new("--seed") { Description = "Seed for the initial weights and the shuffles; the same seed gives the same run.", DefaultValueFactory = _ => 0UL };
         Option<bool> noShuffle = new("--no-shuffle") { Description = "Visit the training samples in file order instead of shuffling every epoch." };
         Option<int> validation = CommonOptions.WholeNumber(
@@ -32,32 +38,90 @@ internal static class TrainCommand
             "Hold out the last N training images as validation data (60000 -> 50000 + 10000, as the seed's loader does); epochs are then evaluated on them and the test set once at the end.",
             0,
             minimum: 0);
+        Option<string> cost = Choice("--cost", "The cost: quadratic (the seed's), cross-entropy (sigmoid output) or log-likelihood (softmax output). Default quadratic, or the --init model's cost.", CostNames);
+        Option<string> activation = Choice("--activation", "Activation of the hidden layers (the output layer follows the cost: softmax for log-likelihood, sigmoid otherwise). Default sigmoid.", HiddenActivationNames);
+        Option<string> weightInit = Choice("--weight-init", "Initial weights: normal N(0,1) (the seed's), scaled-normal N(0,1/n_in) (network2's), glorot or he. Default normal.", WeightInitNames);
+        Option<float> lambda = CommonOptions.NonNegativeReal("--lambda", "L2 regularisation strength (network2's lmbda): w = (1 - eta*lambda/n) w - (eta/m) nabla_w.", 0f);
+        Option<float> l1 = CommonOptions.NonNegativeReal("--l1", "L1 regularisation strength: w = w - (eta*l1/n) sgn(w) - (eta/m) nabla_w.", 0f);
+        Option<string> optimizer = Choice("--optimizer", "Update rule: sgd (the seed's), momentum or adam. Default sgd.", OptimizerNames);
+        Option<float> momentum = CommonOptions.NonNegativeReal("--momentum", "Momentum coefficient mu for --optimizer momentum, below 1.", 0.9f);
+        Option<int> patience = CommonOptions.WholeNumber("--patience", "Early stopping: stop when the accuracy on the evaluation data has not improved for N epochs, and keep the best epoch's parameters. 0 (default) never stops early.", 0, minimum: 0);
+        Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings. 0 (default) keeps eta constant.", 0, minimum: 0);
+        Option<bool> monitor = new("--monitor") { Description = "After every epoch also print the cost on the evaluation data and the cost and accuracy on the training data (network2's four monitor_* series)." };
         Option<string> init = new("--init") { Description = "Start from this saved model (its weights, activations and cost) instead of random weights.", HelpName = "FILE" };
         Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout, plus \"activations\" for non-sigmoid networks).", HelpName = "FILE" };
-        Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch as a PNG line chart.", HelpName = "FILE.png" };
+        Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch (and, with --monitor, every monitored series) as a PNG line chart.", HelpName = "FILE.png" };
 
         var command = new Command("train", "Train a network with mini-batch stochastic gradient descent and report the accuracy after every epoch.")
         {
-            data, sizes, epochs, batchSize, eta, seed, noShuffle, validation, init, save, plot,
+            data, sizes, epochs, batchSize, eta, seed, noShuffle, validation, cost, activation, weightInit, lambda, l1, optimizer,
+            momentum, patience, halveEtaAfter, monitor, init, save, plot,
         };
-        command.SetAction(parsed => Run(console, new Settings(
-            parsed.GetValue(data),
-            parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
-            parsed.GetValue(epochs),
-            parsed.GetValue(batchSize),
-            parsed.GetValue(eta),
-            parsed.GetValue(seed),
-            !parsed.GetValue(noShuffle),
-            parsed.GetValue(validation),
-            parsed.GetValue(init),
-            parsed.GetValue(save),
-            parsed.GetValue(plot))));
+        momentum.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<float>() >= 1f)
+            {
+                result.AddError($"--momentum must be below 1, but was {result.GetValueOrDefault<float>()}.");
+            }
+        });
+        command.SetAction(parsed =>
+        {
+            Optimizer chosen = parsed.GetValue(optimizer) switch { "momentum" => Optimizer.Momentum, "adam" => Optimizer.Adam, _ => Optimizer.Sgd };
+            bool etaGiven = parsed.GetResult(eta) is { Implicit: false };
+            return Run(console, new Settings(
+                parsed.GetValue(data),
+                parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
+                parsed.GetValue(epochs),
+                new TrainingOptions
+                {
+                    MiniBatchSize = parsed.GetValue(batchSize),
+                    Eta = etaGiven || chosen != Optimizer.Adam ? parsed.GetValue(eta) : 0.001f,
+                    Seed = parsed.GetValue(seed),
+                    Shuffle = !parsed.GetValue(noShuffle),
+                    Lambda = parsed.GetValue(lambda),
+                    L1 = parsed.GetValue(l1),
+                    Optimizer = chosen,
+                    Momentum = parsed.GetValue(momentum),
+                    Patience = parsed.GetValue(patience),
+                    HalveEtaAfter = parsed.GetValue(halveEtaAfter),
+                    Monitor = parsed.GetValue(monitor) ? Monitoring.All : Monitoring.None,
+                },
+                parsed.GetValue(validation),
+                parsed.GetValue(cost) switch
+                {
+                    "cross-entropy" => CostFunction.CrossEntropy,
+                    "log-likelihood" => CostFunction.LogLikelihood,
+                    "quadratic" => CostFunction.Quadratic,
+                    _ => null,
+                },
+                parsed.GetValue(activation) is string a ? ParseActivation(a) : null,
+                parsed.GetValue(weightInit) switch
+                {
+                    "scaled-normal" => WeightInit.ScaledNormal,
+                    "glorot" => WeightInit.Glorot,
+                    "he" => WeightInit.He,
+                    _ => WeightInit.StandardNormal,
+                },
+                parsed.GetValue(init),
+                parsed.GetValue(save),
+                parsed.GetValue(plot)));
+        });
         return command;
     }
 
     private sealed record Settings(
-        string? Data, int[]? Sizes, int Epochs, int BatchSize, float Eta, ulong Seed, bool Shuffle, int Validation,
-        string? Init, string? Save, string? Plot);
+        string? Data, int[]? Sizes, int Epochs, TrainingOptions Options, int Validation, CostFunction? Cost, Activation? Hidden,
+        WeightInit WeightInit, string? Init, string? Save, string? Plot);
+
+    private static Option<string> Choice(string name, string description, string[] values)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = string.Join("|", values) };
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+
+    private static Activation ParseActivation(string name) =>
+        ModelJson.TryParseActivation(name, out Activation activation) ? activation : throw new UserErrorException($"unknown activation '{name}'.");
 
     private static int Run(CliConsole console, Settings s)
     {
@@ -80,42 +144,69 @@ internal static class TrainCommand
         Network network = CreateNetwork(s, split);
         Dataset evaluation = split.Validation ?? split.Test;
         string evaluationName = split.Validation is null ? "test" : "validation";
+        TrainingOptions o = s.Options;
 
         TextWriter output = console.Out;
         output.WriteLine(
             $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {split.Training.Count:N0} images from {CommonOptions.DataName(s.Data)}; " +
             $"evaluating on {evaluation.Count:N0} {evaluationName} images.");
         output.WriteLine(
-            $"{s.Epochs} epochs, mini-batch {s.BatchSize}, eta {s.Eta}, seed {s.Seed}{(s.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}.");
-
-        var sgd = new Sgd(network, split.Training, new TrainingOptions { MiniBatchSize = s.BatchSize, Eta = s.Eta, Seed = s.Seed, Shuffle = s.Shuffle });
-        var accuracy = new List<double>(s.Epochs);
-        EpochResult best = default;
-        TimeSpan training = TimeSpan.Zero;
-        string label = "";
-        Action<int, int> progress = (done, total) => console.Progress.Report(label, done, total);
-        for (int j = 0; j < s.Epochs; j++)
+            $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.Eta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}.");
+        if (!IsSeed(network, o))
         {
-            label = $"Epoch {j}";
-            EpochResult result = sgd.RunEpoch(evaluation, progress);
-            console.Progress.Clear();
-            training += result.TrainingTime;
-            accuracy.Add(result.Accuracy * 100);
-            if (j == 0 || result.Correct > best.Correct)
-            {
-                best = result;
-            }
-
-            output.WriteLine($"{result}  ({result.TrainingTime.TotalSeconds:F2} s, {result.SamplesPerSecond:N0} samples/s)");
+            output.WriteLine(Describe(network, o, s.Init is null ? s.WeightInit : null));
         }
 
+        var sgd = new Sgd(network, split.Training, o);
+        var series = new Series(o.Monitor != Monitoring.None);
+        string label = "";
+        float eta = o.Eta;
+        Action<int, int> progress = (done, total) => console.Progress.Report(label, done, total);
+        TrainingSummary summary;
+        try
+        {
+            label = "Epoch 0";
+            summary = sgd.Train(s.Epochs, evaluation, result =>
+            {
+                console.Progress.Clear();
+                series.Add(result);
+                output.WriteLine($"{result}  ({result.TrainingTime.TotalSeconds:F2} s, {result.SamplesPerSecond:N0} samples/s)");
+                if (o.Monitor != Monitoring.None)
+                {
+                    output.WriteLine(
+                        $"  cost on training data {result.TrainingCost:F6}, accuracy on training data {result.TrainingCorrect} / {result.SamplesTrained} ({CommonOptions.Percent(result.TrainingCorrect, result.SamplesTrained)}), " +
+                        $"cost on {evaluationName} data {result.EvaluationCost:F6}");
+                }
+
+                if (sgd.Eta != eta)
+                {
+                    eta = sgd.Eta;
+                    output.WriteLine($"  no improvement for {Epochs(o.HalveEtaAfter)}: eta halved to {eta}");
+                }
+
+                label = $"Epoch {result.Epoch + 1}";
+            }, progress);
+        }
+        catch (TrainingDivergedException e)
+        {
+            console.Progress.Clear();
+            throw new UserErrorException(e.Message + " Try a smaller --eta.");
+        }
+
+        TimeSpan training = series.TrainingTime;
+        if (summary.Reason != StopReason.Completed)
+        {
+            output.WriteLine(summary.Reason == StopReason.NoImprovement
+                ? $"Stopped early: no improvement for {Epochs(o.Patience)}{(summary.RestoredBest ? $"; kept the parameters of epoch {summary.BestEpoch}" : "")}."
+                : $"Stopped: eta was halved {o.MaxHalvings} times (now {summary.FinalEta}).");
+        }
         output.WriteLine(
-            $"Best: epoch {best.Epoch}, {best.Correct} / {best.TestCount} ({CommonOptions.Percent(best.Correct, best.TestCount)}) on {evaluationName} data. " +
-            $"Training {training.TotalSeconds:F2} s ({(double)split.Training.Count * s.Epochs / training.TotalSeconds:N0} samples/s), total {Stopwatch.GetElapsedTime(start).TotalSeconds:F2} s.");
+            $"Best: epoch {summary.BestEpoch}, {summary.BestCorrect} / {evaluation.Count} ({CommonOptions.Percent(summary.BestCorrect, evaluation.Count)}) on {evaluationName} data. " +
+            $"Training {training.TotalSeconds:F2} s ({(double)split.Training.Count * summary.EpochsRun / training.TotalSeconds:N0} samples/s), total {Stopwatch.GetElapsedTime(start).TotalSeconds:F2} s.");
         if (split.Validation is not null)
         {
             int correct = Evaluation.Evaluate(network, sgd.Workspace, split.Test);
-            output.WriteLine($"Test: {correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)}) after the last epoch.");
+            output.WriteLine($"Test: {correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)}) with the {(summary.RestoredBest ? "best" : "last")} epoch's parameters.");
         }
 
         if (s.Save is not null)
@@ -126,11 +217,53 @@ internal static class TrainCommand
 
         if (s.Plot is not null)
         {
-            AccuracyPlot.Save(s.Plot, accuracy, $"{evaluationName} accuracy, [{string.Join(", ", network.Sizes.ToArray())}], eta {s.Eta}, mini-batch {s.BatchSize}");
-            output.WriteLine($"Plotted the accuracy to {s.Plot}.");
+            series.Plot(s.Plot, $"[{string.Join(", ", network.Sizes.ToArray())}], eta {o.Eta}, mini-batch {o.MiniBatchSize}", evaluationName);
+            output.WriteLine($"Plotted {(series.Monitored ? "the monitored series" : "the accuracy")} to {s.Plot}.");
         }
 
         return 0;
+    }
+
+    private static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
+
+    private static bool IsSeed(Network network, TrainingOptions o) =>
+        network.Cost == CostFunction.Quadratic && !network.Activations.ContainsAnyExcept(Activation.Sigmoid)
+        && o.Optimizer == Optimizer.Sgd && o.Lambda == 0 && o.L1 == 0 && o.Patience == 0 && o.HalveEtaAfter == 0;
+
+    private static string Describe(Network network, TrainingOptions o, WeightInit? init)
+    {
+        var parts = new List<string>
+        {
+            $"cost {ModelJson.CostName(network.Cost)}",
+            $"activations {string.Join(", ", network.Activations.ToArray().Select(ModelJson.ActivationName))}",
+        };
+        if (init is WeightInit w)
+        {
+            parts.Add($"weights {WeightInitNames[(int)w]}");
+        }
+
+        parts.Add(o.Optimizer switch { Optimizer.Momentum => $"momentum {o.Momentum}", Optimizer.Adam => "Adam", _ => "plain SGD" });
+        if (o.Lambda > 0)
+        {
+            parts.Add($"L2 lambda {o.Lambda}");
+        }
+
+        if (o.L1 > 0)
+        {
+            parts.Add($"L1 {o.L1}");
+        }
+
+        if (o.HalveEtaAfter > 0)
+        {
+            parts.Add($"eta halved after {Epochs(o.HalveEtaAfter)} without improvement");
+        }
+
+        if (o.Patience > 0)
+        {
+            parts.Add($"early stopping after {Epochs(o.Patience)} without improvement");
+        }
+
+        return string.Join("; ", parts) + ".";
     }
 
     private static Network CreateNetwork(Settings s, MnistSplit split)
@@ -139,18 +272,37 @@ internal static class TrainCommand
         Network network;
         if (s.Init is not null)
         {
-            network = CommonOptions.LoadModel(s.Init);
+            Network saved = CommonOptions.LoadModel(s.Init);
             source = s.Init;
-            if (s.Sizes is not null && !s.Sizes.AsSpan().SequenceEqual(network.Sizes))
+            if (s.Sizes is not null && !s.Sizes.AsSpan().SequenceEqual(saved.Sizes))
             {
                 throw new UserErrorException(
-                    $"--sizes {string.Join(",", s.Sizes)} differs from the sizes of --init {s.Init}: {string.Join(",", network.Sizes.ToArray())}. Leave --sizes out to train the saved network.");
+                    $"--sizes {string.Join(",", s.Sizes)} differs from the sizes of --init {s.Init}: {string.Join(",", saved.Sizes.ToArray())}. Leave --sizes out to train the saved network.");
+            }
+
+            if (s.Hidden is Activation hidden && saved.Activations[..^1].ContainsAnyExcept(hidden))
+            {
+                throw new UserErrorException(
+                    $"--activation {ModelJson.ActivationName(hidden)} differs from the hidden activations of --init {s.Init}: {string.Join(", ", saved.Activations[..^1].ToArray().Select(ModelJson.ActivationName))}.");
+            }
+
+            network = saved;
+            if (s.Cost is CostFunction cost && cost != saved.Cost)
+            {
+                Activation[] activations = saved.Activations.ToArray();
+                activations[^1] = cost == CostFunction.LogLikelihood ? Activation.Softmax : activations[^1] == Activation.Softmax ? Activation.Sigmoid : activations[^1];
+                network = new Network(saved.Sizes, saved.Parameters, activations, cost);
             }
         }
         else
         {
             int[] sizes = s.Sizes ?? [784, 30, 10];
-            network = new Network(sizes, s.Seed);
+            network = new Network(sizes, s.Options.Seed, new NetworkOptions
+            {
+                Cost = s.Cost ?? CostFunction.Quadratic,
+                HiddenActivation = s.Hidden ?? Activation.Sigmoid,
+                WeightInit = s.WeightInit,
+            });
             source = $"--sizes {string.Join(",", sizes)}";
         }
 
@@ -179,5 +331,38 @@ internal static class TrainCommand
         }
 
         return sizes;
+    }
+
+    /// <summary>The per-epoch series the plot draws.</summary>
+    private sealed class Series(bool monitored)
+    {
+        private readonly List<double> _accuracy = [], _trainingAccuracy = [], _evaluationCost = [], _trainingCost = [];
+
+        public bool Monitored => monitored;
+
+        public TimeSpan TrainingTime { get; private set; }
+
+        public void Add(EpochResult result)
+        {
+            TrainingTime += result.TrainingTime;
+            _accuracy.Add(result.Accuracy * 100);
+            _trainingAccuracy.Add(result.TrainingAccuracy * 100);
+            _evaluationCost.Add(result.EvaluationCost);
+            _trainingCost.Add(result.TrainingCost);
+        }
+
+        public void Plot(string path, string title, string evaluationName)
+        {
+            var accuracy = new List<(string, IReadOnlyList<double>)> { ($"{evaluationName} accuracy", _accuracy) };
+            var costs = new List<(string, IReadOnlyList<double>)>();
+            if (monitored)
+            {
+                accuracy.Add(("training accuracy", _trainingAccuracy));
+                costs.Add(($"{evaluationName} cost", _evaluationCost));
+                costs.Add(("training cost", _trainingCost));
+            }
+
+            AccuracyPlot.Save(path, title, accuracy, costs);
+        }
     }
 }

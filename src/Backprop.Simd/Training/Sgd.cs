@@ -142,7 +142,11 @@ public sealed class Sgd
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="epochs"/> is negative, <paramref name="evaluationData"/> does not fit the network, or the schedule or early stopping is on without evaluation data.</exception>
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
-    public TrainingSummary Train(int epochs, Dataset? evaluationData = null, Action<EpochResult>? onEpoch = null)
+    /// <param name="epochs">The most epochs to run.</param>
+    /// <param name="evaluationData">Validation or test samples to evaluate on after every epoch, or <c>null</c>.</param>
+    /// <param name="onEpoch">Called after every epoch with its result.</param>
+    /// <param name="progress">Called after every mini-batch, as in <see cref="RunEpoch"/>.</param>
+    public TrainingSummary Train(int epochs, Dataset? evaluationData = null, Action<EpochResult>? onEpoch = null, Action<int, int>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         CheckEvaluationData(evaluationData, needed: _options.Patience > 0 || _options.HalveEtaAfter > 0, "early stopping and the learning-rate schedule");
@@ -150,15 +154,10 @@ public sealed class Sgd
         StopReason reason = StopReason.Completed;
         while (run < epochs)
         {
-            EpochResult result = RunEpoch(evaluationData);
+            EpochResult result = RunEpoch(evaluationData, progress);
             run++;
-            onEpoch?.Invoke(result);
-            if (!result.Evaluated)
-            {
-                continue;
-            }
-
-            if (result.Correct > bestCorrect)
+            bool stop = false;
+            if (result.Evaluated && result.Correct > bestCorrect)
             {
                 bestCorrect = result.Correct;
                 bestEpoch = result.Epoch;
@@ -167,27 +166,32 @@ public sealed class Sgd
                 {
                     Network.Parameters.CopyTo(_best);
                 }
-
-                continue;
             }
-
-            sinceBest++;
-            sinceHalving++;
-            if (_options.Patience > 0 && sinceBest >= _options.Patience)
+            else if (result.Evaluated)
             {
-                reason = StopReason.NoImprovement;
-                break;
-            }
-
-            if (_options.HalveEtaAfter > 0 && sinceHalving >= _options.HalveEtaAfter)
-            {
-                Eta /= 2;
-                sinceHalving = 0;
-                if (++halvings >= _options.MaxHalvings)
+                sinceBest++;
+                sinceHalving++;
+                if (_options.Patience > 0 && sinceBest >= _options.Patience)
                 {
-                    reason = StopReason.EtaSchedule;
-                    break;
+                    reason = StopReason.NoImprovement;
+                    stop = true;
                 }
+                else if (_options.HalveEtaAfter > 0 && sinceHalving >= _options.HalveEtaAfter)
+                {
+                    Eta /= 2;
+                    sinceHalving = 0;
+                    if (++halvings >= _options.MaxHalvings)
+                    {
+                        reason = StopReason.EtaSchedule;
+                        stop = true;
+                    }
+                }
+            }
+
+            onEpoch?.Invoke(result); // after the schedule: Eta is already the next epoch's
+            if (stop)
+            {
+                break;
             }
         }
 

@@ -122,7 +122,7 @@ public sealed partial class CliTests : IDisposable
         Assert.Contains("Training [784, 10] on 7,004 images", output);
         Assert.Contains("evaluating on 1,000 validation images", output);
         Assert.Matches(@"Epoch 0: \d+ / 1000 ", output);
-        Assert.Matches(@"Test: \d+ / 1996 \(\d+\.\d\d%\) after the last epoch\.", output);
+        Assert.Matches(@"Test: \d+ / 1996 \(\d+\.\d\d%\) with the last epoch.s parameters\.", output);
     }
 
     [Fact]
@@ -159,8 +159,71 @@ public sealed partial class CliTests : IDisposable
         Assert.Equal(byIndex.Out.Split('\n').Skip(1), byImage.Out.Split('\n').Skip(1));
     }
 
+    [Fact]
+    public void Network2_options_train_save_and_describe_the_model()
+    {
+        string model = PathOf("softmax.json"), plot = PathOf("series.png");
+        var (exit, output, error) = Run("train", "--epochs", "2", "--cost", "log-likelihood", "--activation", "relu", "--weight-init", "he",
+            "--optimizer", "adam", "--lambda", "1", "--l1", "0.5", "--monitor", "--save", model, "--plot", plot);
+        Assert.True(exit == 0, error);
+        Assert.Contains("2 epochs, mini-batch 10, eta 0.001, seed 0.", output); // Adam's default eta
+        Assert.Contains("cost LogLikelihoodCost; activations relu, softmax; weights he; Adam; L2 lambda 1; L1 0.5.", output);
+        Assert.Equal(2, Regex.Matches(output, @"^  cost on training data \d+\.\d{6}, accuracy on training data \d+ / 8004 \(\d+\.\d\d%\), cost on test data \d+\.\d{6}$", RegexOptions.Multiline).Count);
+        Assert.Contains("Plotted the monitored series", output);
+        int last = int.Parse(EpochLine().Matches(output)[1].Groups[2].Value);
+        Assert.True(last > 1996 * 0.85, output);
+
+        (exit, output, _) = Run("info", "--model", model);
+        Assert.Equal(0, exit);
+        Assert.Contains("Cost:       LogLikelihoodCost", output);
+        Assert.Contains("relu, softmax", output);
+        Assert.Equal($"{last} / 1996 ({100.0 * last / 1996:F2}%)", Run("evaluate", "--model", model).Out.Trim());
+
+        // --init keeps the saved architecture; --cost may change it, --activation may not.
+        var resumed = Run("train", "--epochs", "1", "--init", model, "--optimizer", "momentum", "--eta", "0.01");
+        Assert.True(resumed.Exit == 0, resumed.Err);
+        Assert.Contains("cost LogLikelihoodCost; activations relu, softmax; momentum 0.9.", resumed.Out);
+        var mismatch = Run("train", "--epochs", "1", "--init", model, "--activation", "tanh");
+        Assert.Equal(BackpropCli.UserError, mismatch.Exit);
+        Assert.Contains("--activation tanh differs from the hidden activations of --init", mismatch.Err);
+    }
+
+    [Fact]
+    public void Early_stopping_and_the_eta_schedule_report_what_they_did()
+    {
+        // eta so small that nothing improves after the first epoch
+        var early = Run("train", "--epochs", "10", "--eta", "1e-9", "--patience", "2", "--validation", "500", "--sizes", "784,10");
+        Assert.True(early.Exit == 0, early.Err);
+        Assert.Equal(3, EpochLineAnyCount().Matches(early.Out).Count);
+        Assert.Contains("Stopped early: no improvement for 2 epochs; kept the parameters of epoch 0.", early.Out);
+
+        var halving = Run("train", "--epochs", "10", "--eta", "1e-9", "--halve-eta-after", "1", "--sizes", "784,10");
+        Assert.True(halving.Exit == 0, halving.Err);
+        Assert.Contains("  no improvement for 1 epoch: eta halved to 5E-10", halving.Out);
+        Assert.Contains("Stopped: eta was halved 7 times", halving.Out);
+        Assert.Equal(8, EpochLine().Matches(halving.Out).Count);
+    }
+
+    [Fact]
+    public void Divergence_is_a_one_line_user_error()
+    {
+        var (exit, _, error) = Run("train", "--epochs", "2", "--activation", "identity", "--eta", "1e30");
+        Assert.Equal(BackpropCli.UserError, exit);
+        Assert.Matches(@"^backprop: training diverged in epoch 0, mini-batch \d+: the gradient became NaN or infinite .* Try a smaller --eta\.$", error.Trim());
+    }
+
+    [GeneratedRegex(@"^Epoch \d+: \d+ / \d+  ", RegexOptions.Multiline)]
+    private static partial Regex EpochLineAnyCount();
+
     public static TheoryData<string[], string> UserErrors => new()
     {
+        { ["train", "--cost", "hinge"], "Argument 'hinge' not recognized. Must be one of: 'quadratic' 'cross-entropy' 'log-likelihood'" },
+        { ["train", "--activation", "softmax"], "Must be one of: 'sigmoid' 'tanh' 'relu' 'leaky-relu' 'identity'" },
+        { ["train", "--optimizer", "rmsprop"], "'sgd' 'momentum' 'adam'" },
+        { ["train", "--weight-init", "zeros"], "'normal' 'scaled-normal' 'glorot' 'he'" },
+        { ["train", "--momentum", "1"], "--momentum must be below 1" },
+        { ["train", "--lambda", "-1"], "--lambda must be a finite number >= 0" },
+        { ["train", "--patience", "-1"], "--patience must be a whole number >= 0" },
         { ["train", "--sizes", "784,x,10"], "--sizes must be comma-separated whole numbers" },
         { ["train", "--sizes", "784"], "at least two layers" },
         { ["train", "--sizes", "100,10", "--epochs", "1"], "need 784 inputs and 10 outputs" },
