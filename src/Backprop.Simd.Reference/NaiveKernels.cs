@@ -75,4 +75,40 @@ public static class NaiveKernels
             delta[i] *= a[i] * (1f - a[i]);
         }
     }
+
+    /// <summary><c>C = A B^T + 1 b^T</c>: A is <c>m x k</c>, B is <c>n x k</c>, C is <c>m x n</c>, all row-major.</summary>
+    public static void MultiplyTransposedAddBias(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += a[(i * k) + p] * b[(j * k) + p];
+                }
+
+                c[(i * n) + j] = sum + bias[j];
+            }
+        }
+    }
+
+    /// <summary><c>C[r, q] = sum_s lhs[r * rowStride + s * sumStride] * R[s, q]</c>; R is <c>sums x cols</c>, C is <c>rows x cols</c>.</summary>
+    public static void MultiplyRows(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c, int rows, int sums, int cols)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            for (int q = 0; q < cols; q++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < sums; s++)
+                {
+                    sum += lhs[(row * rowStride) + (s * sumStride)] * r[(s * cols) + q];
+                }
+
+                c[(row * cols) + q] = sum;
+            }
+        }
+    }
 }

@@ -14,16 +14,37 @@ public sealed class Workspace
     private readonly float[] _deltas;
     private readonly float[] _nabla;
 
+    private readonly float[] _batchInputs;      // capacity x n_0: the gathered inputs of a mini-batch
+    private readonly float[] _batchTargets;     // capacity x n_L
+    private readonly float[] _batchZs;          // per layer l, a capacity x n_l block
+    private readonly float[] _batchActivations;
+    private readonly float[] _batchDeltas;
+
     /// <summary>Allocates the arenas for networks shaped like <paramref name="network"/>.</summary>
-    public Workspace(Network network)
+    /// <param name="network">A network of the shape to serve.</param>
+    /// <param name="batchCapacity">Samples the batched arenas hold (one row per sample) for the batched path
+    /// (<see cref="Training.BatchedBackpropagation"/>): at least the mini-batch size; 0 (the default) for the
+    /// per-sample path only. Batched evaluation runs in blocks of this many samples.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchCapacity"/> is negative.</exception>
+    public Workspace(Network network, int batchCapacity = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfNegative(batchCapacity);
         Layout = network.Layout;
         _zs = new float[Layout.NeuronCount];
         _activations = new float[Layout.NeuronCount];
         _deltas = new float[Layout.NeuronCount];
         _nabla = new float[Layout.ParameterCount];
+        BatchCapacity = batchCapacity;
+        _batchInputs = new float[checked(batchCapacity * Layout.Sizes[0])];
+        _batchTargets = new float[checked(batchCapacity * Layout.Sizes[^1])];
+        _batchZs = new float[checked(batchCapacity * Layout.NeuronCount)];
+        _batchActivations = new float[_batchZs.Length];
+        _batchDeltas = new float[_batchZs.Length];
     }
+
+    /// <summary>How many samples the batched arenas hold (0: per-sample path only).</summary>
+    public int BatchCapacity { get; }
 
     internal Layout Layout { get; }
 
@@ -67,6 +88,17 @@ public sealed class Workspace
         Layout.CheckLayer(layer);
         return NablaBiasesUnchecked(layer);
     }
+
+    internal Span<float> BatchInputs(int m) => new(_batchInputs, 0, m * Layout.Sizes[0]);
+
+    internal Span<float> BatchTargets(int m) => new(_batchTargets, 0, m * Layout.Sizes[^1]);
+
+    /// <summary>The <c>m x n_l</c> block of layer <c>l</c>'s weighted inputs, one row per sample.</summary>
+    internal Span<float> BatchZ(int l, int m) => new(_batchZs, BatchCapacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
+
+    internal Span<float> BatchActivation(int l, int m) => new(_batchActivations, BatchCapacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
+
+    internal Span<float> BatchDelta(int l, int m) => new(_batchDeltas, BatchCapacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
     internal Span<float> ZUnchecked(int l) => new(_zs, Layout.NeuronOffset(l), Layout.Sizes[l]);
 

@@ -97,6 +97,12 @@ public sealed class Dataset
     /// <summary>Target <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> Target(int index) => new(_targets, checked((_start + CheckIndex(index)) * TargetSize), TargetSize);
 
+    /// <summary>Inputs <c>[start, start + count)</c> as one contiguous row-major block (no copy); the range is the caller's to check.</summary>
+    internal ReadOnlySpan<float> InputRows(int start, int count) => new(_inputs, (_start + start) * InputSize, count * InputSize);
+
+    /// <summary>Targets <c>[start, start + count)</c> as one contiguous row-major block (no copy).</summary>
+    internal ReadOnlySpan<float> TargetRows(int start, int count) => new(_targets, (_start + start) * TargetSize, count * TargetSize);
+
     /// <summary>Label (class) of sample <paramref name="index"/>.</summary>
     public int Label(int index) => _labels[_start + CheckIndex(index)];
 

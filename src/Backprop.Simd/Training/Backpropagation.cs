@@ -48,6 +48,12 @@ public static class Backpropagation
         CheckData(network, data);
         Guard.Positive(batch.Length);
         Guard.FiniteNonNegative(eta);
+        CheckIndices(data, batch);
+        UpdateMiniBatchUnchecked(network, workspace, data, batch, eta);
+    }
+
+    internal static void CheckIndices(Dataset data, ReadOnlySpan<int> batch)
+    {
         foreach (int i in batch)
         {
             if ((uint)i >= (uint)data.Count)
@@ -55,8 +61,6 @@ public static class Backpropagation
                 throw new ArgumentOutOfRangeException(nameof(batch), i, $"batch holds index {i}, expected 0 to {data.Count - 1}.");
             }
         }
-
-        UpdateMiniBatchUnchecked(network, workspace, data, batch, eta);
     }
 
     internal static void CheckData(Network network, Dataset data, string paramName = "data")

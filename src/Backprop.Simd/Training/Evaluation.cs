@@ -6,8 +6,12 @@ namespace Backprop.Simd.Training;
 /// <summary>The seed's <c>evaluate</c> and network2's <c>total_cost</c>.</summary>
 public static class Evaluation
 {
+    /// <summary>Samples per block when a workspace with a batch capacity evaluates (fewer if its capacity is smaller).</summary>
+    public const int BlockSize = 64;
+
     /// <summary>
     /// Counts the samples of <paramref name="data"/> whose output's argmax equals their label. Allocates nothing.
+    /// A workspace with a batch capacity evaluates blocks of samples through the batched forward pass.
     /// </summary>
     /// <exception cref="ArgumentException">The data's or the workspace's shape does not match the network.</exception>
     public static int Evaluate(Network network, Workspace workspace, Dataset data)
@@ -16,6 +20,26 @@ public static class Evaluation
         network.CheckWorkspace(workspace);
         Backpropagation.CheckData(network, data);
         int correct = 0;
+        if (workspace.BatchCapacity > 0)
+        {
+            // Blocks of samples through the batched forward pass: the inputs are already contiguous rows.
+            int n = network.OutputSize;
+            for (int start = 0; start < data.Count; start += workspace.BatchCapacity)
+            {
+                int count = Math.Min(workspace.BatchCapacity, data.Count - start);
+                ReadOnlySpan<float> outputs = BatchedBackpropagation.FeedForwardUnchecked(network, workspace, data.InputRows(start, count), count);
+                for (int i = 0; i < count; i++)
+                {
+                    if (Network.ArgMax(outputs.Slice(i * n, n)) == data.Label(start + i))
+                    {
+                        correct++;
+                    }
+                }
+            }
+
+            return correct;
+        }
+
         for (int i = 0; i < data.Count; i++)
         {
             if (Network.ArgMax(network.FeedForwardUnchecked(data.Input(i), workspace)) == data.Label(i))

@@ -44,7 +44,8 @@ public sealed class Sgd
             _order[i] = i;
         }
 
-        Workspace = new Workspace(network);
+        // The batched path also evaluates in blocks of the workspace's capacity.
+        Workspace = new Workspace(network, options.Path == BackpropPath.Batched ? Math.Max(options.MiniBatchSize, Evaluation.BlockSize) : 0);
         _lastGood = new float[network.ParameterCount];
         _best = options.Patience > 0 ? new float[network.ParameterCount] : null;
         _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
@@ -92,11 +93,17 @@ public sealed class Sgd
         for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
-            Span<float> nabla = Workspace.Nabla;
-            nabla.Clear();
-            foreach (int i in batch)
+            if (_options.Path == BackpropPath.Batched)
             {
-                Backpropagation.BackpropUnchecked(Network, Workspace, TrainingData.Input(i), TrainingData.Target(i));
+                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch);
+            }
+            else
+            {
+                Workspace.Nabla.Clear();
+                foreach (int i in batch)
+                {
+                    Backpropagation.BackpropUnchecked(Network, Workspace, TrainingData.Input(i), TrainingData.Target(i));
+                }
             }
 
             // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients

@@ -13,6 +13,19 @@ public enum Optimizer
     Adam,
 }
 
+/// <summary>How a mini-batch's gradient is computed; both give the same mathematics, within float rounding.</summary>
+public enum BackpropPath
+{
+    /// <summary>
+    /// The batch as matrices (<see cref="BatchedBackpropagation"/>): one register-blocked matrix product per layer and
+    /// direction, so each weight matrix and gradient crosses memory once per batch. The fast default.
+    /// </summary>
+    Batched,
+
+    /// <summary>The seed's shape (<see cref="Backpropagation"/>): one sample at a time, matrix-vector products and rank-1 updates.</summary>
+    PerSample,
+}
+
 /// <summary>Which extra per-epoch measurements <see cref="Sgd"/> takes (network2's <c>monitor_*</c> flags).</summary>
 [Flags]
 public enum Monitoring
@@ -82,6 +95,9 @@ public sealed record TrainingOptions
     /// best epoch's parameters (0, the default, never stops early). Needs evaluation data.</summary>
     public int Patience { get; init; }
 
+    /// <summary>How each mini-batch's gradient is computed. Default <see cref="BackpropPath.Batched"/>.</summary>
+    public BackpropPath Path { get; init; } = BackpropPath.Batched;
+
     /// <summary>Extra per-epoch measurements. Default none.</summary>
     public Monitoring Monitor { get; init; }
 
@@ -102,6 +118,11 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Optimizer))
         {
             throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, $"Optimizer {Optimizer} is not a known optimizer.");
+        }
+
+        if (!Enum.IsDefined(Path))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Path), Path, $"Path {Path} is not a known path.");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(HalveEtaAfter);

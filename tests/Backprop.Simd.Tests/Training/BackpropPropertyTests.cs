@@ -42,6 +42,71 @@ public class BackpropPropertyTests
         }
     }
 
+    [Property(MaxTest = 60)]
+    public void Batched_backprop_matches_the_reference_sum(Architecture shape, byte samples)
+    {
+        int m = 1 + (samples % 13);
+        Network network = shape.CreateNetwork();
+        var workspace = new Workspace(network, batchCapacity: m + 2);
+        var random = new SeededRandom(shape.Seed ^ 0xba7c);
+        var inputs = new float[m * network.InputSize];
+        var targets = new float[m * network.OutputSize];
+        for (int i = 0; i < m; i++)
+        {
+            TestData.Uniform(network.InputSize, ref random, 0, 1).CopyTo(inputs, i * network.InputSize);
+            shape.Target(ref random).CopyTo(targets, i * network.OutputSize);
+        }
+
+        var data = new Backprop.Simd.Data.Dataset(inputs, network.InputSize, targets, network.OutputSize);
+        int[] batch = Enumerable.Range(0, m).Reverse().ToArray(); // any order of indices
+        workspace.Nabla.Fill(float.NaN); // the batched path overwrites
+        BatchedBackpropagation.Backprop(network, workspace, data, batch);
+
+        ReferenceNetwork reference = shape.CreateReference(network);
+        var samplesList = batch.Select(i => (TestData.ToDouble(data.Input(i)), TestData.ToDouble(data.Target(i)))).ToList();
+        (double[][] sumB, double[][][] sumW) = reference.MiniBatchGradient(samplesList);
+        // The sum of the per-sample bounds, plus the rounding of summing m terms.
+        var boundB = sumB.Select(b => new double[b.Length]).ToArray();
+        var boundW = sumW.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        var magnitudeB = sumB.Select(b => new double[b.Length]).ToArray();
+        var magnitudeW = sumW.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        foreach ((double[] x, double[] y) in samplesList)
+        {
+            (double[][] bb, double[][][] bw) = GradientErrorBound.Compute(reference, x, y);
+            (double[][] gb, double[][][] gw) = reference.Backprop(x, y);
+            for (int l = 0; l < bb.Length; l++)
+            {
+                for (int j = 0; j < bb[l].Length; j++)
+                {
+                    boundB[l][j] += bb[l][j];
+                    magnitudeB[l][j] += Math.Abs(gb[l][j]);
+                    for (int k = 0; k < bw[l][j].Length; k++)
+                    {
+                        boundW[l][j][k] += bw[l][j][k];
+                        magnitudeW[l][j][k] += Math.Abs(gw[l][j][k]);
+                    }
+                }
+            }
+        }
+
+        for (int l = 1; l <= network.OutputLayer; l++)
+        {
+            Span<float> gw = workspace.NablaWeights(l);
+            Span<float> gb = workspace.NablaBiases(l);
+            int cols = shape.Sizes[l - 1];
+            for (int j = 0; j < shape.Sizes[l]; j++)
+            {
+                double tb = (2 * (boundB[l - 1][j] + (Tolerance.Gamma(m) * magnitudeB[l - 1][j]))) + Tolerance.Subnormal;
+                AssertClose(sumB[l - 1][j], gb[j], tb, $"batched nabla_b^{l}[{j}] of {shape}, m = {m}");
+                for (int k = 0; k < cols; k++)
+                {
+                    double tw = (2 * (boundW[l - 1][j][k] + (Tolerance.Gamma(m) * magnitudeW[l - 1][j][k]))) + Tolerance.Subnormal;
+                    AssertClose(sumW[l - 1][j][k], gw[(j * cols) + k], tw, $"batched nabla_W^{l}[{j},{k}] of {shape}, m = {m}");
+                }
+            }
+        }
+    }
+
     [Property(MaxTest = 25)]
     public void Reference_gradient_matches_central_differences(Architecture shape) =>
         _ = CheckCentralDifferences(shape with { Sizes = shape.Sizes.Select(n => Math.Min(n, 12)).ToArray() }); // keep the O(P^2) check small

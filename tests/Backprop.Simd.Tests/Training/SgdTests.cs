@@ -83,7 +83,7 @@ public class SgdTests
     {
         var network = new Network([4, 3, 2], seed: 1);
         Dataset train = TestData.RandomDataset(10, 4, 2, seed: 2);
-        var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 3, Eta = 1f, Shuffle = false });
+        var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 3, Eta = 1f, Shuffle = false, Path = BackpropPath.PerSample });
         sgd.RunEpoch();
         sgd.RunEpoch();
         Assert.Equal(Enumerable.Range(0, 10), sgd.Order.ToArray());

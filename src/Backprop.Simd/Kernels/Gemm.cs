@@ -1,0 +1,339 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Simd.Kernels;
+
+/// <summary>
+/// Register-blocked matrix products for the batched path, where a mini-batch is processed as matrices
+/// (one sample per row). Two loop shapes cover every product backprop needs:
+/// <list type="bullet">
+/// <item><see cref="MultiplyTransposedAddBias"/>, <c>C = A B^T + 1 b^T</c>, the forward pass <c>Z = A W^T + b</c>:
+/// dot products along rows of both operands, in 4 x 3 tiles (four rows of A against three rows of B: twelve
+/// independent accumulators, each load of B used four times and each load of A three times).</item>
+/// <item><see cref="MultiplyRows"/>, <c>C[r, :] = sum_s L(r, s) R[s, :]</c> with L read through strides, which is
+/// both the weight gradient <c>nabla_W = Delta^T A</c> (r a neuron, s a sample) and BP2's <c>Delta W</c> (r a sample,
+/// s a neuron): rows of R streamed and scaled by broadcasts, in tiles of four output rows by two vectors.</item>
+/// </list>
+/// The vector width is <see cref="SimdWidth.Bits"/>; leftover rows and columns go through narrower tiles and the
+/// tail of each row through scalar code. Every entry of C is computed by exactly one tile in a fixed order, so the
+/// result does not depend on how the rows are split among threads.
+/// </summary>
+public static class Gemm
+{
+    /// <summary><c>C = A B^T + 1 b^T</c>: <c>C[i, j] = dot(A[i, :], B[j, :]) + bias[j]</c>.</summary>
+    /// <param name="a">Row-major <c>m x k</c>.</param>
+    /// <param name="b">Row-major <c>n x k</c>.</param>
+    /// <param name="bias">Length <c>n</c>.</param>
+    /// <param name="c">Row-major <c>m x n</c>, overwritten; must not overlap the inputs.</param>
+    /// <param name="m">Rows of A and C.</param>
+    /// <param name="n">Rows of B, columns of C.</param>
+    /// <param name="k">Columns of A and B.</param>
+    /// <exception cref="ArgumentException">A length does not match the shape.</exception>
+    public static void MultiplyTransposedAddBias(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k)
+    {
+        Guard.Positive(m);
+        Guard.Positive(n);
+        Guard.Positive(k);
+        Guard.Length(a.Length, m * k, "m * k");
+        Guard.Length(b.Length, n * k, "n * k");
+        Guard.Length(bias.Length, n, "n");
+        Guard.Length(c.Length, m * n, "m * n");
+        MultiplyTransposedAddBiasUnchecked(a, b, bias, c, m, n, k, 0, n);
+    }
+
+    /// <summary>
+    /// <c>C[r, :] = sum_s L(r, s) R[s, :]</c> for <c>r</c> in [0, rows), where <c>L(r, s) = lhs[r * rowStride + s * sumStride]</c>.
+    /// With <c>rowStride = 1, sumStride = n</c> and L an <c>m x n</c> matrix this is <c>L^T R</c>; with
+    /// <c>rowStride = n, sumStride = 1</c> it is <c>L R</c>.
+    /// </summary>
+    /// <param name="lhs">The left factor, read through the strides.</param>
+    /// <param name="rowStride">Step in <paramref name="lhs"/> from one output row to the next.</param>
+    /// <param name="sumStride">Step in <paramref name="lhs"/> from one summation index to the next.</param>
+    /// <param name="r">Row-major <c>sums x cols</c>.</param>
+    /// <param name="c">Row-major <c>rows x cols</c>, overwritten; must not overlap the inputs.</param>
+    /// <param name="rows">Output rows.</param>
+    /// <param name="sums">Length of each sum (rows of R).</param>
+    /// <param name="cols">Columns of R and C.</param>
+    /// <exception cref="ArgumentException">A length or stride does not fit the shape.</exception>
+    public static void MultiplyRows(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c, int rows, int sums, int cols)
+    {
+        Guard.Positive(rows);
+        Guard.Positive(sums);
+        Guard.Positive(cols);
+        Guard.Positive(rowStride);
+        Guard.Positive(sumStride);
+        long lastIndex = ((long)(rows - 1) * rowStride) + ((long)(sums - 1) * sumStride);
+        if (lastIndex >= lhs.Length)
+        {
+            throw new ArgumentException($"lhs has length {lhs.Length}, expected more than {lastIndex} for {rows} rows and {sums} sums with strides {rowStride} and {sumStride}.", nameof(lhs));
+        }
+
+        Guard.Length(r.Length, sums * cols, "sums * cols");
+        Guard.Length(c.Length, rows * cols, "rows * cols");
+        MultiplyRowsUnchecked(lhs, rowStride, sumStride, r, c, rows, sums, cols, 0, rows);
+    }
+
+    /// <summary>Columns <c>[jStart, jEnd)</c> of <see cref="MultiplyTransposedAddBias"/>.</summary>
+    internal static void MultiplyTransposedAddBiasUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
+        int m, int n, int k, int jStart, int jEnd)
+    {
+        switch (SimdWidth.Bits)
+        {
+            case 512:
+                Forward<Simd512>(a, b, bias, c, m, n, k, jStart, jEnd);
+                break;
+            case 256:
+                Forward<Simd256>(a, b, bias, c, m, n, k, jStart, jEnd);
+                break;
+            default:
+                Forward<Simd128>(a, b, bias, c, m, n, k, jStart, jEnd);
+                break;
+        }
+    }
+
+    /// <summary>Rows <c>[rStart, rEnd)</c> of <see cref="MultiplyRows"/>.</summary>
+    internal static void MultiplyRowsUnchecked(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd)
+    {
+        switch (SimdWidth.Bits)
+        {
+            case 512:
+                Rows<Simd512>(lhs, rowStride, sumStride, r, c, sums, cols, rStart, rEnd);
+                break;
+            case 256:
+                Rows<Simd256>(lhs, rowStride, sumStride, r, c, sums, cols, rStart, rEnd);
+                break;
+            default:
+                Rows<Simd128>(lhs, rowStride, sumStride, r, c, sums, cols, rStart, rEnd);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Forward<TV>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
+        where TV : struct, ISimd<TV>
+    {
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref float b0 = ref MemoryMarshal.GetReference(b);
+        ref float bias0 = ref MemoryMarshal.GetReference(bias);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        int w = TV.Count;
+        int kv = k - (k % w);
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            ref float ar0 = ref Unsafe.Add(ref a0, (nint)i * k);
+            ref float ar1 = ref Unsafe.Add(ref ar0, k);
+            ref float ar2 = ref Unsafe.Add(ref ar1, k);
+            ref float ar3 = ref Unsafe.Add(ref ar2, k);
+            int j = jStart;
+            for (; j + 3 <= jEnd; j += 3)
+            {
+                ref float br0 = ref Unsafe.Add(ref b0, (nint)j * k);
+                ref float br1 = ref Unsafe.Add(ref br0, k);
+                ref float br2 = ref Unsafe.Add(ref br1, k);
+                TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
+                TV s20 = TV.Zero, s21 = TV.Zero, s22 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero, s32 = TV.Zero;
+                for (int p = 0; p < kv; p += w)
+                {
+                    TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+                    TV y = TV.Load(ref ar0, (nuint)p);
+                    s00 = TV.MultiplyAdd(y, x0, s00);
+                    s01 = TV.MultiplyAdd(y, x1, s01);
+                    s02 = TV.MultiplyAdd(y, x2, s02);
+                    y = TV.Load(ref ar1, (nuint)p);
+                    s10 = TV.MultiplyAdd(y, x0, s10);
+                    s11 = TV.MultiplyAdd(y, x1, s11);
+                    s12 = TV.MultiplyAdd(y, x2, s12);
+                    y = TV.Load(ref ar2, (nuint)p);
+                    s20 = TV.MultiplyAdd(y, x0, s20);
+                    s21 = TV.MultiplyAdd(y, x1, s21);
+                    s22 = TV.MultiplyAdd(y, x2, s22);
+                    y = TV.Load(ref ar3, (nuint)p);
+                    s30 = TV.MultiplyAdd(y, x0, s30);
+                    s31 = TV.MultiplyAdd(y, x1, s31);
+                    s32 = TV.MultiplyAdd(y, x2, s32);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
+                Finish(ref cr, TV.Sum(s00), ref ar0, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s01), ref ar0, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s02), ref ar0, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                cr = ref Unsafe.Add(ref cr, n);
+                Finish(ref cr, TV.Sum(s10), ref ar1, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s11), ref ar1, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s12), ref ar1, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                cr = ref Unsafe.Add(ref cr, n);
+                Finish(ref cr, TV.Sum(s20), ref ar2, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s21), ref ar2, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s22), ref ar2, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                cr = ref Unsafe.Add(ref cr, n);
+                Finish(ref cr, TV.Sum(s30), ref ar3, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s31), ref ar3, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s32), ref ar3, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+            }
+
+            for (; j < jEnd; j++)
+            {
+                ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
+                TV s0 = TV.Zero, s1 = TV.Zero, s2 = TV.Zero, s3 = TV.Zero;
+                for (int p = 0; p < kv; p += w)
+                {
+                    TV x = TV.Load(ref br, (nuint)p);
+                    s0 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x, s0);
+                    s1 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x, s1);
+                    s2 = TV.MultiplyAdd(TV.Load(ref ar2, (nuint)p), x, s2);
+                    s3 = TV.MultiplyAdd(TV.Load(ref ar3, (nuint)p), x, s3);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
+                float beta = Unsafe.Add(ref bias0, j);
+                Finish(ref cr, TV.Sum(s0), ref ar0, ref br, kv, k, beta);
+                Finish(ref Unsafe.Add(ref cr, n), TV.Sum(s1), ref ar1, ref br, kv, k, beta);
+                Finish(ref Unsafe.Add(ref cr, 2 * n), TV.Sum(s2), ref ar2, ref br, kv, k, beta);
+                Finish(ref Unsafe.Add(ref cr, 3 * n), TV.Sum(s3), ref ar3, ref br, kv, k, beta);
+            }
+        }
+
+        for (; i < m; i++)
+        {
+            ref float ar = ref Unsafe.Add(ref a0, (nint)i * k);
+            int j = jStart;
+            for (; j + 3 <= jEnd; j += 3)
+            {
+                ref float br0 = ref Unsafe.Add(ref b0, (nint)j * k);
+                ref float br1 = ref Unsafe.Add(ref br0, k);
+                ref float br2 = ref Unsafe.Add(ref br1, k);
+                TV s0 = TV.Zero, s1 = TV.Zero, s2 = TV.Zero;
+                for (int p = 0; p < kv; p += w)
+                {
+                    TV y = TV.Load(ref ar, (nuint)p);
+                    s0 = TV.MultiplyAdd(y, TV.Load(ref br0, (nuint)p), s0);
+                    s1 = TV.MultiplyAdd(y, TV.Load(ref br1, (nuint)p), s1);
+                    s2 = TV.MultiplyAdd(y, TV.Load(ref br2, (nuint)p), s2);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
+                Finish(ref cr, TV.Sum(s0), ref ar, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s1), ref ar, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s2), ref ar, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+            }
+
+            for (; j < jEnd; j++)
+            {
+                ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
+                TV s = TV.Zero;
+                for (int p = 0; p < kv; p += w)
+                {
+                    s = TV.MultiplyAdd(TV.Load(ref ar, (nuint)p), TV.Load(ref br, (nuint)p), s);
+                }
+
+                Finish(ref Unsafe.Add(ref c0, ((nint)i * n) + j), TV.Sum(s), ref ar, ref br, kv, k, Unsafe.Add(ref bias0, j));
+            }
+        }
+    }
+
+    // The scalar tail of one dot product, then the bias.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(ref float destination, float sum, ref float a, ref float b, int from, int k, float bias)
+    {
+        for (int p = from; p < k; p++)
+        {
+            sum += Unsafe.Add(ref a, p) * Unsafe.Add(ref b, p);
+        }
+
+        destination = sum + bias;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Rows<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c, int sums, int cols, int rStart, int rEnd)
+        where TV : struct, ISimd<TV>
+    {
+        ref float l0 = ref MemoryMarshal.GetReference(lhs);
+        ref float r0 = ref MemoryMarshal.GetReference(r);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        int w = TV.Count;
+        int pairEnd = cols - (cols % (2 * w));
+        int vectorEnd = cols - (cols % w);
+        int row = rStart;
+        for (; row + 4 <= rEnd; row += 4)
+        {
+            ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+            ref float cr0 = ref Unsafe.Add(ref c0, (nint)row * cols);
+            ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+            ref float cr2 = ref Unsafe.Add(ref cr1, cols);
+            ref float cr3 = ref Unsafe.Add(ref cr2, cols);
+            int q = 0;
+            for (; q < pairEnd; q += 2 * w)
+            {
+                TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero, t20 = TV.Zero, t21 = TV.Zero, t30 = TV.Zero, t31 = TV.Zero;
+                for (int s = 0; s < sums; s++)
+                {
+                    ref float rs = ref Unsafe.Add(ref r0, ((nint)s * cols) + q);
+                    TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+                    ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                    TV f = TV.Broadcast(ls);
+                    t00 = TV.MultiplyAdd(f, x0, t00);
+                    t01 = TV.MultiplyAdd(f, x1, t01);
+                    f = TV.Broadcast(Unsafe.Add(ref ls, rowStride));
+                    t10 = TV.MultiplyAdd(f, x0, t10);
+                    t11 = TV.MultiplyAdd(f, x1, t11);
+                    f = TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride));
+                    t20 = TV.MultiplyAdd(f, x0, t20);
+                    t21 = TV.MultiplyAdd(f, x1, t21);
+                    f = TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride));
+                    t30 = TV.MultiplyAdd(f, x0, t30);
+                    t31 = TV.MultiplyAdd(f, x1, t31);
+                }
+
+                TV.Store(t00, ref cr0, (nuint)q);
+                TV.Store(t01, ref cr0, (nuint)(q + w));
+                TV.Store(t10, ref cr1, (nuint)q);
+                TV.Store(t11, ref cr1, (nuint)(q + w));
+                TV.Store(t20, ref cr2, (nuint)q);
+                TV.Store(t21, ref cr2, (nuint)(q + w));
+                TV.Store(t30, ref cr3, (nuint)q);
+                TV.Store(t31, ref cr3, (nuint)(q + w));
+            }
+
+            for (int o = 0; o < 4; o++)
+            {
+                RowTail<TV>(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, ref Unsafe.Add(ref c0, (nint)(row + o) * cols), sums, cols, q, vectorEnd);
+            }
+        }
+
+        for (; row < rEnd; row++)
+        {
+            RowTail<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, 0, vectorEnd);
+        }
+    }
+
+    // Columns [from, cols) of one output row: whole vectors, then scalars.
+    private static void RowTail<TV>(ref float lr, int sumStride, ref float r0, ref float cr, int sums, int cols, int from, int vectorEnd)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        int q = from;
+        for (; q < vectorEnd; q += w)
+        {
+            TV t = TV.Zero;
+            for (int s = 0; s < sums; s++)
+            {
+                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(((nint)s * cols) + q)), t);
+            }
+
+            TV.Store(t, ref cr, (nuint)q);
+        }
+
+        for (; q < cols; q++)
+        {
+            float t = 0;
+            for (int s = 0; s < sums; s++)
+            {
+                t = MathF.FusedMultiplyAdd(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, ((nint)s * cols) + q), t);
+            }
+
+            Unsafe.Add(ref cr, q) = t;
+        }
+    }
+}

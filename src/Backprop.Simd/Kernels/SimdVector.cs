@@ -1,0 +1,147 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Simd.Kernels;
+
+/// <summary>
+/// The handful of vector operations the blocked kernels need, as static abstract members, so that one generic
+/// kernel body compiles to 128-, 256- or 512-bit code: the JIT specializes a generic method for every struct type
+/// argument and inlines these wrappers away. (.NET's own <c>ISimdVector</c> is not public; this is the same idea in
+/// the small.)
+/// </summary>
+internal interface ISimd<TSelf>
+    where TSelf : struct, ISimd<TSelf>
+{
+    static abstract int Count { get; }
+
+    static abstract TSelf Zero { get; }
+
+    static abstract TSelf Load(ref float source, nuint offset);
+
+    static abstract void Store(TSelf value, ref float destination, nuint offset);
+
+    static abstract TSelf Broadcast(float value);
+
+    /// <summary><c>a * b + c</c>, fused.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    static abstract TSelf Add(TSelf a, TSelf b);
+
+    static abstract float Sum(TSelf value);
+}
+
+internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
+{
+    private readonly Vector128<float> _v = value;
+
+    public static int Count => Vector128<float>.Count;
+
+    public static Simd128 Zero => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Load(ref float source, nuint offset) => new(Vector128.LoadUnsafe(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd128 value, ref float destination, nuint offset) => value._v.StoreUnsafe(ref destination, offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Broadcast(float value) => new(Vector128.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 MultiplyAdd(Simd128 a, Simd128 b, Simd128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Add(Simd128 a, Simd128 b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Simd128 value) => Vector128.Sum(value._v);
+}
+
+internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
+{
+    private readonly Vector256<float> _v = value;
+
+    public static int Count => Vector256<float>.Count;
+
+    public static Simd256 Zero => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Load(ref float source, nuint offset) => new(Vector256.LoadUnsafe(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd256 value, ref float destination, nuint offset) => value._v.StoreUnsafe(ref destination, offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Broadcast(float value) => new(Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 MultiplyAdd(Simd256 a, Simd256 b, Simd256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Add(Simd256 a, Simd256 b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Simd256 value) => Vector256.Sum(value._v);
+}
+
+internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
+{
+    private readonly Vector512<float> _v = value;
+
+    public static int Count => Vector512<float>.Count;
+
+    public static Simd512 Zero => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Load(ref float source, nuint offset) => new(Vector512.LoadUnsafe(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Simd512 value, ref float destination, nuint offset) => value._v.StoreUnsafe(ref destination, offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Broadcast(float value) => new(Vector512.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 MultiplyAdd(Simd512 a, Simd512 b, Simd512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Add(Simd512 a, Simd512 b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Simd512 value) => Vector512.Sum(value._v);
+}
+
+/// <summary>
+/// Which vector width the blocked (batched) kernels use. Chosen once at startup: 512 bits when
+/// <see cref="Vector512.IsHardwareAccelerated"/> and <see cref="Avx512F.IsSupported"/>, else 256 bits when
+/// <see cref="Vector256.IsHardwareAccelerated"/>, else 128. The environment variable <c>BACKPROP_SIMD_BITS</c>
+/// (128, 256 or 512) overrides the choice, within what the instruction set supports; the per-sample kernels use
+/// <see cref="System.Numerics.Vector{T}"/>, whose width the runtime decides (<c>DOTNET_PreferredVectorBitWidth</c>).
+/// </summary>
+public static class SimdWidth
+{
+    /// <summary>The environment variable that overrides the choice: 128, 256 or 512.</summary>
+    public const string OverrideVariable = "BACKPROP_SIMD_BITS";
+
+    /// <summary>The width the runtime itself considers fast here: 512 when <see cref="Vector512.IsHardwareAccelerated"/>, else 256 or 128.</summary>
+    public static int DefaultBits { get; } =
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
+    /// <summary>The widest width whose instructions this processor has (it may still prefer narrower ones).</summary>
+    public static int MaximumSupportedBits { get; } =
+        Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
+    /// <summary>The width in bits the blocked kernels run with: <see cref="DefaultBits"/> unless overridden.</summary>
+    public static int Bits { get; } = Choose(Environment.GetEnvironmentVariable(OverrideVariable));
+
+    // An explicit request is honoured whenever the instructions exist, even where the runtime prefers narrower
+    // vectors (it may, on processors that lower their clock for 512-bit work).
+    internal static int Choose(string? requested) => requested switch
+    {
+        "128" when Vector128.IsHardwareAccelerated => 128,
+        "256" when Vector256.IsHardwareAccelerated => 256,
+        "512" when Avx512F.IsSupported => 512,
+        _ => DefaultBits,
+    };
+}

@@ -1,0 +1,127 @@
+using Backprop.Simd.Kernels;
+using Backprop.Simd.Reference;
+using FsCheck.Xunit;
+
+namespace Backprop.Simd.Tests.Kernels;
+
+/// <summary>The blocked matrix products against their naive twins, at every vector width this machine runs.</summary>
+[Properties(Arbitrary = [typeof(Generators)], MaxTest = 60)]
+public class GemmPropertyTests
+{
+    public static IEnumerable<int> Widths => new[] { 128, 256, 512 }.Where(bits => bits <= SimdWidth.MaximumSupportedBits);
+
+    [Property]
+    public void MultiplyTransposedAddBias_matches_naive(Shape s, byte samples)
+    {
+        int m = 1 + (samples % 23), n = s.Rows, k = s.Cols; // m up to 23: every 4-row remainder; n: every 3-column remainder
+        var random = new SeededRandom(s.Seed);
+        float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
+        var naive = new float[m * n];
+        NaiveKernels.MultiplyTransposedAddBias(a, b, bias, naive, m, n, k);
+
+        foreach (int bits in Widths)
+        {
+            var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
+            switch (bits)
+            {
+                case 128: Gemm.Forward<Simd128>(a, b, bias, fast, m, n, k, 0, n); break;
+                case 256: Gemm.Forward<Simd256>(a, b, bias, fast, m, n, k, 0, n); break;
+                default: Gemm.Forward<Simd512>(a, b, bias, fast, m, n, k, 0, n); break;
+            }
+
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    double magnitude = Math.Abs((double)bias[j]);
+                    for (int p = 0; p < k; p++)
+                    {
+                        magnitude += Math.Abs((double)a[(i * k) + p] * b[(j * k) + p]);
+                    }
+
+                    AssertClose(naive[(i * n) + j], fast[(i * n) + j], Tolerance.BetweenTwoSums(k + 1, magnitude), $"C[{i},{j}] of {m}x{n}x{k} at {bits} bits");
+                }
+            }
+        }
+
+        var viaPublic = new float[m * n];
+        Gemm.MultiplyTransposedAddBias(a, b, bias, viaPublic, m, n, k);
+    }
+
+    [Property]
+    public void MultiplyRows_matches_naive_in_both_stridings(Shape s, byte samples)
+    {
+        int m = 1 + (samples % 23), n = Math.Min(s.Rows, 120), cols = s.Cols;
+        var random = new SeededRandom(s.Seed);
+        float[] delta = TestData.Mixed(m * n, ref random);
+        // nabla_W = Delta^T A (rows n, sums m) and BP2's Delta W (rows m, sums n)
+        foreach ((int rows, int sums, int rowStride, int sumStride) in new[] { (n, m, 1, n), (m, n, n, 1) })
+        {
+            float[] r = TestData.Mixed(sums * cols, ref random);
+            var naive = new float[rows * cols];
+            NaiveKernels.MultiplyRows(delta, rowStride, sumStride, r, naive, rows, sums, cols);
+            foreach (int bits in Widths)
+            {
+                var fast = TestData.Mixed(rows * cols, ref random);
+                switch (bits)
+                {
+                    case 128: Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, fast, sums, cols, 0, rows); break;
+                    case 256: Gemm.Rows<Simd256>(delta, rowStride, sumStride, r, fast, sums, cols, 0, rows); break;
+                    default: Gemm.Rows<Simd512>(delta, rowStride, sumStride, r, fast, sums, cols, 0, rows); break;
+                }
+
+                for (int row = 0; row < rows; row++)
+                {
+                    for (int q = 0; q < cols; q++)
+                    {
+                        double magnitude = 0;
+                        for (int t = 0; t < sums; t++)
+                        {
+                            magnitude += Math.Abs((double)delta[(row * rowStride) + (t * sumStride)] * r[(t * cols) + q]);
+                        }
+
+                        AssertClose(naive[(row * cols) + q], fast[(row * cols) + q], Tolerance.BetweenTwoSums(sums, magnitude), $"C[{row},{q}] of {rows}x{sums}x{cols} at {bits} bits");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Splitting_the_output_among_workers_changes_no_bit()
+    {
+        var random = new SeededRandom(5);
+        int m = 13, n = 29, k = 101;
+        float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
+        var whole = new float[m * n];
+        var parts = new float[m * n];
+        Gemm.MultiplyTransposedAddBiasUnchecked(a, b, bias, whole, m, n, k, 0, n);
+        Gemm.MultiplyTransposedAddBiasUnchecked(a, b, bias, parts, m, n, k, 0, 12);
+        Gemm.MultiplyTransposedAddBiasUnchecked(a, b, bias, parts, m, n, k, 12, n);
+        Assert.Equal(whole, parts);
+
+        var rowsWhole = new float[n * k];
+        var rowsParts = new float[n * k];
+        Gemm.MultiplyRowsUnchecked(a, 1, n, b, rowsWhole, n, m, k, 0, n); // uses a as an m x n left factor
+        Gemm.MultiplyRowsUnchecked(a, 1, n, b, rowsParts, n, m, k, 0, 16);
+        Gemm.MultiplyRowsUnchecked(a, 1, n, b, rowsParts, n, m, k, 16, n);
+        Assert.Equal(rowsWhole, rowsParts);
+    }
+
+    [Fact]
+    public void Public_entry_points_validate_shapes()
+    {
+        float[] a = new float[12], b = new float[8], bias = new float[2], c = new float[6];
+        Assert.Equal("b", Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedAddBias(new float[15], b, bias, c, 3, 2, 5)).ParamName);
+        Assert.Equal("c", Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedAddBias(a, b, bias, new float[5], 3, 2, 4)).ParamName);
+        ArgumentException error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows(new float[5], 1, 3, b, c, 3, 2, 4));
+        Assert.Equal("lhs", error.ParamName);
+        Assert.Contains("expected more than 5", error.Message);
+    }
+
+    private static void AssertClose(double expected, double actual, double tolerance, string what)
+    {
+        double error = Math.Abs(expected - actual);
+        Assert.True(error <= tolerance, $"{what}: expected {expected:R}, got {actual:R}, |error| {error:E3} > tolerance {tolerance:E3}");
+    }
+}
