@@ -50,8 +50,12 @@ public static class BatchedBackpropagation
         }
     }
 
+    /// <summary>
+    /// The batched backprop. With <paramref name="parallel"/>, the matrix products are split among its workers by
+    /// output (see <see cref="ParallelBatch"/>); everything else runs here, identically either way.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackpropUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch)
+    internal static void BackpropUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch, ParallelBatch? parallel = null)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         int m = batch.Length, outputLayer = network.OutputLayer, n0 = sizes[0], nL = sizes[^1];
@@ -65,7 +69,7 @@ public static class BatchedBackpropagation
             data.Target(batch[i]).CopyTo(y.Slice(i * nL, nL));
         }
 
-        FeedForwardUnchecked(network, ws, x, m);
+        FeedForwardUnchecked(network, ws, x, m, parallel);
 
         // BP1, for all m rows at once: Delta^L = (A^L - Y) ⊙ f'(Z^L), or A^L - Y for cross-entropy and log-likelihood
         Span<float> delta = ws.BatchDelta(outputLayer, m);
@@ -74,7 +78,6 @@ public static class BatchedBackpropagation
         for (int l = outputLayer; l >= 1; l--)
         {
             int rows = sizes[l], cols = sizes[l - 1];
-            ReadOnlySpan<float> previous = l > 1 ? ws.BatchActivation(l - 1, m) : x;
             // BP3: nabla_b^l = sum over the batch of the rows of Delta^l
             Span<float> nablaB = ws.NablaBiasesUnchecked(l);
             delta[..rows].CopyTo(nablaB);
@@ -84,12 +87,21 @@ public static class BatchedBackpropagation
             }
 
             // BP4: nabla_W^l = (Delta^l)^T A^{l-1}, one product for the whole batch
-            Gemm.MultiplyRowsUnchecked(delta, 1, rows, previous, ws.NablaWeightsUnchecked(l), rows, m, cols, 0, rows);
+            // BP2 (first half): Delta^{l-1} = Delta^l W^l
+            long work = (long)m * rows * cols * (l > 1 ? 2 : 1);
+            if (parallel is null || !parallel.Worthwhile(work))
+            {
+                BackwardShare(network, ws, l, m, 0, 1);
+            }
+            else
+            {
+                parallel.RunBackward(l, m);
+            }
+
             if (l > 1)
             {
-                // BP2: Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})
+                // BP2 (second half): ⊙ f'(Z^{l-1})
                 Span<float> below = ws.BatchDelta(l - 1, m);
-                Gemm.MultiplyRowsUnchecked(delta, rows, 1, network.WeightsUnchecked(l), below, m, rows, cols, 0, m);
                 Activations.MultiplyByDerivativeUnchecked(network.Activations[l - 2], below, ws.BatchZ(l - 1, m), ws.BatchActivation(l - 1, m));
                 delta = below;
             }
@@ -98,33 +110,105 @@ public static class BatchedBackpropagation
 
     /// <summary>The forward pass for m samples whose inputs are the rows of <paramref name="x"/>; returns <c>A^L</c> (m x n_L).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static ReadOnlySpan<float> FeedForwardUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, int m)
+    internal static ReadOnlySpan<float> FeedForwardUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, int m, ParallelBatch? parallel = null)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
-        ReadOnlySpan<float> a = x;
         for (int l = 1; l <= network.OutputLayer; l++)
         {
             int n = sizes[l];
-            Span<float> z = ws.BatchZ(l, m);
-            Span<float> next = ws.BatchActivation(l, m);
             // Z^l = A^{l-1} (W^l)^T + b^l
-            Gemm.MultiplyTransposedAddBiasUnchecked(a, network.WeightsUnchecked(l), network.BiasesUnchecked(l), z, m, n, sizes[l - 1], 0, n);
+            if (parallel is null || !parallel.Worthwhile((long)m * n * sizes[l - 1]))
+            {
+                ForwardShare(network, ws, x, l, m, 0, 1);
+            }
+            else
+            {
+                parallel.RunForward(l, m);
+            }
+
+            // A^l = f(Z^l): element-wise over the whole block; softmax normalises each sample's row
+            Span<float> z = ws.BatchZ(l, m), a = ws.BatchActivation(l, m);
             Activation f = network.Activations[l - 1];
             if (f == Activation.Softmax)
             {
-                for (int i = 0; i < m; i++) // softmax normalises each sample's row
+                for (int i = 0; i < m; i++)
                 {
-                    Activations.ApplyUnchecked(f, z.Slice(i * n, n), next.Slice(i * n, n));
+                    Activations.ApplyUnchecked(f, z.Slice(i * n, n), a.Slice(i * n, n));
                 }
             }
             else
             {
-                Activations.ApplyUnchecked(f, z, next); // A^l = f(Z^l), element-wise over the whole block
+                Activations.ApplyUnchecked(f, z, a);
             }
-
-            a = next;
         }
 
-        return a;
+        return ws.BatchActivation(network.OutputLayer, m);
+    }
+
+    /// <summary>Worker <paramref name="worker"/>'s neurons of layer l's forward product (all of them for 0 of 1).</summary>
+    internal static void ForwardShare(Network network, Workspace ws, ReadOnlySpan<float> x, int l, int m, int worker, int workers)
+    {
+        ReadOnlySpan<int> sizes = network.Sizes;
+        (int start, int end) = Share(sizes[l], worker, workers, 3);
+        if (start < end)
+        {
+            ReadOnlySpan<float> a = l > 1 ? ws.BatchActivation(l - 1, m) : x;
+            Gemm.MultiplyTransposedAddBiasUnchecked(a, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
+        }
+    }
+
+    /// <summary>Worker <paramref name="worker"/>'s rows of <c>nabla_W^l</c> and, below the top layer's input, its samples of <c>Delta^l W^l</c>.</summary>
+    internal static void BackwardShare(Network network, Workspace ws, int l, int m, int worker, int workers)
+    {
+        ReadOnlySpan<int> sizes = network.Sizes;
+        int rows = sizes[l], cols = sizes[l - 1];
+        Span<float> delta = ws.BatchDelta(l, m);
+        ReadOnlySpan<float> previous = l > 1 ? ws.BatchActivation(l - 1, m) : ws.BatchInputs(m);
+        (int start, int end) = Share(rows, worker, workers, 4);
+        if (start < end)
+        {
+            Gemm.MultiplyRowsUnchecked(delta, 1, rows, previous, ws.NablaWeightsUnchecked(l), rows, m, cols, start, end);
+        }
+
+        if (l > 1)
+        {
+            (start, end) = Share(m, worker, workers, 4);
+            if (start < end)
+            {
+                Gemm.MultiplyRowsUnchecked(delta, rows, 1, network.WeightsUnchecked(l), ws.BatchDelta(l - 1, m), m, rows, cols, start, end);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Correctly classified samples among blocks <paramref name="worker"/>, <paramref name="worker"/> + <paramref name="workers"/>, ...
+    /// of <see cref="Workspace.BatchCapacity"/> samples each, every block through the batched forward pass.
+    /// </summary>
+    internal static int CountCorrect(Network network, Workspace ws, Dataset data, int worker, int workers)
+    {
+        int block = ws.BatchCapacity, n = network.OutputSize, correct = 0;
+        for (int start = worker * block; start < data.Count; start += workers * block)
+        {
+            int count = Math.Min(block, data.Count - start);
+            ReadOnlySpan<float> outputs = FeedForwardUnchecked(network, ws, data.InputRows(start, count), count);
+            for (int i = 0; i < count; i++)
+            {
+                if (Network.ArgMax(outputs.Slice(i * n, n)) == data.Label(start + i))
+                {
+                    correct++;
+                }
+            }
+        }
+
+        return correct;
+    }
+
+    /// <summary>Worker w's share of [0, total), cut at multiples of <paramref name="align"/> so that kernels keep their widest tiles.</summary>
+    internal static (int Start, int End) Share(int total, int worker, int workers, int align)
+    {
+        int chunks = (total + align - 1) / align;
+        int start = Math.Min(total, (int)((long)chunks * worker / workers) * align);
+        int end = Math.Min(total, (int)((long)chunks * (worker + 1) / workers) * align);
+        return (start, end);
     }
 }

@@ -22,22 +22,7 @@ public static class Evaluation
         int correct = 0;
         if (workspace.BatchCapacity > 0)
         {
-            // Blocks of samples through the batched forward pass: the inputs are already contiguous rows.
-            int n = network.OutputSize;
-            for (int start = 0; start < data.Count; start += workspace.BatchCapacity)
-            {
-                int count = Math.Min(workspace.BatchCapacity, data.Count - start);
-                ReadOnlySpan<float> outputs = BatchedBackpropagation.FeedForwardUnchecked(network, workspace, data.InputRows(start, count), count);
-                for (int i = 0; i < count; i++)
-                {
-                    if (Network.ArgMax(outputs.Slice(i * n, n)) == data.Label(start + i))
-                    {
-                        correct++;
-                    }
-                }
-            }
-
-            return correct;
+            return BatchedBackpropagation.CountCorrect(network, workspace, data, 0, 1);
         }
 
         for (int i = 0; i < data.Count; i++)

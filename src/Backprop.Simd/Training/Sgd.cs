@@ -12,7 +12,8 @@ namespace Backprop.Simd.Training;
 /// <see cref="Optimizer"/> and regularisation. <see cref="Train"/> adds network2's learning-rate schedule, early
 /// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
 /// </summary>
-public sealed class Sgd
+/// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.</remarks>
+public sealed class Sgd : IDisposable
 {
     private readonly int[] _order;
     private readonly TrainingOptions _options;
@@ -22,6 +23,7 @@ public sealed class Sgd
     private readonly float[]? _first;     // Adam's first moments
     private readonly float[]? _second;    // Adam's second moments
     private readonly bool _plainUpdate;
+    private readonly ParallelBatch? _parallel; // the batched path's workers (just the calling thread for Threads = 1)
     private SeededRandom _random;
     private long _adamSteps;
 
@@ -52,6 +54,7 @@ public sealed class Sgd
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _plainUpdate = options.Optimizer == Optimizer.Sgd && options.Lambda == 0 && options.L1 == 0;
+        _parallel = options.Path == BackpropPath.Batched ? new ParallelBatch(network, Workspace, options.Threads) : null;
     }
 
     /// <summary>The network being trained.</summary>
@@ -95,7 +98,7 @@ public sealed class Sgd
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
             if (_options.Path == BackpropPath.Batched)
             {
-                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch);
+                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel);
             }
             else
             {
@@ -131,7 +134,7 @@ public sealed class Sgd
         return new EpochResult(
             epoch,
             _order.Length,
-            evaluationData is null ? -1 : Evaluation.Evaluate(Network, Workspace, evaluationData),
+            evaluationData is null ? -1 : Evaluate(evaluationData),
             evaluationData?.Count ?? 0,
             elapsed,
             Eta,
@@ -212,9 +215,26 @@ public sealed class Sgd
         return new TrainingSummary(run, bestEpoch, bestCorrect, reason, Eta, restored);
     }
 
+    /// <summary>Counts the samples of <paramref name="data"/> the network classifies correctly, on all of the trainer's threads.</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the network.</exception>
+    public int Evaluate(Dataset data)
+    {
+        Backpropagation.CheckData(Network, data);
+        return _parallel is not null ? _parallel.Evaluate(data) : Evaluation.Evaluate(Network, Workspace, data);
+    }
+
+    /// <summary>Stops the worker threads, if any.</summary>
+    public void Dispose() => _parallel?.Dispose();
+
     private void Update(int m)
     {
         float eta = Eta;
+        if (_plainUpdate && _parallel is not null)
+        {
+            _parallel.PlainUpdate(eta, m);
+            return;
+        }
+
         if (_plainUpdate)
         {
             // The seed's update, params -= (eta/m) nabla: one pass over the arena, weights and biases alike.

@@ -98,6 +98,12 @@ public sealed record TrainingOptions
     /// <summary>How each mini-batch's gradient is computed. Default <see cref="BackpropPath.Batched"/>.</summary>
     public BackpropPath Path { get; init; } = BackpropPath.Batched;
 
+    /// <summary>
+    /// Threads that share each mini-batch's work (the batched path only), from a pool created once by
+    /// <see cref="Sgd"/>. The result is bit-identical whatever the count. Default 1.
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>Extra per-epoch measurements. Default none.</summary>
     public Monitoring Monitor { get; init; }
 
@@ -123,6 +129,12 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Path))
         {
             throw new ArgumentOutOfRangeException(nameof(Path), Path, $"Path {Path} is not a known path.");
+        }
+
+        Guard.Positive(Threads);
+        if (Threads > 1 && Path != BackpropPath.Batched)
+        {
+            throw new ArgumentException($"Threads is {Threads}, but only the batched path runs on several threads; use Path = Batched or Threads = 1.", nameof(Threads));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(HalveEtaAfter);

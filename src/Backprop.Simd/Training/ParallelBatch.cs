@@ -1,0 +1,122 @@
+using System.Numerics.Tensors;
+using Backprop.Simd.Data;
+
+namespace Backprop.Simd.Training;
+
+/// <summary>
+/// Spreads the batched path over a <see cref="WorkerPool"/>. Each matrix product is split by its OUTPUT: the forward
+/// pass by neurons, the weight gradient by rows of <c>nabla_W</c>, BP2 by samples, the update by stretches of the
+/// arena, evaluation by blocks of samples. Every output element is computed by exactly one worker with exactly the
+/// arithmetic a single thread uses, and everything element-wise (activations, derivatives, bias sums) stays on the
+/// calling thread with the same span boundaries as without workers (see
+/// <see cref="BatchedBackpropagation.BackpropUnchecked"/>), so results are bit-identical whatever the number of
+/// threads. Products too small to be worth waking the workers for run on the calling thread alone.
+/// </summary>
+internal sealed class ParallelBatch : IParallelWork, IDisposable
+{
+    /// <summary>Below this many multiply-adds a product runs on the calling thread: waking the others costs more.</summary>
+    private const long ParallelThreshold = 32 * 1024;
+
+    private readonly WorkerPool _pool;
+    private readonly Network _network;
+    private readonly Workspace _workspace;
+    private readonly Workspace[] _evaluation; // one per worker
+    private Phase _phase;
+    private int _layer;
+    private int _m;
+    private float _scale;
+    private Dataset? _data;
+    private int _correct;
+
+    public ParallelBatch(Network network, Workspace workspace, int threads)
+    {
+        _network = network;
+        _workspace = workspace;
+        _pool = new WorkerPool(threads);
+        _evaluation = new Workspace[threads];
+        _evaluation[0] = workspace;
+        for (int w = 1; w < threads; w++)
+        {
+            _evaluation[w] = new Workspace(network, workspace.BatchCapacity);
+        }
+    }
+
+    private enum Phase
+    {
+        Forward,
+        Backward,
+        Update,
+        Evaluate,
+    }
+
+    public int Threads => _pool.Workers;
+
+    public bool Worthwhile(long multiplyAdds) => _pool.Workers > 1 && multiplyAdds >= ParallelThreshold;
+
+    public void RunForward(int layer, int m) => Run(Phase.Forward, layer, m);
+
+    public void RunBackward(int layer, int m) => Run(Phase.Backward, layer, m);
+
+    /// <summary>The seed's update, <c>params -= (eta/m) nabla</c>, split into stretches of the arena.</summary>
+    public void PlainUpdate(float eta, int m)
+    {
+        _scale = -eta / m;
+        _phase = Phase.Update;
+        if (Worthwhile(_network.ParameterCount))
+        {
+            _pool.Run(this);
+        }
+        else
+        {
+            Execute(0, 1);
+        }
+    }
+
+    /// <summary>Counts the correctly classified samples, each worker evaluating its share of the blocks with its own workspace.</summary>
+    public int Evaluate(Dataset data)
+    {
+        _data = data;
+        _correct = 0;
+        _phase = Phase.Evaluate;
+        _pool.Run(this);
+        _data = null;
+        return _correct;
+    }
+
+    public void Execute(int worker, int workers)
+    {
+        Network network = _network;
+        Workspace ws = _workspace;
+        switch (_phase)
+        {
+            case Phase.Forward:
+                BatchedBackpropagation.ForwardShare(network, ws, ws.BatchInputs(_m), _layer, _m, worker, workers);
+                break;
+            case Phase.Backward:
+                BatchedBackpropagation.BackwardShare(network, ws, _layer, _m, worker, workers);
+                break;
+            case Phase.Update:
+                (int start, int end) = BatchedBackpropagation.Share(network.ParameterCount, worker, workers, 256);
+                if (start < end)
+                {
+                    Span<float> p = network.Parameters[start..end];
+                    TensorPrimitives.MultiplyAdd(ws.Nabla[start..end], _scale, p, p);
+                }
+
+                break;
+            case Phase.Evaluate:
+                Interlocked.Add(ref _correct, BatchedBackpropagation.CountCorrect(network, _evaluation[worker], _data!, worker, workers));
+                break;
+        }
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    private void Run(Phase phase, int layer, int m)
+    {
+        _phase = phase;
+        _layer = layer;
+        _m = m;
+        _pool.Run(this);
+    }
+}

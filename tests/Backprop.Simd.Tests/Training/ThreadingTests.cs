@@ -1,0 +1,83 @@
+using Backprop.Simd.Data;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Tests.Training;
+
+/// <summary>Data-parallel training: the same bits whatever the thread count, and no allocation on any thread.</summary>
+[Collection(nameof(ProcessWideMeasurements))]
+public class ThreadingTests
+{
+    public static TheoryData<int[], CostFunction, Activation, Optimizer, int> Cases() => new()
+    {
+        { [784, 30, 10], CostFunction.Quadratic, Activation.Sigmoid, Optimizer.Sgd, 10 },
+        { [784, 100, 10], CostFunction.CrossEntropy, Activation.Tanh, Optimizer.Sgd, 100 },
+        { [300, 67, 33, 10], CostFunction.LogLikelihood, Activation.ReLU, Optimizer.Adam, 37 },
+        { [784, 128, 10], CostFunction.LogLikelihood, Activation.LeakyReLU, Optimizer.Momentum, 64 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Training_is_bit_identical_whatever_the_thread_count(int[] sizes, CostFunction cost, Activation hidden, Optimizer optimizer, int batch)
+    {
+        Dataset train = TestData.RandomDataset(450, sizes[0], sizes[^1], seed: 8);
+        Dataset test = TestData.RandomDataset(300, sizes[0], sizes[^1], seed: 9);
+        (float[] Parameters, List<int> Correct) Train(int threads)
+        {
+            var network = new Network(sizes, 3, new NetworkOptions { Cost = cost, HiddenActivation = hidden, WeightInit = WeightInit.ScaledNormal });
+            using var sgd = new Sgd(network, train, new TrainingOptions
+            {
+                MiniBatchSize = batch, Eta = optimizer == Optimizer.Adam ? 0.001f : 0.5f, Optimizer = optimizer, Threads = threads, Seed = 4,
+            });
+            var correct = new List<int>();
+            sgd.Train(2, test, r => correct.Add(r.Correct));
+            correct.Add(sgd.Evaluate(train));
+            return (network.Parameters.ToArray(), correct);
+        }
+
+        var one = Train(1);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var many = Train(threads);
+            Assert.Equal(one.Correct, many.Correct);
+            Assert.True(one.Parameters.AsSpan().SequenceEqual(many.Parameters), $"{threads} threads changed the parameters");
+        }
+    }
+
+    [Fact]
+    public void Parallel_evaluation_counts_what_one_thread_counts()
+    {
+        var network = new Network([784, 30, 10], 5);
+        Dataset data = TestData.RandomDataset(1000, 784, 10, seed: 2);
+        int perSample = Evaluation.Evaluate(network, new Workspace(network), data);
+        using var two = new Sgd(network, data, new TrainingOptions { Threads = 2 });
+        Assert.Equal(perSample, two.Evaluate(data));
+        Assert.Equal(perSample, Evaluation.Evaluate(network, new Workspace(network, batchCapacity: 64), data));
+    }
+
+    [Fact]
+    public void Threaded_epochs_allocate_nothing_on_any_thread()
+    {
+        var network = new Network([784, 100, 10], 5);
+        Dataset train = TestData.RandomDataset(500, 784, 10, seed: 2);
+        using var sgd = new Sgd(network, train, new TrainingOptions { Threads = 2, MiniBatchSize = 50, Eta = 0.1f });
+        sgd.Train(2, train); // warm-up
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        sgd.Train(2, train);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Several_threads_need_the_batched_path()
+    {
+        var network = new Network([4, 3, 2], 1);
+        ArgumentException error = Assert.Throws<ArgumentException>(() =>
+            new Sgd(network, TestData.RandomDataset(5, 4, 2, 1), new TrainingOptions { Threads = 2, Path = BackpropPath.PerSample }));
+        Assert.Equal("Threads", error.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(network, TestData.RandomDataset(5, 4, 2, 1), new TrainingOptions { Threads = 0 }));
+    }
+}
+
+/// <summary>Tests that measure the whole process (allocations on every thread) run alone, not beside other tests.</summary>
+[CollectionDefinition(nameof(ProcessWideMeasurements), DisableParallelization = true)]
+public sealed class ProcessWideMeasurements;
