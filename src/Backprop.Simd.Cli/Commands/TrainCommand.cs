@@ -47,6 +47,8 @@ internal static class TrainCommand
         Option<float> momentum = CommonOptions.NonNegativeReal("--momentum", "Momentum coefficient mu for --optimizer momentum, below 1.", 0.9f);
         Option<int> patience = CommonOptions.WholeNumber("--patience", "Early stopping: stop when the accuracy on the evaluation data has not improved for N epochs, and keep the best epoch's parameters. 0 (default) never stops early.", 0, minimum: 0);
         Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings. 0 (default) keeps eta constant.", 0, minimum: 0);
+        Option<int> threads = CommonOptions.WholeNumber("--threads", $"Threads sharing each mini-batch (the batched path); the results are the same for any count. Default: all {Environment.ProcessorCount} cores.", Environment.ProcessorCount, minimum: 1);
+        Option<string> path = Choice("--path", "How a mini-batch's gradient is computed: batched (as matrices, the fast default) or per-sample (the seed's shape: one sample at a time, single-threaded).", ["batched", "per-sample"]);
         Option<bool> monitor = new("--monitor") { Description = "After every epoch also print the cost on the evaluation data and the cost and accuracy on the training data (network2's four monitor_* series)." };
         Option<string> init = new("--init") { Description = "Start from this saved model (its weights, activations and cost) instead of random weights.", HelpName = "FILE" };
         Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout, plus \"activations\" for non-sigmoid networks).", HelpName = "FILE" };
@@ -55,7 +57,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a network with mini-batch stochastic gradient descent and report the accuracy after every epoch.")
         {
             data, sizes, epochs, batchSize, eta, seed, noShuffle, validation, cost, activation, weightInit, lambda, l1, optimizer,
-            momentum, patience, halveEtaAfter, monitor, init, save, plot,
+            momentum, patience, halveEtaAfter, threads, path, monitor, init, save, plot,
         };
         momentum.Validators.Add(result =>
         {
@@ -68,6 +70,12 @@ internal static class TrainCommand
         {
             Optimizer chosen = parsed.GetValue(optimizer) switch { "momentum" => Optimizer.Momentum, "adam" => Optimizer.Adam, _ => Optimizer.Sgd };
             bool etaGiven = parsed.GetResult(eta) is { Implicit: false };
+            BackpropPath chosenPath = parsed.GetValue(path) == "per-sample" ? BackpropPath.PerSample : BackpropPath.Batched;
+            if (chosenPath == BackpropPath.PerSample && parsed.GetResult(threads) is { Implicit: false } && parsed.GetValue(threads) > 1)
+            {
+                throw new UserErrorException("--path per-sample runs on one thread; leave out --threads or use --path batched.");
+            }
+
             return Run(console, new Settings(
                 parsed.GetValue(data),
                 parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
@@ -85,6 +93,8 @@ internal static class TrainCommand
                     Patience = parsed.GetValue(patience),
                     HalveEtaAfter = parsed.GetValue(halveEtaAfter),
                     Monitor = parsed.GetValue(monitor) ? Monitoring.All : Monitoring.None,
+                    Path = chosenPath,
+                    Threads = chosenPath == BackpropPath.PerSample ? 1 : parsed.GetValue(threads),
                 },
                 parsed.GetValue(validation),
                 parsed.GetValue(cost) switch
@@ -151,13 +161,14 @@ internal static class TrainCommand
             $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {split.Training.Count:N0} images from {CommonOptions.DataName(s.Data)}; " +
             $"evaluating on {evaluation.Count:N0} {evaluationName} images.");
         output.WriteLine(
-            $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.Eta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}.");
+            $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.Eta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}; " +
+            $"{(o.Path == BackpropPath.Batched ? $"batched, {o.Threads} thread{(o.Threads == 1 ? "" : "s")}, {Kernels.SimdWidth.Bits}-bit vectors" : "per-sample")}.");
         if (!IsSeed(network, o))
         {
             output.WriteLine(Describe(network, o, s.Init is null ? s.WeightInit : null));
         }
 
-        var sgd = new Sgd(network, split.Training, o);
+        using var sgd = new Sgd(network, split.Training, o);
         var series = new Series(o.Monitor != Monitoring.None);
         string label = "";
         float eta = o.Eta;
@@ -205,7 +216,7 @@ internal static class TrainCommand
             $"Training {training.TotalSeconds:F2} s ({(double)split.Training.Count * summary.EpochsRun / training.TotalSeconds:N0} samples/s), total {Stopwatch.GetElapsedTime(start).TotalSeconds:F2} s.");
         if (split.Validation is not null)
         {
-            int correct = Evaluation.Evaluate(network, sgd.Workspace, split.Test);
+            int correct = sgd.Evaluate(split.Test);
             output.WriteLine($"Test: {correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)}) with the {(summary.RestoredBest ? "best" : "last")} epoch's parameters.");
         }
 

@@ -33,7 +33,7 @@ public sealed partial class CliTests : IDisposable
         Assert.True(exit == 0, error);
         Assert.Equal("", error);
         Assert.Contains("Training [784, 30, 10] on 8,004 images from the bundled MNIST-10k digits", output);
-        Assert.Contains("2 epochs, mini-batch 10, eta 3, seed 5.", output);
+        Assert.Contains("2 epochs, mini-batch 10, eta 3, seed 5; batched, ", output);
         MatchCollection epochs = EpochLine().Matches(output);
         Assert.Equal(2, epochs.Count);
         Assert.Equal(["0", "1"], epochs.Select(m => m.Groups[1].Value));
@@ -166,7 +166,7 @@ public sealed partial class CliTests : IDisposable
         var (exit, output, error) = Run("train", "--epochs", "2", "--cost", "log-likelihood", "--activation", "relu", "--weight-init", "he",
             "--optimizer", "adam", "--lambda", "1", "--l1", "0.5", "--monitor", "--save", model, "--plot", plot);
         Assert.True(exit == 0, error);
-        Assert.Contains("2 epochs, mini-batch 10, eta 0.001, seed 0.", output); // Adam's default eta
+        Assert.Contains("2 epochs, mini-batch 10, eta 0.001, seed 0; ", output); // Adam's default eta
         Assert.Contains("cost LogLikelihoodCost; activations relu, softmax; weights he; Adam; L2 lambda 1; L1 0.5.", output);
         Assert.Equal(2, Regex.Matches(output, @"^  cost on training data \d+\.\d{6}, accuracy on training data \d+ / 8004 \(\d+\.\d\d%\), cost on test data \d+\.\d{6}$", RegexOptions.Multiline).Count);
         Assert.Contains("Plotted the monitored series", output);
@@ -205,6 +205,21 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void Threads_and_paths_give_the_same_model_or_the_same_mathematics()
+    {
+        string one = PathOf("one.json"), two = PathOf("two.json"), perSample = PathOf("per-sample.json");
+        var a = Run("train", "--epochs", "1", "--threads", "1", "--save", one);
+        var b = Run("train", "--epochs", "1", "--threads", "2", "--save", two);
+        var c = Run("train", "--epochs", "1", "--path", "per-sample", "--save", perSample);
+        Assert.True(a.Exit == 0 && b.Exit == 0 && c.Exit == 0, a.Err + b.Err + c.Err);
+        Assert.Contains("batched, 2 threads", b.Out);
+        Assert.Contains("; per-sample.", c.Out);
+        Assert.Equal(File.ReadAllBytes(one), File.ReadAllBytes(two)); // bit-identical whatever the thread count
+        int batched = int.Parse(EpochLine().Match(a.Out).Groups[2].Value), seed = int.Parse(EpochLine().Match(c.Out).Groups[2].Value);
+        Assert.InRange(batched - seed, -20, 20); // the same mathematics, rounded in another order
+    }
+
+    [Fact]
     public void Divergence_is_a_one_line_user_error()
     {
         var (exit, _, error) = Run("train", "--epochs", "2", "--activation", "identity", "--eta", "1e30");
@@ -222,6 +237,8 @@ public sealed partial class CliTests : IDisposable
         { ["train", "--optimizer", "rmsprop"], "'sgd' 'momentum' 'adam'" },
         { ["train", "--weight-init", "zeros"], "'normal' 'scaled-normal' 'glorot' 'he'" },
         { ["train", "--momentum", "1"], "--momentum must be below 1" },
+        { ["train", "--threads", "0"], "--threads must be a whole number >= 1" },
+        { ["train", "--path", "per-sample", "--threads", "2"], "--path per-sample runs on one thread" },
         { ["train", "--lambda", "-1"], "--lambda must be a finite number >= 0" },
         { ["train", "--patience", "-1"], "--patience must be a whole number >= 0" },
         { ["train", "--sizes", "784,x,10"], "--sizes must be comma-separated whole numbers" },
