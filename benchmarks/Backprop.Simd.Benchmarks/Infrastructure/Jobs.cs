@@ -1,0 +1,68 @@
+using Perfolizer.Horology;
+using BenchmarkDotNet.Jobs;
+
+namespace Backprop.Simd.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The jobs of a full run. Every benchmark runs in <see cref="Default"/>; classes marked
+/// <see cref="VectorWidthJobsAttribute"/> (the kernels) also run under the vector-width settings, each job in its own
+/// process so the environment variables reach the runtime before it starts.
+/// </summary>
+public static class Jobs
+{
+    /// <summary>
+    /// A ShortRun-like job sized for a 2-core machine: one launch, 5 warm-up and 10 measured iterations of ~120 ms each.
+    /// Runtime settings untouched: the vector widths are whatever this CPU and runtime pick by default.
+    /// </summary>
+    public static readonly Job Default = Job.Default
+        .WithLaunchCount(1)
+        .WithWarmupCount(5)
+        .WithIterationCount(10)
+        .WithIterationTime(TimeInterval.FromMilliseconds(120))
+        .WithId("DefaultEnv"); // "Default" itself is reserved by BenchmarkDotNet
+
+    /// <summary>
+    /// <c>DOTNET_PreferredVectorBitWidth=256</c>: <see cref="System.Runtime.Intrinsics.Vector512"/> reports not accelerated,
+    /// so TensorPrimitives stays on 256-bit vectors too. This is what .NET picks by itself on Intel CPUs that slow
+    /// down under 512-bit code (Skylake-X, Cascade Lake).
+    /// </summary>
+    public static readonly Job Preferred256 = Default
+        .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PreferredVectorBitWidth", "256"))
+        .WithId("Pref256");
+
+    /// <summary>
+    /// <c>DOTNET_PreferredVectorBitWidth=512</c>: Vector512 reports accelerated (where the hardware has AVX-512), so
+    /// TensorPrimitives takes its 512-bit paths. It does NOT widen <see cref="System.Numerics.Vector{T}"/>.
+    /// </summary>
+    public static readonly Job Preferred512 = Default
+        .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PreferredVectorBitWidth", "512"))
+        .WithId("Pref512");
+
+    /// <summary>
+    /// <c>DOTNET_PreferredVectorBitWidth=512</c> plus <c>DOTNET_MaxVectorTBitWidth=512</c>: also
+    /// <see cref="System.Numerics.Vector{T}"/> becomes 512 bits (<c>Vector&lt;float&gt;.Count == 16</c>), which is what
+    /// the hand-written kernels are built on.
+    /// </summary>
+    public static readonly Job VectorT512 = Default
+        .WithEnvironmentVariables(
+            new EnvironmentVariable("DOTNET_PreferredVectorBitWidth", "512"),
+            new EnvironmentVariable("DOTNET_MaxVectorTBitWidth", "512"))
+        .WithId("VecT512");
+
+    /// <summary>The jobs that <see cref="VectorWidthJobsAttribute"/> classes run in, <see cref="Default"/> first.</summary>
+    public static IReadOnlyList<Job> VectorWidths { get; } = [Default, Preferred256, Preferred512, VectorT512];
+}
+
+/// <summary>Marks a benchmark class that runs under every job of <see cref="Jobs.VectorWidths"/>, not only the default one.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = true)]
+public sealed class VectorWidthJobsAttribute : Attribute;
+
+/// <summary>Benchmark categories the program filters on.</summary>
+public static class Categories
+{
+    /// <summary>The hand-written Vector&lt;T&gt; kernels: what <c>--disasm</c> disassembles.</summary>
+    public const string Hand = "Hand";
+
+    /// <summary>Rows that need TorchSharp's native library.</summary>
+    public const string Torch = "Torch";
+}
