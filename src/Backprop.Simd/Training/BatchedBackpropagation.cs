@@ -88,8 +88,7 @@ public static class BatchedBackpropagation
 
             // BP4: nabla_W^l = (Delta^l)^T A^{l-1}, one product for the whole batch
             // BP2 (first half): Delta^{l-1} = Delta^l W^l
-            long work = (long)m * rows * cols * (l > 1 ? 2 : 1);
-            if (parallel is null || !parallel.Worthwhile(work))
+            if (parallel is null || !parallel.Worthwhile(BackwardWork(sizes, l, m)))
             {
                 BackwardShare(network, ws, l, m, 0, 1);
             }
@@ -149,13 +148,16 @@ public static class BatchedBackpropagation
     internal static void ForwardShare(Network network, Workspace ws, ReadOnlySpan<float> x, int l, int m, int worker, int workers)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
-        (int start, int end) = Share(sizes[l], worker, workers, 3);
+        (int start, int end) = Share(sizes[l], worker, workers, 4); // the same neurons as BackwardShare's rows: they stay in one core's cache
         if (start < end)
         {
             ReadOnlySpan<float> a = l > 1 ? ws.BatchActivation(l - 1, m) : x;
             Gemm.MultiplyTransposedAddBiasUnchecked(a, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
         }
     }
+
+    /// <summary>Multiply-adds of layer l's backward products; also decides whether its update is split the same way.</summary>
+    internal static long BackwardWork(ReadOnlySpan<int> sizes, int l, int m) => (long)m * sizes[l] * sizes[l - 1] * (l > 1 ? 2 : 1);
 
     /// <summary>Worker <paramref name="worker"/>'s rows of <c>nabla_W^l</c> and, below the top layer's input, its samples of <c>Delta^l W^l</c>.</summary>
     internal static void BackwardShare(Network network, Workspace ws, int l, int m, int worker, int workers)

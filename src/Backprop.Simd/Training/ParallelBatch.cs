@@ -1,7 +1,12 @@
-using System.Numerics.Tensors;
 using Backprop.Simd.Data;
 
 namespace Backprop.Simd.Training;
+
+/// <summary>Updates rows [start, end) of layer l's weights and biases (a part of one optimizer step).</summary>
+internal interface IRowUpdate
+{
+    void UpdateRows(int layer, int start, int end);
+}
 
 /// <summary>
 /// Spreads the batched path over a <see cref="WorkerPool"/>. Each matrix product is split by its OUTPUT: the forward
@@ -24,7 +29,7 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
     private Phase _phase;
     private int _layer;
     private int _m;
-    private float _scale;
+    private IRowUpdate? _rows;
     private Dataset? _data;
     private int _correct;
 
@@ -57,19 +62,15 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
 
     public void RunBackward(int layer, int m) => Run(Phase.Backward, layer, m);
 
-    /// <summary>The seed's update, <c>params -= (eta/m) nabla</c>, split into stretches of the arena.</summary>
-    public void PlainUpdate(float eta, int m)
+    /// <summary>
+    /// Runs one optimizer step for layer <paramref name="layer"/>, each worker updating the rows of <c>W^l</c> (and
+    /// <c>b^l</c>) whose gradient it computed: the weights and gradients stay in the cache of the core that uses them.
+    /// </summary>
+    public void RunUpdate(int layer, IRowUpdate rows)
     {
-        _scale = -eta / m;
-        _phase = Phase.Update;
-        if (Worthwhile(_network.ParameterCount))
-        {
-            _pool.Run(this);
-        }
-        else
-        {
-            Execute(0, 1);
-        }
+        _rows = rows;
+        Run(Phase.Update, layer, 0);
+        _rows = null;
     }
 
     /// <summary>Counts the correctly classified samples, each worker evaluating its share of the blocks with its own workspace.</summary>
@@ -96,14 +97,16 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
                 BatchedBackpropagation.BackwardShare(network, ws, _layer, _m, worker, workers);
                 break;
             case Phase.Update:
-                (int start, int end) = BatchedBackpropagation.Share(network.ParameterCount, worker, workers, 256);
+            {
+                (int start, int end) = BatchedBackpropagation.Share(network.Sizes[_layer], worker, workers, 4);
                 if (start < end)
                 {
-                    Span<float> p = network.Parameters[start..end];
-                    TensorPrimitives.MultiplyAdd(ws.Nabla[start..end], _scale, p, p);
+                    _rows!.UpdateRows(_layer, start, end);
                 }
 
                 break;
+            }
+
             case Phase.Evaluate:
                 Interlocked.Add(ref _correct, BatchedBackpropagation.CountCorrect(network, _evaluation[worker], _data!, worker, workers));
                 break;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
 
@@ -13,7 +12,7 @@ namespace Backprop.Simd.Training;
 /// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
 /// </summary>
 /// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.</remarks>
-public sealed class Sgd : IDisposable
+public sealed class Sgd : IDisposable, IRowUpdate
 {
     private readonly int[] _order;
     private readonly TrainingOptions _options;
@@ -22,10 +21,10 @@ public sealed class Sgd : IDisposable
     private readonly float[]? _velocity;  // momentum
     private readonly float[]? _first;     // Adam's first moments
     private readonly float[]? _second;    // Adam's second moments
-    private readonly bool _plainUpdate;
     private readonly ParallelBatch? _parallel; // the batched path's workers (just the calling thread for Threads = 1)
     private SeededRandom _random;
     private long _adamSteps;
+    private Step _step; // the constants of the optimizer step in progress
 
     /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array, a workspace and the optimizer's state.</summary>
     /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative, ...).</exception>
@@ -53,7 +52,6 @@ public sealed class Sgd : IDisposable
         _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
-        _plainUpdate = options.Optimizer == Optimizer.Sgd && options.Lambda == 0 && options.L1 == 0;
         _parallel = options.Path == BackpropPath.Batched ? new ParallelBatch(network, Workspace, options.Threads) : null;
     }
 
@@ -226,61 +224,68 @@ public sealed class Sgd : IDisposable
     /// <summary>Stops the worker threads, if any.</summary>
     public void Dispose() => _parallel?.Dispose();
 
+    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/>, summed over <paramref name="m"/> samples.</summary>
     private void Update(int m)
     {
-        float eta = Eta;
-        if (_plainUpdate && _parallel is not null)
-        {
-            _parallel.PlainUpdate(eta, m);
-            return;
-        }
-
-        if (_plainUpdate)
-        {
-            // The seed's update, params -= (eta/m) nabla: one pass over the arena, weights and biases alike.
-            TensorPrimitives.MultiplyAdd(Workspace.Nabla, -eta / m, Network.Parameters, Network.Parameters);
-            return;
-        }
-
-        float n = TrainingData.Count;
-        float l2 = _options.Lambda / n, l1 = _options.L1 / n;
-        float stepSize = 0, secondCorrection = 0;
+        float eta = Eta, n = TrainingData.Count;
+        _step = new Step(m, eta, _options.Lambda / n, _options.L1 / n, 0, 0);
         if (_options.Optimizer == Optimizer.Adam)
         {
             _adamSteps++;
-            stepSize = (float)(eta / (1 - Math.Pow(_options.Beta1, _adamSteps)));
-            secondCorrection = (float)(1 / (1 - Math.Pow(_options.Beta2, _adamSteps)));
+            _step = _step with
+            {
+                StepSize = (float)(eta / (1 - Math.Pow(_options.Beta1, _adamSteps))),
+                SecondCorrection = (float)(1 / (1 - Math.Pow(_options.Beta2, _adamSteps))),
+            };
         }
 
-        Layout layout = Network.Layout;
+        ReadOnlySpan<int> sizes = Network.Sizes;
         for (int l = 1; l <= Network.OutputLayer; l++)
         {
-            // Weights carry the regularisation terms; biases are not decayed (network2).
-            int weights = layout.Sizes[l] * layout.Sizes[l - 1];
-            UpdateRegion(layout.WeightOffset(l), weights, m, l2, l1, stepSize, secondCorrection);
-            UpdateRegion(layout.BiasOffset(l), layout.Sizes[l], m, 0f, 0f, stepSize, secondCorrection);
+            if (_parallel is not null && _parallel.Worthwhile(BatchedBackpropagation.BackwardWork(sizes, l, m)))
+            {
+                _parallel.RunUpdate(l, this);
+            }
+            else
+            {
+                UpdateRows(l, 0, sizes[l]);
+            }
         }
     }
 
-    private void UpdateRegion(int offset, int length, int m, float l2, float l1, float stepSize, float secondCorrection)
+    /// <summary>Rows [start, end) of layer l: their weights carry the regularisation terms; biases are not decayed (network2).</summary>
+    void IRowUpdate.UpdateRows(int layer, int start, int end) => UpdateRows(layer, start, end);
+
+    private void UpdateRows(int l, int start, int end)
+    {
+        Layout layout = Network.Layout;
+        int cols = layout.Sizes[l - 1];
+        UpdateRegion(layout.WeightOffset(l) + (start * cols), (end - start) * cols, _step.L2, _step.L1);
+        UpdateRegion(layout.BiasOffset(l) + start, end - start, 0f, 0f);
+    }
+
+    private void UpdateRegion(int offset, int length, float l2, float l1)
     {
         Span<float> p = Network.Parameters.Slice(offset, length);
         ReadOnlySpan<float> nabla = Workspace.Nabla.Slice(offset, length);
-        float eta = Eta;
+        Step s = _step;
         switch (_options.Optimizer)
         {
             case Optimizer.Sgd:
-                UpdateRules.Sgd(p, nabla, -eta / m, 1 - (eta * l2), eta * l1);
+                UpdateRules.Sgd(p, nabla, -s.Eta / s.M, 1 - (s.Eta * l2), s.Eta * l1);
                 break;
             case Optimizer.Momentum:
-                UpdateRules.Momentum(p, _velocity.AsSpan(offset, length), nabla, 1f / m, l2, l1, _options.Momentum, eta);
+                UpdateRules.Momentum(p, _velocity.AsSpan(offset, length), nabla, 1f / s.M, l2, l1, _options.Momentum, s.Eta);
                 break;
             case Optimizer.Adam:
-                UpdateRules.Adam(p, _first.AsSpan(offset, length), _second.AsSpan(offset, length), nabla, 1f / m, l2, l1,
-                    _options.Beta1, _options.Beta2, stepSize, secondCorrection, _options.Epsilon);
+                UpdateRules.Adam(p, _first.AsSpan(offset, length), _second.AsSpan(offset, length), nabla, 1f / s.M, l2, l1,
+                    _options.Beta1, _options.Beta2, s.StepSize, s.SecondCorrection, _options.Epsilon);
                 break;
         }
     }
+
+    /// <summary>The constants of one optimizer step: batch size, eta, regularisation per sample, Adam's corrections.</summary>
+    private readonly record struct Step(int M, float Eta, float L2, float L1, float StepSize, float SecondCorrection);
 
     private void CheckEvaluationData(Dataset? evaluationData, bool needed, string what)
     {

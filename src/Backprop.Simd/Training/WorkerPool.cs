@@ -17,7 +17,7 @@ internal interface IParallelWork
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
-    private const int SpinIterations = 20_000; // roughly 50-100 microseconds of polling before a worker sleeps
+    private const int SpinIterations = 200_000; // a few milliseconds of polling (between epochs, say) before a worker sleeps
 
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _signals;
@@ -73,10 +73,11 @@ internal sealed class WorkerPool : IDisposable
         }
         finally
         {
-            var spinner = default(SpinWait);
+            // The others finish within microseconds of this thread: a pure spin, never a yield or a sleep, whose
+            // wake-up would cost more than the whole wait.
             while (Volatile.Read(ref _pending) != 0)
             {
-                spinner.SpinOnce(sleep1Threshold: -1);
+                Thread.SpinWait(1);
             }
         }
 
@@ -115,7 +116,7 @@ internal sealed class WorkerPool : IDisposable
             {
                 if (++spins < SpinIterations)
                 {
-                    Thread.SpinWait(8);
+                    Thread.SpinWait(1);
                     continue;
                 }
 
