@@ -14,7 +14,7 @@ public sealed class Workspace
     private readonly float[] _deltas;
     private readonly float[] _nabla;
 
-    private readonly float[] _batchInputs;      // capacity x n_0: the gathered inputs of a mini-batch
+    private readonly int[] _batchIndices;       // the mini-batch's sample indices, where every worker can read them
     private readonly float[] _batchTargets;     // capacity x n_L
     private readonly float[] _batchZs;          // per layer l, a capacity x n_l block
     private readonly float[] _batchActivations;
@@ -36,7 +36,7 @@ public sealed class Workspace
         _deltas = new float[Layout.NeuronCount];
         _nabla = new float[Layout.ParameterCount];
         BatchCapacity = batchCapacity;
-        _batchInputs = new float[checked(batchCapacity * Layout.Sizes[0])];
+        _batchIndices = new int[batchCapacity];
         _batchTargets = new float[checked(batchCapacity * Layout.Sizes[^1])];
         _batchZs = new float[checked(batchCapacity * Layout.NeuronCount)];
         _batchActivations = new float[_batchZs.Length];
@@ -89,7 +89,7 @@ public sealed class Workspace
         return NablaBiasesUnchecked(layer);
     }
 
-    internal Span<float> BatchInputs(int m) => new(_batchInputs, 0, m * Layout.Sizes[0]);
+    internal Span<int> BatchIndices(int m) => new(_batchIndices, 0, m);
 
     internal Span<float> BatchTargets(int m) => new(_batchTargets, 0, m * Layout.Sizes[^1]);
 

@@ -38,7 +38,7 @@ public static class Gemm
         Guard.Length(b.Length, n * k, "n * k");
         Guard.Length(bias.Length, n, "n");
         Guard.Length(c.Length, m * n, "m * n");
-        MultiplyTransposedAddBiasUnchecked(a, b, bias, c, m, n, k, 0, n);
+        MultiplyTransposedAddBiasUnchecked(a, default, b, bias, c, m, n, k, 0, n);
     }
 
     /// <summary>
@@ -70,47 +70,55 @@ public static class Gemm
 
         Guard.Length(r.Length, sums * cols, "sums * cols");
         Guard.Length(c.Length, rows * cols, "rows * cols");
-        MultiplyRowsUnchecked(lhs, rowStride, sumStride, r, c, rows, sums, cols, 0, rows);
+        MultiplyRowsUnchecked(lhs, rowStride, sumStride, r, default, c, rows, sums, cols, 0, rows, Epilogue.Store);
     }
 
-    /// <summary>Columns <c>[jStart, jEnd)</c> of <see cref="MultiplyTransposedAddBias"/>.</summary>
-    internal static void MultiplyTransposedAddBiasUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
+    /// <summary>
+    /// Columns <c>[jStart, jEnd)</c> of <see cref="MultiplyTransposedAddBias"/>. Row <c>i</c> of A is row
+    /// <c>aRows[i]</c> of <paramref name="a"/> when <paramref name="aRows"/> is not empty (the samples of a mini-batch,
+    /// read where they lie in the data set instead of being gathered first).
+    /// </summary>
+    internal static void MultiplyTransposedAddBiasUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
         int m, int n, int k, int jStart, int jEnd)
     {
         switch (SimdWidth.Bits)
         {
             case 512:
-                Forward<Simd512>(a, b, bias, c, m, n, k, jStart, jEnd);
+                Forward<Simd512>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
                 break;
             case 256:
-                Forward<Simd256>(a, b, bias, c, m, n, k, jStart, jEnd);
+                Forward<Simd256>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
                 break;
             default:
-                Forward<Simd128>(a, b, bias, c, m, n, k, jStart, jEnd);
+                Forward<Simd128>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
                 break;
         }
     }
 
-    /// <summary>Rows <c>[rStart, rEnd)</c> of <see cref="MultiplyRows"/>.</summary>
-    internal static void MultiplyRowsUnchecked(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c,
-        int rows, int sums, int cols, int rStart, int rEnd)
+    /// <summary>
+    /// Rows <c>[rStart, rEnd)</c> of <see cref="MultiplyRows"/>, with row <c>s</c> of R at row <c>rRows[s]</c> of
+    /// <paramref name="r"/> when <paramref name="rRows"/> is not empty, and the result stored or folded into C as
+    /// <paramref name="epilogue"/> says.
+    /// </summary>
+    internal static void MultiplyRowsUnchecked(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
     {
         switch (SimdWidth.Bits)
         {
             case 512:
-                Rows<Simd512>(lhs, rowStride, sumStride, r, c, sums, cols, rStart, rEnd);
+                Rows<Simd512>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
                 break;
             case 256:
-                Rows<Simd256>(lhs, rowStride, sumStride, r, c, sums, cols, rStart, rEnd);
+                Rows<Simd256>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
                 break;
             default:
-                Rows<Simd128>(lhs, rowStride, sumStride, r, c, sums, cols, rStart, rEnd);
+                Rows<Simd128>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
                 break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Forward<TV>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
+    internal static void Forward<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
         where TV : struct, ISimd<TV>
     {
         ref float a0 = ref MemoryMarshal.GetReference(a);
@@ -122,10 +130,10 @@ public static class Gemm
         int i = 0;
         for (; i + 4 <= m; i += 4)
         {
-            ref float ar0 = ref Unsafe.Add(ref a0, (nint)i * k);
-            ref float ar1 = ref Unsafe.Add(ref ar0, k);
-            ref float ar2 = ref Unsafe.Add(ref ar1, k);
-            ref float ar3 = ref Unsafe.Add(ref ar2, k);
+            ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
+            ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, k));
+            ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, k));
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {
@@ -197,7 +205,7 @@ public static class Gemm
 
         for (; i < m; i++)
         {
-            ref float ar = ref Unsafe.Add(ref a0, (nint)i * k);
+            ref float ar = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {
@@ -233,6 +241,9 @@ public static class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint RowOffset(ReadOnlySpan<int> rows, int i, int length) => (nint)(rows.IsEmpty ? i : rows[i]) * length;
+
     // The scalar tail of one dot product, then the bias.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Finish(ref float destination, float sum, ref float a, ref float b, int from, int k, float bias)
@@ -246,7 +257,8 @@ public static class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Rows<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c, int sums, int cols, int rStart, int rEnd)
+    internal static void Rows<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
@@ -269,7 +281,7 @@ public static class Gemm
                 TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero, t20 = TV.Zero, t21 = TV.Zero, t30 = TV.Zero, t31 = TV.Zero;
                 for (int s = 0; s < sums; s++)
                 {
-                    ref float rs = ref Unsafe.Add(ref r0, ((nint)s * cols) + q);
+                    ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
                     TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
                     ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
                     TV f = TV.Broadcast(ls);
@@ -286,30 +298,30 @@ public static class Gemm
                     t31 = TV.MultiplyAdd(f, x1, t31);
                 }
 
-                TV.Store(t00, ref cr0, (nuint)q);
-                TV.Store(t01, ref cr0, (nuint)(q + w));
-                TV.Store(t10, ref cr1, (nuint)q);
-                TV.Store(t11, ref cr1, (nuint)(q + w));
-                TV.Store(t20, ref cr2, (nuint)q);
-                TV.Store(t21, ref cr2, (nuint)(q + w));
-                TV.Store(t30, ref cr3, (nuint)q);
-                TV.Store(t31, ref cr3, (nuint)(q + w));
+                epilogue.Apply(t00, ref cr0, q);
+                epilogue.Apply(t01, ref cr0, q + w);
+                epilogue.Apply(t10, ref cr1, q);
+                epilogue.Apply(t11, ref cr1, q + w);
+                epilogue.Apply(t20, ref cr2, q);
+                epilogue.Apply(t21, ref cr2, q + w);
+                epilogue.Apply(t30, ref cr3, q);
+                epilogue.Apply(t31, ref cr3, q + w);
             }
 
             for (int o = 0; o < 4; o++)
             {
-                RowTail<TV>(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, ref Unsafe.Add(ref c0, (nint)(row + o) * cols), sums, cols, q, vectorEnd);
+                RowTail<TV>(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)(row + o) * cols), sums, cols, q, vectorEnd, epilogue);
             }
         }
 
         for (; row < rEnd; row++)
         {
-            RowTail<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, 0, vectorEnd);
+            RowTail<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, 0, vectorEnd, epilogue);
         }
     }
 
     // Columns [from, cols) of one output row: whole vectors, then scalars.
-    private static void RowTail<TV>(ref float lr, int sumStride, ref float r0, ref float cr, int sums, int cols, int from, int vectorEnd)
+    private static void RowTail<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, int vectorEnd, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -319,10 +331,10 @@ public static class Gemm
             TV t = TV.Zero;
             for (int s = 0; s < sums; s++)
             {
-                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(((nint)s * cols) + q)), t);
+                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + q)), t);
             }
 
-            TV.Store(t, ref cr, (nuint)q);
+            epilogue.Apply(t, ref cr, q);
         }
 
         for (; q < cols; q++)
@@ -330,10 +342,39 @@ public static class Gemm
             float t = 0;
             for (int s = 0; s < sums; s++)
             {
-                t = MathF.FusedMultiplyAdd(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, ((nint)s * cols) + q), t);
+                t = MathF.FusedMultiplyAdd(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q), t);
             }
 
-            Unsafe.Add(ref cr, q) = t;
+            epilogue.Apply(t, ref Unsafe.Add(ref cr, q));
         }
     }
+}
+
+/// <summary>
+/// What <see cref="Gemm.MultiplyRowsUnchecked"/> does with each result <c>t</c>: store it (<c>C = t</c>), or fold it
+/// into C as a gradient step (<c>C = decay C + scale t</c>), which lets the weight gradient update the weights the
+/// moment it is computed instead of being written to and read back from the gradient arena. The fold uses the
+/// same unfused multiplications and additions, in the same order, as <c>UpdateRules.Sgd</c> does with a stored
+/// gradient, so both give the same bits.
+/// </summary>
+internal readonly record struct Epilogue(bool Fold, float Scale, float Decay)
+{
+    public static Epilogue Store => default;
+
+    public static Epilogue Step(float scale, float decay) => new(true, scale, decay);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Apply<TV>(TV t, ref float c, int offset)
+        where TV : struct, ISimd<TV>
+    {
+        if (Fold)
+        {
+            t = TV.Add(TV.Multiply(TV.Load(ref c, (nuint)offset), TV.Broadcast(Decay)), TV.Multiply(TV.Broadcast(Scale), t));
+        }
+
+        TV.Store(t, ref c, (nuint)offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Apply(float t, ref float c) => c = Fold ? (c * Decay) + (Scale * t) : t;
 }

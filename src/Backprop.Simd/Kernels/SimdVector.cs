@@ -28,6 +28,8 @@ internal interface ISimd<TSelf>
 
     static abstract TSelf Add(TSelf a, TSelf b);
 
+    static abstract TSelf Multiply(TSelf a, TSelf b);
+
     static abstract float Sum(TSelf value);
 }
 
@@ -53,6 +55,9 @@ internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 Add(Simd128 a, Simd128 b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Multiply(Simd128 a, Simd128 b) => new(a._v * b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Simd128 value) => Vector128.Sum(value._v);
@@ -82,6 +87,9 @@ internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
     public static Simd256 Add(Simd256 a, Simd256 b) => new(a._v + b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Multiply(Simd256 a, Simd256 b) => new(a._v * b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Simd256 value) => Vector256.Sum(value._v);
 }
 
@@ -107,6 +115,9 @@ internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 Add(Simd512 a, Simd512 b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Multiply(Simd512 a, Simd512 b) => new(a._v * b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Simd512 value) => Vector512.Sum(value._v);

@@ -52,24 +52,27 @@ public static class BatchedBackpropagation
 
     /// <summary>
     /// The batched backprop. With <paramref name="parallel"/>, the matrix products are split among its workers by
-    /// output (see <see cref="ParallelBatch"/>); everything else runs here, identically either way.
+    /// output (see <see cref="ParallelBatch"/>); everything else runs here, identically either way. With a folding
+    /// <paramref name="step"/> the weight gradient is not stored: each <c>nabla_W^l</c> element is folded into
+    /// <c>W^l</c> as soon as it is computed (a plain SGD step, <c>W = decay W + scale nabla_W</c>), after BP2 has used
+    /// <c>W^l</c>; the bias gradients are stored as usual.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackpropUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch, ParallelBatch? parallel = null)
+    internal static void BackpropUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch, ParallelBatch? parallel = null, Epilogue step = default)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
-        int m = batch.Length, outputLayer = network.OutputLayer, n0 = sizes[0], nL = sizes[^1];
+        int m = batch.Length, outputLayer = network.OutputLayer, nL = sizes[^1];
 
-        // Gather the batch's inputs and targets into contiguous m x n blocks: X = A^0 and Y.
-        Span<float> x = ws.BatchInputs(m);
+        // The inputs stay where they are in the data set (rows picked by index); the targets are gathered into Y.
+        batch.CopyTo(ws.BatchIndices(m));
         Span<float> y = ws.BatchTargets(m);
         for (int i = 0; i < m; i++)
         {
-            data.Input(batch[i]).CopyTo(x.Slice(i * n0, n0));
             data.Target(batch[i]).CopyTo(y.Slice(i * nL, nL));
         }
 
-        FeedForwardUnchecked(network, ws, x, m, parallel);
+        parallel?.Begin(data);
+        FeedForwardUnchecked(network, ws, data.InputRows(0, data.Count), ws.BatchIndices(m), m, parallel);
 
         // BP1, for all m rows at once: Delta^L = (A^L - Y) ⊙ f'(Z^L), or A^L - Y for cross-entropy and log-likelihood
         Span<float> delta = ws.BatchDelta(outputLayer, m);
@@ -77,7 +80,7 @@ public static class BatchedBackpropagation
 
         for (int l = outputLayer; l >= 1; l--)
         {
-            int rows = sizes[l], cols = sizes[l - 1];
+            int rows = sizes[l];
             // BP3: nabla_b^l = sum over the batch of the rows of Delta^l
             Span<float> nablaB = ws.NablaBiasesUnchecked(l);
             delta[..rows].CopyTo(nablaB);
@@ -86,15 +89,28 @@ public static class BatchedBackpropagation
                 TensorPrimitives.Add(nablaB, delta.Slice(i * rows, rows), nablaB);
             }
 
-            // BP4: nabla_W^l = (Delta^l)^T A^{l-1}, one product for the whole batch
-            // BP2 (first half): Delta^{l-1} = Delta^l W^l
-            if (parallel is null || !parallel.Worthwhile(BackwardWork(sizes, l, m)))
+            bool split = parallel is not null && parallel.Worthwhile(BackwardWork(sizes, l, m));
+            if (l > 1)
             {
-                BackwardShare(network, ws, l, m, 0, 1);
+                // BP2 (first half): Delta^{l-1} = Delta^l W^l, before any step changes W^l
+                if (split)
+                {
+                    parallel!.Run(ParallelBatch.Phase.Bp2, l, m, step);
+                }
+                else
+                {
+                    Bp2Share(network, ws, l, m, 0, 1);
+                }
+            }
+
+            // BP4: nabla_W^l = (Delta^l)^T A^{l-1}, one product for the whole batch (or folded into W^l)
+            if (split)
+            {
+                parallel!.Run(ParallelBatch.Phase.Gradient, l, m, step);
             }
             else
             {
-                parallel.RunBackward(l, m);
+                GradientShare(network, ws, data, l, m, step, 0, 1);
             }
 
             if (l > 1)
@@ -105,11 +121,16 @@ public static class BatchedBackpropagation
                 delta = below;
             }
         }
+
+        parallel?.End();
     }
 
-    /// <summary>The forward pass for m samples whose inputs are the rows of <paramref name="x"/>; returns <c>A^L</c> (m x n_L).</summary>
+    /// <summary>
+    /// The forward pass for m samples whose inputs are the rows <paramref name="rows"/> of <paramref name="x"/> (or its
+    /// first m rows when <paramref name="rows"/> is empty); returns <c>A^L</c> (m x n_L).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static ReadOnlySpan<float> FeedForwardUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, int m, ParallelBatch? parallel = null)
+    internal static ReadOnlySpan<float> FeedForwardUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int m, ParallelBatch? parallel = null)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         for (int l = 1; l <= network.OutputLayer; l++)
@@ -118,11 +139,11 @@ public static class BatchedBackpropagation
             // Z^l = A^{l-1} (W^l)^T + b^l
             if (parallel is null || !parallel.Worthwhile((long)m * n * sizes[l - 1]))
             {
-                ForwardShare(network, ws, x, l, m, 0, 1);
+                ForwardShare(network, ws, x, rows, l, m, 0, 1);
             }
             else
             {
-                parallel.RunForward(l, m);
+                parallel.Run(ParallelBatch.Phase.Forward, l, m, default);
             }
 
             // A^l = f(Z^l): element-wise over the whole block; softmax normalises each sample's row
@@ -145,40 +166,55 @@ public static class BatchedBackpropagation
     }
 
     /// <summary>Worker <paramref name="worker"/>'s neurons of layer l's forward product (all of them for 0 of 1).</summary>
-    internal static void ForwardShare(Network network, Workspace ws, ReadOnlySpan<float> x, int l, int m, int worker, int workers)
+    internal static void ForwardShare(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, int worker, int workers)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
-        (int start, int end) = Share(sizes[l], worker, workers, 4); // the same neurons as BackwardShare's rows: they stay in one core's cache
+        (int start, int end) = Share(sizes[l], worker, workers, 4); // the same neurons as GradientShare's rows: they stay in one core's cache
         if (start < end)
         {
-            ReadOnlySpan<float> a = l > 1 ? ws.BatchActivation(l - 1, m) : x;
-            Gemm.MultiplyTransposedAddBiasUnchecked(a, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
+            if (l > 1)
+            {
+                Gemm.MultiplyTransposedAddBiasUnchecked(ws.BatchActivation(l - 1, m), default, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
+            }
+            else
+            {
+                Gemm.MultiplyTransposedAddBiasUnchecked(x, rows, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
+            }
         }
     }
 
     /// <summary>Multiply-adds of layer l's backward products; also decides whether its update is split the same way.</summary>
     internal static long BackwardWork(ReadOnlySpan<int> sizes, int l, int m) => (long)m * sizes[l] * sizes[l - 1] * (l > 1 ? 2 : 1);
 
-    /// <summary>Worker <paramref name="worker"/>'s rows of <c>nabla_W^l</c> and, below the top layer's input, its samples of <c>Delta^l W^l</c>.</summary>
-    internal static void BackwardShare(Network network, Workspace ws, int l, int m, int worker, int workers)
+    /// <summary>Worker <paramref name="worker"/>'s rows of <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>W^l</c>.</summary>
+    internal static void GradientShare(Network network, Workspace ws, Dataset data, int l, int m, Epilogue step, int worker, int workers)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         int rows = sizes[l], cols = sizes[l - 1];
-        Span<float> delta = ws.BatchDelta(l, m);
-        ReadOnlySpan<float> previous = l > 1 ? ws.BatchActivation(l - 1, m) : ws.BatchInputs(m);
         (int start, int end) = Share(rows, worker, workers, 4);
         if (start < end)
         {
-            Gemm.MultiplyRowsUnchecked(delta, 1, rows, previous, ws.NablaWeightsUnchecked(l), rows, m, cols, start, end);
-        }
-
-        if (l > 1)
-        {
-            (start, end) = Share(m, worker, workers, 4);
-            if (start < end)
+            Span<float> destination = step.Fold ? network.Parameters.Slice(network.Layout.WeightOffset(l), rows * cols) : ws.NablaWeightsUnchecked(l);
+            if (l > 1)
             {
-                Gemm.MultiplyRowsUnchecked(delta, rows, 1, network.WeightsUnchecked(l), ws.BatchDelta(l - 1, m), m, rows, cols, start, end);
+                Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), 1, rows, ws.BatchActivation(l - 1, m), default, destination, rows, m, cols, start, end, step);
             }
+            else
+            {
+                Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), 1, rows, data.InputRows(0, data.Count), ws.BatchIndices(m), destination, rows, m, cols, start, end, step);
+            }
+        }
+    }
+
+    /// <summary>Worker <paramref name="worker"/>'s samples of BP2's product <c>Delta^l W^l</c> (into <c>Delta^{l-1}</c>).</summary>
+    internal static void Bp2Share(Network network, Workspace ws, int l, int m, int worker, int workers)
+    {
+        ReadOnlySpan<int> sizes = network.Sizes;
+        int rows = sizes[l], cols = sizes[l - 1];
+        (int start, int end) = Share(m, worker, workers, 4);
+        if (start < end)
+        {
+            Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), rows, 1, network.WeightsUnchecked(l), default, ws.BatchDelta(l - 1, m), m, rows, cols, start, end, Epilogue.Store);
         }
     }
 
@@ -192,7 +228,7 @@ public static class BatchedBackpropagation
         for (int start = worker * block; start < data.Count; start += workers * block)
         {
             int count = Math.Min(block, data.Count - start);
-            ReadOnlySpan<float> outputs = FeedForwardUnchecked(network, ws, data.InputRows(start, count), count);
+            ReadOnlySpan<float> outputs = FeedForwardUnchecked(network, ws, data.InputRows(start, count), default, count);
             for (int i = 0; i < count; i++)
             {
                 if (Network.ArgMax(outputs.Slice(i * n, n)) == data.Label(start + i))

@@ -1,4 +1,5 @@
 using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd.Training;
 
@@ -29,6 +30,7 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
     private Phase _phase;
     private int _layer;
     private int _m;
+    private Epilogue _step;
     private IRowUpdate? _rows;
     private Dataset? _data;
     private int _correct;
@@ -46,10 +48,11 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
         }
     }
 
-    private enum Phase
+    internal enum Phase
     {
         Forward,
-        Backward,
+        Gradient,
+        Bp2,
         Update,
         Evaluate,
     }
@@ -58,9 +61,20 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
 
     public bool Worthwhile(long multiplyAdds) => _pool.Workers > 1 && multiplyAdds >= ParallelThreshold;
 
-    public void RunForward(int layer, int m) => Run(Phase.Forward, layer, m);
+    /// <summary>Makes <paramref name="data"/> the batch's data set for the phases that follow.</summary>
+    public void Begin(Dataset data) => _data = data;
 
-    public void RunBackward(int layer, int m) => Run(Phase.Backward, layer, m);
+    public void End() => _data = null;
+
+    /// <summary>Runs one phase of layer <paramref name="layer"/> for a batch of <paramref name="m"/> on every worker.</summary>
+    public void Run(Phase phase, int layer, int m, Epilogue step)
+    {
+        _phase = phase;
+        _layer = layer;
+        _m = m;
+        _step = step;
+        _pool.Run(this);
+    }
 
     /// <summary>
     /// Runs one optimizer step for layer <paramref name="layer"/>, each worker updating the rows of <c>W^l</c> (and
@@ -69,7 +83,7 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
     public void RunUpdate(int layer, IRowUpdate rows)
     {
         _rows = rows;
-        Run(Phase.Update, layer, 0);
+        Run(Phase.Update, layer, 0, default);
         _rows = null;
     }
 
@@ -91,10 +105,13 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
         switch (_phase)
         {
             case Phase.Forward:
-                BatchedBackpropagation.ForwardShare(network, ws, ws.BatchInputs(_m), _layer, _m, worker, workers);
+                BatchedBackpropagation.ForwardShare(network, ws, _data!.InputRows(0, _data.Count), ws.BatchIndices(_m), _layer, _m, worker, workers);
                 break;
-            case Phase.Backward:
-                BatchedBackpropagation.BackwardShare(network, ws, _layer, _m, worker, workers);
+            case Phase.Gradient:
+                BatchedBackpropagation.GradientShare(network, ws, _data!, _layer, _m, _step, worker, workers);
+                break;
+            case Phase.Bp2:
+                BatchedBackpropagation.Bp2Share(network, ws, _layer, _m, worker, workers);
                 break;
             case Phase.Update:
             {
@@ -115,11 +132,4 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
 
     public void Dispose() => _pool.Dispose();
 
-    private void Run(Phase phase, int layer, int m)
-    {
-        _phase = phase;
-        _layer = layer;
-        _m = m;
-        _pool.Run(this);
-    }
 }

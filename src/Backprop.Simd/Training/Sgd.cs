@@ -25,6 +25,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
     private SeededRandom _random;
     private long _adamSteps;
     private Step _step; // the constants of the optimizer step in progress
+    private readonly bool _foldStep; // plain SGD on the batched path: weights updated inside the gradient product
 
     /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array, a workspace and the optimizer's state.</summary>
     /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative, ...).</exception>
@@ -53,6 +54,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _parallel = options.Path == BackpropPath.Batched ? new ParallelBatch(network, Workspace, options.Threads) : null;
+        _foldStep = options.Path == BackpropPath.Batched && options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
     /// <summary>The network being trained.</summary>
@@ -94,9 +96,12 @@ public sealed class Sgd : IDisposable, IRowUpdate
         for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
+            PrepareStep(batch.Length);
             if (_options.Path == BackpropPath.Batched)
             {
-                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel);
+                // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
+                Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
+                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold);
             }
             else
             {
@@ -117,7 +122,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
                 }
             }
 
-            Update(batch.Length);
+            Update();
             progress?.Invoke(k + batch.Length, _order.Length);
         }
 
@@ -224,8 +229,8 @@ public sealed class Sgd : IDisposable, IRowUpdate
     /// <summary>Stops the worker threads, if any.</summary>
     public void Dispose() => _parallel?.Dispose();
 
-    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/>, summed over <paramref name="m"/> samples.</summary>
-    private void Update(int m)
+    /// <summary>The constants of the optimizer step for a batch of <paramref name="m"/> samples.</summary>
+    private void PrepareStep(int m)
     {
         float eta = Eta, n = TrainingData.Count;
         _step = new Step(m, eta, _options.Lambda / n, _options.L1 / n, 0, 0);
@@ -238,11 +243,19 @@ public sealed class Sgd : IDisposable, IRowUpdate
                 SecondCorrection = (float)(1 / (1 - Math.Pow(_options.Beta2, _adamSteps))),
             };
         }
+    }
 
+    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/> (only the biases when the weights were folded).</summary>
+    private void Update()
+    {
         ReadOnlySpan<int> sizes = Network.Sizes;
         for (int l = 1; l <= Network.OutputLayer; l++)
         {
-            if (_parallel is not null && _parallel.Worthwhile(BatchedBackpropagation.BackwardWork(sizes, l, m)))
+            if (_foldStep)
+            {
+                UpdateRegion(Network.Layout.BiasOffset(l), sizes[l], 0f, 0f);
+            }
+            else if (_parallel is not null && _parallel.Worthwhile(BatchedBackpropagation.BackwardWork(sizes, l, _step.M)))
             {
                 _parallel.RunUpdate(l, this);
             }

@@ -18,16 +18,21 @@ public class GemmPropertyTests
         float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
         var naive = new float[m * n];
         NaiveKernels.MultiplyTransposedAddBias(a, b, bias, naive, m, n, k);
+        // The same rows of A, picked by index out of a larger, shuffled matrix (as the mini-batch's samples are).
+        (float[] pool, int[] picks) = Scatter(a, m, k, ref random);
 
         foreach (int bits in Widths)
         {
             var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
+            var picked = new float[m * n];
             switch (bits)
             {
-                case 128: Gemm.Forward<Simd128>(a, b, bias, fast, m, n, k, 0, n); break;
-                case 256: Gemm.Forward<Simd256>(a, b, bias, fast, m, n, k, 0, n); break;
-                default: Gemm.Forward<Simd512>(a, b, bias, fast, m, n, k, 0, n); break;
+                case 128: Gemm.Forward<Simd128>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd128>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
+                case 256: Gemm.Forward<Simd256>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd256>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
+                default: Gemm.Forward<Simd512>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd512>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
             }
+
+            Assert.Equal(fast, picked);
 
             for (int i = 0; i < m; i++)
             {
@@ -58,16 +63,39 @@ public class GemmPropertyTests
         foreach ((int rows, int sums, int rowStride, int sumStride) in new[] { (n, m, 1, n), (m, n, n, 1) })
         {
             float[] r = TestData.Mixed(sums * cols, ref random);
+            (float[] pool, int[] picks) = Scatter(r, sums, cols, ref random);
             var naive = new float[rows * cols];
             NaiveKernels.MultiplyRows(delta, rowStride, sumStride, r, naive, rows, sums, cols);
             foreach (int bits in Widths)
             {
                 var fast = TestData.Mixed(rows * cols, ref random);
+                float[] before = TestData.Mixed(rows * cols, ref random), folded = (float[])before.Clone();
+                var picked = new float[rows * cols];
+                var step = Epilogue.Step(-0.375f, 0.75f);
                 switch (bits)
                 {
-                    case 128: Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, fast, sums, cols, 0, rows); break;
-                    case 256: Gemm.Rows<Simd256>(delta, rowStride, sumStride, r, fast, sums, cols, 0, rows); break;
-                    default: Gemm.Rows<Simd512>(delta, rowStride, sumStride, r, fast, sums, cols, 0, rows); break;
+                    case 128:
+                        Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<Simd128>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
+                        break;
+                    case 256:
+                        Gemm.Rows<Simd256>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<Simd256>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<Simd256>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
+                        break;
+                    default:
+                        Gemm.Rows<Simd512>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<Simd512>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<Simd512>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
+                        break;
+                }
+
+                Assert.Equal(fast, picked);
+                for (int i = 0; i < fast.Length; i++)
+                {
+                    // The fold is exactly decay * C + scale * t with t the stored result: the same bits as a separate update.
+                    Assert.Equal((before[i] * 0.75f) + (-0.375f * fast[i]), folded[i]);
                 }
 
                 for (int row = 0; row < rows; row++)
@@ -95,16 +123,16 @@ public class GemmPropertyTests
         float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
         var whole = new float[m * n];
         var parts = new float[m * n];
-        Gemm.MultiplyTransposedAddBiasUnchecked(a, b, bias, whole, m, n, k, 0, n);
-        Gemm.MultiplyTransposedAddBiasUnchecked(a, b, bias, parts, m, n, k, 0, 12);
-        Gemm.MultiplyTransposedAddBiasUnchecked(a, b, bias, parts, m, n, k, 12, n);
+        Gemm.MultiplyTransposedAddBiasUnchecked(a, default, b, bias, whole, m, n, k, 0, n);
+        Gemm.MultiplyTransposedAddBiasUnchecked(a, default, b, bias, parts, m, n, k, 0, 12);
+        Gemm.MultiplyTransposedAddBiasUnchecked(a, default, b, bias, parts, m, n, k, 12, n);
         Assert.Equal(whole, parts);
 
         var rowsWhole = new float[n * k];
         var rowsParts = new float[n * k];
-        Gemm.MultiplyRowsUnchecked(a, 1, n, b, rowsWhole, n, m, k, 0, n); // uses a as an m x n left factor
-        Gemm.MultiplyRowsUnchecked(a, 1, n, b, rowsParts, n, m, k, 0, 16);
-        Gemm.MultiplyRowsUnchecked(a, 1, n, b, rowsParts, n, m, k, 16, n);
+        Gemm.MultiplyRowsUnchecked(a, 1, n, b, default, rowsWhole, n, m, k, 0, n, Epilogue.Store); // uses a as an m x n left factor
+        Gemm.MultiplyRowsUnchecked(a, 1, n, b, default, rowsParts, n, m, k, 0, 16, Epilogue.Store);
+        Gemm.MultiplyRowsUnchecked(a, 1, n, b, default, rowsParts, n, m, k, 16, n, Epilogue.Store);
         Assert.Equal(rowsWhole, rowsParts);
     }
 
@@ -117,6 +145,22 @@ public class GemmPropertyTests
         ArgumentException error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows(new float[5], 1, 3, b, c, 3, 2, 4));
         Assert.Equal("lhs", error.ParamName);
         Assert.Contains("expected more than 5", error.Message);
+    }
+
+    // The rows of an m x k matrix copied into a larger matrix at shuffled places, and where each one went.
+    private static (float[] Pool, int[] Picks) Scatter(float[] matrix, int m, int k, ref SeededRandom random)
+    {
+        int poolRows = m + 5;
+        var order = Enumerable.Range(0, poolRows).ToArray();
+        random.Shuffle(order);
+        float[] pool = TestData.Mixed(poolRows * k, ref random);
+        int[] picks = order[..m];
+        for (int i = 0; i < m; i++)
+        {
+            matrix.AsSpan(i * k, k).CopyTo(pool.AsSpan(picks[i] * k, k));
+        }
+
+        return (pool, picks);
     }
 
     private static void AssertClose(double expected, double actual, double tolerance, string what)
