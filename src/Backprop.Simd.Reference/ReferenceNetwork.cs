@@ -159,8 +159,8 @@ public sealed class ReferenceNetwork
     /// </summary>
     public (double[][] NablaB, double[][][] NablaW) Backprop(double[] x, double[] y)
     {
-        double[][] nablaB = Biases.Select(b => new double[b.Length]).ToArray();
-        double[][][] nablaW = Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        double[][] nablaB = ZerosLike(Biases);
+        double[][][] nablaW = ZerosLike(Weights);
 
         // feedforward
         double[] activation = x;
@@ -195,8 +195,8 @@ public sealed class ReferenceNetwork
     /// <summary>The sum of the per-sample gradients over <paramref name="miniBatch"/>.</summary>
     public (double[][] NablaB, double[][][] NablaW) MiniBatchGradient(IReadOnlyList<(double[] X, double[] Y)> miniBatch)
     {
-        double[][] nablaB = Biases.Select(b => new double[b.Length]).ToArray();
-        double[][][] nablaW = Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
+        double[][] nablaB = ZerosLike(Biases);
+        double[][][] nablaW = ZerosLike(Weights);
         foreach ((double[] x, double[] y) in miniBatch)
         {
             (double[][] deltaNablaB, double[][][] deltaNablaW) = Backprop(x, y);
@@ -245,8 +245,8 @@ public sealed class ReferenceNetwork
     /// </summary>
     public void UpdateMiniBatchMomentum(IReadOnlyList<(double[] X, double[] Y)> miniBatch, double eta, double mu, double lambda = 0, double l1 = 0, int n = 1)
     {
-        _velocityW ??= Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
-        _velocityB ??= Biases.Select(b => new double[b.Length]).ToArray();
+        _velocityW ??= ZerosLike(Weights);
+        _velocityB ??= ZerosLike(Biases);
         (double[][] nablaB, double[][][] nablaW) = MiniBatchGradient(miniBatch);
         int m = miniBatch.Count;
         for (int l = 0; l < Weights.Length; l++)
@@ -279,10 +279,10 @@ public sealed class ReferenceNetwork
     public void UpdateMiniBatchAdam(IReadOnlyList<(double[] X, double[] Y)> miniBatch, double eta, double beta1, double beta2, double epsilon,
         double lambda = 0, double l1 = 0, int n = 1)
     {
-        _firstW ??= Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
-        _secondW ??= Weights.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
-        _firstB ??= Biases.Select(b => new double[b.Length]).ToArray();
-        _secondB ??= Biases.Select(b => new double[b.Length]).ToArray();
+        _firstW ??= ZerosLike(Weights);
+        _secondW ??= ZerosLike(Weights);
+        _firstB ??= ZerosLike(Biases);
+        _secondB ??= ZerosLike(Biases);
         _adamStep++;
         (double[][] nablaB, double[][][] nablaW) = MiniBatchGradient(miniBatch);
         int m = miniBatch.Count;
@@ -429,6 +429,11 @@ public sealed class ReferenceNetwork
 
     private static double[] Dot(double[][] w, double[] a) =>
         w.Select(row => row.Select((value, k) => value * a[k]).Sum()).ToArray();
+
+    // np.zeros(b.shape) for every layer
+    private static double[][] ZerosLike(double[][] like) => like.Select(b => new double[b.Length]).ToArray();
+
+    private static double[][][] ZerosLike(double[][][] like) => like.Select(ZerosLike).ToArray();
 
     private static double[][] Transpose(double[][] w) =>
         Enumerable.Range(0, w[0].Length).Select(k => w.Select(row => row[k]).ToArray()).ToArray();
