@@ -23,6 +23,8 @@ public static class BackpropCli
             EvaluateCommand.Create(console),
             PredictCommand.Create(console),
             InfoCommand.Create(console),
+            ExportCommand.Create(console),
+            ImportCommand.Create(console),
         };
 
         ParseResult parsed = root.Parse(args);

@@ -36,6 +36,10 @@ internal static class CommonOptions
     /// <summary>A model file's network, with its architecture; a bad file is an <see cref="InvalidDataException"/> naming it.</summary>
     public static Network LoadModel(string path) => ModelJson.Load(path);
 
+    /// <summary>A network's architecture in one phrase: <c>[784, 30, 10] (Sigmoid, Softmax; LogLikelihood cost)</c>.</summary>
+    public static string Describe(Network network) =>
+        $"[{string.Join(", ", network.Sizes.ToArray())}] ({string.Join(", ", network.Activations.ToArray())}; {network.Cost} cost)";
+
     /// <summary>A user error unless the network's input and output sizes fit the data.</summary>
     public static void CheckFits(Network network, Dataset data, string networkSource, string dataSource)
     {

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Backprop.Simd.Onnx;
+using Backprop.Simd.Serialization;
+
+namespace Backprop.Simd.Cli.Commands;
+
+/// <summary><c>backprop import --onnx IN.onnx --save FILE</c>: an ONNX model of fully connected layers as a model file.</summary>
+internal static class ImportCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        Option<string> onnx = new("--onnx") { Description = "An ONNX model whose graph is a chain of Gemm (or MatMul + Add) layers and activations, e.g. from torch.onnx.export of an nn.Sequential.", HelpName = "IN.onnx", Required = true };
+        Option<string> save = new("--save") { Description = "The model file to write (network2.py's JSON layout).", HelpName = "FILE", Required = true };
+        var command = new Command("import", "Import an ONNX model of fully connected layers and save it as a model file.") { onnx, save };
+        command.SetAction(parsed =>
+        {
+            string onnxPath = parsed.GetRequiredValue(onnx), savePath = parsed.GetRequiredValue(save);
+            Network network = OnnxModel.Load(onnxPath);
+            ModelJson.Save(network, savePath);
+            console.Out.WriteLine($"Imported {CommonOptions.Describe(network)} from {onnxPath} and saved it to {savePath}.");
+            return 0;
+        });
+        return command;
+    }
+}
