@@ -31,6 +31,10 @@ public sealed class Fixture : IDisposable
         Sample = Batch[..Network.InputSize];
         SampleOutput = new float[Network.OutputSize];
         BatchOutput = new float[BatchSize * Network.OutputSize];
+        Batched1 = new BatchInference(Network, threads: 1);
+        Batched2 = new BatchInference(Network, threads: 2);
+        _owned.Add(Batched1);
+        _owned.Add(Batched2);
 
         RunOptions = Own(new RunOptions());
         Session1 = Session(threads: 1);
@@ -91,6 +95,19 @@ public sealed class Fixture : IDisposable
     /// <summary>Ours: one sample through FeedForward.</summary>
     public float Ours() => Network.FeedForward(Sample, Workspace)[0];
 
+    /// <summary>Ours, batched: blocks of 64 samples through the register-blocked forward pass, on one thread.</summary>
+    public BatchInference Batched1 { get; }
+
+    /// <summary>Ours, batched, on two threads.</summary>
+    public BatchInference Batched2 { get; }
+
+    /// <summary>Ours: the whole batch through <see cref="BatchInference"/> on 1 or 2 threads.</summary>
+    public float OursBatched(int threads)
+    {
+        (threads == 1 ? Batched1 : Batched2).FeedForward(Batch, BatchOutput);
+        return BatchOutput[0];
+    }
+
     /// <summary>Ours: every sample of the batch through FeedForward, one after another.</summary>
     public float OursBatch()
     {
@@ -131,6 +148,8 @@ public sealed class Fixture : IDisposable
         Require(Math.Abs(OnnxRun() - ours) < 1e-4f && Math.Abs(OnnxBound() - ours) < 1e-4f, "single sample");
         OnnxBatch(1);
         float[] one = (float[])BatchOutput.Clone();
+        OursBatched(2);
+        float[] batched = (float[])BatchOutput.Clone();
         OnnxBatch(2);
         int n = Network.InputSize, m = Network.OutputSize;
         for (int s = 0; s < BatchSize; s += 997)
@@ -138,7 +157,7 @@ public sealed class Fixture : IDisposable
             ReadOnlySpan<float> y = Network.FeedForward(Batch.AsSpan(s * n, n), Workspace);
             for (int j = 0; j < m; j++)
             {
-                Require(Math.Abs(y[j] - one[(s * m) + j]) < 1e-4f && Math.Abs(y[j] - BatchOutput[(s * m) + j]) < 1e-4f, $"batch sample {s}");
+                Require(Math.Abs(y[j] - one[(s * m) + j]) < 1e-4f && Math.Abs(y[j] - BatchOutput[(s * m) + j]) < 1e-4f && Math.Abs(y[j] - batched[(s * m) + j]) < 1e-4f, $"batch sample {s}");
             }
         }
     }

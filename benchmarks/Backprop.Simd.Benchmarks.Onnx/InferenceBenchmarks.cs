@@ -53,6 +53,12 @@ public class Batch
     [Benchmark(Baseline = true, Description = "FeedForward loop", OperationsPerInvoke = Fixture.BatchSize)]
     public float FeedForwardLoop() => _fixture.OursBatch();
 
+    [Benchmark(Description = "BatchInference, 1 thread", OperationsPerInvoke = Fixture.BatchSize)]
+    public float BatchedOneThread() => _fixture.OursBatched(1);
+
+    [Benchmark(Description = "BatchInference, 2 threads", OperationsPerInvoke = Fixture.BatchSize)]
+    public float BatchedTwoThreads() => _fixture.OursBatched(2);
+
     [Benchmark(Description = "ORT batch, 1 thread", OperationsPerInvoke = Fixture.BatchSize)]
     public float OrtOneThread() => _fixture.OnnxBatch(1);
 

@@ -35,6 +35,8 @@ internal static class LatencyHarness
         {
             using var fixture = new Fixture(sizes);
             Throughput(output, fixture.Name, "FeedForward loop (1 thread)", fixture.OursBatch);
+            Throughput(output, fixture.Name, "BatchInference, 1 thread", () => fixture.OursBatched(1));
+            Throughput(output, fixture.Name, "BatchInference, 2 threads", () => fixture.OursBatched(2));
             Throughput(output, fixture.Name, "ORT, 1 intra-op thread", () => fixture.OnnxBatch(1));
             Throughput(output, fixture.Name, "ORT, 2 intra-op threads", () => fixture.OnnxBatch(2));
         }

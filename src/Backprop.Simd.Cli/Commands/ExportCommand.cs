@@ -14,7 +14,7 @@ internal static class ExportCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model), onnxPath = parsed.GetRequiredValue(onnx);
-            Network network = CommonOptions.LoadModel(modelPath).Network;
+            Network network = CommonOptions.LoadModel(modelPath);
             OnnxModel.Save(network, onnxPath);
             console.Out.WriteLine($"Exported {CommonOptions.Describe(network)} from {modelPath} to {onnxPath} ({new FileInfo(onnxPath).Length:N0} bytes, ONNX IR {OnnxModel.IrVersion}, opset {OnnxModel.OpsetVersion}).");
             return 0;

@@ -26,26 +26,20 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
     private readonly WorkerPool _pool;
     private readonly Network _network;
     private readonly Workspace _workspace;
-    private readonly Workspace[] _evaluation; // one per worker
+    private readonly BatchInference _inference; // evaluation, on the same workers
     private Phase _phase;
     private int _layer;
     private int _m;
     private Epilogue _step;
     private IRowUpdate? _rows;
     private Dataset? _data;
-    private int _correct;
 
     public ParallelBatch(Network network, Workspace workspace, int threads)
     {
         _network = network;
         _workspace = workspace;
         _pool = new WorkerPool(threads);
-        _evaluation = new Workspace[threads];
-        _evaluation[0] = workspace;
-        for (int w = 1; w < threads; w++)
-        {
-            _evaluation[w] = new Workspace(network, workspace.BatchCapacity);
-        }
+        _inference = new BatchInference(network, _pool, workspace);
     }
 
     internal enum Phase
@@ -54,7 +48,6 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
         Gradient,
         Bp2,
         Update,
-        Evaluate,
     }
 
     public int Threads => _pool.Workers;
@@ -88,15 +81,7 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
     }
 
     /// <summary>Counts the correctly classified samples, each worker evaluating its share of the blocks with its own workspace.</summary>
-    public int Evaluate(Dataset data)
-    {
-        _data = data;
-        _correct = 0;
-        _phase = Phase.Evaluate;
-        _pool.Run(this);
-        _data = null;
-        return _correct;
-    }
+    public int Evaluate(Dataset data) => _inference.Evaluate(data);
 
     public void Execute(int worker, int workers)
     {
@@ -124,9 +109,6 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
                 break;
             }
 
-            case Phase.Evaluate:
-                Interlocked.Add(ref _correct, BatchedBackpropagation.CountCorrect(network, _evaluation[worker], _data!, worker, workers));
-                break;
         }
     }
 

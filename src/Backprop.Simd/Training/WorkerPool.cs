@@ -12,7 +12,7 @@ internal interface IParallelWork
 /// <summary>
 /// A fixed set of threads created once, for data-parallel work without allocation: no <c>Task</c> per call, no
 /// closure, no queue. The calling thread is worker 0 and the others spin briefly between calls (mini-batches arrive
-/// every few microseconds), then sleep on a semaphore until the next call. Results never depend on the number of
+/// every few microseconds), then sleep on an event until the next call. Results never depend on the number of
 /// workers as long as every <see cref="IParallelWork"/> splits its output, never a sum, among them.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
@@ -20,7 +20,7 @@ internal sealed class WorkerPool : IDisposable
     private const int SpinIterations = 200_000; // a few milliseconds of polling (between epochs, say) before a worker sleeps
 
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _signals;
+    private readonly ManualResetEventSlim[] _signals; // not SemaphoreSlim: its wake-up allocates
     private readonly int[] _sleeping;
     private IParallelWork? _work;
     private int _generation;
@@ -33,12 +33,12 @@ internal sealed class WorkerPool : IDisposable
         Guard.Positive(workers);
         Workers = workers;
         _threads = new Thread[workers];
-        _signals = new SemaphoreSlim[workers];
+        _signals = new ManualResetEventSlim[workers];
         _sleeping = new int[workers];
         for (int w = 1; w < workers; w++)
         {
             int worker = w;
-            _signals[w] = new SemaphoreSlim(0);
+            _signals[w] = new ManualResetEventSlim(false);
             _threads[w] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"Backprop.Simd worker {w}" };
             _threads[w].Start();
         }
@@ -63,7 +63,7 @@ internal sealed class WorkerPool : IDisposable
         {
             if (Volatile.Read(ref _sleeping[w]) == 1)
             {
-                _signals[w].Release();
+                _signals[w].Set();
             }
         }
 
@@ -99,7 +99,7 @@ internal sealed class WorkerPool : IDisposable
         Interlocked.Increment(ref _generation);
         for (int w = 1; w < Workers; w++)
         {
-            _signals[w].Release();
+            _signals[w].Set();
             _threads[w].Join();
             _signals[w].Dispose();
         }
@@ -125,6 +125,8 @@ internal sealed class WorkerPool : IDisposable
                 {
                     _signals[worker].Wait();
                 }
+
+                _signals[worker].Reset(); // a wake-up with no new work (a late signal) just loops back to spinning
 
                 Volatile.Write(ref _sleeping[worker], 0);
                 spins = 0;

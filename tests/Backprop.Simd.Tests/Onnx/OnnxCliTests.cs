@@ -55,6 +55,21 @@ public sealed class OnnxCliTests : IDisposable
     }
 
     [Fact]
+    public void A_softmax_model_keeps_its_activations_and_cost_through_export_and_import()
+    {
+        var network = new Network([784, 40, 20, 10], 6, new NetworkOptions { HiddenActivation = Activation.LeakyReLU, Cost = CostFunction.LogLikelihood });
+        string json = PathOf("softmax.json"), onnx = PathOf("softmax.onnx"), back = PathOf("softmax-back.json");
+        ModelJson.Save(network, json);
+        Assert.Equal(0, Run("export", "--model", json, "--onnx", onnx).Exit);
+        var (exit, _, error) = Run("import", "--onnx", onnx, "--save", back);
+        Assert.True(exit == 0, error);
+        Assert.Equal(File.ReadAllBytes(json), File.ReadAllBytes(back));
+        Network loaded = ModelJson.Load(back);
+        Assert.Equal([Activation.LeakyReLU, Activation.LeakyReLU, Activation.Softmax], loaded.Activations.ToArray());
+        Assert.Equal(CostFunction.LogLikelihood, loaded.Cost);
+    }
+
+    [Fact]
     public void Import_reads_PyTorchs_layout_and_says_what_it_found()
     {
         string onnx = PathOf("torch.onnx"), json = PathOf("torch.json");

@@ -1,0 +1,72 @@
+using Backprop.Simd.Data;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Tests;
+
+[Collection(nameof(Training.ProcessWideMeasurements))]
+public class BatchInferenceTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Batched_outputs_match_FeedForward_and_do_not_depend_on_the_thread_count(int threads)
+    {
+        var network = new Network([784, 30, 10], 3, new NetworkOptions { HiddenActivation = Activation.ReLU, Cost = CostFunction.LogLikelihood });
+        Dataset data = TestData.RandomDataset(1000, 784, 10, seed: 4);
+        float[] inputs = data.InputRows(0, data.Count).ToArray();
+        var outputs = new float[1000 * 10];
+        using var inference = new BatchInference(network, threads);
+        inference.FeedForward(inputs, outputs);
+
+        var single = new float[outputs.Length];
+        using (var one = new BatchInference(network, 1))
+        {
+            one.FeedForward(inputs, single);
+        }
+
+        Assert.True(outputs.AsSpan().SequenceEqual(single));
+        var workspace = new Workspace(network);
+        for (int i = 0; i < data.Count; i++)
+        {
+            ReadOnlySpan<float> expected = network.FeedForward(data.Input(i), workspace);
+            for (int j = 0; j < 10; j++)
+            {
+                // The same sums in another order: a few units of roundoff of outputs in [0, 1].
+                Assert.Equal(expected[j], outputs[(i * 10) + j], 1e-5f);
+            }
+        }
+
+        Assert.Equal(Evaluation.Evaluate(network, workspace, data), inference.Evaluate(data));
+    }
+
+    [Fact]
+    public void Batched_inference_allocates_nothing_and_checks_its_arguments()
+    {
+        var network = new Network([784, 30, 10], 3);
+        Dataset data = TestData.RandomDataset(500, 784, 10, seed: 4);
+        float[] inputs = data.InputRows(0, data.Count).ToArray();
+        var outputs = new float[500 * 10];
+        using var inference = new BatchInference(network, 2);
+        for (int warmUp = 0; warmUp < 3; warmUp++)
+        {
+            inference.FeedForward(inputs, outputs);
+            inference.Evaluate(data);
+        }
+
+        var rounds = new long[6];
+        for (int round = 0; round < rounds.Length; round++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            inference.FeedForward(inputs, outputs);
+            inference.Evaluate(data);
+            rounds[round] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
+        Assert.True(rounds.All(r => r == 0), string.Join(", ", rounds));
+
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => inference.FeedForward(new float[785], new float[10])).ParamName);
+        Assert.Equal("outputs", Assert.Throws<ArgumentException>(() => inference.FeedForward(new float[784 * 2], new float[10])).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(network, 0));
+    }
+}
