@@ -5,26 +5,38 @@ namespace Backprop.Simd.Training;
 /// <summary>A piece of work a <see cref="WorkerPool"/> runs on every worker at once; each worker takes its share.</summary>
 internal interface IParallelWork
 {
-    /// <summary>Does worker <paramref name="worker"/>'s share of the work, out of <paramref name="workers"/>.</summary>
+    /// <summary>Does share <paramref name="worker"/> of the work, out of <paramref name="workers"/>.</summary>
     void Execute(int worker, int workers);
 }
 
 /// <summary>
 /// A fixed set of threads created once, for data-parallel work without allocation: no <c>Task</c> per call, no
-/// closure, no queue. The calling thread is worker 0 and the others spin briefly between calls (mini-batches arrive
-/// every few microseconds), then sleep on an event until the next call. Results never depend on the number of
-/// workers as long as every <see cref="IParallelWork"/> splits its output, never a sum, among them.
+/// closure, no queue. The calling thread does share 0 and the others spin briefly between calls (mini-batches arrive
+/// every few microseconds), then sleep on an event until the next call.
 /// </summary>
+/// <remarks>
+/// <para>Share w is normally done by worker w, so the same rows of a weight matrix stay in the same core's cache
+/// from one call to the next. But a worker the operating system has not scheduled (the machine is busy with other
+/// processes) would stall every call, so each share is claimed with a compare-and-swap: when the caller has finished
+/// its own share and a worker has not yet claimed its one, the caller claims it and does it itself.</para>
+/// <para>Results never depend on the number of workers, nor on who did a share, as long as every
+/// <see cref="IParallelWork"/> splits its output, never a sum, among the shares.</para>
+/// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
     private const int SpinIterations = 200_000; // a few milliseconds of polling (between epochs, say) before a worker sleeps
+    private const int PatienceIterations = 2_000; // how long the caller waits at most for a worker to claim its share
+
+    // Per share, for the current generation g: (g << 2) | state, with state Open, Claimed or Done.
+    private const long Open = 0, Claimed = 1, Done = 2;
 
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _signals; // not SemaphoreSlim: its wake-up allocates
     private readonly int[] _sleeping;
+    private readonly long[] _shares;
+    private readonly int[] _patience; // per worker: shrinks when it misses its share, grows back when it makes it
     private IParallelWork? _work;
-    private int _generation;
-    private int _pending;
+    private long _generation;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _failure;
 
@@ -35,10 +47,13 @@ internal sealed class WorkerPool : IDisposable
         _threads = new Thread[workers];
         _signals = new ManualResetEventSlim[workers];
         _sleeping = new int[workers];
+        _shares = new long[workers];
+        _patience = new int[workers];
         for (int w = 1; w < workers; w++)
         {
             int worker = w;
             _signals[w] = new ManualResetEventSlim(false);
+            _patience[w] = PatienceIterations;
             _threads[w] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"Backprop.Simd worker {w}" };
             _threads[w].Start();
         }
@@ -46,7 +61,7 @@ internal sealed class WorkerPool : IDisposable
 
     public int Workers { get; }
 
-    /// <summary>Runs <paramref name="work"/> on every worker and returns when all are done; rethrows the first failure.</summary>
+    /// <summary>Runs every share of <paramref name="work"/> and returns when all are done; rethrows the first failure.</summary>
     public void Run(IParallelWork work)
     {
         if (Workers == 1)
@@ -56,9 +71,14 @@ internal sealed class WorkerPool : IDisposable
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);
+        long generation = _generation + 1;
         _work = work;
-        Volatile.Write(ref _pending, Workers - 1);
-        Interlocked.Increment(ref _generation); // a full fence: the work and the count are visible before the new generation
+        for (int w = 1; w < Workers; w++)
+        {
+            Volatile.Write(ref _shares[w], (generation << 2) | Open);
+        }
+
+        Interlocked.Exchange(ref _generation, generation); // a full fence: the work and the shares are visible first
         for (int w = 1; w < Workers; w++)
         {
             if (Volatile.Read(ref _sleeping[w]) == 1)
@@ -73,11 +93,9 @@ internal sealed class WorkerPool : IDisposable
         }
         finally
         {
-            // The others finish within microseconds of this thread: a pure spin, never a yield or a sleep, whose
-            // wake-up would cost more than the whole wait.
-            while (Volatile.Read(ref _pending) != 0)
+            for (int w = 1; w < Workers; w++)
             {
-                Thread.SpinWait(1);
+                Finish(w, generation, work);
             }
         }
 
@@ -105,12 +123,51 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
+    // Waits for share w to be done; takes it over if its worker has not claimed it in time. A worker that keeps
+    // missing its share (descheduled: the machine is busy) gets less and less patience, so a busy machine costs
+    // about what one thread would, instead of a wait per call.
+    private void Finish(int w, long generation, IParallelWork work)
+    {
+        long open = (generation << 2) | Open, done = (generation << 2) | Done;
+        if (Volatile.Read(ref _shares[w]) != open)
+        {
+            _patience[w] = Math.Min(PatienceIterations, (_patience[w] * 2) + 1); // claimed in time
+        }
+
+        for (int spins = 0; Volatile.Read(ref _shares[w]) != done; spins++)
+        {
+            if (spins >= _patience[w] && Interlocked.CompareExchange(ref _shares[w], (generation << 2) | Claimed, open) == open)
+            {
+                _patience[w] /= 4;
+                Do(w, generation, work);
+                return;
+            }
+
+            // A pure spin while the worker runs: it finishes within microseconds, and a yield would cost more.
+            Thread.SpinWait(1);
+        }
+    }
+
+    private void Do(int w, long generation, IParallelWork work)
+    {
+        try
+        {
+            work.Execute(w, Workers);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+        }
+
+        Volatile.Write(ref _shares[w], (generation << 2) | Done);
+    }
+
     private void Loop(int worker)
     {
-        int seen = 0;
+        long seen = 0;
         while (true)
         {
-            int generation;
+            long generation;
             int spins = 0;
             while ((generation = Volatile.Read(ref _generation)) == seen)
             {
@@ -127,7 +184,6 @@ internal sealed class WorkerPool : IDisposable
                 }
 
                 _signals[worker].Reset(); // a wake-up with no new work (a late signal) just loops back to spinning
-
                 Volatile.Write(ref _sleeping[worker], 0);
                 spins = 0;
             }
@@ -138,16 +194,12 @@ internal sealed class WorkerPool : IDisposable
                 return;
             }
 
-            try
+            // Claim this generation's share; if the caller took it over already, there is nothing to do.
+            long open = (generation << 2) | Open;
+            if (Interlocked.CompareExchange(ref _shares[worker], (generation << 2) | Claimed, open) == open)
             {
-                _work!.Execute(worker, Workers);
+                Do(worker, generation, _work!);
             }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
-            }
-
-            Interlocked.Decrement(ref _pending);
         }
     }
 }
