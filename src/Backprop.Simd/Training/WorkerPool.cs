@@ -31,7 +31,7 @@ internal sealed class WorkerPool : IDisposable
     private const long Open = 0, Claimed = 1, Done = 2;
 
     private readonly Thread[] _threads;
-    private readonly ManualResetEventSlim[] _signals; // not SemaphoreSlim: its wake-up allocates
+    private readonly object[] _signals; // Monitor wait/pulse: nothing allocated lazily (SemaphoreSlim allocates on wake, ManualResetEventSlim on its first wait)
     private readonly int[] _sleeping;
     private readonly long[] _shares;
     private readonly int[] _patience; // per worker: shrinks when it misses its share, grows back when it makes it
@@ -45,14 +45,14 @@ internal sealed class WorkerPool : IDisposable
         Guard.Positive(workers);
         Workers = workers;
         _threads = new Thread[workers];
-        _signals = new ManualResetEventSlim[workers];
+        _signals = new object[workers];
         _sleeping = new int[workers];
         _shares = new long[workers];
         _patience = new int[workers];
         for (int w = 1; w < workers; w++)
         {
             int worker = w;
-            _signals[w] = new ManualResetEventSlim(false);
+            _signals[w] = new object();
             _patience[w] = PatienceIterations;
             _threads[w] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"Backprop.Simd worker {w}" };
             _threads[w].Start();
@@ -83,7 +83,7 @@ internal sealed class WorkerPool : IDisposable
         {
             if (Volatile.Read(ref _sleeping[w]) == 1)
             {
-                _signals[w].Set();
+                Wake(w);
             }
         }
 
@@ -117,9 +117,8 @@ internal sealed class WorkerPool : IDisposable
         Interlocked.Increment(ref _generation);
         for (int w = 1; w < Workers; w++)
         {
-            _signals[w].Set();
+            Wake(w);
             _threads[w].Join();
-            _signals[w].Dispose();
         }
     }
 
@@ -162,6 +161,14 @@ internal sealed class WorkerPool : IDisposable
         Volatile.Write(ref _shares[w], (generation << 2) | Done);
     }
 
+    private void Wake(int w)
+    {
+        lock (_signals[w])
+        {
+            Monitor.Pulse(_signals[w]);
+        }
+    }
+
     private void Loop(int worker)
     {
         long seen = 0;
@@ -177,14 +184,18 @@ internal sealed class WorkerPool : IDisposable
                     continue;
                 }
 
-                Interlocked.Exchange(ref _sleeping[worker], 1); // a full fence before the generation is read again
-                if (Volatile.Read(ref _generation) == seen)
+                lock (_signals[worker])
                 {
-                    _signals[worker].Wait();
+                    // Under the lock, so that a Wake between this check and the wait cannot be lost.
+                    Interlocked.Exchange(ref _sleeping[worker], 1); // a full fence before the generation is read again
+                    if (Volatile.Read(ref _generation) == seen)
+                    {
+                        Monitor.Wait(_signals[worker]);
+                    }
+
+                    Volatile.Write(ref _sleeping[worker], 0);
                 }
 
-                _signals[worker].Reset(); // a wake-up with no new work (a late signal) just loops back to spinning
-                Volatile.Write(ref _sleeping[worker], 0);
                 spins = 0;
             }
 
