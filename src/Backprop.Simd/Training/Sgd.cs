@@ -6,9 +6,10 @@ namespace Backprop.Simd.Training;
 
 /// <summary>
 /// The seed's <c>SGD</c> and network2's additions. Each epoch shuffles an index array in place (the data are never
-/// copied), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), sums each
-/// batch's gradient with <see cref="Backpropagation.Backprop"/> and moves the parameters with the chosen
-/// <see cref="Optimizer"/> and regularisation. <see cref="Train"/> adds network2's learning-rate schedule, early
+/// copied), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), computes each
+/// batch's gradient (as matrices with <see cref="BatchedBackpropagation"/>, spread over
+/// <see cref="TrainingOptions.Threads"/>, or sample by sample with <see cref="Backpropagation.Backprop"/>) and moves
+/// the parameters with the chosen <see cref="Optimizer"/> and regularisation. <see cref="Train"/> adds network2's learning-rate schedule, early
 /// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
 /// </summary>
 /// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.</remarks>
