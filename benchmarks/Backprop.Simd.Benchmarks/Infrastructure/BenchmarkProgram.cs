@@ -64,11 +64,16 @@ public static class BenchmarkProgram
             .HideColumns(Column.EnvironmentVariables, Column.Error, Column.StdDev, Column.RatioSD, Column.AllocRatio)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend));
 
-    /// <summary>Default job for everything, the vector-width jobs for <see cref="VectorWidthJobsAttribute"/> classes.</summary>
+    /// <summary>
+    /// Default job for everything, the vector-width jobs for <see cref="VectorWidthJobsAttribute"/> classes, the
+    /// batched-width jobs for <see cref="SimdBitsJobsAttribute"/> methods.
+    /// </summary>
     private static ManualConfig FullConfig() =>
         Common()
-            .AddJob([.. Jobs.VectorWidths])
-            .AddFilter(new SimpleFilter(c => c.Job.Id == Jobs.Default.Id || RunsAllWidths(c)));
+            .AddJob([.. Jobs.VectorWidths, .. Jobs.SimdBits])
+            .AddFilter(new SimpleFilter(c => c.Job.Id == Jobs.Default.Id
+                || (Jobs.VectorWidths.Any(j => j.Id == c.Job.Id) && RunsAllWidths(c))
+                || (Jobs.SimdBits.Any(j => j.Id == c.Job.Id) && RunsAllSimdBits(c))));
 
     private static ManualConfig SmokeConfig() =>
         Common()
@@ -85,6 +90,9 @@ public static class BenchmarkProgram
 
     private static bool RunsAllWidths(BenchmarkCase benchmark) =>
         benchmark.Descriptor.Type.GetCustomAttribute<VectorWidthJobsAttribute>(inherit: true) is not null;
+
+    private static bool RunsAllSimdBits(BenchmarkCase benchmark) =>
+        benchmark.Descriptor.WorkloadMethod.GetCustomAttribute<SimdBitsJobsAttribute>() is not null;
 
     /// <summary>0 when every benchmark that was selected produced a result; 1 otherwise (printing which failed).</summary>
     private static int Verdict(Summary[] summaries, bool requireSome)

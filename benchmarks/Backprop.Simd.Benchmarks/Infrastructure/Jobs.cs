@@ -51,7 +51,24 @@ public static class Jobs
 
     /// <summary>The jobs that <see cref="VectorWidthJobsAttribute"/> classes run in, <see cref="Default"/> first.</summary>
     public static IReadOnlyList<Job> VectorWidths { get; } = [Default, Preferred256, Preferred512, VectorT512];
+
+    /// <summary>
+    /// The batched path's register width, fixed at process start by <c>BACKPROP_SIMD_BITS</c>
+    /// (<see cref="Backprop.Simd.Kernels.SimdWidth"/>): one job per width, for methods marked
+    /// <see cref="SimdBitsJobsAttribute"/>. The runtime's own settings stay at their defaults, so the per-sample
+    /// Vector&lt;T&gt; kernels are unaffected.
+    /// </summary>
+    public static IReadOnlyList<Job> SimdBits { get; } = [.. new[] { 128, 256, 512 }.Select(bits => Default
+        .WithEnvironmentVariables(new EnvironmentVariable(Backprop.Simd.Kernels.SimdWidth.OverrideVariable, bits.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        .WithId($"Bits{bits}"))];
 }
+
+/// <summary>
+/// Marks a benchmark method that runs on the batched path: besides <see cref="Jobs.Default"/> it runs under every job of
+/// <see cref="Jobs.SimdBits"/> (128-, 256- and 512-bit GEMM kernels).
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SimdBitsJobsAttribute : Attribute;
 
 /// <summary>Marks a benchmark class that runs under every job of <see cref="Jobs.VectorWidths"/>, not only the default one.</summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = true)]

@@ -10,7 +10,7 @@ public enum ThroughputUnit
     /// <summary>10^9 floating-point operations per second; a fused multiply-add counts as 2.</summary>
     GigaflopsPerSecond,
 
-    /// <summary>10^9 bytes read per second.</summary>
+    /// <summary>10^9 bytes moved per second (read, or read and written where the benchmark's estimate says so).</summary>
     GigabytesPerSecond,
 
     /// <summary>Samples (training or inference) per second.</summary>
@@ -28,7 +28,7 @@ public sealed class ThroughputColumn : IColumn
     /// <summary>GFLOP/s.</summary>
     public static readonly IColumn Gflops = new ThroughputColumn(ThroughputUnit.GigaflopsPerSecond);
 
-    /// <summary>GB/s (reads).</summary>
+    /// <summary>GB/s.</summary>
     public static readonly IColumn GigabytesPerSecond = new ThroughputColumn(ThroughputUnit.GigabytesPerSecond);
 
     /// <summary>Samples/s.</summary>
@@ -68,7 +68,7 @@ public sealed class ThroughputColumn : IColumn
     public string Legend => _unit switch
     {
         ThroughputUnit.GigaflopsPerSecond => "Floating-point operations per second / 10^9 (a multiply-add counts as 2), from the mean time",
-        ThroughputUnit.GigabytesPerSecond => "Bytes read per second / 10^9, from the mean time",
+        ThroughputUnit.GigabytesPerSecond => "Bytes moved per second / 10^9, from the mean time (reads; for the per-sample training path, its estimated reads and writes)",
         _ => "Samples processed per second, from the mean time",
     };
 

@@ -16,6 +16,24 @@ public interface IWork
 }
 
 /// <summary>
+/// The work of ONE training or inference sample, when it depends on a <c>[Params]</c>/<c>[ParamsSource]</c> value (a
+/// network shape) but the number of samples depends on the method (a slow baseline may run fewer). Read by
+/// <see cref="ThroughputColumn"/> for methods whose <see cref="WorkAttribute.Samples"/> is set: the work of an
+/// invocation is that many samples times this.
+/// </summary>
+public interface ISampleWork
+{
+    /// <summary>Floating-point operations per sample (a fused multiply-add counts as 2).</summary>
+    double FlopsPerSample { get; }
+
+    /// <summary>
+    /// Bytes moved per sample (read, plus written where the estimate says so). Only reported for methods that set
+    /// <see cref="WorkAttribute.SampleBytes"/>, since the traffic depends on the algorithm, not just the shape.
+    /// </summary>
+    double BytesPerSample { get; }
+}
+
+/// <summary>
 /// The work ONE invocation of the benchmark method does, when it does not depend on the parameters. When the method
 /// also sets <c>OperationsPerInvoke</c>, still give the work of the whole invocation: the columns divide it out.
 /// </summary>
@@ -30,6 +48,12 @@ public sealed class WorkAttribute : Attribute
 
     /// <summary>Training or inference samples processed per invocation.</summary>
     public double Samples { get; set; }
+
+    /// <summary>
+    /// With <see cref="Samples"/>: report GB/s as <see cref="Samples"/> times the <see cref="ISampleWork.BytesPerSample"/>
+    /// of the benchmark's parameter (for the one algorithm whose memory traffic that estimate describes).
+    /// </summary>
+    public bool SampleBytes { get; set; }
 }
 
 internal static class WorkOf
@@ -55,6 +79,11 @@ internal static class WorkOf
             if (parameter.Value is IWork work)
             {
                 fromParameters += unit == ThroughputUnit.GigaflopsPerSecond ? work.Flops : work.Bytes;
+            }
+            else if (parameter.Value is ISampleWork sample && attribute is { Samples: > 0 })
+            {
+                fromParameters += unit == ThroughputUnit.GigaflopsPerSecond ? attribute.Samples * sample.FlopsPerSample
+                    : attribute.SampleBytes ? attribute.Samples * sample.BytesPerSample : 0;
             }
         }
 

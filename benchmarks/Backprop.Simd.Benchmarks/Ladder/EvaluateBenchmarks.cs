@@ -1,0 +1,79 @@
+using Backprop.Simd.Benchmarks.Infrastructure;
+using Backprop.Simd.Data;
+using Backprop.Simd.Training;
+using BenchmarkDotNet.Attributes;
+
+namespace Backprop.Simd.Benchmarks.Ladder;
+
+/// <summary>
+/// Test-set-style inference throughput (issue 7): counting the correct answers over <see cref="Count"/> synthetic
+/// samples of [784,30,10], one sample at a time through <see cref="Network.FeedForward"/>'s kernels, and in blocks of
+/// <see cref="Evaluation.BlockSize"/> through the batched forward pass on one and two threads
+/// (<see cref="Sgd.Evaluate"/>). <c>OperationsPerInvoke</c> is the sample count: Mean is per sample.
+/// </summary>
+[MemoryDiagnoser]
+public class EvaluateBenchmarks
+{
+    /// <summary>Samples evaluated per invocation (the size of the MNIST test set).</summary>
+    public const int Count = 10_000;
+
+    /// <summary>Forward multiply-adds of one sample, times 2: 784 x 30 + 30 x 10 = 23,820 multiply-adds.</summary>
+    private const double ForwardFlops = 2.0 * ((784 * 30) + (30 * 10));
+
+    private Network _network = null!;
+    private Dataset _data = null!;
+    private Workspace _workspace = null!;
+    private Sgd _sgd = null!;
+
+    /// <summary>Setup of <see cref="PerSample"/>: a workspace without batch capacity.</summary>
+    [GlobalSetup(Target = nameof(PerSample))]
+    public void SetupPerSample()
+    {
+        Setup();
+        _workspace = new Workspace(_network);
+        WarmUp.Run(() => PerSample());
+    }
+
+    /// <summary>Setup of <see cref="Batched"/>.</summary>
+    [GlobalSetup(Target = nameof(Batched))]
+    public void SetupBatched() => SetupSgd(threads: 1, Batched);
+
+    /// <summary>Setup of <see cref="BatchedTwoThreads"/>.</summary>
+    [GlobalSetup(Target = nameof(BatchedTwoThreads))]
+    public void SetupBatchedTwoThreads() => SetupSgd(threads: 2, BatchedTwoThreads);
+
+    /// <summary>Stops the trainer's worker thread, if any.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _sgd?.Dispose();
+
+    /// <summary><see cref="Evaluation.Evaluate"/> with a per-sample workspace: one matrix-vector product per layer and sample.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Count)]
+    [Work(Samples = Count, Flops = Count * ForwardFlops)]
+    public int PerSample() => Evaluation.Evaluate(_network, _workspace, _data);
+
+    /// <summary><see cref="Sgd.Evaluate"/> with one thread: blocks of 64 samples through the batched GEMM forward pass.</summary>
+    [Benchmark(OperationsPerInvoke = Count)]
+    [Work(Samples = Count, Flops = Count * ForwardFlops)]
+    [SimdBitsJobs]
+    public int Batched() => _sgd.Evaluate(_data);
+
+    /// <summary><see cref="Sgd.Evaluate"/> with two threads, each taking every other block with its own workspace.</summary>
+    [Benchmark(OperationsPerInvoke = Count)]
+    [Work(Samples = Count, Flops = Count * ForwardFlops)]
+    [SimdBitsJobs]
+    public int BatchedTwoThreads() => _sgd.Evaluate(_data);
+
+    private void Setup()
+    {
+        MachineInfo.PrintOnce();
+        _network = new Network([784, 30, 10], seed: 20251127);
+        _data = Synthetic.Classification(Count, 784, 10, seed: 10_000);
+    }
+
+    private void SetupSgd(int threads, Func<int> body)
+    {
+        Setup();
+        _sgd = new Sgd(_network, _data, new TrainingOptions { Threads = threads });
+        WarmUp.Run(() => body());
+    }
+}
