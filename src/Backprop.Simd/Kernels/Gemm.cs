@@ -308,6 +308,26 @@ public static class Gemm
                 epilogue.Apply(t31, ref cr3, q + w);
             }
 
+            // A last single vector of columns: four rows, four independent chains (not four one-chain rows).
+            for (; q < vectorEnd; q += w)
+            {
+                TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
+                for (int s = 0; s < sums; s++)
+                {
+                    TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + q));
+                    ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                    t0 = TV.MultiplyAdd(TV.Broadcast(ls), x, t0);
+                    t1 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, rowStride)), x, t1);
+                    t2 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride)), x, t2);
+                    t3 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride)), x, t3);
+                }
+
+                epilogue.Apply(t0, ref cr0, q);
+                epilogue.Apply(t1, ref cr1, q);
+                epilogue.Apply(t2, ref cr2, q);
+                epilogue.Apply(t3, ref cr3, q);
+            }
+
             for (int o = 0; o < 4; o++)
             {
                 RowTail<TV>(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)(row + o) * cols), sums, cols, q, vectorEnd, epilogue);
@@ -326,6 +346,26 @@ public static class Gemm
     {
         int w = TV.Count;
         int q = from;
+        for (; q + (4 * w) <= vectorEnd; q += 4 * w)
+        {
+            // Four vectors of the row at once: four independent chains hide the fused multiply-add latency.
+            TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
+            for (int s = 0; s < sums; s++)
+            {
+                TV f = TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride));
+                ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
+                t0 = TV.MultiplyAdd(f, TV.Load(ref rs, 0), t0);
+                t1 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)w), t1);
+                t2 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)(2 * w)), t2);
+                t3 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)(3 * w)), t3);
+            }
+
+            epilogue.Apply(t0, ref cr, q);
+            epilogue.Apply(t1, ref cr, q + w);
+            epilogue.Apply(t2, ref cr, q + (2 * w));
+            epilogue.Apply(t3, ref cr, q + (3 * w));
+        }
+
         for (; q < vectorEnd; q += w)
         {
             TV t = TV.Zero;
