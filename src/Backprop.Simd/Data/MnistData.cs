@@ -63,8 +63,22 @@ public static class MnistData
         }
 
         byte[] testLabels = ReadLabels(testLabelsPath);
-        IdxImages trainImages = ReadImages(trainImagesPath, trainLabelsPath, trainLabels.Length);
-        IdxImages testImages = ReadImages(testImagesPath, testLabelsPath, testLabels.Length);
+
+        // The two image files decompress independently: the test set on the thread pool while this thread takes the
+        // (larger) training set. Errors surface here either way, the training file's first.
+        Task<IdxImages> testRead = Task.Run(() => ReadImages(testImagesPath, testLabelsPath, testLabels.Length));
+        IdxImages trainImages;
+        try
+        {
+            trainImages = ReadImages(trainImagesPath, trainLabelsPath, trainLabels.Length);
+        }
+        catch
+        {
+            testRead.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed, so nothing goes unnoticed
+            throw;
+        }
+
+        IdxImages testImages = testRead.GetAwaiter().GetResult();
         if (trainImages.Rows != testImages.Rows || trainImages.Columns != testImages.Columns)
         {
             throw new InvalidDataException(
