@@ -108,10 +108,8 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
 
                 break;
             }
-
         }
     }
 
     public void Dispose() => _pool.Dispose();
-
 }
