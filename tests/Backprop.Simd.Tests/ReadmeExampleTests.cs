@@ -1,0 +1,51 @@
+using Backprop.Simd.Data;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Tests;
+
+/// <summary>The README's two library examples, as written there (fewer epochs), so that they keep compiling and working.</summary>
+public class ReadmeExampleTests
+{
+    private static readonly string Bundled = Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k");
+
+    [Fact]
+    public void The_seed_example_trains_and_predicts()
+    {
+        MnistSplit data = MnistData.Load(Bundled);
+        var network = new Network([784, 30, 10], seed: 1);
+        using var sgd = new Sgd(network, data.Training, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
+        var lines = new List<string>();
+        sgd.Train(epochs: 2, data.Test, epoch => lines.Add(epoch.ToString()));
+
+        var workspace = new Workspace(network);
+        int digit = network.Predict(data.Test.Input(0), workspace);
+        ReadOnlySpan<float> activations = network.FeedForward(data.Test.Input(0), workspace);
+        Assert.Matches(@"^Epoch 1: \d+ / 1996$", lines[^1]);
+        Assert.Equal(digit, Network.ArgMax(activations));
+    }
+
+    [Fact]
+    public void The_network2_example_trains_with_every_option()
+    {
+        MnistSplit data = MnistData.Load(Bundled, validationCount: 1000);
+        var network = new Network([784, 100, 10], seed: 1, new NetworkOptions
+        {
+            Cost = CostFunction.LogLikelihood,
+            HiddenActivation = Activation.ReLU,
+            WeightInit = WeightInit.He,
+        });
+        using var sgd = new Sgd(network, data.Training, new TrainingOptions
+        {
+            Optimizer = Optimizer.Adam, Eta = 0.001f,
+            Lambda = 5f, L1 = 0f,
+            HalveEtaAfter = 3, MaxHalvings = 7,
+            Patience = 10,
+            Monitor = Monitoring.All,
+        });
+        var costs = new List<double>();
+        TrainingSummary summary = sgd.Train(2, data.Validation, epoch => costs.Add(epoch.EvaluationCost));
+        Assert.Equal(2, summary.EpochsRun);
+        Assert.All(costs, c => Assert.True(double.IsFinite(c) && c > 0));
+        Assert.True(summary.BestCorrect > 800, $"{summary}"); // 2 epochs of Adam on 7,004 digits: well above chance
+    }
+}
