@@ -203,6 +203,61 @@ public static class Gemm
             }
         }
 
+        if (i + 2 <= m)
+        {
+            // Two rows left (m = 10, say): one pass over B for both instead of one per row.
+            ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
+            int j = jStart;
+            for (; j + 3 <= jEnd; j += 3)
+            {
+                ref float br0 = ref Unsafe.Add(ref b0, (nint)j * k);
+                ref float br1 = ref Unsafe.Add(ref br0, k);
+                ref float br2 = ref Unsafe.Add(ref br1, k);
+                TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
+                for (int p = 0; p < kv; p += w)
+                {
+                    TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+                    TV y = TV.Load(ref ar0, (nuint)p);
+                    s00 = TV.MultiplyAdd(y, x0, s00);
+                    s01 = TV.MultiplyAdd(y, x1, s01);
+                    s02 = TV.MultiplyAdd(y, x2, s02);
+                    y = TV.Load(ref ar1, (nuint)p);
+                    s10 = TV.MultiplyAdd(y, x0, s10);
+                    s11 = TV.MultiplyAdd(y, x1, s11);
+                    s12 = TV.MultiplyAdd(y, x2, s12);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
+                Finish(ref cr, TV.Sum(s00), ref ar0, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s01), ref ar0, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s02), ref ar0, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                cr = ref Unsafe.Add(ref cr, n);
+                Finish(ref cr, TV.Sum(s10), ref ar1, ref br0, kv, k, Unsafe.Add(ref bias0, j));
+                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s11), ref ar1, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
+                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s12), ref ar1, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+            }
+
+            for (; j < jEnd; j++)
+            {
+                ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
+                TV s0 = TV.Zero, s1 = TV.Zero;
+                for (int p = 0; p < kv; p += w)
+                {
+                    TV x = TV.Load(ref br, (nuint)p);
+                    s0 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x, s0);
+                    s1 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x, s1);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
+                float beta = Unsafe.Add(ref bias0, j);
+                Finish(ref cr, TV.Sum(s0), ref ar0, ref br, kv, k, beta);
+                Finish(ref Unsafe.Add(ref cr, n), TV.Sum(s1), ref ar1, ref br, kv, k, beta);
+            }
+
+            i += 2;
+        }
+
         for (; i < m; i++)
         {
             ref float ar = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
