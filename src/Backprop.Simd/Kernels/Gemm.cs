@@ -121,12 +121,27 @@ public static class Gemm
     internal static void Forward<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
         where TV : struct, ISimd<TV>
     {
+        int w = TV.Count;
+        if (k < w && w > 4)
+        {
+            // Rows shorter than a vector: the next narrower width, so that the tail always has a whole vector.
+            if (w == 16)
+            {
+                Forward<Simd256>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
+            }
+            else
+            {
+                Forward<Simd128>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
+            }
+
+            return;
+        }
+
         ref float a0 = ref MemoryMarshal.GetReference(a);
         ref float b0 = ref MemoryMarshal.GetReference(b);
         ref float bias0 = ref MemoryMarshal.GetReference(bias);
         ref float c0 = ref MemoryMarshal.GetReference(c);
-        int w = TV.Count;
-        int kv = k - (k % w);
+        Dot<TV> dot = new(k, k - (k % w), TV.LanesFrom(w - (k % w))); // the tail's lanes: those of [k - w, k) past the last whole vector
         int i = 0;
         for (; i + 4 <= m; i += 4)
         {
@@ -137,69 +152,12 @@ public static class Gemm
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {
-                ref float br0 = ref Unsafe.Add(ref b0, (nint)j * k);
-                ref float br1 = ref Unsafe.Add(ref br0, k);
-                ref float br2 = ref Unsafe.Add(ref br1, k);
-                TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
-                TV s20 = TV.Zero, s21 = TV.Zero, s22 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero, s32 = TV.Zero;
-                for (int p = 0; p < kv; p += w)
-                {
-                    TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
-                    TV y = TV.Load(ref ar0, (nuint)p);
-                    s00 = TV.MultiplyAdd(y, x0, s00);
-                    s01 = TV.MultiplyAdd(y, x1, s01);
-                    s02 = TV.MultiplyAdd(y, x2, s02);
-                    y = TV.Load(ref ar1, (nuint)p);
-                    s10 = TV.MultiplyAdd(y, x0, s10);
-                    s11 = TV.MultiplyAdd(y, x1, s11);
-                    s12 = TV.MultiplyAdd(y, x2, s12);
-                    y = TV.Load(ref ar2, (nuint)p);
-                    s20 = TV.MultiplyAdd(y, x0, s20);
-                    s21 = TV.MultiplyAdd(y, x1, s21);
-                    s22 = TV.MultiplyAdd(y, x2, s22);
-                    y = TV.Load(ref ar3, (nuint)p);
-                    s30 = TV.MultiplyAdd(y, x0, s30);
-                    s31 = TV.MultiplyAdd(y, x1, s31);
-                    s32 = TV.MultiplyAdd(y, x2, s32);
-                }
-
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
-                Finish(ref cr, TV.Sum(s00), ref ar0, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s01), ref ar0, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s02), ref ar0, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
-                cr = ref Unsafe.Add(ref cr, n);
-                Finish(ref cr, TV.Sum(s10), ref ar1, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s11), ref ar1, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s12), ref ar1, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
-                cr = ref Unsafe.Add(ref cr, n);
-                Finish(ref cr, TV.Sum(s20), ref ar2, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s21), ref ar2, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s22), ref ar2, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
-                cr = ref Unsafe.Add(ref cr, n);
-                Finish(ref cr, TV.Sum(s30), ref ar3, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s31), ref ar3, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s32), ref ar3, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                Tile4x3(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
             }
 
             for (; j < jEnd; j++)
             {
-                ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
-                TV s0 = TV.Zero, s1 = TV.Zero, s2 = TV.Zero, s3 = TV.Zero;
-                for (int p = 0; p < kv; p += w)
-                {
-                    TV x = TV.Load(ref br, (nuint)p);
-                    s0 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x, s0);
-                    s1 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x, s1);
-                    s2 = TV.MultiplyAdd(TV.Load(ref ar2, (nuint)p), x, s2);
-                    s3 = TV.MultiplyAdd(TV.Load(ref ar3, (nuint)p), x, s3);
-                }
-
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
-                float beta = Unsafe.Add(ref bias0, j);
-                Finish(ref cr, TV.Sum(s0), ref ar0, ref br, kv, k, beta);
-                Finish(ref Unsafe.Add(ref cr, n), TV.Sum(s1), ref ar1, ref br, kv, k, beta);
-                Finish(ref Unsafe.Add(ref cr, 2 * n), TV.Sum(s2), ref ar2, ref br, kv, k, beta);
-                Finish(ref Unsafe.Add(ref cr, 3 * n), TV.Sum(s3), ref ar3, ref br, kv, k, beta);
+                Tile4x1(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
             }
         }
 
@@ -211,48 +169,12 @@ public static class Gemm
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {
-                ref float br0 = ref Unsafe.Add(ref b0, (nint)j * k);
-                ref float br1 = ref Unsafe.Add(ref br0, k);
-                ref float br2 = ref Unsafe.Add(ref br1, k);
-                TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
-                for (int p = 0; p < kv; p += w)
-                {
-                    TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
-                    TV y = TV.Load(ref ar0, (nuint)p);
-                    s00 = TV.MultiplyAdd(y, x0, s00);
-                    s01 = TV.MultiplyAdd(y, x1, s01);
-                    s02 = TV.MultiplyAdd(y, x2, s02);
-                    y = TV.Load(ref ar1, (nuint)p);
-                    s10 = TV.MultiplyAdd(y, x0, s10);
-                    s11 = TV.MultiplyAdd(y, x1, s11);
-                    s12 = TV.MultiplyAdd(y, x2, s12);
-                }
-
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
-                Finish(ref cr, TV.Sum(s00), ref ar0, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s01), ref ar0, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s02), ref ar0, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
-                cr = ref Unsafe.Add(ref cr, n);
-                Finish(ref cr, TV.Sum(s10), ref ar1, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s11), ref ar1, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s12), ref ar1, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                Tile2x3(ref ar0, ref ar1, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
             }
 
             for (; j < jEnd; j++)
             {
-                ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
-                TV s0 = TV.Zero, s1 = TV.Zero;
-                for (int p = 0; p < kv; p += w)
-                {
-                    TV x = TV.Load(ref br, (nuint)p);
-                    s0 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x, s0);
-                    s1 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x, s1);
-                }
-
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
-                float beta = Unsafe.Add(ref bias0, j);
-                Finish(ref cr, TV.Sum(s0), ref ar0, ref br, kv, k, beta);
-                Finish(ref Unsafe.Add(ref cr, n), TV.Sum(s1), ref ar1, ref br, kv, k, beta);
+                Tile2x1(ref ar0, ref ar1, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
             }
 
             i += 2;
@@ -264,46 +186,187 @@ public static class Gemm
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {
-                ref float br0 = ref Unsafe.Add(ref b0, (nint)j * k);
-                ref float br1 = ref Unsafe.Add(ref br0, k);
-                ref float br2 = ref Unsafe.Add(ref br1, k);
-                TV s0 = TV.Zero, s1 = TV.Zero, s2 = TV.Zero;
-                for (int p = 0; p < kv; p += w)
-                {
-                    TV y = TV.Load(ref ar, (nuint)p);
-                    s0 = TV.MultiplyAdd(y, TV.Load(ref br0, (nuint)p), s0);
-                    s1 = TV.MultiplyAdd(y, TV.Load(ref br1, (nuint)p), s1);
-                    s2 = TV.MultiplyAdd(y, TV.Load(ref br2, (nuint)p), s2);
-                }
-
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)i * n) + j);
-                Finish(ref cr, TV.Sum(s0), ref ar, ref br0, kv, k, Unsafe.Add(ref bias0, j));
-                Finish(ref Unsafe.Add(ref cr, 1), TV.Sum(s1), ref ar, ref br1, kv, k, Unsafe.Add(ref bias0, j + 1));
-                Finish(ref Unsafe.Add(ref cr, 2), TV.Sum(s2), ref ar, ref br2, kv, k, Unsafe.Add(ref bias0, j + 2));
+                Tile1x3(ref ar, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), dot);
             }
 
             for (; j < jEnd; j++)
             {
-                ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
-                TV s = TV.Zero;
-                for (int p = 0; p < kv; p += w)
-                {
-                    s = TV.MultiplyAdd(TV.Load(ref ar, (nuint)p), TV.Load(ref br, (nuint)p), s);
-                }
-
-                Finish(ref Unsafe.Add(ref c0, ((nint)i * n) + j), TV.Sum(s), ref ar, ref br, kv, k, Unsafe.Add(ref bias0, j));
+                Tile1x1(ref ar, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), dot);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint RowOffset(ReadOnlySpan<int> rows, int i, int length) => (nint)(rows.IsEmpty ? i : rows[i]) * length;
+    // The tiles of Forward: R rows of A against J consecutive rows of B, R x J independent accumulators, each load of
+    // B used R times and each load of A J times; C[r, j] at cr + r * n + j. One method per tile shape keeps each
+    // small enough for the JIT to inline every vector operation in it.
 
-    // The scalar tail of one dot product, then the bias.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(ref float destination, float sum, ref float a, ref float b, int from, int k, float bias)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x3<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
     {
-        for (int p = from; p < k; p++)
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
+        TV s20 = TV.Zero, s21 = TV.Zero, s22 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero, s32 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            s02 = TV.MultiplyAdd(y, x2, s02);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            s12 = TV.MultiplyAdd(y, x2, s12);
+            y = TV.Load(ref ar2, (nuint)p);
+            s20 = TV.MultiplyAdd(y, x0, s20);
+            s21 = TV.MultiplyAdd(y, x1, s21);
+            s22 = TV.MultiplyAdd(y, x2, s22);
+            y = TV.Load(ref ar3, (nuint)p);
+            s30 = TV.MultiplyAdd(y, x0, s30);
+            s31 = TV.MultiplyAdd(y, x1, s31);
+            s32 = TV.MultiplyAdd(y, x2, s32);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, n + 2), s12, ref ar1, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (2 * n) + 1), s21, ref ar2, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, (2 * n) + 2), s22, ref ar2, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, (3 * n) + 2), s32, ref ar3, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x1<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV s00 = TV.Zero, s10 = TV.Zero, s20 = TV.Zero, s30 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+            s10 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x0, s10);
+            s20 = TV.MultiplyAdd(TV.Load(ref ar2, (nuint)p), x0, s20);
+            s30 = TV.MultiplyAdd(TV.Load(ref ar3, (nuint)p), x0, s30);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x3<TV>(ref float ar0, ref float ar1, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            s02 = TV.MultiplyAdd(y, x2, s02);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            s12 = TV.MultiplyAdd(y, x2, s12);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, n + 2), s12, ref ar1, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x1<TV>(ref float ar0, ref float ar1, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV s00 = TV.Zero, s10 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+            s10 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x0, s10);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x3<TV>(ref float ar0, ref float br0, ref float bias, ref float cr, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            s02 = TV.MultiplyAdd(y, x2, s02);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x1<TV>(ref float ar0, ref float br0, ref float bias, ref float cr, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV s00 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+    }
+
+    // The tail of one dot product, then the bias. The tail is the row's last whole vector, [k - w, k), with the lanes
+    // the main loop already summed masked to zero in both factors (0 * 0 adds nothing, whatever the other factor
+    // held): one vector step instead of a scalar chain of up to w - 1 dependent multiply-adds. Only 128-bit rows
+    // shorter than a vector fall back to scalars.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TV>(ref float destination, TV acc, ref float a, ref float b, float bias, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count, k = dot.K;
+        if (dot.VectorEnd < k && k >= w)
+        {
+            nuint p = (nuint)(k - w);
+            acc = TV.MultiplyAdd(TV.And(TV.Load(ref a, p), dot.Tail), TV.And(TV.Load(ref b, p), dot.Tail), acc);
+            destination = TV.Sum(acc) + bias;
+            return;
+        }
+
+        float sum = TV.Sum(acc);
+        for (int p = dot.VectorEnd; p < k; p++)
         {
             sum += Unsafe.Add(ref a, p) * Unsafe.Add(ref b, p);
         }
@@ -311,99 +374,221 @@ public static class Gemm
         destination = sum + bias;
     }
 
+    // The shape of Forward's dot products: their length, where the whole vectors end, and the tail's lanes.
+    private readonly record struct Dot<TV>(int K, int VectorEnd, TV Tail)
+        where TV : struct, ISimd<TV>;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint RowOffset(ReadOnlySpan<int> rows, int i, int length) => (nint)(rows.IsEmpty ? i : rows[i]) * length;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Rows<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
         int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
+        int w = TV.Count;
+        if (cols < w && w > 4)
+        {
+            // Rows shorter than a vector: the next narrower width, so that the tail below always has a whole vector.
+            if (w == 16)
+            {
+                Rows<Simd256>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
+            }
+            else
+            {
+                Rows<Simd128>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
+            }
+
+            return;
+        }
+
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
         ref float r0 = ref MemoryMarshal.GetReference(r);
         ref float c0 = ref MemoryMarshal.GetReference(c);
-        int w = TV.Count;
-        int pairEnd = cols - (cols % (2 * w));
         int vectorEnd = cols - (cols % w);
+
+        // Columns past the last whole vector go through the row's last vector, [cols - w, cols), computed whole
+        // and stored only in its lanes from vectorEnd on (see Epilogue.ApplyTail): one vector step per row instead
+        // of a scalar chain per column. Only 128-bit rows shorter than a vector are left to scalars.
+        Tail<TV> tail = new(vectorEnd < cols && cols >= w, cols - w, TV.LanesFrom(w - (cols - vectorEnd)));
         int row = rStart;
         for (; row + 4 <= rEnd; row += 4)
         {
-            ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
-            ref float cr0 = ref Unsafe.Add(ref c0, (nint)row * cols);
-            ref float cr1 = ref Unsafe.Add(ref cr0, cols);
-            ref float cr2 = ref Unsafe.Add(ref cr1, cols);
-            ref float cr3 = ref Unsafe.Add(ref cr2, cols);
-            int q = 0;
-            for (; q < pairEnd; q += 2 * w)
-            {
-                TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero, t20 = TV.Zero, t21 = TV.Zero, t30 = TV.Zero, t31 = TV.Zero;
-                for (int s = 0; s < sums; s++)
-                {
-                    ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
-                    TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
-                    ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
-                    TV f = TV.Broadcast(ls);
-                    t00 = TV.MultiplyAdd(f, x0, t00);
-                    t01 = TV.MultiplyAdd(f, x1, t01);
-                    f = TV.Broadcast(Unsafe.Add(ref ls, rowStride));
-                    t10 = TV.MultiplyAdd(f, x0, t10);
-                    t11 = TV.MultiplyAdd(f, x1, t11);
-                    f = TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride));
-                    t20 = TV.MultiplyAdd(f, x0, t20);
-                    t21 = TV.MultiplyAdd(f, x1, t21);
-                    f = TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride));
-                    t30 = TV.MultiplyAdd(f, x0, t30);
-                    t31 = TV.MultiplyAdd(f, x1, t31);
-                }
+            FourRows(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, tail, epilogue);
+        }
 
-                epilogue.Apply(t00, ref cr0, q);
-                epilogue.Apply(t01, ref cr0, q + w);
-                epilogue.Apply(t10, ref cr1, q);
-                epilogue.Apply(t11, ref cr1, q + w);
-                epilogue.Apply(t20, ref cr2, q);
-                epilogue.Apply(t21, ref cr2, q + w);
-                epilogue.Apply(t30, ref cr3, q);
-                epilogue.Apply(t31, ref cr3, q + w);
+        if (row + 2 <= rEnd)
+        {
+            // Two rows left (30 neurons = 7 x 4 + 2): one pass over R for both.
+            TwoRows(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, tail, epilogue);
+            row += 2;
+        }
+
+        if (row < rEnd)
+        {
+            RowTail(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, tail, epilogue);
+        }
+    }
+
+    // Four output rows: two vectors of each at a time (eight accumulators; each load of R used four times), then a
+    // single vector, then the tail, four independent chains each (not four one-chain rows).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FourRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, Tail<TV> tail, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        int pairEnd = cols - (cols % (2 * w));
+        int vectorEnd = cols - (cols % w);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        ref float cr2 = ref Unsafe.Add(ref cr1, cols);
+        ref float cr3 = ref Unsafe.Add(ref cr2, cols);
+        int q = 0;
+        for (; q < pairEnd; q += 2 * w)
+        {
+            TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero, t20 = TV.Zero, t21 = TV.Zero, t30 = TV.Zero, t31 = TV.Zero;
+            for (int s = 0; s < sums; s++)
+            {
+                ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
+                TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                TV f = TV.Broadcast(ls);
+                t00 = TV.MultiplyAdd(f, x0, t00);
+                t01 = TV.MultiplyAdd(f, x1, t01);
+                f = TV.Broadcast(Unsafe.Add(ref ls, rowStride));
+                t10 = TV.MultiplyAdd(f, x0, t10);
+                t11 = TV.MultiplyAdd(f, x1, t11);
+                f = TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride));
+                t20 = TV.MultiplyAdd(f, x0, t20);
+                t21 = TV.MultiplyAdd(f, x1, t21);
+                f = TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride));
+                t30 = TV.MultiplyAdd(f, x0, t30);
+                t31 = TV.MultiplyAdd(f, x1, t31);
             }
 
-            // A last single vector of columns: four rows, four independent chains (not four one-chain rows).
-            for (; q < vectorEnd; q += w)
-            {
-                TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
-                for (int s = 0; s < sums; s++)
-                {
-                    TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + q));
-                    ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
-                    t0 = TV.MultiplyAdd(TV.Broadcast(ls), x, t0);
-                    t1 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, rowStride)), x, t1);
-                    t2 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride)), x, t2);
-                    t3 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride)), x, t3);
-                }
+            epilogue.Apply(t00, ref cr0, q);
+            epilogue.Apply(t01, ref cr0, q + w);
+            epilogue.Apply(t10, ref cr1, q);
+            epilogue.Apply(t11, ref cr1, q + w);
+            epilogue.Apply(t20, ref cr2, q);
+            epilogue.Apply(t21, ref cr2, q + w);
+            epilogue.Apply(t30, ref cr3, q);
+            epilogue.Apply(t31, ref cr3, q + w);
+        }
 
+        // A last single vector of columns, then the tail vector: four rows, four independent chains (not four one-chain rows).
+        for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
+        {
+            int at = q < vectorEnd ? q : tail.Start;
+            TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
+            for (int s = 0; s < sums; s++)
+            {
+                TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at));
+                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                t0 = TV.MultiplyAdd(TV.Broadcast(ls), x, t0);
+                t1 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, rowStride)), x, t1);
+                t2 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride)), x, t2);
+                t3 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride)), x, t3);
+            }
+
+            if (q < vectorEnd)
+            {
                 epilogue.Apply(t0, ref cr0, q);
                 epilogue.Apply(t1, ref cr1, q);
                 epilogue.Apply(t2, ref cr2, q);
                 epilogue.Apply(t3, ref cr3, q);
             }
-
-            for (int o = 0; o < 4; o++)
+            else
             {
-                RowTail<TV>(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)(row + o) * cols), sums, cols, q, vectorEnd, epilogue);
+                epilogue.ApplyTail(t0, ref cr0, at, tail.Lanes);
+                epilogue.ApplyTail(t1, ref cr1, at, tail.Lanes);
+                epilogue.ApplyTail(t2, ref cr2, at, tail.Lanes);
+                epilogue.ApplyTail(t3, ref cr3, at, tail.Lanes);
             }
         }
 
-        for (; row < rEnd; row++)
+        if (!tail.Exists)
         {
-            RowTail<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, 0, vectorEnd, epilogue);
+            for (int o = 0; o < 4; o++)
+            {
+                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, vectorEnd, epilogue);
+            }
         }
     }
 
-    // Columns [from, cols) of one output row: whole vectors, then scalars.
-    private static void RowTail<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, int vectorEnd, Epilogue epilogue)
+    // Two output rows: two vectors of each at a time, then single vectors, then the tail.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TwoRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, Tail<TV> tail, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
-        int q = from;
+        int pairEnd = cols - (cols % (2 * w));
+        int vectorEnd = cols - (cols % w);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        int q = 0;
+        for (; q < pairEnd; q += 2 * w)
+        {
+            TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero;
+            for (int s = 0; s < sums; s++)
+            {
+                ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
+                TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                TV f = TV.Broadcast(ls);
+                t00 = TV.MultiplyAdd(f, x0, t00);
+                t01 = TV.MultiplyAdd(f, x1, t01);
+                f = TV.Broadcast(Unsafe.Add(ref ls, rowStride));
+                t10 = TV.MultiplyAdd(f, x0, t10);
+                t11 = TV.MultiplyAdd(f, x1, t11);
+            }
+
+            epilogue.Apply(t00, ref cr0, q);
+            epilogue.Apply(t01, ref cr0, q + w);
+            epilogue.Apply(t10, ref cr1, q);
+            epilogue.Apply(t11, ref cr1, q + w);
+        }
+
+        for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
+        {
+            int at = q < vectorEnd ? q : tail.Start;
+            TV t0 = TV.Zero, t1 = TV.Zero;
+            for (int s = 0; s < sums; s++)
+            {
+                TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at));
+                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                t0 = TV.MultiplyAdd(TV.Broadcast(ls), x, t0);
+                t1 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, rowStride)), x, t1);
+            }
+
+            if (q < vectorEnd)
+            {
+                epilogue.Apply(t0, ref cr0, q);
+                epilogue.Apply(t1, ref cr1, q);
+            }
+            else
+            {
+                epilogue.ApplyTail(t0, ref cr0, at, tail.Lanes);
+                epilogue.ApplyTail(t1, ref cr1, at, tail.Lanes);
+            }
+        }
+
+        if (!tail.Exists)
+        {
+            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr0, sums, cols, vectorEnd, epilogue);
+            ScalarColumns(ref Unsafe.Add(ref lr, rowStride), sumStride, ref r0, rRows, ref cr1, sums, cols, vectorEnd, epilogue);
+        }
+    }
+
+    // A last single output row: four vectors at a time (four independent chains hide the multiply-add latency),
+    // then single vectors, then the tail.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowTail<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, Tail<TV> tail, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        int vectorEnd = cols - (cols % w);
+        int q = 0;
         for (; q + (4 * w) <= vectorEnd; q += 4 * w)
         {
-            // Four vectors of the row at once: four independent chains hide the fused multiply-add latency.
             TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
             for (int s = 0; s < sums; s++)
             {
@@ -421,18 +606,35 @@ public static class Gemm
             epilogue.Apply(t3, ref cr, q + (3 * w));
         }
 
-        for (; q < vectorEnd; q += w)
+        for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
+            int at = q < vectorEnd ? q : tail.Start;
             TV t = TV.Zero;
             for (int s = 0; s < sums; s++)
             {
-                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + q)), t);
+                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at)), t);
             }
 
-            epilogue.Apply(t, ref cr, q);
+            if (q < vectorEnd)
+            {
+                epilogue.Apply(t, ref cr, q);
+            }
+            else
+            {
+                epilogue.ApplyTail(t, ref cr, at, tail.Lanes);
+            }
         }
 
-        for (; q < cols; q++)
+        if (!tail.Exists)
+        {
+            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr, sums, cols, vectorEnd, epilogue);
+        }
+    }
+
+    // Columns [from, cols) of one output row in scalars (128-bit rows shorter than a vector).
+    private static void ScalarColumns(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, Epilogue epilogue)
+    {
+        for (int q = from; q < cols; q++)
         {
             float t = 0;
             for (int s = 0; s < sums; s++)
@@ -443,6 +645,10 @@ public static class Gemm
             epilogue.Apply(t, ref Unsafe.Add(ref cr, q));
         }
     }
+
+    // The overlapping last vector of each output row: whether there is one, where it starts, and which of its lanes are new.
+    private readonly record struct Tail<TV>(bool Exists, int Start, TV Lanes)
+        where TV : struct, ISimd<TV>;
 }
 
 /// <summary>
@@ -468,6 +674,23 @@ internal readonly record struct Epilogue(bool Fold, float Scale, float Decay)
         }
 
         TV.Store(t, ref c, (nuint)offset);
+    }
+
+    /// <summary>
+    /// <see cref="Apply{TV}"/> in the lanes of <paramref name="lanes"/> only; the other lanes of C keep what they hold
+    /// (the overlapping last vector of a row, whose first lanes an earlier vector has already finished).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ApplyTail<TV>(TV t, ref float c, int offset, TV lanes)
+        where TV : struct, ISimd<TV>
+    {
+        TV old = TV.Load(ref c, (nuint)offset);
+        if (Fold)
+        {
+            t = TV.Add(TV.Multiply(old, TV.Broadcast(Decay)), TV.Multiply(TV.Broadcast(Scale), t));
+        }
+
+        TV.Store(TV.Select(lanes, t, old), ref c, (nuint)offset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

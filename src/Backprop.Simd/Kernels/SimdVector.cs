@@ -31,6 +31,14 @@ internal interface ISimd<TSelf>
     static abstract TSelf Multiply(TSelf a, TSelf b);
 
     static abstract float Sum(TSelf value);
+
+    /// <summary>All bits set in lanes <c>firstLane</c> and above, clear below: for the overlapping last vector of a row.</summary>
+    static abstract TSelf LanesFrom(int firstLane);
+
+    static abstract TSelf And(TSelf a, TSelf b);
+
+    /// <summary>Lanes of <paramref name="yes"/> where <paramref name="mask"/> is set, of <paramref name="no"/> elsewhere.</summary>
+    static abstract TSelf Select(TSelf mask, TSelf yes, TSelf no);
 }
 
 internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
@@ -61,6 +69,15 @@ internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Simd128 value) => Vector128.Sum(value._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 LanesFrom(int firstLane) => new(Vector128.GreaterThanOrEqual(Vector128<float>.Indices, Vector128.Create((float)firstLane)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 And(Simd128 a, Simd128 b) => new(a._v & b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Select(Simd128 mask, Simd128 yes, Simd128 no) => new(Vector128.ConditionalSelect(mask._v, yes._v, no._v));
 }
 
 internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
@@ -91,6 +108,15 @@ internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Simd256 value) => Vector256.Sum(value._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 LanesFrom(int firstLane) => new(Vector256.GreaterThanOrEqual(Vector256<float>.Indices, Vector256.Create((float)firstLane)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 And(Simd256 a, Simd256 b) => new(a._v & b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Select(Simd256 mask, Simd256 yes, Simd256 no) => new(Vector256.ConditionalSelect(mask._v, yes._v, no._v));
 }
 
 internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
@@ -121,6 +147,15 @@ internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Simd512 value) => Vector512.Sum(value._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 LanesFrom(int firstLane) => new(Vector512.GreaterThanOrEqual(Vector512<float>.Indices, Vector512.Create((float)firstLane)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 And(Simd512 a, Simd512 b) => new(a._v & b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Select(Simd512 mask, Simd512 yes, Simd512 no) => new(Vector512.ConditionalSelect(mask._v, yes._v, no._v));
 }
 
 /// <summary>

@@ -58,7 +58,7 @@ public static class BatchedBackpropagation
     /// <c>W^l</c>; the bias gradients are stored as usual.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackpropUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch, ParallelBatch? parallel = null, Epilogue step = default)
+    internal static void BackpropUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch, ParallelBatch? parallel = null, Epilogue step = default, ReadOnlySpan<int> next = default)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         int m = batch.Length, outputLayer = network.OutputLayer, nL = sizes[^1];
@@ -73,6 +73,9 @@ public static class BatchedBackpropagation
 
         parallel?.Begin(data);
         FeedForwardUnchecked(network, ws, data.InputRows(0, data.Count), ws.BatchIndices(m), m, parallel);
+
+        // The next mini-batch's inputs start on their way from memory while this one's backward pass runs.
+        data.PrefetchInputs(next);
 
         // BP1, for all m rows at once: Delta^L = (A^L - Y) ⊙ f'(Z^L), or A^L - Y for cross-entropy and log-likelihood
         Span<float> delta = ws.BatchDelta(outputLayer, m);

@@ -102,7 +102,8 @@ public sealed class Sgd : IDisposable, IRowUpdate
             {
                 // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
                 Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
-                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold);
+                ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
+                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold, next);
             }
             else
             {

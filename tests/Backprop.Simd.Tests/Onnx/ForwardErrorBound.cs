@@ -12,11 +12,14 @@ namespace Backprop.Simd.Tests.Onnx;
 /// <c>s_i = e^{z_i - m} / sum_j e^{z_j - m}</c>, an input error <c>E</c> changes <c>s_i</c> by at most
 /// <c>2 s_i max E</c> (its Jacobian's row <c>i</c> sums to <c>2 s_i (1 - s_i)</c> in absolute value); computing it
 /// adds relative error <c>u |z_i - m|</c> for the shift, a few units for <c>exp</c> and the division, and
-/// <c>gamma_n</c> for the sum.
+/// <c>gamma_n</c> for the sum, and an output too small for a normal float may underflow.
 /// </summary>
 internal static class ForwardErrorBound
 {
     private const double U = Tolerance.U;
+
+    /// <summary>Absolute error allowed in a softmax output: one below float's normal range may underflow (to zero, say).</summary>
+    public const double MinNormal = 1.1754943508222875e-38;
 
     /// <summary>Units of roundoff allowed for evaluating one sigmoid, tanh or exp (ours and ONNX Runtime's are within 4).</summary>
     public const double FunctionUlps = 8;
@@ -74,7 +77,7 @@ internal static class ForwardErrorBound
             for (int i = 0; i < z.Length; i++)
             {
                 double relative = (U * Math.Abs(z[i] - max)) + shiftError + (2 * FunctionUlps * U) + Tolerance.Gamma(z.Length);
-                error[i] = a[i] * ((2 * maxErrorZ) + relative);
+                error[i] = (a[i] * ((2 * maxErrorZ) + relative)) + MinNormal;
             }
 
             return (a, error);
