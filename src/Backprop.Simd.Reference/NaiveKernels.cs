@@ -94,6 +94,24 @@ public static class NaiveKernels
         }
     }
 
+    /// <summary><c>C = A B + 1 b^T</c>: A is <c>m x k</c>, B is <c>k x n</c>, C is <c>m x n</c>, all row-major.</summary>
+    public static void MultiplyAddBias(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += a[(i * k) + p] * b[(p * n) + j];
+                }
+
+                c[(i * n) + j] = sum + bias[j];
+            }
+        }
+    }
+
     /// <summary><c>C[r, q] = sum_s lhs[r * rowStride + s * sumStride] * R[s, q]</c>; R is <c>sums x cols</c>, C is <c>rows x cols</c>.</summary>
     public static void MultiplyRows(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c, int rows, int sums, int cols)
     {

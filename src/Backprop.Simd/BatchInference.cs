@@ -1,11 +1,15 @@
 using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
 using Backprop.Simd.Training;
 
 namespace Backprop.Simd;
 
 /// <summary>
 /// Inference over many samples at once: blocks of samples go through the batched forward pass (one register-blocked
-/// matrix product per layer and block), shared among a fixed set of threads created once. Each worker owns a
+/// matrix product per layer and block), shared among a fixed set of threads created once. Each call first copies
+/// every weight matrix transposed, so that the products can take the outer-product shape of
+/// <see cref="Gemm.MultiplyAddBias"/> (no horizontal sums; each weight load serves eight samples), and inputs that
+/// are zero in all eight samples of a block are skipped (exact while the weights are finite); each worker owns a
 /// workspace and takes blocks <c>w, w + threads, ...</c>; the outputs are bit-identical whatever the thread count.
 /// Allocates nothing per call.
 /// </summary>
@@ -16,6 +20,8 @@ public sealed class BatchInference : IDisposable, IParallelWork
     private readonly WorkerPool _pool;
     private readonly bool _ownsPool;
     private readonly Workspace[] _workspaces;
+    private readonly float[] _transposed; // (W^l)^T at each layer's weight offset, refreshed by every call
+    private bool _finiteWeights; // skipping zero inputs is exact only then
     private ReadOnlyMemory<float> _inputs;
     private Memory<float> _outputs;
     private Dataset? _data;
@@ -32,6 +38,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
         _network = network;
         _pool = new WorkerPool(threads);
         _ownsPool = true;
+        _transposed = new float[network.ParameterCount];
         _workspaces = new Workspace[threads];
         for (int w = 0; w < threads; w++)
         {
@@ -44,6 +51,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
     {
         _network = network;
         _pool = pool;
+        _transposed = new float[network.ParameterCount];
         _workspaces = new Workspace[pool.Workers];
         _workspaces[0] = first;
         for (int w = 1; w < pool.Workers; w++)
@@ -76,6 +84,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
         }
         _inputs = inputs;
         _outputs = outputs;
+        TransposeWeights();
         try
         {
             _pool.Run(this);
@@ -94,6 +103,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
         Backpropagation.CheckData(_network, data);
         _data = data;
         _correct = 0;
+        TransposeWeights();
         try
         {
             _pool.Run(this);
@@ -118,18 +128,44 @@ public sealed class BatchInference : IDisposable, IParallelWork
     void IParallelWork.Execute(int worker, int workers)
     {
         Workspace ws = _workspaces[worker];
-        if (_data is not null)
+        int block = ws.BatchCapacity, n0 = _network.InputSize, nL = _network.OutputSize;
+        if (_data is { } data)
         {
-            Interlocked.Add(ref _correct, BatchedBackpropagation.CountCorrect(_network, ws, _data, worker, workers));
+            int correct = 0;
+            for (int start = worker * block; start < data.Count; start += workers * block)
+            {
+                int count = Math.Min(block, data.Count - start);
+                ReadOnlySpan<float> outputs = BatchedBackpropagation.FeedForwardTransposed(_network, ws, _transposed, data.InputRows(start, count), count, _finiteWeights);
+                for (int i = 0; i < count; i++)
+                {
+                    if (Network.ArgMax(outputs.Slice(i * nL, nL)) == data.Label(start + i))
+                    {
+                        correct++;
+                    }
+                }
+            }
+
+            Interlocked.Add(ref _correct, correct);
             return;
         }
 
-        int block = ws.BatchCapacity, n0 = _network.InputSize, nL = _network.OutputSize;
         for (int start = worker * block; start < _count; start += workers * block)
         {
             int count = Math.Min(block, _count - start);
-            BatchedBackpropagation.FeedForwardUnchecked(_network, ws, _inputs.Span.Slice(start * n0, count * n0), default, count)
+            BatchedBackpropagation.FeedForwardTransposed(_network, ws, _transposed, _inputs.Span.Slice(start * n0, count * n0), count, _finiteWeights)
                 .CopyTo(_outputs.Span.Slice(start * nL, count * nL));
+        }
+    }
+
+    // The network may have changed since the last call (a training epoch, say): about a microsecond per thousand weights.
+    private void TransposeWeights()
+    {
+        Layout layout = _network.Layout;
+        _finiteWeights = Elementwise.AllFinite(_network.Parameters);
+        for (int l = 1; l <= _network.OutputLayer; l++)
+        {
+            int rows = layout.Sizes[l], cols = layout.Sizes[l - 1];
+            Gemm.Transpose(_network.WeightsUnchecked(l), rows, cols, _transposed.AsSpan(layout.WeightOffset(l), rows * cols));
         }
     }
 }

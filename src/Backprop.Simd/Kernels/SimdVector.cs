@@ -39,6 +39,11 @@ internal interface ISimd<TSelf>
 
     /// <summary>Lanes of <paramref name="yes"/> where <paramref name="mask"/> is set, of <paramref name="no"/> elsewhere.</summary>
     static abstract TSelf Select(TSelf mask, TSelf yes, TSelf no);
+
+    static abstract TSelf Or(TSelf a, TSelf b);
+
+    /// <summary>Bit i set when lane i is not +0 or -0 (NaN and infinity count as non-zero).</summary>
+    static abstract ulong NonZeroLanes(TSelf value);
 }
 
 internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
@@ -78,6 +83,13 @@ internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 Select(Simd128 mask, Simd128 yes, Simd128 no) => new(Vector128.ConditionalSelect(mask._v, yes._v, no._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128 Or(Simd128 a, Simd128 b) => new(a._v | b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong NonZeroLanes(Simd128 value) =>
+        (ulong)~Vector128.Equals(value._v.AsUInt32() & Vector128.Create(0x7FFF_FFFFu), Vector128<uint>.Zero).ExtractMostSignificantBits() & ((1UL << Vector128<float>.Count) - 1);
 }
 
 internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
@@ -117,6 +129,13 @@ internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 Select(Simd256 mask, Simd256 yes, Simd256 no) => new(Vector256.ConditionalSelect(mask._v, yes._v, no._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256 Or(Simd256 a, Simd256 b) => new(a._v | b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong NonZeroLanes(Simd256 value) =>
+        (ulong)~Vector256.Equals(value._v.AsUInt32() & Vector256.Create(0x7FFF_FFFFu), Vector256<uint>.Zero).ExtractMostSignificantBits() & ((1UL << Vector256<float>.Count) - 1);
 }
 
 internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
@@ -156,6 +175,13 @@ internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 Select(Simd512 mask, Simd512 yes, Simd512 no) => new(Vector512.ConditionalSelect(mask._v, yes._v, no._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512 Or(Simd512 a, Simd512 b) => new(a._v | b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong NonZeroLanes(Simd512 value) =>
+        (ulong)~Vector512.Equals(value._v.AsUInt32() & Vector512.Create(0x7FFF_FFFFu), Vector512<uint>.Zero).ExtractMostSignificantBits() & ((1UL << Vector512<float>.Count) - 1);
 }
 
 /// <summary>

@@ -149,23 +149,51 @@ public static class BatchedBackpropagation
                 parallel.Run(ParallelBatch.Phase.Forward, l, m, default);
             }
 
-            // A^l = f(Z^l): element-wise over the whole block; softmax normalises each sample's row
-            Span<float> z = ws.BatchZ(l, m), a = ws.BatchActivation(l, m);
-            Activation f = network.Activations[l - 1];
-            if (f == Activation.Softmax)
-            {
-                for (int i = 0; i < m; i++)
-                {
-                    Activations.ApplyUnchecked(f, z.Slice(i * n, n), a.Slice(i * n, n));
-                }
-            }
-            else
-            {
-                Activations.ApplyUnchecked(f, z, a);
-            }
+            Activate(network, ws, l, m);
         }
 
         return ws.BatchActivation(network.OutputLayer, m);
+    }
+
+    /// <summary>
+    /// The forward pass for the first m rows of <paramref name="x"/> with each layer's weights given transposed
+    /// (<c>(W^l)^T</c> at <see cref="Layout.WeightOffset"/> of <paramref name="transposed"/>), through the
+    /// outer-product kernel <see cref="Gemm.MultiplyAddBias"/>, skipping inputs that are zero in a whole block of
+    /// samples when <paramref name="skipZeroInputs"/> (exact only for finite weights); returns <c>A^L</c> (m x n_L).
+    /// </summary>
+    internal static ReadOnlySpan<float> FeedForwardTransposed(Network network, Workspace ws, ReadOnlySpan<float> transposed, ReadOnlySpan<float> x, int m, bool skipZeroInputs)
+    {
+        ReadOnlySpan<int> sizes = network.Sizes;
+        Layout layout = network.Layout;
+        for (int l = 1; l <= network.OutputLayer; l++)
+        {
+            int n = sizes[l], k = sizes[l - 1];
+            // Z^l = A^{l-1} (W^l)^T + b^l
+            ReadOnlySpan<float> input = l > 1 ? ws.BatchActivation(l - 1, m) : x;
+            Gemm.MultiplyAddBiasUnchecked(input, transposed.Slice(layout.WeightOffset(l), n * k), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, n, k, skipZeroInputs);
+            Activate(network, ws, l, m);
+        }
+
+        return ws.BatchActivation(network.OutputLayer, m);
+    }
+
+    /// <summary>A^l = f(Z^l) for a block of m samples: element-wise over the whole block; softmax normalises each sample's row.</summary>
+    private static void Activate(Network network, Workspace ws, int l, int m)
+    {
+        int n = network.Sizes[l];
+        Span<float> z = ws.BatchZ(l, m), a = ws.BatchActivation(l, m);
+        Activation f = network.Activations[l - 1];
+        if (f == Activation.Softmax)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                Activations.ApplyUnchecked(f, z.Slice(i * n, n), a.Slice(i * n, n));
+            }
+        }
+        else
+        {
+            Activations.ApplyUnchecked(f, z, a);
+        }
     }
 
     /// <summary>Worker <paramref name="worker"/>'s neurons of layer l's forward product (all of them for 0 of 1).</summary>

@@ -54,6 +54,89 @@ public class GemmPropertyTests
     }
 
     [Property]
+    public void MultiplyAddBias_matches_naive(Shape s, byte samples)
+    {
+        int m = 1 + (samples % 27), n = s.Rows, k = s.Cols; // m up to 27: every 8- and 4-row remainder; n: vector multiples and tails
+        var random = new SeededRandom(s.Seed);
+        float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(k * n, ref random), bias = TestData.Mixed(n, ref random);
+        var naive = new float[m * n];
+        NaiveKernels.MultiplyAddBias(a, b, bias, naive, m, n, k);
+        var transposed = new float[n * k];
+        Gemm.Transpose(b, k, n, transposed);
+        foreach (int bits in Widths)
+        {
+            var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
+            switch (bits)
+            {
+                case 128: Gemm.Outer<Simd128>(a, b, bias, fast, m, n, k); break;
+                case 256: Gemm.Outer<Simd256>(a, b, bias, fast, m, n, k); break;
+                default: Gemm.Outer<Simd512>(a, b, bias, fast, m, n, k); break;
+            }
+
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    double magnitude = Math.Abs((double)bias[j]);
+                    for (int p = 0; p < k; p++)
+                    {
+                        magnitude += Math.Abs((double)a[(i * k) + p] * b[(p * n) + j]);
+                    }
+
+                    AssertClose(naive[(i * n) + j], fast[(i * n) + j], Tolerance.BetweenTwoSums(k + 1, magnitude), $"C[{i},{j}] of {m}x{n}x{k} at {bits} bits");
+                }
+            }
+        }
+
+        // Skipping the columns that are zero in a whole block of eight rows gives the same numbers as not skipping:
+        // blank out most columns (in every row) and a scattering of single entries, as in images.
+        for (int p = 0; p < k; p++)
+        {
+            bool blank = random.NextUInt64() % 4 != 0;
+            for (int i = 0; i < m; i++)
+            {
+                if (blank || random.NextUInt64() % 3 == 0)
+                {
+                    a[(i * k) + p] = (i + p) % 5 == 0 ? -0f : 0f;
+                }
+            }
+        }
+
+        foreach (int bits in Widths)
+        {
+            var dense = new float[m * n];
+            var skipping = new float[m * n];
+            switch (bits)
+            {
+                case 128: Gemm.Outer<Simd128>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd128>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
+                case 256: Gemm.Outer<Simd256>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd256>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
+                default: Gemm.Outer<Simd512>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd512>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
+            }
+
+            Assert.Equal(dense, skipping); // float equality: a zero sum may differ in sign only
+        }
+
+        // The same product from W = B^T in the other shape agrees within the same bound (the forward pass either way).
+        var viaPublic = new float[m * n];
+        var dotForm = new float[m * n];
+        Gemm.MultiplyAddBias(a, b, bias, viaPublic, m, n, k);
+        Gemm.MultiplyTransposedAddBias(a, transposed, bias, dotForm, m, n, k);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double magnitude = Math.Abs((double)bias[j]);
+                for (int p = 0; p < k; p++)
+                {
+                    magnitude += Math.Abs((double)a[(i * k) + p] * b[(p * n) + j]);
+                }
+
+                AssertClose(dotForm[(i * n) + j], viaPublic[(i * n) + j], Tolerance.BetweenTwoSums(k + 1, magnitude), $"C[{i},{j}] of {m}x{n}x{k}, both shapes");
+            }
+        }
+    }
+
+    [Property]
     public void MultiplyRows_matches_naive_in_both_stridings(Shape s, byte samples)
     {
         int m = 1 + (samples % 23), n = Math.Min(s.Rows, 120), cols = s.Cols;
@@ -145,6 +228,10 @@ public class GemmPropertyTests
         ArgumentException error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows(new float[5], 1, 3, b, c, 3, 2, 4));
         Assert.Equal("lhs", error.ParamName);
         Assert.Contains("expected more than 5", error.Message);
+        error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyAddBias(a, new float[7], bias, c, 3, 2, 4));
+        Assert.Equal("b", error.ParamName);
+        Assert.Contains("8", error.Message);
+        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => Gemm.MultiplyAddBias(a, b, new float[3], c, 3, 2, 4)).ParamName);
     }
 
     // The rows of an m x k matrix copied into a larger matrix at shuffled places, and where each one went.
