@@ -1,3 +1,4 @@
+using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -15,17 +16,30 @@ public sealed class Fixture : IDisposable
 
     private readonly List<IDisposable> _owned = [];
 
-    public Fixture(int[] sizes)
+    /// <param name="sizes">Neurons per layer.</param>
+    /// <param name="inputs">"random" (uniform in [0, 1)) or the bundled MNIST digits (<see cref="BundledDigits.Name"/>; 784 inputs only).</param>
+    public Fixture(int[] sizes, string inputs = "random")
     {
         Sizes = sizes;
         Network = new Network(sizes, seed: 1);
         Workspace = new Workspace(Network);
         Model = OnnxModel.ToBytes(Network);
-        var random = new Random(2);
         Batch = new float[BatchSize * Network.InputSize];
-        for (int i = 0; i < Batch.Length; i++)
+        if (inputs == BundledDigits.Name)
         {
-            Batch[i] = random.NextSingle();
+            Backprop.Simd.Data.Dataset digits = BundledDigits.Load();
+            for (int i = 0; i < BatchSize; i++)
+            {
+                digits.Input(i).CopyTo(Batch.AsSpan(i * Network.InputSize, Network.InputSize));
+            }
+        }
+        else
+        {
+            var random = new Random(2);
+            for (int i = 0; i < Batch.Length; i++)
+            {
+                Batch[i] = random.NextSingle();
+            }
         }
 
         Sample = Batch[..Network.InputSize];

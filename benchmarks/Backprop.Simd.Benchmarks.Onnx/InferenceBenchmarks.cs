@@ -1,3 +1,4 @@
+using Backprop.Simd.Benchmarks.Infrastructure;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Onnx;
@@ -31,7 +32,7 @@ public class SingleSample
     public float OrtRun() => _fixture.OnnxRun();
 }
 
-/// <summary>10,000 samples: FeedForward one after another against ONNX Runtime on the whole [10000, 784] batch at 1 and 2 intra-op threads.</summary>
+/// <summary>10,000 samples (random or MNIST digits): FeedForward one after another and BatchInference against ONNX Runtime on the whole [10000, 784] batch at 1 and 2 intra-op threads.</summary>
 [Config(typeof(OnnxConfig))]
 public class Batch
 {
@@ -40,10 +41,14 @@ public class Batch
     [Params("784,30,10", "784,100,10")]
     public string Sizes { get; set; } = "";
 
+    /// <summary>Uniform random inputs (no zeros), or the bundled MNIST digits, whose blank pixels BatchInference skips.</summary>
+    [Params("random", BundledDigits.Name)]
+    public string Inputs { get; set; } = "random";
+
     [GlobalSetup]
     public void Setup()
     {
-        _fixture = new Fixture(Sizes.Split(',').Select(int.Parse).ToArray());
+        _fixture = new Fixture(Sizes.Split(',').Select(int.Parse).ToArray(), Inputs);
         _fixture.Check();
     }
 

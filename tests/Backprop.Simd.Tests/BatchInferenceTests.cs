@@ -44,6 +44,42 @@ public class BatchInferenceTests
     }
 
     [Fact]
+    public void Skipping_blank_pixels_changes_no_answer_and_a_non_finite_weight_turns_it_off()
+    {
+        // Real digits: most pixels are zero in a whole block of eight, so the forward pass skips them.
+        Dataset digits = MnistData.Load(Data.BundledMnistTests.DataDirectory()).Test;
+        var network = new Network([784, 30, 10], 5);
+        float[] inputs = digits.InputRows(0, digits.Count).ToArray();
+        var outputs = new float[digits.Count * 10];
+        using var inference = new BatchInference(network, 2);
+        inference.FeedForward(inputs, outputs);
+        var workspace = new Workspace(network);
+        for (int i = 0; i < digits.Count; i += 7)
+        {
+            ReadOnlySpan<float> perSample = network.FeedForward(digits.Input(i), workspace);
+            (double[] exact, double[] bound) = ForwardErrorBound.Compute(network, digits.Input(i));
+            for (int j = 0; j < 10; j++)
+            {
+                Assert.InRange(Math.Abs(outputs[(i * 10) + j] - exact[j]), 0, bound[j]);
+                Assert.InRange(Math.Abs(perSample[j] - exact[j]), 0, bound[j]);
+            }
+        }
+
+        Assert.Equal(Evaluation.Evaluate(network, workspace, digits), inference.Evaluate(digits));
+
+        // A NaN weight on pixel 0 (blank in every digit): skipping would hide it; the dense pass lets it reach every
+        // output, as the per-sample pass does.
+        network.Weights(1)[0] = float.NaN;
+        inference.FeedForward(inputs, outputs);
+        for (int i = 0; i < digits.Count; i++)
+        {
+            Assert.True(float.IsNaN(outputs[(i * 10) + 3]), $"sample {i}");
+        }
+
+        Assert.True(float.IsNaN(network.FeedForward(digits.Input(0), workspace)[3]));
+    }
+
+    [Fact]
     public void Batched_inference_allocates_nothing_and_checks_its_arguments()
     {
         var network = new Network([784, 30, 10], 3);

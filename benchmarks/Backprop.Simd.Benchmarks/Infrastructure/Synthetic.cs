@@ -2,7 +2,10 @@ using Backprop.Simd.Data;
 
 namespace Backprop.Simd.Benchmarks.Infrastructure;
 
-/// <summary>Reproducible benchmark inputs: timings do not depend on the values, only on the shapes.</summary>
+/// <summary>
+/// Reproducible benchmark inputs. Training timings do not depend on the values, only on the shapes; batched inference
+/// does (it skips inputs that are zero in a whole block), so its benchmarks also run on <see cref="BundledDigits"/>.
+/// </summary>
 public static class Synthetic
 {
     /// <summary>Values uniform in [<paramref name="low"/>, <paramref name="high"/>).</summary>

@@ -6,10 +6,12 @@ using BenchmarkDotNet.Attributes;
 namespace Backprop.Simd.Benchmarks.Ladder;
 
 /// <summary>
-/// Test-set-style inference throughput (issue 7): counting the correct answers over <see cref="Count"/> synthetic
-/// samples of [784,30,10], one sample at a time through <see cref="Network.FeedForward"/>'s kernels, and in blocks of
+/// Test-set-style inference throughput (issue 7): counting the correct answers over <see cref="Count"/> samples of
+/// [784,30,10], one sample at a time through <see cref="Network.FeedForward"/>'s kernels, and in blocks of
 /// <see cref="Evaluation.BlockSize"/> through the batched forward pass on one and two threads
-/// (<see cref="Sgd.Evaluate"/>). <c>OperationsPerInvoke</c> is the sample count: Mean is per sample.
+/// (<see cref="Sgd.Evaluate"/>), on uniform random inputs (no zeros: the dense rate) and on the 10,000 bundled MNIST
+/// digits (<see cref="BundledDigits"/>; the batched pass skips their blank pixels). <c>OperationsPerInvoke</c> is the
+/// sample count: Mean is per sample, and the flops column counts the dense work.
 /// </summary>
 [MemoryDiagnoser]
 public class EvaluateBenchmarks
@@ -19,6 +21,10 @@ public class EvaluateBenchmarks
 
     /// <summary>Forward multiply-adds of one sample, times 2: 784 x 30 + 30 x 10 = 23,820 multiply-adds.</summary>
     private const double ForwardFlops = 2.0 * ((784 * 30) + (30 * 10));
+
+    /// <summary>"random" (uniform in [0, 1)) or <see cref="BundledDigits.Name"/>.</summary>
+    [Params("random", BundledDigits.Name)]
+    public string Inputs { get; set; } = "random";
 
     private Network _network = null!;
     private Dataset _data = null!;
@@ -67,7 +73,11 @@ public class EvaluateBenchmarks
     {
         MachineInfo.PrintOnce();
         _network = new Network([784, 30, 10], seed: 20251127);
-        _data = Synthetic.Classification(Count, 784, 10, seed: 10_000);
+        _data = Inputs == BundledDigits.Name ? BundledDigits.Load() : Synthetic.Classification(Count, 784, 10, seed: 10_000);
+        if (_data.Count != Count)
+        {
+            throw new InvalidOperationException($"{Inputs} has {_data.Count} samples, expected {Count}.");
+        }
     }
 
     private void SetupSgd(int threads, Func<int> body)
