@@ -15,6 +15,7 @@ public sealed class Workspace
     private readonly float[] _nabla;
 
     private readonly int[] _batchIndices;       // the mini-batch's sample indices, where every worker can read them
+    private readonly int[] _nextIndices;        // the next mini-batch's, for prefetching its inputs
     private readonly float[] _batchTargets;     // capacity x n_L
     private readonly float[] _batchZs;          // per layer l, a capacity x n_l block
     private readonly float[] _batchActivations;
@@ -37,6 +38,7 @@ public sealed class Workspace
         _nabla = new float[Layout.ParameterCount];
         BatchCapacity = batchCapacity;
         _batchIndices = new int[batchCapacity];
+        _nextIndices = new int[batchCapacity];
         _batchTargets = new float[checked(batchCapacity * Layout.Sizes[^1])];
         _batchZs = new float[checked(batchCapacity * Layout.NeuronCount)];
         _batchActivations = new float[_batchZs.Length];
@@ -90,6 +92,8 @@ public sealed class Workspace
     }
 
     internal Span<int> BatchIndices(int m) => new(_batchIndices, 0, m);
+
+    internal Span<int> NextIndices(int m) => new(_nextIndices, 0, m);
 
     internal Span<float> BatchTargets(int m) => new(_batchTargets, 0, m * Layout.Sizes[^1]);
 

@@ -71,11 +71,17 @@ public static class BatchedBackpropagation
             data.Target(batch[i]).CopyTo(y.Slice(i * nL, nL));
         }
 
-        parallel?.Begin(data);
+        // The next mini-batch's inputs start on their way from memory while this one's backward pass runs: on one
+        // thread right after the forward pass; on several, every worker fetches them into its own core's cache after
+        // its share of the first layer's gradient (each reads all of them in the next forward pass).
+        next = next[..Math.Min(next.Length, ws.BatchCapacity)];
+        next.CopyTo(ws.NextIndices(next.Length));
+        parallel?.Begin(data, next.Length);
         FeedForwardUnchecked(network, ws, data.InputRows(0, data.Count), ws.BatchIndices(m), m, parallel);
-
-        // The next mini-batch's inputs start on their way from memory while this one's backward pass runs.
-        data.PrefetchInputs(next);
+        if (parallel is null || !parallel.Worthwhile(BackwardWork(sizes, 1, m)))
+        {
+            data.PrefetchInputs(next);
+        }
 
         // BP1, for all m rows at once: Delta^L = (A^L - Y) ⊙ f'(Z^L), or A^L - Y for cross-entropy and log-likelihood
         Span<float> delta = ws.BatchDelta(outputLayer, m);

@@ -33,6 +33,7 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
     private Epilogue _step;
     private IRowUpdate? _rows;
     private Dataset? _data;
+    private int _next; // the next mini-batch's size (its indices are in the workspace)
 
     public ParallelBatch(Network network, Workspace workspace, int threads)
     {
@@ -54,8 +55,15 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
 
     public bool Worthwhile(long multiplyAdds) => _pool.Workers > 1 && multiplyAdds >= ParallelThreshold;
 
-    /// <summary>Makes <paramref name="data"/> the batch's data set for the phases that follow.</summary>
-    public void Begin(Dataset data) => _data = data;
+    /// <summary>
+    /// Makes <paramref name="data"/> the batch's data set for the phases that follow; the first <paramref name="next"/>
+    /// of <see cref="Workspace.NextIndices"/> are the samples of the mini-batch after this one.
+    /// </summary>
+    public void Begin(Dataset data, int next = 0)
+    {
+        _data = data;
+        _next = next;
+    }
 
     public void End() => _data = null;
 
@@ -94,6 +102,11 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
                 break;
             case Phase.Gradient:
                 BatchedBackpropagation.GradientShare(network, ws, _data!, _layer, _m, _step, worker, workers);
+                if (_layer == 1)
+                {
+                    _data!.PrefetchInputs(ws.NextIndices(_next)); // into this core's cache, for the next forward pass
+                }
+
                 break;
             case Phase.Bp2:
                 BatchedBackpropagation.Bp2Share(network, ws, _layer, _m, worker, workers);
