@@ -1,3 +1,4 @@
+using Backprop.Simd.Benchmarks.Infrastructure;
 using System.Diagnostics;
 
 namespace Backprop.Simd.Benchmarks.Onnx;
@@ -31,14 +32,14 @@ internal static class LatencyHarness
         output.WriteLine();
         output.WriteLine("| Network | Runner | Samples/s | Time per batch |");
         output.WriteLine("|---|---|---:|---:|");
-        foreach (int[] sizes in new[] { new[] { 784, 30, 10 }, new[] { 784, 100, 10 } })
+        foreach ((int[] sizes, string inputs) in new[] { ([784, 30, 10], "random"), ([784, 100, 10], "random"), (new[] { 784, 30, 10 }, BundledDigits.Name), ([784, 100, 10], BundledDigits.Name) })
         {
-            using var fixture = new Fixture(sizes);
-            Throughput(output, fixture.Name, "FeedForward loop (1 thread)", fixture.OursBatch);
-            Throughput(output, fixture.Name, "BatchInference, 1 thread", () => fixture.OursBatched(1));
-            Throughput(output, fixture.Name, "BatchInference, 2 threads", () => fixture.OursBatched(2));
-            Throughput(output, fixture.Name, "ORT, 1 intra-op thread", () => fixture.OnnxBatch(1));
-            Throughput(output, fixture.Name, "ORT, 2 intra-op threads", () => fixture.OnnxBatch(2));
+            using var fixture = new Fixture(sizes, inputs);
+            Throughput(output, $"{fixture.Name}, {inputs}", "FeedForward loop (1 thread)", fixture.OursBatch);
+            Throughput(output, $"{fixture.Name}, {inputs}", "BatchInference, 1 thread", () => fixture.OursBatched(1));
+            Throughput(output, $"{fixture.Name}, {inputs}", "BatchInference, 2 threads", () => fixture.OursBatched(2));
+            Throughput(output, $"{fixture.Name}, {inputs}", "ORT, 1 intra-op thread", () => fixture.OnnxBatch(1));
+            Throughput(output, $"{fixture.Name}, {inputs}", "ORT, 2 intra-op threads", () => fixture.OnnxBatch(2));
         }
 
         output.WriteLine();
