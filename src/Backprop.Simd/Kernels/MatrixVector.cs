@@ -80,17 +80,60 @@ public static class MatrixVector
             Unsafe.Add(ref y0, j + 3) = s3 + Unsafe.Add(ref b0, j + 3);
         }
 
+        if (j + 2 <= rows)
+        {
+            // Two rows left (30 = 7 x 4 + 2): two accumulators each, so four independent chains instead of one per row.
+            ref float r0 = ref Unsafe.Add(ref w0, (nint)j * cols);
+            ref float r1 = ref Unsafe.Add(ref r0, cols);
+            Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, odd0 = Vector<float>.Zero, odd1 = Vector<float>.Zero;
+            int k = 0;
+            for (; k + (2 * width) <= vectorEnd; k += 2 * width)
+            {
+                Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k), xw = Vector.LoadUnsafe(ref x0, (nuint)(k + width));
+                acc0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
+                acc1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
+                odd0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)(k + width)), xw, odd0);
+                odd1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)(k + width)), xw, odd1);
+            }
+
+            for (; k < vectorEnd; k += width)
+            {
+                Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k);
+                acc0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
+                acc1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
+            }
+
+            float s0 = Vector.Sum(acc0 + odd0), s1 = Vector.Sum(acc1 + odd1);
+            for (; k < cols; k++)
+            {
+                float xk = Unsafe.Add(ref x0, k);
+                s0 += Unsafe.Add(ref r0, k) * xk;
+                s1 += Unsafe.Add(ref r1, k) * xk;
+            }
+
+            Unsafe.Add(ref y0, j) = s0 + Unsafe.Add(ref b0, j);
+            Unsafe.Add(ref y0, j + 1) = s1 + Unsafe.Add(ref b0, j + 1);
+            j += 2;
+        }
+
         for (; j < rows; j++)
         {
+            // A last row: two accumulators, two independent chains.
             ref float r = ref Unsafe.Add(ref w0, (nint)j * cols);
-            Vector<float> acc = Vector<float>.Zero;
+            Vector<float> acc = Vector<float>.Zero, odd = Vector<float>.Zero;
             int k = 0;
+            for (; k + (2 * width) <= vectorEnd; k += 2 * width)
+            {
+                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
+                odd = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)(k + width)), Vector.LoadUnsafe(ref x0, (nuint)(k + width)), odd);
+            }
+
             for (; k < vectorEnd; k += width)
             {
                 acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
             }
 
-            float s = Vector.Sum(acc);
+            float s = Vector.Sum(acc + odd);
             for (; k < cols; k++)
             {
                 s += Unsafe.Add(ref r, k) * Unsafe.Add(ref x0, k);
