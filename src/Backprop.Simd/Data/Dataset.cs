@@ -127,6 +127,8 @@ public sealed class Dataset
                     {
                         Sse.Prefetch1(first + p);
                     }
+
+                    Sse.Prefetch1(first + InputSize - 1); // the last line, when the row does not start on a line boundary
                 }
             }
         }

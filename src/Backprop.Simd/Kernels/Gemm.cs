@@ -480,10 +480,10 @@ public static class Gemm
                     float sum = Unsafe.Add(ref bias0, j);
                     for (int p = 0; p < k; p++)
                     {
-                        sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref a0, (i * k) + p), Unsafe.Add(ref b0, (p * n) + j), sum);
+                        sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref a0, ((nint)i * k) + p), Unsafe.Add(ref b0, ((nint)p * n) + j), sum);
                     }
 
-                    Unsafe.Add(ref c0, (i * n) + j) = sum;
+                    Unsafe.Add(ref c0, ((nint)i * n) + j) = sum;
                 }
             }
 
