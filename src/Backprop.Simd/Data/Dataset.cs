@@ -127,8 +127,6 @@ public sealed class Dataset
                     {
                         Sse.Prefetch1(first + p);
                     }
-
-                    Sse.Prefetch1(first + InputSize - 1); // the last line, when the row does not start on a line boundary
                 }
             }
         }
