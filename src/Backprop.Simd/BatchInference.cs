@@ -136,13 +136,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
             {
                 int count = Math.Min(block, data.Count - start);
                 ReadOnlySpan<float> outputs = BatchedBackpropagation.FeedForwardTransposed(_network, ws, _transposed, data.InputRows(start, count), count, _finiteWeights);
-                for (int i = 0; i < count; i++)
-                {
-                    if (Network.ArgMax(outputs.Slice(i * nL, nL)) == data.Label(start + i))
-                    {
-                        correct++;
-                    }
-                }
+                correct += BatchedBackpropagation.Correct(outputs, nL, data, start);
             }
 
             Interlocked.Add(ref _correct, correct);

@@ -265,13 +265,21 @@ public static class BatchedBackpropagation
         for (int start = worker * block; start < data.Count; start += workers * block)
         {
             int count = Math.Min(block, data.Count - start);
-            ReadOnlySpan<float> outputs = FeedForwardUnchecked(network, ws, data.InputRows(start, count), default, count);
-            for (int i = 0; i < count; i++)
+            correct += Correct(FeedForwardUnchecked(network, ws, data.InputRows(start, count), default, count), n, data, start);
+        }
+
+        return correct;
+    }
+
+    /// <summary>How many rows of <paramref name="outputs"/> (n wide) have their argmax at the label of samples <paramref name="start"/>, ... of <paramref name="data"/>.</summary>
+    internal static int Correct(ReadOnlySpan<float> outputs, int n, Dataset data, int start)
+    {
+        int correct = 0;
+        for (int i = 0; i < outputs.Length / n; i++)
+        {
+            if (Network.ArgMax(outputs.Slice(i * n, n)) == data.Label(start + i))
             {
-                if (Network.ArgMax(outputs.Slice(i * n, n)) == data.Label(start + i))
-                {
-                    correct++;
-                }
+                correct++;
             }
         }
 
