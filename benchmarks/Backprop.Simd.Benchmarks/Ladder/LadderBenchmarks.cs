@@ -4,6 +4,7 @@ using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using Backprop.Simd.Training;
+using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
@@ -14,7 +15,7 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// (eta = 3, quadratic cost, sigmoid), for each rung from the naive reference to the fastest path. Every row sets
 /// <c>OperationsPerInvoke</c> to its number of samples, so Mean is the time PER SAMPLE, Samples/s its inverse,
 /// GFLOP/s counts 2 flops per multiply-add of the forward, weight-gradient and BP2 products
-/// (<see cref="LadderCase.FlopsPerSample"/>), and GB/s (per-sample path only) is its estimated L2 traffic
+/// (<see cref="LadderCase.FlopsPerSample"/>), and GB/s (per-sample rows only) is the seed algorithm's estimated L2 traffic
 /// (<see cref="LadderCase.BytesPerSample"/>). The batched rows also run in the <see cref="Jobs.SimdBits"/> jobs
 /// (<c>BACKPROP_SIMD_BITS</c> = 128, 256, 512); DefaultEnv is the width the library picks by itself (512 here).
 /// </summary>
@@ -68,6 +69,15 @@ public class LadderBenchmarks
     [GlobalSetup(Target = nameof(PerSample))]
     public void SetupPerSample() => SetupSgd(BackpropPath.PerSample, threads: 1, PerSample);
 
+    /// <summary>Setup of <see cref="PerSampleUnfused"/>: a per-sample workspace.</summary>
+    [GlobalSetup(Target = nameof(PerSampleUnfused))]
+    public void SetupPerSampleUnfused()
+    {
+        Setup();
+        _workspace = new Workspace(_fixture.Network);
+        WarmUp.Run(() => PerSampleUnfused());
+    }
+
     /// <summary>Setup of <see cref="BatchedUnfused"/>: a workspace for one mini-batch and buffers to gather it into.</summary>
     [GlobalSetup(Target = nameof(BatchedUnfused))]
     public void SetupBatchedUnfused()
@@ -104,7 +114,38 @@ public class LadderBenchmarks
     [Work(Samples = SlowSamples)]
     public float NaiveFloat() => _naive.Epoch(_fixture.Data, _fixture.Order.AsSpan(0, SlowSamples), Case.MiniBatch, TrainingFixture.Eta);
 
-    /// <summary>Rung 2: the library's per-sample path (Vector&lt;T&gt; matrix-vector, transposed and rank-1 kernels).</summary>
+    /// <summary>
+    /// Rung 2: the per-sample Vector&lt;T&gt; kernels (matrix-vector, transposed and rank-1) as separate passes, rebuilt
+    /// from public API: the gradient arena cleared, every sample's gradient added by <see cref="Backpropagation.Backprop"/>,
+    /// then one pass applying the SGD step to the whole parameter arena.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Samples)]
+    [Work(Samples = Samples, SampleBytes = true)]
+    public float PerSampleUnfused()
+    {
+        Dataset data = _fixture.Data;
+        Network network = _fixture.Network;
+        int m = Case.MiniBatch;
+        int[] order = _fixture.Order;
+        for (int k = 0; k < order.Length; k += m)
+        {
+            _workspace.Nabla.Clear();
+            for (int i = k; i < k + m; i++)
+            {
+                Backpropagation.Backprop(network, _workspace, data.Input(order[i]), data.Target(order[i]));
+            }
+
+            TensorPrimitives.MultiplyAdd(_workspace.Nabla, -TrainingFixture.Eta / m, network.Parameters, network.Parameters);
+        }
+
+        return network.Parameters[^1];
+    }
+
+    /// <summary>
+    /// Rung 2': the library's per-sample path (<c>--path per-sample</c>): the same kernels with the first sample's
+    /// rank-1 update storing (no clearing pass), the SGD step folded into the last one's (no update pass), and the
+    /// next sample's input prefetched during each backward pass.
+    /// </summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples, SampleBytes = true)]
     public EpochResult PerSample() => _sgd.RunEpoch();

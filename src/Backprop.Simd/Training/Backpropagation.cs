@@ -33,7 +33,9 @@ public static class Backpropagation
     /// <summary>
     /// One step of gradient descent on a mini-batch: the gradient is summed over the samples
     /// <paramref name="batch"/> of <paramref name="data"/>, then <c>W -= (eta/m) nabla_W</c> and
-    /// <c>b -= (eta/m) nabla_b</c> in one vectorized pass over the parameter arena, with <c>m</c> the batch's size.
+    /// <c>b -= (eta/m) nabla_b</c>, with <c>m</c> the batch's size. The weight step is applied by the last sample's
+    /// rank-1 update as it completes each gradient element, so afterwards <see cref="Workspace.Nabla"/> holds the
+    /// complete bias gradients but not the weight gradients (use <see cref="Backprop"/> on a cleared arena for those).
     /// </summary>
     /// <param name="network">The network to update.</param>
     /// <param name="workspace">This thread's workspace, shaped like <paramref name="network"/>.</param>
@@ -77,24 +79,53 @@ public static class Backpropagation
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void UpdateMiniBatchUnchecked(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
     {
-        workspace.Nabla.Clear();
-        foreach (int i in batch)
+        // W -= (eta / m) * nabla_W inside the last sample's rank-1 update (BP4), then b -= (eta / m) * nabla_b.
+        float scale = -eta / batch.Length;
+        AccumulateMiniBatchUnchecked(network, workspace, data, batch, Epilogue.Step(scale, 1f), default);
+        for (int l = 1; l <= network.OutputLayer; l++)
         {
-            BackpropUnchecked(network, workspace, data.Input(i), data.Target(i));
+            Span<float> biases = network.Parameters.Slice(network.Layout.BiasOffset(l), network.Sizes[l]);
+            TensorPrimitives.MultiplyAdd(workspace.NablaBiasesUnchecked(l), scale, biases, biases);
         }
+    }
 
-        // params -= (eta / m) * nabla: the same arena layout makes this one pass for every W and b.
-        TensorPrimitives.MultiplyAdd(workspace.Nabla, -eta / batch.Length, network.Parameters, network.Parameters);
+    /// <summary>
+    /// The per-sample path's mini-batch: backpropagates the samples <paramref name="batch"/> one at a time into
+    /// <see cref="Workspace.Nabla"/>, which need not be cleared first (the first sample stores its gradient instead
+    /// of adding it). With <paramref name="step"/> folding (plain SGD), the last sample's BP4 applies the step to
+    /// the weights directly and <c>nabla_W</c> is left partial; the bias gradients are always complete. Each
+    /// sample's successor, the first of <paramref name="next"/> after the last, is prefetched into L2 while it runs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void AccumulateMiniBatchUnchecked(Network network, Workspace ws, Dataset data, ReadOnlySpan<int> batch, Epilogue step, ReadOnlySpan<int> next)
+    {
+        for (int s = 0; s < batch.Length; s++)
+        {
+            ReadOnlySpan<int> following = s + 1 < batch.Length ? batch.Slice(s + 1, 1) : next.IsEmpty ? default : next[..1];
+            int i = batch[s];
+            BackpropUnchecked(network, ws, data.Input(i), data.Target(i), first: s == 0, s == batch.Length - 1 ? step : Epilogue.Store, data, following);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void BackpropUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    internal static void BackpropUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<float> y) =>
+        BackpropUnchecked(network, ws, x, y, first: false, Epilogue.Store, null, default);
+
+    /// <summary>
+    /// BP1-BP4 for one sample. The gradient is added to <see cref="Workspace.Nabla"/>, or stored when
+    /// <paramref name="first"/>; a folding <paramref name="step"/> writes the weights instead of <c>nabla_W</c>
+    /// (see <see cref="AccumulateMiniBatchUnchecked"/>). <paramref name="prefetch"/>'s inputs in
+    /// <paramref name="data"/> are prefetched after the forward pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackpropUnchecked(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<float> y, bool first, Epilogue step, Dataset? data, ReadOnlySpan<int> prefetch)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         int outputLayer = network.OutputLayer;
 
         // Forward pass, keeping every z^l and a^l in the workspace.
         network.FeedForwardUnchecked(x, ws);
+        data?.PrefetchInputs(prefetch); // the next sample's input arrives in L2 during the backward pass
 
         // BP1: delta^L = (a^L - y) ⊙ f'(z^L) for the quadratic cost; a^L - y for cross-entropy and log-likelihood
         Span<float> delta = ws.DeltaUnchecked(outputLayer);
@@ -103,18 +134,42 @@ public static class Backpropagation
         for (int l = outputLayer; l >= 1; l--)
         {
             ReadOnlySpan<float> previous = l > 1 ? ws.ActivationUnchecked(l - 1) : x;
+            Span<float> below = l > 1 ? ws.DeltaUnchecked(l - 1) : default;
+
             // BP3: dC/db^l = delta^l
-            TensorPrimitives.Add(ws.NablaBiasesUnchecked(l), delta, ws.NablaBiasesUnchecked(l));
-            // BP4: dC/dW^l = delta^l (a^{l-1})^T, a rank-1 update
-            Rank1.UpdateUnchecked(ws.NablaWeightsUnchecked(l), sizes[l], sizes[l - 1], 1f, delta, previous);
+            if (first)
+            {
+                delta.CopyTo(ws.NablaBiasesUnchecked(l));
+            }
+            else
+            {
+                TensorPrimitives.Add(ws.NablaBiasesUnchecked(l), delta, ws.NablaBiasesUnchecked(l));
+            }
+
+            // BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ f'(z^{l-1}), before BP4 may fold the step into W^l
             if (l > 1)
             {
-                // BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ f'(z^{l-1})
-                Span<float> below = ws.DeltaUnchecked(l - 1);
                 TransposedMatrixVector.MultiplyUnchecked(network.WeightsUnchecked(l), sizes[l], sizes[l - 1], delta, below);
                 Activations.MultiplyByDerivativeUnchecked(network.Activations[l - 2], below, ws.ZUnchecked(l - 1), ws.ActivationUnchecked(l - 1));
-                delta = below;
             }
+
+            // BP4: dC/dW^l = delta^l (a^{l-1})^T, a rank-1 update (stored, added, or folded into W^l)
+            Span<float> nablaW = ws.NablaWeightsUnchecked(l);
+            if (step.Fold)
+            {
+                Span<float> weights = network.Parameters.Slice(network.Layout.WeightOffset(l), nablaW.Length);
+                Rank1.StepUnchecked(nablaW, weights, sizes[l], sizes[l - 1], delta, previous, first, step);
+            }
+            else if (first)
+            {
+                Rank1.SetUnchecked(nablaW, sizes[l], sizes[l - 1], 1f, delta, previous);
+            }
+            else
+            {
+                Rank1.UpdateUnchecked(nablaW, sizes[l], sizes[l - 1], 1f, delta, previous);
+            }
+
+            delta = below;
         }
     }
 }

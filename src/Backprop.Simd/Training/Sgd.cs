@@ -26,7 +26,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
     private SeededRandom _random;
     private long _adamSteps;
     private Step _step; // the constants of the optimizer step in progress
-    private readonly bool _foldStep; // plain SGD on the batched path: weights updated inside the gradient product
+    private readonly bool _foldStep; // plain SGD without L1: weights updated inside the weight-gradient product (BP4)
 
     /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array, a workspace and the optimizer's state.</summary>
     /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative, ...).</exception>
@@ -55,7 +55,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _parallel = options.Path == BackpropPath.Batched ? new ParallelBatch(network, Workspace, options.Threads) : null;
-        _foldStep = options.Path == BackpropPath.Batched && options.Optimizer == Optimizer.Sgd && options.L1 == 0;
+        _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
     /// <summary>The network being trained.</summary>
@@ -98,20 +98,16 @@ public sealed class Sgd : IDisposable, IRowUpdate
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
             PrepareStep(batch.Length);
+            // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
+            Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
+            ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
             if (_options.Path == BackpropPath.Batched)
             {
-                // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
-                Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
-                ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
                 BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold, next);
             }
             else
             {
-                Workspace.Nabla.Clear();
-                foreach (int i in batch)
-                {
-                    Backpropagation.BackpropUnchecked(Network, Workspace, TrainingData.Input(i), TrainingData.Target(i));
-                }
+                Backpropagation.AccumulateMiniBatchUnchecked(Network, Workspace, TrainingData, batch, fold, next);
             }
 
             // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients

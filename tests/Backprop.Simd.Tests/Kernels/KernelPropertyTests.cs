@@ -84,6 +84,46 @@ public class KernelPropertyTests
     }
 
     [Property]
+    public void Rank1_fused_forms_give_the_bits_of_their_unfused_steps(Shape s)
+    {
+        // The per-sample path's first sample stores its product instead of clearing and adding, and its last one
+        // folds the SGD step w = decay w + scale t into the update. Both must give exactly what the separate passes
+        // give (Rank1_matches_naive covers the update itself).
+        var random = new SeededRandom(s.Seed);
+        int n = s.Rows * s.Cols;
+        float[] nabla = TestData.Mixed(n, ref random);
+        float[] w = TestData.Mixed(n, ref random);
+        float[] x = TestData.Mixed(s.Rows, ref random);
+        float[] y = TestData.Mixed(s.Cols, ref random);
+        float alpha = (float)(random.NextDouble() * 4 - 2);
+        Epilogue step = Epilogue.Step(-(float)random.NextDouble(), 1 - (float)(random.NextDouble() * 0.01));
+
+        float[] set = TestData.Mixed(n, ref random); // garbage: Set must not read it
+        Rank1.SetUnchecked(set, s.Rows, s.Cols, alpha, x, y);
+        var cleared = new float[n];
+        Rank1.Update(cleared, s.Rows, s.Cols, alpha, x, y);
+        Assert.Equal(cleared, set);
+
+        foreach (bool first in new[] { false, true })
+        {
+            float[] fused = (float[])w.Clone();
+            float[] nablaBefore = (float[])nabla.Clone();
+            Rank1.StepUnchecked(nabla, fused, s.Rows, s.Cols, x, y, first, step);
+            Assert.Equal(nablaBefore, nabla); // only read
+
+            float[] gradient = first ? new float[n] : (float[])nabla.Clone();
+            Rank1.Update(gradient, s.Rows, s.Cols, 1f, x, y);
+            float[] separate = (float[])w.Clone();
+            for (int i = 0; i < n; i++)
+            {
+                step.Apply(gradient[i], ref separate[i]);
+            }
+
+            Assert.Equal(separate, fused);
+        }
+    }
+
+    [Property]
     public void Elementwise_kernels_match_naive(Shape s)
     {
         int n = s.Rows;

@@ -51,10 +51,12 @@ public class AllocationTests
         Assert.Equal(0, AllocatedBy(() => Backpropagation.UpdateMiniBatch(_network, workspace, _train, batch, 3f)));
     }
 
-    [Fact]
-    public void Whole_epoch_with_evaluation_and_callback_allocates_nothing()
+    [Theory]
+    [InlineData(BackpropPath.Batched)]
+    [InlineData(BackpropPath.PerSample)]
+    public void Whole_epoch_with_evaluation_and_callback_allocates_nothing(BackpropPath path)
     {
-        var sgd = new Sgd(_network, _train, new TrainingOptions { MiniBatchSize = 7 });
+        var sgd = new Sgd(_network, _train, new TrainingOptions { MiniBatchSize = 7, Path = path });
         int seen = 0;
         Action<EpochResult> onEpoch = r => seen += r.Correct;
         Assert.Equal(0, AllocatedBy(() => sgd.Train(1, _test, onEpoch)));
@@ -63,10 +65,13 @@ public class AllocationTests
     }
 
     [Theory]
-    [InlineData(Optimizer.Sgd)]
-    [InlineData(Optimizer.Momentum)]
-    [InlineData(Optimizer.Adam)]
-    public void Epochs_allocate_nothing_with_every_option_on(Optimizer optimizer)
+    [InlineData(Optimizer.Sgd, BackpropPath.Batched)]
+    [InlineData(Optimizer.Momentum, BackpropPath.Batched)]
+    [InlineData(Optimizer.Adam, BackpropPath.Batched)]
+    [InlineData(Optimizer.Sgd, BackpropPath.PerSample)]
+    [InlineData(Optimizer.Momentum, BackpropPath.PerSample)]
+    [InlineData(Optimizer.Adam, BackpropPath.PerSample)]
+    public void Epochs_allocate_nothing_with_every_option_on(Optimizer optimizer, BackpropPath path)
     {
         foreach ((CostFunction cost, Activation hidden) in new[] { (CostFunction.LogLikelihood, Activation.ReLU), (CostFunction.CrossEntropy, Activation.Tanh), (CostFunction.Quadratic, Activation.LeakyReLU) })
         {
@@ -74,7 +79,7 @@ public class AllocationTests
             var sgd = new Sgd(network, _train, new TrainingOptions
             {
                 MiniBatchSize = 7, Eta = 0.1f, Lambda = 1f, L1 = 0.1f, Optimizer = optimizer, Patience = 100, HalveEtaAfter = 50,
-                Monitor = Monitoring.All,
+                Monitor = Monitoring.All, Path = path,
             });
             Action<int, int> progress = (_, _) => { };
             Assert.Equal(0, AllocatedBy(() => sgd.RunEpoch(_test, progress)));

@@ -102,6 +102,64 @@ public class SgdTests
         Assert.Equal(manual.Parameters.ToArray(), network.Parameters.ToArray());
     }
 
+    [Theory]
+    [InlineData(Optimizer.Sgd, 0f)]       // the step folded into the last sample's rank-1 update
+    [InlineData(Optimizer.Sgd, 0.5f)]     // L1: a separate step, the first sample's gradient stored
+    [InlineData(Optimizer.Momentum, 0f)]
+    public void Per_sample_fusions_give_the_bits_of_clear_accumulate_and_step(Optimizer optimizer, float l1)
+    {
+        const float Eta = 0.7f, Lambda = 2f, Mu = 0.9f;
+        int[] sizes = [13, 9, 5];
+        Dataset train = TestData.RandomDataset(10, 13, 5, seed: 6); // batches of 3, 3, 3 and 1
+        var network = new Network(sizes, seed: 5);
+        var sgd = new Sgd(network, train, new TrainingOptions
+        {
+            MiniBatchSize = 3, Eta = Eta, Lambda = Lambda, L1 = l1, Optimizer = optimizer, Momentum = Mu, Shuffle = false, Path = BackpropPath.PerSample,
+        });
+        sgd.RunEpoch();
+        sgd.RunEpoch();
+
+        // The same two epochs as separate passes: clear the arena, add every sample's gradient, one update pass.
+        var manual = new Network(sizes, seed: 5);
+        var workspace = new Workspace(manual);
+        var velocity = new float[manual.ParameterCount];
+        float l2PerSample = Lambda / (float)train.Count, l1PerSample = l1 / (float)train.Count;
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            for (int k = 0; k < train.Count; k += 3)
+            {
+                int m = Math.Min(3, train.Count - k);
+                workspace.Nabla.Clear();
+                for (int i = k; i < k + m; i++)
+                {
+                    Backpropagation.Backprop(manual, workspace, train.Input(i), train.Target(i));
+                }
+
+                for (int l = 1; l <= manual.OutputLayer; l++)
+                {
+                    Update(manual.Layout.WeightOffset(l), sizes[l] * sizes[l - 1], l2PerSample, l1PerSample, m);
+                    Update(manual.Layout.BiasOffset(l), sizes[l], 0f, 0f, m);
+                }
+            }
+        }
+
+        Assert.Equal(manual.Parameters.ToArray(), network.Parameters.ToArray());
+
+        void Update(int offset, int length, float l2, float l1Strength, int m)
+        {
+            Span<float> p = manual.Parameters.Slice(offset, length);
+            ReadOnlySpan<float> nabla = workspace.Nabla.Slice(offset, length);
+            if (optimizer == Optimizer.Sgd)
+            {
+                UpdateRules.Sgd(p, nabla, -Eta / m, 1 - (Eta * l2), Eta * l1Strength);
+            }
+            else
+            {
+                UpdateRules.Momentum(p, velocity.AsSpan(offset, length), nabla, 1f / m, l2, l1Strength, Mu, Eta);
+            }
+        }
+    }
+
     [Fact]
     public void Same_seed_gives_bit_identical_parameters_after_training()
     {
