@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using Backprop.Simd.Benchmarks.EndToEnd;
+using Backprop.Simd.Benchmarks.Infrastructure;
+using Backprop.Simd.Training;
+
+namespace Backprop.Simd.Benchmarks.Ladder;
+
+/// <summary>
+/// Speedups measured as ratios within one process (issue 7), outside BenchmarkDotNet:
+/// <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --paired [--rounds N]</c>.
+/// </summary>
+/// <remarks>
+/// On a shared machine the speed of the same code drifts by 10-30% within minutes, and BenchmarkDotNet measures two
+/// methods minutes apart, in different processes. Here both sides of a comparison train the same epoch of
+/// <see cref="TrainingFixture"/> data, alternately, in the same process: round r times one epoch of A and one of B
+/// (in the order A B on even rounds, B A on odd ones), and the ratio of the two throughputs is taken per round,
+/// so drift slower than one round cancels. The table gives both sides' median throughput and the median and
+/// quartiles of the per-round ratio B / A.
+/// </remarks>
+public static class PairedHarness
+{
+    /// <summary>The command-line switch that selects this harness instead of BenchmarkDotNet.</summary>
+    public const string Switch = "--paired";
+
+    /// <summary>Default number of rounds per pair.</summary>
+    public const int DefaultRounds = 41;
+
+    /// <summary>Runs the harness; returns the process exit code (2 for a bad argument).</summary>
+    public static int Run(string[] args)
+    {
+        int rounds = DefaultRounds;
+        int at = Array.IndexOf(args, "--rounds");
+        if (at >= 0 && (at + 1 >= args.Length || !int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out rounds) || rounds < 3))
+        {
+            Console.Error.WriteLine("--rounds needs a whole number of at least 3.");
+            return 2;
+        }
+
+        Console.WriteLine("VectorInfo: " + MachineInfo.Describe());
+        Console.WriteLine($"One epoch of {TrainingFixture.EpochSamples:N0} synthetic samples per side and round, eta {TrainingFixture.Eta}, {rounds} rounds per pair:");
+        Console.WriteLine();
+        Console.WriteLine("| Case | A | B | A, median samples/s | B, median samples/s | B / A, median | B / A, quartiles |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
+        foreach (LadderCase c in LadderCase.All)
+        {
+            using Sgd one = Trainer(c, BackpropPath.Batched, threads: 1);
+            using Sgd two = Trainer(c, BackpropPath.Batched, threads: 2);
+            Print(c, "batched, 1 thread", "batched, 2 threads", Measure(() => one.RunEpoch(), () => two.RunEpoch(), rounds));
+        }
+
+        foreach (LadderCase c in LadderCase.All)
+        {
+            var fixture = new TrainingFixture(c.Sizes);
+            var workspace = new Workspace(fixture.Network);
+            using Sgd fused = Trainer(c, BackpropPath.PerSample, threads: 1);
+            Print(c, "per-sample, separate passes", "per-sample, fused", Measure(() => PerSampleUnfused(fixture, workspace, c.MiniBatch), () => fused.RunEpoch(), rounds));
+        }
+
+        return 0;
+    }
+
+    /// <summary>A trainer over its own copy of the case's fixture (so that the two sides do not share parameters).</summary>
+    private static Sgd Trainer(LadderCase c, BackpropPath path, int threads)
+    {
+        var fixture = new TrainingFixture(c.Sizes);
+        return new Sgd(fixture.Network, fixture.Data, new TrainingOptions
+        {
+            MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Path = path, Threads = threads,
+        });
+    }
+
+    /// <summary>The ladder's rung 2 (see <see cref="LadderBenchmarks.PerSampleUnfused"/>): clear, add every sample's gradient, one step pass.</summary>
+    private static void PerSampleUnfused(TrainingFixture fixture, Workspace workspace, int m)
+    {
+        Network network = fixture.Network;
+        int[] order = fixture.Order;
+        for (int k = 0; k < order.Length; k += m)
+        {
+            workspace.Nabla.Clear();
+            for (int i = k; i < k + m; i++)
+            {
+                Backpropagation.Backprop(network, workspace, fixture.Data.Input(order[i]), fixture.Data.Target(order[i]));
+            }
+
+            TensorPrimitives.MultiplyAdd(workspace.Nabla, -TrainingFixture.Eta / m, network.Parameters, network.Parameters);
+        }
+    }
+
+    private static Result Measure(Action a, Action b, int rounds)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            a();
+            b();
+        }
+
+        double[] rateA = new double[rounds], rateB = new double[rounds], ratio = new double[rounds];
+        for (int r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0)
+            {
+                rateA[r] = Rate(a);
+                rateB[r] = Rate(b);
+            }
+            else
+            {
+                rateB[r] = Rate(b);
+                rateA[r] = Rate(a);
+            }
+
+            ratio[r] = rateB[r] / rateA[r];
+        }
+
+        Array.Sort(rateA);
+        Array.Sort(rateB);
+        Array.Sort(ratio);
+        return new Result(Quantile(rateA, 0.5), Quantile(rateB, 0.5), Quantile(ratio, 0.25), Quantile(ratio, 0.5), Quantile(ratio, 0.75));
+    }
+
+    private static double Rate(Action epoch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        epoch();
+        return TrainingFixture.EpochSamples / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    // Nearest-rank quantile of a sorted array.
+    private static double Quantile(double[] sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static void Print(LadderCase c, string a, string b, Result r) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {c} | {a} | {b} | {r.MedianA:N0} | {r.MedianB:N0} | {r.Ratio:F2}x | {r.Lower:F2}x - {r.Upper:F2}x |"));
+
+    private sealed record Result(double MedianA, double MedianB, double Lower, double Ratio, double Upper);
+}
