@@ -71,6 +71,16 @@ public class BatchInferenceTests
 
         Assert.Equal(Evaluation.Evaluate(network, workspace, digits), inference.Evaluate(digits));
 
+        // Skipping off: the dense product gives the same bits (it adds the skipped zero terms).
+        var dense = new float[outputs.Length];
+        using (var noSkip = new BatchInference(network, 1) { SkipZeroInputs = false })
+        {
+            Assert.False(noSkip.SkipZeroInputs);
+            noSkip.FeedForward(inputs, dense);
+        }
+
+        Assert.Equal(outputs, dense);
+
         // A NaN weight on pixel 0 (blank in every digit): skipping would hide it; the dense pass lets it reach every
         // output, as the per-sample pass does.
         network.Weights(1)[0] = float.NaN;

@@ -8,8 +8,8 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// <summary>
 /// Test-set-style inference throughput (issue 7): counting the correct answers over <see cref="Count"/> samples of
 /// [784,30,10], one sample at a time through <see cref="Network.FeedForward"/>'s kernels, and in blocks of
-/// <see cref="Evaluation.BlockSize"/> through the batched forward pass on one and two threads
-/// (<see cref="Sgd.Evaluate"/>), on uniform random inputs (no zeros: the dense rate) and on the 10,000 bundled MNIST
+/// <see cref="Evaluation.BlockSize"/>: through the training forward kernel, through the outer-product kernel without
+/// and with skipping, and that on two threads (<see cref="Sgd.Evaluate"/>), on uniform random inputs (no zeros: the dense rate) and on the 10,000 bundled MNIST
 /// digits (<see cref="BundledDigits"/>; the batched pass skips their blank pixels). <c>OperationsPerInvoke</c> is the
 /// sample count: Mean is per sample, and the flops column counts the dense work.
 /// </summary>
@@ -30,6 +30,7 @@ public class EvaluateBenchmarks
     private Dataset _data = null!;
     private Workspace _workspace = null!;
     private Sgd _sgd = null!;
+    private BatchInference _inference = null!;
 
     /// <summary>Setup of <see cref="PerSample"/>: a workspace without batch capacity.</summary>
     [GlobalSetup(Target = nameof(PerSample))]
@@ -40,6 +41,24 @@ public class EvaluateBenchmarks
         WarmUp.Run(() => PerSample());
     }
 
+    /// <summary>Setup of <see cref="DotProduct"/>: a workspace with room for a block.</summary>
+    [GlobalSetup(Target = nameof(DotProduct))]
+    public void SetupDotProduct()
+    {
+        Setup();
+        _workspace = new Workspace(_network, Evaluation.BlockSize);
+        WarmUp.Run(() => DotProduct());
+    }
+
+    /// <summary>Setup of <see cref="Dense"/>: batched inference on one thread with skipping off.</summary>
+    [GlobalSetup(Target = nameof(Dense))]
+    public void SetupDense()
+    {
+        Setup();
+        _inference = new BatchInference(_network, threads: 1) { SkipZeroInputs = false };
+        WarmUp.Run(() => Dense());
+    }
+
     /// <summary>Setup of <see cref="Batched"/>.</summary>
     [GlobalSetup(Target = nameof(Batched))]
     public void SetupBatched() => SetupSgd(threads: 1, Batched);
@@ -48,16 +67,33 @@ public class EvaluateBenchmarks
     [GlobalSetup(Target = nameof(BatchedTwoThreads))]
     public void SetupBatchedTwoThreads() => SetupSgd(threads: 2, BatchedTwoThreads);
 
-    /// <summary>Stops the trainer's worker thread, if any.</summary>
+    /// <summary>Stops the worker threads, if any.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _sgd?.Dispose();
+    public void Cleanup()
+    {
+        _sgd?.Dispose();
+        _inference?.Dispose();
+    }
 
     /// <summary><see cref="Evaluation.Evaluate"/> with a per-sample workspace: one matrix-vector product per layer and sample.</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = Count)]
     [Work(Samples = Count, Flops = Count * ForwardFlops)]
     public int PerSample() => Evaluation.Evaluate(_network, _workspace, _data);
 
-    /// <summary><see cref="Sgd.Evaluate"/> with one thread: blocks of 64 samples through the batched GEMM forward pass.</summary>
+    /// <summary>
+    /// Rung 9's starting point: <see cref="Evaluation.Evaluate"/> with a workspace that holds a block, so blocks of 64
+    /// samples go through the training forward kernel (dot-product tiles, each ending in horizontal sums).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Count)]
+    [Work(Samples = Count, Flops = Count * ForwardFlops)]
+    public int DotProduct() => Evaluation.Evaluate(_network, _workspace, _data);
+
+    /// <summary>Rung 9 without rung 10: <see cref="BatchInference"/> on one thread (outer-product kernel) with <see cref="BatchInference.SkipZeroInputs"/> off.</summary>
+    [Benchmark(OperationsPerInvoke = Count)]
+    [Work(Samples = Count, Flops = Count * ForwardFlops)]
+    public int Dense() => _inference.Evaluate(_data);
+
+    /// <summary>Rungs 9 and 10: <see cref="Sgd.Evaluate"/> with one thread, blocks of 64 samples through the outer-product kernel, blank inputs skipped.</summary>
     [Benchmark(OperationsPerInvoke = Count)]
     [Work(Samples = Count, Flops = Count * ForwardFlops)]
     [SimdBitsJobs]

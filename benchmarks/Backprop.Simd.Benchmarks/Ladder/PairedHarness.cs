@@ -15,8 +15,8 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// On a shared machine the speed of the same code drifts by 10-30% within minutes, and BenchmarkDotNet measures two
 /// methods minutes apart, in different processes. Here both sides of a comparison train the same epoch of
 /// <see cref="TrainingFixture"/> data, alternately, in the same process: round r times one epoch of A and one of B
-/// (in the order A B on even rounds, B A on odd ones), and the ratio of the two throughputs is taken per round,
-/// so drift slower than one round cancels. The table gives both sides' median throughput and the median and
+/// (in the order A B on even rounds, B A on odd ones), each from the same starting parameters, and the ratio of the
+/// two throughputs is taken per round, so drift slower than one round cancels. The table gives both sides' median throughput and the median and
 /// quartiles of the per-round ratio B / A.
 /// </remarks>
 public static class PairedHarness
@@ -47,7 +47,7 @@ public static class PairedHarness
         {
             using Sgd one = Trainer(c, BackpropPath.Batched, threads: 1);
             using Sgd two = Trainer(c, BackpropPath.Batched, threads: 2);
-            Print(c, "batched, 1 thread", "batched, 2 threads", Measure(() => one.RunEpoch(), () => two.RunEpoch(), rounds));
+            Print(c, "batched, 1 thread", "batched, 2 threads", Measure(new Side(one.Network, () => one.RunEpoch()), new Side(two.Network, () => two.RunEpoch()), rounds));
         }
 
         foreach (LadderCase c in LadderCase.All)
@@ -55,7 +55,8 @@ public static class PairedHarness
             var fixture = new TrainingFixture(c.Sizes);
             var workspace = new Workspace(fixture.Network);
             using Sgd fused = Trainer(c, BackpropPath.PerSample, threads: 1);
-            Print(c, "per-sample, separate passes", "per-sample, fused", Measure(() => PerSampleUnfused(fixture, workspace, c.MiniBatch), () => fused.RunEpoch(), rounds));
+            Print(c, "per-sample, separate passes", "per-sample, fused",
+                Measure(new Side(fixture.Network, () => PerSampleUnfused(fixture, workspace, c.MiniBatch)), new Side(fused.Network, () => fused.RunEpoch()), rounds));
         }
 
         return 0;
@@ -88,12 +89,12 @@ public static class PairedHarness
         }
     }
 
-    private static Result Measure(Action a, Action b, int rounds)
+    private static Result Measure(Side a, Side b, int rounds)
     {
         for (int i = 0; i < 3; i++)
         {
-            a();
-            b();
+            a.Rate();
+            b.Rate();
         }
 
         double[] rateA = new double[rounds], rateB = new double[rounds], ratio = new double[rounds];
@@ -101,13 +102,13 @@ public static class PairedHarness
         {
             if (r % 2 == 0)
             {
-                rateA[r] = Rate(a);
-                rateB[r] = Rate(b);
+                rateA[r] = a.Rate();
+                rateB[r] = b.Rate();
             }
             else
             {
-                rateB[r] = Rate(b);
-                rateA[r] = Rate(a);
+                rateB[r] = b.Rate();
+                rateA[r] = a.Rate();
             }
 
             ratio[r] = rateB[r] / rateA[r];
@@ -119,13 +120,6 @@ public static class PairedHarness
         return new Result(Quantile(rateA, 0.5), Quantile(rateB, 0.5), Quantile(ratio, 0.25), Quantile(ratio, 0.5), Quantile(ratio, 0.75));
     }
 
-    private static double Rate(Action epoch)
-    {
-        long start = Stopwatch.GetTimestamp();
-        epoch();
-        return TrainingFixture.EpochSamples / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
     // Nearest-rank quantile of a sorted array.
     private static double Quantile(double[] sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
@@ -134,4 +128,22 @@ public static class PairedHarness
             $"| {c} | {a} | {b} | {r.MedianA:N0} | {r.MedianB:N0} | {r.Ratio:F2}x | {r.Lower:F2}x - {r.Upper:F2}x |"));
 
     private sealed record Result(double MedianA, double MedianB, double Lower, double Ratio, double Upper);
+
+    /// <summary>
+    /// One side of a comparison. Every timed epoch starts from the network's initial parameters: at eta = 3 on random
+    /// labels the two sides' networks would otherwise drift apart (different sample orders) into differently saturated
+    /// states, and the element-wise work (exp) does not cost the same everywhere.
+    /// </summary>
+    private sealed class Side(Network network, Action epoch)
+    {
+        private readonly float[] _initial = network.Parameters.ToArray();
+
+        public double Rate()
+        {
+            _initial.CopyTo(network.Parameters);
+            long start = Stopwatch.GetTimestamp();
+            epoch();
+            return TrainingFixture.EpochSamples / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+    }
 }

@@ -106,11 +106,12 @@ public sealed class Dataset
     /// Asks the processor to start fetching the inputs <paramref name="rows"/> into its second-level cache, so that a
     /// mini-batch of shuffled samples scattered over a data set larger than the caches arrives while the previous
     /// one is computed instead of stalling the first pass over it. A hint: it changes no results and does nothing
-    /// on processors without the instruction. The indices are the caller's to check.
+    /// on processors without the instruction, or when <see cref="Prefetching.Enabled"/> is off. The indices are the
+    /// caller's to check.
     /// </summary>
     internal void PrefetchInputs(ReadOnlySpan<int> rows)
     {
-        if (!Sse.IsSupported)
+        if (!Sse.IsSupported || !Prefetching.Enabled)
         {
             return;
         }

@@ -36,12 +36,12 @@ public static class Rank1
     }
 
     /// <summary><c>A += alpha x y^T</c>; shapes were checked by the caller.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)] // fully optimized from the first call; its own method: the loop keeps its registers
     internal static void UpdateUnchecked(Span<float> a, int rows, int cols, float alpha, ReadOnlySpan<float> x, ReadOnlySpan<float> y) =>
         Run(a, a, rows, cols, alpha, x, y, default(Accumulate));
 
     /// <summary><c>A = alpha x y^T</c>, the same values <see cref="UpdateUnchecked"/> gives on a cleared <c>A</c>, without reading it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     internal static void SetUnchecked(Span<float> a, int rows, int cols, float alpha, ReadOnlySpan<float> x, ReadOnlySpan<float> y) =>
         Run(a, a, rows, cols, alpha, x, y, default(Set));
 
@@ -51,7 +51,7 @@ public static class Rank1
     /// arithmetic of <see cref="UpdateUnchecked"/> followed by <see cref="Epilogue.Apply(float, ref float)"/>.
     /// <paramref name="nabla"/> is only read.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     internal static void StepUnchecked(ReadOnlySpan<float> nabla, Span<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> y, bool first, Epilogue step)
     {
         if (first)
