@@ -1,3 +1,5 @@
+using Backprop.Simd.Kernels;
+
 namespace Backprop.Simd;
 
 /// <summary>
@@ -16,6 +18,7 @@ public sealed class Workspace
 
     private readonly int[] _batchIndices;       // the mini-batch's sample indices, where every worker can read them
     private readonly int[] _nextIndices;        // the next mini-batch's, for prefetching its inputs
+    private readonly ZeroSkipping[] _zeroSkipping; // per layer: when the batched inference kernel scans for zero inputs
     private readonly float[] _batchTargets;     // capacity x n_L
     private readonly float[] _batchZs;          // per layer l, a capacity x n_l block
     private readonly float[] _batchActivations;
@@ -39,6 +42,7 @@ public sealed class Workspace
         BatchCapacity = batchCapacity;
         _batchIndices = new int[batchCapacity];
         _nextIndices = new int[batchCapacity];
+        _zeroSkipping = new ZeroSkipping[network.Sizes.Length];
         _batchTargets = new float[checked(batchCapacity * Layout.Sizes[^1])];
         _batchZs = new float[checked(batchCapacity * Layout.NeuronCount)];
         _batchActivations = new float[_batchZs.Length];
@@ -94,6 +98,8 @@ public sealed class Workspace
     internal Span<int> BatchIndices(int m) => new(_batchIndices, 0, m);
 
     internal Span<int> NextIndices(int m) => new(_nextIndices, 0, m);
+
+    internal ref ZeroSkipping ZeroSkipping(int l) => ref _zeroSkipping[l];
 
     internal Span<float> BatchTargets(int m) => new(_batchTargets, 0, m * Layout.Sizes[^1]);
 

@@ -16,13 +16,19 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// methods minutes apart, in different processes. Here both sides of a comparison train the same epoch of
 /// <see cref="TrainingFixture"/> data, alternately, in the same process: round r times one epoch of A and one of B
 /// (in the order A B on even rounds, B A on odd ones), each from the same starting parameters, and the ratio of the
-/// two throughputs is taken per round, so drift slower than one round cancels. The table gives both sides' median throughput and the median and
-/// quartiles of the per-round ratio B / A.
+/// two throughputs is taken per round, so drift slower than one round cancels. Each timed epoch starts after a pause
+/// that lets any worker thread fall asleep. The table gives both sides' median throughput and the median and quartiles
+/// of the per-round ratio B / A. The per-sample pair compares the separate passes of the ladder's rung 2 with the
+/// library's per-sample path, which also prefetches the next input: run with <c>BACKPROP_SIMD_PREFETCH=0</c> for the
+/// fusions alone.
 /// </remarks>
 public static class PairedHarness
 {
     /// <summary>The command-line switch that selects this harness instead of BenchmarkDotNet.</summary>
     public const string Switch = "--paired";
+
+    /// <summary>Pause before each timed epoch, longer than a worker's spin window.</summary>
+    private const int SettleMilliseconds = 20;
 
     /// <summary>Default number of rounds per pair.</summary>
     public const int DefaultRounds = 41;
@@ -141,6 +147,9 @@ public static class PairedHarness
         public double Rate()
         {
             _initial.CopyTo(network.Parameters);
+            // Past any worker's spin window (a few milliseconds after its last call), so that a two-thread side's
+            // spinning worker never competes with the other side's timed epoch; it starts asleep, as a first epoch does.
+            Thread.Sleep(SettleMilliseconds);
             long start = Stopwatch.GetTimestamp();
             epoch();
             return TrainingFixture.EpochSamples / Stopwatch.GetElapsedTime(start).TotalSeconds;

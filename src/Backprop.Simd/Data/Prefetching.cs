@@ -3,8 +3,8 @@ namespace Backprop.Simd.Data;
 /// <summary>
 /// Whether training prefetches the next samples' inputs (into the second-level cache, while the current ones are
 /// computed). On by default; the environment variable <c>BACKPROP_SIMD_PREFETCH=0</c> turns it off for the whole
-/// process, read once at startup, so that the effect can be measured (the optimization ladder's benchmarks do). It
-/// is only a hint to the processor: results are the same either way.
+/// process, read once at startup, so that the effect can be measured (run the ladder's benchmarks with it set, as
+/// <c>docs/optimizing-backprop.md</c> does). It is only a hint to the processor: results are the same either way.
 /// </summary>
 public static class Prefetching
 {

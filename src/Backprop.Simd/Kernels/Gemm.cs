@@ -420,34 +420,49 @@ public static class Gemm
 
     /// <summary>
     /// <see cref="MultiplyAddBias"/>; with <paramref name="skipZeroInputs"/>, steps p at which all eight rows of a block
-    /// of A hold zero are skipped (see <see cref="Outer{TV}"/>), which is exact only when B is finite.
+    /// of A hold zero are skipped (see the outer-product kernel), which is exact only when B is finite.
     /// </summary>
     internal static void MultiplyAddBiasUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool skipZeroInputs)
+    {
+        var skip = new ZeroSkipping { Enabled = skipZeroInputs };
+        MultiplyAddBiasUnchecked(a, b, bias, c, m, n, k, ref skip);
+    }
+
+    /// <summary><see cref="MultiplyAddBias"/>, skipping zero inputs as <paramref name="skip"/> says, whose state carries over to the next call.</summary>
+    internal static void MultiplyAddBiasUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, ref ZeroSkipping skip)
     {
         switch (SimdWidth.Bits)
         {
             case 512:
-                Outer<Simd512>(a, b, bias, c, m, n, k, skipZeroInputs);
+                Outer<Simd512>(a, b, bias, c, m, n, k, ref skip);
                 break;
             case 256:
-                Outer<Simd256>(a, b, bias, c, m, n, k, skipZeroInputs);
+                Outer<Simd256>(a, b, bias, c, m, n, k, ref skip);
                 break;
             default:
-                Outer<Simd128>(a, b, bias, c, m, n, k, skipZeroInputs);
+                Outer<Simd128>(a, b, bias, c, m, n, k, ref skip);
                 break;
         }
     }
 
-    /// <summary>Most inputs per row for which <see cref="Outer{TV}"/> keeps its bitmap of non-zero columns on the stack (4 KiB).</summary>
+    /// <summary>Most inputs per row for which the outer-product kernel keeps its bitmap of non-zero columns on the stack (4 KiB).</summary>
     private const int MaxSkippingInputs = 32_768;
 
     // Skipping zero inputs: an image's blank pixels, say (81% of an MNIST digit, 53% of the pixels of a block of eight
     // digits). Where all eight rows of a block have A[i, p] = 0 the step adds 0 * B[p, j] = 0 to every accumulator,
     // which changes nothing when B is finite (at most the sign of a zero sum), so a bitmap of the columns where some
     // row is non-zero, built with one vector OR per eight loads, lets the block visit only those. Blocks where nearly
-    // every column is non-zero (dense inputs) keep the plain loop.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // every column is non-zero (dense inputs) keep the plain loop, and ZeroSkipping stops scanning inputs that keep
+    // turning out dense.
     internal static void Outer<TV>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool skipZeroInputs = false)
+        where TV : struct, ISimd<TV>
+    {
+        var skip = new ZeroSkipping { Enabled = skipZeroInputs };
+        Outer<TV>(a, b, bias, c, m, n, k, ref skip);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Outer<TV>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, ref ZeroSkipping skip)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -456,11 +471,11 @@ public static class Gemm
             // Fewer outputs than a vector: the next narrower width.
             if (w == 16)
             {
-                Outer<Simd256>(a, b, bias, c, m, n, k, skipZeroInputs);
+                Outer<Simd256>(a, b, bias, c, m, n, k, ref skip);
             }
             else
             {
-                Outer<Simd128>(a, b, bias, c, m, n, k, skipZeroInputs);
+                Outer<Simd128>(a, b, bias, c, m, n, k, ref skip);
             }
 
             return;
@@ -493,14 +508,14 @@ public static class Gemm
         // The output vectors start at 0, w, 2w, ...; when n is not a multiple of w the last one is [n - w, n), which
         // overlaps the one before it: the shared lanes are computed twice in the same order, so both stores agree.
         int vectors = (n + w - 1) / w;
-        Span<ulong> columns = skipZeroInputs && m >= 8 && k <= MaxSkippingInputs ? stackalloc ulong[(k + 63) / 64] : default;
+        Span<ulong> columns = skip.Enabled && m >= 8 && k <= MaxSkippingInputs ? stackalloc ulong[(k + 63) / 64] : default;
         int i0 = 0;
         for (; i0 + 8 <= m; i0 += 8)
         {
             ref float ai = ref Unsafe.Add(ref a0, (nint)i0 * k);
             ref float ci = ref Unsafe.Add(ref c0, (nint)i0 * n);
             int v = 0;
-            if (!columns.IsEmpty && NonZeroColumns<TV>(ref ai, k, columns) <= k - (k / 8))
+            if (!columns.IsEmpty && skip.Scan() && skip.Found(NonZeroColumns<TV>(ref ai, k, columns) <= k - (k / 8)))
             {
                 for (; v + 2 <= vectors; v += 2)
                 {
@@ -1169,6 +1184,46 @@ public static class Gemm
     // The overlapping last vector of each output row: whether there is one, where it starts, and which of its lanes are new.
     private readonly record struct Tail<TV>(bool Exists, int Start, TV Lanes)
         where TV : struct, ISimd<TV>;
+}
+
+/// <summary>
+/// When <see cref="Gemm.Outer{TV}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, ref ZeroSkipping)"/>
+/// looks for zero inputs. Scanning a block of eight rows costs a pass over its inputs before the product, and on inputs
+/// that are never zero it finds nothing to skip, so after a block that turned out dense the next scan waits 1 block,
+/// then 2, 4, ... up to <see cref="MaxWait"/> (each scan costs at most 1/64 of the blocks on dense inputs); a block
+/// that had enough zeros to skip brings scanning back to every block. Skipping changes no result, so neither does
+/// this policy: only the time.
+/// </summary>
+internal struct ZeroSkipping
+{
+    /// <summary>The longest wait, in blocks of eight rows, between two scans.</summary>
+    public const int MaxWait = 64;
+
+    private int _wait;    // blocks to go before the next scan
+    private int _backoff; // the wait after the next dense scan
+
+    /// <summary>Whether zero inputs may be skipped at all (exact only while the other factor is finite).</summary>
+    public bool Enabled;
+
+    /// <summary>Whether to scan the next block (counts it when not).</summary>
+    public bool Scan()
+    {
+        if (_wait > 0)
+        {
+            _wait--;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Records what a scan found; returns <paramref name="sparse"/>.</summary>
+    public bool Found(bool sparse)
+    {
+        _backoff = sparse ? 0 : Math.Min(Math.Max(1, 2 * _backoff), MaxWait);
+        _wait = _backoff;
+        return sparse;
+    }
 }
 
 /// <summary>

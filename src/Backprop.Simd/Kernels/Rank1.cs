@@ -114,14 +114,18 @@ public static class Rank1
         public float Apply(float y, float c, float source, float target) => source + (c * y);
     }
 
-    /// <summary><c>c y</c>: what <see cref="Accumulate"/> gives when the source is zero.</summary>
+    /// <summary>
+    /// <c>c y</c> as <see cref="Accumulate"/> computes it on a cleared source, to the bit: added to +0, so that a
+    /// product of -0 (a zero input times a negative delta) gives +0 as it does there.
+    /// </summary>
     private readonly struct Set : IRowOp
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector<float> Apply(Vector<float> y, Vector<float> c, ref float source, ref float target, nuint k) => y * c;
+        public Vector<float> Apply(Vector<float> y, Vector<float> c, ref float source, ref float target, nuint k) =>
+            Vector.FusedMultiplyAdd(y, c, Vector<float>.Zero);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Apply(float y, float c, float source, float target) => c * y;
+        public float Apply(float y, float c, float source, float target) => 0f + (c * y);
     }
 
     /// <summary><c>decay target + scale t</c> with <c>t</c> the gradient <typeparamref name="TGradient"/> computes (the SGD step of <see cref="Epilogue"/>).</summary>

@@ -35,7 +35,8 @@ public static class Backpropagation
     /// <paramref name="batch"/> of <paramref name="data"/>, then <c>W -= (eta/m) nabla_W</c> and
     /// <c>b -= (eta/m) nabla_b</c>, with <c>m</c> the batch's size. The weight step is applied by the last sample's
     /// rank-1 update as it completes each gradient element, so afterwards <see cref="Workspace.Nabla"/> holds the
-    /// complete bias gradients but not the weight gradients (use <see cref="Backprop"/> on a cleared arena for those).
+    /// complete bias gradients, but what its weight part holds is unspecified (for one sample it is not even
+    /// written). For the weight gradients, clear the arena and call <see cref="Backprop"/> for each sample.
     /// </summary>
     /// <param name="network">The network to update.</param>
     /// <param name="workspace">This thread's workspace, shaped like <paramref name="network"/>.</param>
@@ -93,7 +94,7 @@ public static class Backpropagation
     /// The per-sample path's mini-batch: backpropagates the samples <paramref name="batch"/> one at a time into
     /// <see cref="Workspace.Nabla"/>, which need not be cleared first (the first sample stores its gradient instead
     /// of adding it). With <paramref name="step"/> folding (plain SGD), the last sample's BP4 applies the step to
-    /// the weights directly and <c>nabla_W</c> is left partial; the bias gradients are always complete. Each
+    /// the weights directly and does not write <c>nabla_W</c>; the bias gradients are always complete. Each
     /// sample's successor, the first of <paramref name="next"/> after the last, is prefetched into L2 while it runs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -139,7 +140,7 @@ public static class Backpropagation
             // BP3: dC/db^l = delta^l
             if (first)
             {
-                delta.CopyTo(ws.NablaBiasesUnchecked(l));
+                TensorPrimitives.Add(delta, 0f, ws.NablaBiasesUnchecked(l)); // 0 + delta, as on a cleared arena (-0 becomes +0)
             }
             else
             {

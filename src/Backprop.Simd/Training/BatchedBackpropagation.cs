@@ -176,7 +176,9 @@ public static class BatchedBackpropagation
             int n = sizes[l], k = sizes[l - 1];
             // Z^l = A^{l-1} (W^l)^T + b^l
             ReadOnlySpan<float> input = l > 1 ? ws.BatchActivation(l - 1, m) : x;
-            Gemm.MultiplyAddBiasUnchecked(input, transposed.Slice(layout.WeightOffset(l), n * k), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, n, k, skipZeroInputs);
+            ref ZeroSkipping skip = ref ws.ZeroSkipping(l); // per layer: the inputs' density carries over from the last block
+            skip.Enabled = skipZeroInputs;
+            Gemm.MultiplyAddBiasUnchecked(input, transposed.Slice(layout.WeightOffset(l), n * k), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, n, k, ref skip);
             Activate(network, ws, l, m);
         }
 

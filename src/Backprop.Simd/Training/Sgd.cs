@@ -8,8 +8,9 @@ namespace Backprop.Simd.Training;
 /// The seed's <c>SGD</c> and network2's additions. Each epoch shuffles an index array in place (the data are never
 /// copied), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), computes each
 /// batch's gradient (as matrices with <see cref="BatchedBackpropagation"/>, spread over
-/// <see cref="TrainingOptions.Threads"/>, or sample by sample with <see cref="Backpropagation.Backprop"/>) and moves
-/// the parameters with the chosen <see cref="Optimizer"/> and regularisation. <see cref="Train"/> adds network2's learning-rate schedule, early
+/// <see cref="TrainingOptions.Threads"/>, or sample by sample with <see cref="Backpropagation"/>'s kernels) and moves
+/// the parameters with the chosen <see cref="Optimizer"/> and regularisation; with plain SGD (no L1 term) both paths
+/// fold the weight step into the gradient's last product, so the weight gradient never makes a separate pass. <see cref="Train"/> adds network2's learning-rate schedule, early
 /// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
 /// </summary>
 /// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.</remarks>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using FsCheck.Xunit;
@@ -102,14 +103,14 @@ public class KernelPropertyTests
         Rank1.SetUnchecked(set, s.Rows, s.Cols, alpha, x, y);
         var cleared = new float[n];
         Rank1.Update(cleared, s.Rows, s.Cols, alpha, x, y);
-        Assert.Equal(cleared, set);
+        AssertBits(cleared, set);
 
         foreach (bool first in new[] { false, true })
         {
             float[] fused = (float[])w.Clone();
             float[] nablaBefore = (float[])nabla.Clone();
             Rank1.StepUnchecked(nabla, fused, s.Rows, s.Cols, x, y, first, step);
-            Assert.Equal(nablaBefore, nabla); // only read
+            AssertBits(nablaBefore, nabla); // only read
 
             float[] gradient = first ? new float[n] : (float[])nabla.Clone();
             Rank1.Update(gradient, s.Rows, s.Cols, 1f, x, y);
@@ -119,9 +120,13 @@ public class KernelPropertyTests
                 step.Apply(gradient[i], ref separate[i]);
             }
 
-            Assert.Equal(separate, fused);
+            AssertBits(separate, fused);
         }
     }
+
+    // Bit patterns, not float equality: -0 and +0 must not pass for each other.
+    private static void AssertBits(float[] expected, float[] actual) =>
+        Assert.Equal(MemoryMarshal.Cast<float, int>(expected).ToArray(), MemoryMarshal.Cast<float, int>(actual).ToArray());
 
     [Property]
     public void Elementwise_kernels_match_naive(Shape s)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Backprop.Simd.Data;
 using Backprop.Simd.Reference;
 using Backprop.Simd.Training;
@@ -110,7 +111,21 @@ public class SgdTests
     {
         const float Eta = 0.7f, Lambda = 2f, Mu = 0.9f;
         int[] sizes = [13, 9, 5];
-        Dataset train = TestData.RandomDataset(10, 13, 5, seed: 6); // batches of 3, 3, 3 and 1
+        // Batches of 3, 3, 3 and 1; every third input is zero, so that some gradient products are -0.
+        Dataset random = TestData.RandomDataset(10, 13, 5, seed: 6);
+        float[] inputs = random.InputRows(0, 10).ToArray();
+        for (int i = 0; i < inputs.Length; i += 3)
+        {
+            inputs[i] = 0f;
+        }
+
+        var labels = new byte[10];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = (byte)random.Label(i);
+        }
+
+        Dataset train = Dataset.FromLabels(inputs, 13, labels, 5);
         var network = new Network(sizes, seed: 5);
         var sgd = new Sgd(network, train, new TrainingOptions
         {
@@ -143,7 +158,8 @@ public class SgdTests
             }
         }
 
-        Assert.Equal(manual.Parameters.ToArray(), network.Parameters.ToArray());
+        // Bit patterns: -0 and +0 must not pass for each other (a zero input times a negative delta is -0).
+        Assert.Equal(MemoryMarshal.Cast<float, int>(manual.Parameters).ToArray(), MemoryMarshal.Cast<float, int>(network.Parameters).ToArray());
 
         void Update(int offset, int length, float l2, float l1Strength, int m)
         {
