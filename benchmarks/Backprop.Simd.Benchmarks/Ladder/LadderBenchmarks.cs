@@ -4,7 +4,6 @@ using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using Backprop.Simd.Training;
-using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
@@ -114,31 +113,13 @@ public class LadderBenchmarks
     [Work(Samples = SlowSamples)]
     public float NaiveFloat() => _naive.Epoch(_fixture.Data, _fixture.Order.AsSpan(0, SlowSamples), Case.MiniBatch, TrainingFixture.Eta);
 
-    /// <summary>
-    /// Rung 2: the per-sample Vector&lt;T&gt; kernels (matrix-vector, transposed and rank-1) as separate passes, rebuilt
-    /// from public API: the gradient arena cleared, every sample's gradient added by <see cref="Backpropagation.Backprop"/>,
-    /// then one pass applying the SGD step to the whole parameter arena.
-    /// </summary>
+    /// <summary>Rung 2: the per-sample Vector&lt;T&gt; kernels (matrix-vector, transposed and rank-1) as separate passes (<see cref="SeparatePasses"/>).</summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples, SampleBytes = true)]
     public float PerSampleUnfused()
     {
-        Dataset data = _fixture.Data;
-        Network network = _fixture.Network;
-        int m = Case.MiniBatch;
-        int[] order = _fixture.Order;
-        for (int k = 0; k < order.Length; k += m)
-        {
-            _workspace.Nabla.Clear();
-            for (int i = k; i < k + m; i++)
-            {
-                Backpropagation.Backprop(network, _workspace, data.Input(order[i]), data.Target(order[i]));
-            }
-
-            TensorPrimitives.MultiplyAdd(_workspace.Nabla, -TrainingFixture.Eta / m, network.Parameters, network.Parameters);
-        }
-
-        return network.Parameters[^1];
+        SeparatePasses.Epoch(_fixture.Network, _workspace, _fixture.Data, _fixture.Order, Case.MiniBatch, TrainingFixture.Eta);
+        return _fixture.Network.Parameters[^1];
     }
 
     /// <summary>

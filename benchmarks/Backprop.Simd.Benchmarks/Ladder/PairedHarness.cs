@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Numerics.Tensors;
 using Backprop.Simd.Benchmarks.EndToEnd;
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Training;
@@ -62,7 +61,8 @@ public static class PairedHarness
             var workspace = new Workspace(fixture.Network);
             using Sgd fused = Trainer(c, BackpropPath.PerSample, threads: 1);
             Print(c, "per-sample, separate passes", "per-sample, fused",
-                Measure(new Side(fixture.Network, () => PerSampleUnfused(fixture, workspace, c.MiniBatch)), new Side(fused.Network, () => fused.RunEpoch()), rounds));
+                Measure(new Side(fixture.Network, () => SeparatePasses.Epoch(fixture.Network, workspace, fixture.Data, fixture.Order, c.MiniBatch, TrainingFixture.Eta)),
+                    new Side(fused.Network, () => fused.RunEpoch()), rounds));
         }
 
         return 0;
@@ -76,23 +76,6 @@ public static class PairedHarness
         {
             MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Path = path, Threads = threads,
         });
-    }
-
-    /// <summary>The ladder's rung 2 (see <see cref="LadderBenchmarks.PerSampleUnfused"/>): clear, add every sample's gradient, one step pass.</summary>
-    private static void PerSampleUnfused(TrainingFixture fixture, Workspace workspace, int m)
-    {
-        Network network = fixture.Network;
-        int[] order = fixture.Order;
-        for (int k = 0; k < order.Length; k += m)
-        {
-            workspace.Nabla.Clear();
-            for (int i = k; i < k + m; i++)
-            {
-                Backpropagation.Backprop(network, workspace, fixture.Data.Input(order[i]), fixture.Data.Target(order[i]));
-            }
-
-            TensorPrimitives.MultiplyAdd(workspace.Nabla, -TrainingFixture.Eta / m, network.Parameters, network.Parameters);
-        }
     }
 
     private static Result Measure(Side a, Side b, int rounds)
