@@ -26,11 +26,8 @@ public static class LatencyHarness
     /// <summary>Runs the harness; returns the process exit code (2 for a bad argument).</summary>
     public static int Run(string[] args)
     {
-        int calls = DefaultCalls;
-        int at = Array.IndexOf(args, "--calls");
-        if (at >= 0 && (at + 1 >= args.Length || !int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out calls) || calls < 100))
+        if (!HarnessArguments.TryCount(args, "--calls", DefaultCalls, minimum: 100, out int calls))
         {
-            Console.Error.WriteLine("--calls needs a whole number of at least 100.");
             return 2;
         }
 
@@ -107,12 +104,9 @@ public static class LatencyHarness
         Array.Sort(ticks);
         GC.KeepAlive(sink);
         return new Result(
-            Microseconds(Percentile(ticks, 0.50)), Microseconds(Percentile(ticks, 0.90)), Microseconds(Percentile(ticks, 0.99)),
-            Microseconds(Percentile(ticks, 0.999)), Microseconds(ticks[^1]), mean, timerPair, collections, allocated);
+            Microseconds(HarnessArguments.Quantile(ticks, 0.50)), Microseconds(HarnessArguments.Quantile(ticks, 0.90)), Microseconds(HarnessArguments.Quantile(ticks, 0.99)),
+            Microseconds(HarnessArguments.Quantile(ticks, 0.999)), Microseconds(ticks[^1]), mean, timerPair, collections, allocated);
     }
-
-    // Nearest-rank percentile of a sorted array.
-    private static long Percentile(long[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static double Microseconds(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
 

@@ -35,11 +35,8 @@ public static class PairedHarness
     /// <summary>Runs the harness; returns the process exit code (2 for a bad argument).</summary>
     public static int Run(string[] args)
     {
-        int rounds = DefaultRounds;
-        int at = Array.IndexOf(args, "--rounds");
-        if (at >= 0 && (at + 1 >= args.Length || !int.TryParse(args[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out rounds) || rounds < 3))
+        if (!HarnessArguments.TryCount(args, "--rounds", DefaultRounds, minimum: 3, out int rounds))
         {
-            Console.Error.WriteLine("--rounds needs a whole number of at least 3.");
             return 2;
         }
 
@@ -106,11 +103,9 @@ public static class PairedHarness
         Array.Sort(rateA);
         Array.Sort(rateB);
         Array.Sort(ratio);
-        return new Result(Quantile(rateA, 0.5), Quantile(rateB, 0.5), Quantile(ratio, 0.25), Quantile(ratio, 0.5), Quantile(ratio, 0.75));
+        return new Result(HarnessArguments.Quantile(rateA, 0.5), HarnessArguments.Quantile(rateB, 0.5), HarnessArguments.Quantile(ratio, 0.25),
+            HarnessArguments.Quantile(ratio, 0.5), HarnessArguments.Quantile(ratio, 0.75));
     }
-
-    // Nearest-rank quantile of a sorted array.
-    private static double Quantile(double[] sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static void Print(LadderCase c, string a, string b, Result r) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -208,7 +208,7 @@ public static class BatchedBackpropagation
     internal static void ForwardShare(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, int worker, int workers)
     {
         ReadOnlySpan<int> sizes = network.Sizes;
-        (int start, int end) = Share(sizes[l], worker, workers, ShareAlign); // the same neurons as GradientShare's rows: they stay in one core's cache
+        (int start, int end) = Share(sizes[l], worker, workers); // the same neurons as GradientShare's rows: they stay in one core's cache
         if (start < end)
         {
             if (l > 1)
@@ -230,7 +230,7 @@ public static class BatchedBackpropagation
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         int rows = sizes[l], cols = sizes[l - 1];
-        (int start, int end) = Share(rows, worker, workers, ShareAlign);
+        (int start, int end) = Share(rows, worker, workers);
         if (start < end)
         {
             Span<float> destination = step.Fold ? network.Parameters.Slice(network.Layout.WeightOffset(l), rows * cols) : ws.NablaWeightsUnchecked(l);
@@ -250,7 +250,7 @@ public static class BatchedBackpropagation
     {
         ReadOnlySpan<int> sizes = network.Sizes;
         int rows = sizes[l], cols = sizes[l - 1];
-        (int start, int end) = Share(m, worker, workers, ShareAlign);
+        (int start, int end) = Share(m, worker, workers);
         if (start < end)
         {
             Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), rows, 1, network.WeightsUnchecked(l), default, ws.BatchDelta(l - 1, m), m, rows, cols, start, end, Epilogue.Store);
@@ -295,12 +295,12 @@ public static class BatchedBackpropagation
     /// </summary>
     internal const int ShareAlign = 2;
 
-    /// <summary>Worker w's share of [0, total), cut at multiples of <paramref name="align"/> so that kernels keep their widest tiles.</summary>
-    internal static (int Start, int End) Share(int total, int worker, int workers, int align)
+    /// <summary>Worker w's share of [0, total), cut at multiples of <see cref="ShareAlign"/>.</summary>
+    internal static (int Start, int End) Share(int total, int worker, int workers)
     {
-        int chunks = (total + align - 1) / align;
-        int start = Math.Min(total, (int)((long)chunks * worker / workers) * align);
-        int end = Math.Min(total, (int)((long)chunks * (worker + 1) / workers) * align);
+        int chunks = (total + ShareAlign - 1) / ShareAlign;
+        int start = Math.Min(total, (int)((long)chunks * worker / workers) * ShareAlign);
+        int end = Math.Min(total, (int)((long)chunks * (worker + 1) / workers) * ShareAlign);
         return (start, end);
     }
 }

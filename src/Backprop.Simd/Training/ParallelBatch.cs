@@ -113,7 +113,7 @@ internal sealed class ParallelBatch : IParallelWork, IDisposable
                 break;
             case Phase.Update:
             {
-                (int start, int end) = BatchedBackpropagation.Share(network.Sizes[_layer], worker, workers, BatchedBackpropagation.ShareAlign);
+                (int start, int end) = BatchedBackpropagation.Share(network.Sizes[_layer], worker, workers);
                 if (start < end)
                 {
                     _rows!.UpdateRows(_layer, start, end);
