@@ -72,6 +72,7 @@ public static class Activations
         ref float a0 = ref MemoryMarshal.GetReference(a);
         int n = delta.Length;
         int width = Vector<float>.Count;
+        int vectorEnd = VectorLoops.VectorEnd(n);
         int i = 0;
         switch (f)
         {
@@ -79,7 +80,7 @@ public static class Activations
                 Elementwise.MultiplyBySigmoidPrimeUnchecked(delta, a);
                 return;
             case Activation.Tanh: // f' = 1 - a^2
-                for (; i + width <= n; i += width)
+                for (; i < vectorEnd; i += width)
                 {
                     Vector<float> av = Vector.LoadUnsafe(ref a0, (nuint)i);
                     (Vector.LoadUnsafe(ref d0, (nuint)i) * (Vector<float>.One - (av * av))).StoreUnsafe(ref d0, (nuint)i);
@@ -96,7 +97,7 @@ public static class Activations
             case Activation.LeakyReLU: // f' = 1 for z > 0, else 0 (ReLU) or the leaky slope
                 float negative = f == Activation.ReLU ? 0f : LeakySlope;
                 Vector<float> slope = new(negative);
-                for (; i + width <= n; i += width)
+                for (; i < vectorEnd; i += width)
                 {
                     Vector<float> zv = Vector.LoadUnsafe(ref z0, (nuint)i);
                     Vector<float> dv = Vector.LoadUnsafe(ref d0, (nuint)i);
@@ -125,9 +126,10 @@ public static class Activations
         ref float a0 = ref MemoryMarshal.GetReference(a);
         int n = z.Length;
         int width = Vector<float>.Count;
+        int vectorEnd = VectorLoops.VectorEnd(n);
         Vector<float> slope = new(LeakySlope);
         int i = 0;
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> zv = Vector.LoadUnsafe(ref z0, (nuint)i);
             Vector.ConditionalSelect(Vector.GreaterThan(zv, Vector<float>.Zero), zv, zv * slope).StoreUnsafe(ref a0, (nuint)i);

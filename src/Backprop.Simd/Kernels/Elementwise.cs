@@ -33,8 +33,9 @@ public static class Elementwise
         ref float r0 = ref MemoryMarshal.GetReference(result);
         int n = result.Length;
         int width = Vector<float>.Count;
+        int vectorEnd = VectorLoops.VectorEnd(n);
         int i = 0;
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> s = Vector.LoadUnsafe(ref r0, (nuint)i);
             (s * (Vector<float>.One - s)).StoreUnsafe(ref r0, (nuint)i);
@@ -88,9 +89,10 @@ public static class Elementwise
         ref float v0 = ref MemoryMarshal.GetReference(values);
         int n = values.Length;
         int width = Vector<float>.Count;
+        int vectorEnd = VectorLoops.VectorEnd(n);
         Vector<float> acc = Vector<float>.Zero;
         int i = 0;
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             acc += Vector.LoadUnsafe(ref v0, (nuint)i) * Vector<float>.Zero;
         }
@@ -112,8 +114,9 @@ public static class Elementwise
         ref float d0 = ref MemoryMarshal.GetReference(delta);
         int n = a.Length;
         int width = Vector<float>.Count;
+        int vectorEnd = VectorLoops.VectorEnd(n);
         int i = 0;
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> av = Vector.LoadUnsafe(ref a0, (nuint)i);
             Vector<float> yv = Vector.LoadUnsafe(ref y0, (nuint)i);
@@ -134,8 +137,9 @@ public static class Elementwise
         ref float d0 = ref MemoryMarshal.GetReference(delta);
         int n = delta.Length;
         int width = Vector<float>.Count;
+        int vectorEnd = VectorLoops.VectorEnd(n);
         int i = 0;
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> av = Vector.LoadUnsafe(ref a0, (nuint)i);
             (Vector.LoadUnsafe(ref d0, (nuint)i) * (av * (Vector<float>.One - av))).StoreUnsafe(ref d0, (nuint)i);

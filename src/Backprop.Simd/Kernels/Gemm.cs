@@ -87,6 +87,9 @@ public static class Gemm
             case 512:
                 Forward<Simd512>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
                 break;
+            case 32:
+                Forward<SimdScalar>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
+                break;
             case 256:
                 Forward<Simd256>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
                 break;
@@ -108,6 +111,9 @@ public static class Gemm
         {
             case 512:
                 Rows<Simd512>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
+                break;
+            case 32:
+                Rows<SimdScalar>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
                 break;
             case 256:
                 Rows<Simd256>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
@@ -436,6 +442,9 @@ public static class Gemm
             case 512:
                 Outer<Simd512>(a, b, bias, c, m, n, k, ref skip);
                 break;
+            case 32:
+                Outer<SimdScalar>(a, b, bias, c, m, n, k, ref skip);
+                break;
             case 256:
                 Outer<Simd256>(a, b, bias, c, m, n, k, ref skip);
                 break;
@@ -495,7 +504,7 @@ public static class Gemm
                     float sum = Unsafe.Add(ref bias0, j);
                     for (int p = 0; p < k; p++)
                     {
-                        sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref a0, ((nint)i * k) + p), Unsafe.Add(ref b0, ((nint)p * n) + j), sum);
+                        sum = MultiplyAdds.Scalar(Unsafe.Add(ref a0, ((nint)i * k) + p), Unsafe.Add(ref b0, ((nint)p * n) + j), sum);
                     }
 
                     Unsafe.Add(ref c0, ((nint)i * n) + j) = sum;
@@ -1174,7 +1183,7 @@ public static class Gemm
             float t = 0;
             for (int s = 0; s < sums; s++)
             {
-                t = MathF.FusedMultiplyAdd(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q), t);
+                t = MultiplyAdds.Scalar(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q), t);
             }
 
             epilogue.Apply(t, ref Unsafe.Add(ref cr, q));

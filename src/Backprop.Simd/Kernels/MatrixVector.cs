@@ -44,7 +44,7 @@ public static class MatrixVector
         ref float b0 = ref MemoryMarshal.GetReference(b);
         ref float y0 = ref MemoryMarshal.GetReference(y);
         int width = Vector<float>.Count;
-        int vectorEnd = cols - cols % width;
+        int vectorEnd = VectorLoops.VectorEnd(cols);
 
         int j = 0;
         for (; j + 4 <= rows; j += 4)
@@ -58,10 +58,10 @@ public static class MatrixVector
             for (; k < vectorEnd; k += width)
             {
                 Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k);
-                acc0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
-                acc1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
-                acc2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r2, (nuint)k), xv, acc2);
-                acc3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r3, (nuint)k), xv, acc3);
+                acc0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
+                acc1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
+                acc2 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r2, (nuint)k), xv, acc2);
+                acc3 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r3, (nuint)k), xv, acc3);
             }
 
             float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
@@ -90,17 +90,17 @@ public static class MatrixVector
             for (; k + (2 * width) <= vectorEnd; k += 2 * width)
             {
                 Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k), xw = Vector.LoadUnsafe(ref x0, (nuint)(k + width));
-                acc0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
-                acc1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
-                odd0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)(k + width)), xw, odd0);
-                odd1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)(k + width)), xw, odd1);
+                acc0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
+                acc1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
+                odd0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)(k + width)), xw, odd0);
+                odd1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)(k + width)), xw, odd1);
             }
 
             for (; k < vectorEnd; k += width)
             {
                 Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k);
-                acc0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
-                acc1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
+                acc0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
+                acc1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
             }
 
             float s0 = Vector.Sum(acc0 + odd0), s1 = Vector.Sum(acc1 + odd1);
@@ -124,13 +124,13 @@ public static class MatrixVector
             int k = 0;
             for (; k + (2 * width) <= vectorEnd; k += 2 * width)
             {
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
-                odd = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)(k + width)), Vector.LoadUnsafe(ref x0, (nuint)(k + width)), odd);
+                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
+                odd = MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)(k + width)), Vector.LoadUnsafe(ref x0, (nuint)(k + width)), odd);
             }
 
             for (; k < vectorEnd; k += width)
             {
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
+                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
             }
 
             float s = Vector.Sum(acc + odd);

@@ -74,7 +74,7 @@ public static class Rank1
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
         int width = Vector<float>.Count;
-        int vectorEnd = cols - cols % width;
+        int vectorEnd = VectorLoops.VectorEnd(cols);
 
         for (int i = 0; i < rows; i++)
         {
@@ -108,7 +108,7 @@ public static class Rank1
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Apply(Vector<float> y, Vector<float> c, ref float source, ref float target, nuint k) =>
-            Vector.FusedMultiplyAdd(y, c, Vector.LoadUnsafe(ref source, k));
+            MultiplyAdds.Of(y, c, Vector.LoadUnsafe(ref source, k));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Apply(float y, float c, float source, float target) => source + (c * y);
@@ -122,7 +122,7 @@ public static class Rank1
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Apply(Vector<float> y, Vector<float> c, ref float source, ref float target, nuint k) =>
-            Vector.FusedMultiplyAdd(y, c, Vector<float>.Zero);
+            MultiplyAdds.Of(y, c, Vector<float>.Zero);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Apply(float y, float c, float source, float target) => 0f + (c * y);

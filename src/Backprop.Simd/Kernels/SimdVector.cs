@@ -1,12 +1,14 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Simd.Kernels;
 
 /// <summary>
 /// The handful of vector operations the blocked kernels need, as static abstract members, so that one generic
-/// kernel body compiles to 128-, 256- or 512-bit code: the JIT specializes a generic method for every struct type
+/// kernel body compiles to scalar, 128-, 256- or 512-bit code: the JIT specializes a generic method for every struct type
 /// argument and inlines these wrappers away. (.NET's own <c>ISimdVector</c> is not public; this is the same idea in
 /// the small.)
 /// </summary>
@@ -23,7 +25,7 @@ internal interface ISimd<TSelf>
 
     static abstract TSelf Broadcast(float value);
 
-    /// <summary><c>a * b + c</c>, fused.</summary>
+    /// <summary><c>a * b + c</c>: one fused instruction where the processor has one, else a multiply and an add (see <see cref="MultiplyAdds"/>).</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
     static abstract TSelf Add(TSelf a, TSelf b);
@@ -64,7 +66,8 @@ internal readonly struct Simd128(Vector128<float> value) : ISimd<Simd128>
     public static Simd128 Broadcast(float value) => new(Vector128.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128 MultiplyAdd(Simd128 a, Simd128 b, Simd128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
+    public static Simd128 MultiplyAdd(Simd128 a, Simd128 b, Simd128 c) =>
+        new(MultiplyAdds.Of(a._v, b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128 Add(Simd128 a, Simd128 b) => new(a._v + b._v);
@@ -110,7 +113,8 @@ internal readonly struct Simd256(Vector256<float> value) : ISimd<Simd256>
     public static Simd256 Broadcast(float value) => new(Vector256.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256 MultiplyAdd(Simd256 a, Simd256 b, Simd256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+    public static Simd256 MultiplyAdd(Simd256 a, Simd256 b, Simd256 c) =>
+        new(MultiplyAdds.Of(a._v, b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256 Add(Simd256 a, Simd256 b) => new(a._v + b._v);
@@ -156,7 +160,8 @@ internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
     public static Simd512 Broadcast(float value) => new(Vector512.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512 MultiplyAdd(Simd512 a, Simd512 b, Simd512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
+    public static Simd512 MultiplyAdd(Simd512 a, Simd512 b, Simd512 c) =>
+        new(MultiplyAdds.Of(a._v, b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512 Add(Simd512 a, Simd512 b) => new(a._v + b._v);
@@ -185,24 +190,163 @@ internal readonly struct Simd512(Vector512<float> value) : ISimd<Simd512>
 }
 
 /// <summary>
+/// One float as a one-lane "vector": the blocked kernels' scalar path where <see cref="Vector128.IsHardwareAccelerated"/>
+/// is false (no SIMD at all, <c>DOTNET_EnableHWIntrinsic=0</c>), where the Vector128 operations would be emulated in
+/// software one lane at a time. The same tiles then keep their accumulators in scalar registers.
+/// </summary>
+internal readonly struct SimdScalar(float value) : ISimd<SimdScalar>
+{
+    private readonly float _v = value;
+
+    public static int Count => 1;
+
+    public static SimdScalar Zero => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar Load(ref float source, nuint offset) => new(Unsafe.Add(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(SimdScalar value, ref float destination, nuint offset) => Unsafe.Add(ref destination, offset) = value._v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar Broadcast(float value) => new(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar MultiplyAdd(SimdScalar a, SimdScalar b, SimdScalar c) => new(MultiplyAdds.Scalar(a._v, b._v, c._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar Add(SimdScalar a, SimdScalar b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar Multiply(SimdScalar a, SimdScalar b) => new(a._v * b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(SimdScalar value) => value._v;
+
+    // Masks are all-ones or all-zeros bit patterns, as a vector lane's are.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar LanesFrom(int firstLane) => new(BitConverter.Int32BitsToSingle(firstLane <= 0 ? -1 : 0));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar And(SimdScalar a, SimdScalar b) => FromBits(Bits(a) & Bits(b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar Select(SimdScalar mask, SimdScalar yes, SimdScalar no) => Bits(mask) != 0 ? yes : no;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar Or(SimdScalar a, SimdScalar b) => FromBits(Bits(a) | Bits(b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong NonZeroLanes(SimdScalar value) => (Bits(value) & 0x7FFF_FFFF) != 0 ? 1UL : 0UL;
+
+    private static int Bits(SimdScalar value) => BitConverter.SingleToInt32Bits(value._v);
+
+    private static SimdScalar FromBits(int bits) => new(BitConverter.Int32BitsToSingle(bits));
+}
+
+/// <summary>
+/// The kernels' multiply-add, <c>a * b + c</c>: fused (one rounding) where the processor has a fused instruction
+/// (x64 with FMA, every ARM64), a multiply then an add (two roundings) where it does not. .NET's
+/// <c>FusedMultiplyAdd</c> APIs always fuse, in software lane by lane where the instruction is not known to exist
+/// when the code is compiled, which costs 50-100x. Every kernel multiply-adds through here, so a vector lane and its
+/// scalar twin round alike on any one machine. The instructions are named explicitly (<c>Fma.MultiplyAdd</c>, not
+/// <c>Vector128.FusedMultiplyAdd</c>) so that Native AOT, which can only check FMA at run time when it is not in the
+/// target instruction set, still emits them.
+/// </summary>
+internal static class MultiplyAdds
+{
+    /// <summary>Whether multiply-adds are fused here; a constant for the JIT, so every branch below folds away.</summary>
+    public static bool AreFused
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Fma.IsSupported || AdvSimd.IsSupported;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Scalar(float a, float b, float c)
+    {
+        if (Fma.IsSupported)
+        {
+            return Fma.MultiplyAddScalar(Vector128.CreateScalarUnsafe(a), Vector128.CreateScalarUnsafe(b), Vector128.CreateScalarUnsafe(c)).ToScalar();
+        }
+
+        return AdvSimd.IsSupported ? MathF.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Of(Vector128<float> a, Vector128<float> b, Vector128<float> c)
+    {
+        if (Fma.IsSupported)
+        {
+            return Fma.MultiplyAdd(a, b, c);
+        }
+
+        return AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>The same for <see cref="Vector{T}"/>, through the fixed-width vector of its size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Of(Vector<float> a, Vector<float> b, Vector<float> c)
+    {
+        if (Vector<float>.Count == Vector128<float>.Count)
+        {
+            return Of(a.AsVector128(), b.AsVector128(), c.AsVector128()).AsVector();
+        }
+
+        if (Vector<float>.Count == Vector256<float>.Count)
+        {
+            return Of(a.AsVector256(), b.AsVector256(), c.AsVector256()).AsVector();
+        }
+
+        if (Vector<float>.Count == Vector512<float>.Count)
+        {
+            return Of(a.AsVector512(), b.AsVector512(), c.AsVector512()).AsVector();
+        }
+
+        return (a * b) + c;
+    }
+}
+
+/// <summary>The loop bound of the per-sample kernels' <see cref="Vector{T}"/> loops.</summary>
+internal static class VectorLoops
+{
+    /// <summary>
+    /// Where the whole <see cref="Vector{T}"/> steps of a loop over <paramref name="n"/> floats end: 0 where
+    /// <see cref="Vector{T}"/> is not hardware accelerated, so that the scalar remainder loop does all the work
+    /// instead of software-emulated vectors.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int VectorEnd(int n) => System.Numerics.Vector.IsHardwareAccelerated ? n - (n % Vector<float>.Count) : 0;
+}
+
+/// <summary>
 /// Which vector width the blocked (batched) kernels use. Chosen once at startup: 512 bits when
 /// <see cref="Vector512.IsHardwareAccelerated"/> and <see cref="Avx512F.IsSupported"/>, else 256 bits when
-/// <see cref="Vector256.IsHardwareAccelerated"/>, else 128. The environment variable <c>BACKPROP_SIMD_BITS</c>
-/// (128, 256 or 512) overrides the choice, within what the instruction set supports; the per-sample kernels use
+/// <see cref="Vector256.IsHardwareAccelerated"/>, else 128 when <see cref="Vector128.IsHardwareAccelerated"/>, else
+/// 32: plain scalar code where there is no SIMD at all. The environment variable <c>BACKPROP_SIMD_BITS</c> (32, 128,
+/// 256 or 512) overrides the choice, within what the instruction set supports; the per-sample kernels use
 /// <see cref="System.Numerics.Vector{T}"/>, whose width the runtime decides (<c>DOTNET_PreferredVectorBitWidth</c>).
 /// </summary>
 public static class SimdWidth
 {
-    /// <summary>The environment variable that overrides the choice: 128, 256 or 512.</summary>
+    /// <summary>The environment variable that overrides the choice: 32 (scalar), 128, 256 or 512.</summary>
     public const string OverrideVariable = "BACKPROP_SIMD_BITS";
 
-    /// <summary>The width the runtime itself considers fast here: 512 when <see cref="Vector512.IsHardwareAccelerated"/>, else 256 or 128.</summary>
+    /// <summary>The width the runtime itself considers fast here: 512 when <see cref="Vector512.IsHardwareAccelerated"/>, else 256, 128 or 32 (scalar).</summary>
     public static int DefaultBits { get; } =
-        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 32;
 
-    /// <summary>The widest width whose instructions this processor has (it may still prefer narrower ones).</summary>
+    /// <summary>The widest width whose instructions this processor has (it may still prefer narrower ones); 32 where it has no SIMD.</summary>
     public static int MaximumSupportedBits { get; } =
-        Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+        Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 32;
 
     /// <summary>The width in bits the blocked kernels run with: <see cref="DefaultBits"/> unless overridden.</summary>
     public static int Bits { get; } = Choose(Environment.GetEnvironmentVariable(OverrideVariable));
@@ -211,6 +355,7 @@ public static class SimdWidth
     // vectors (it may, on processors that lower their clock for 512-bit work).
     internal static int Choose(string? requested) => requested switch
     {
+        "32" => 32,
         "128" when Vector128.IsHardwareAccelerated => 128,
         "256" when Vector256.IsHardwareAccelerated => 256,
         "512" when Avx512F.IsSupported => 512,

@@ -41,7 +41,7 @@ public static class TransposedMatrixVector
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
         int width = Vector<float>.Count;
-        int vectorEnd = cols - cols % width;
+        int vectorEnd = VectorLoops.VectorEnd(cols);
 
         y.Clear();
         int j = 0;
@@ -57,10 +57,10 @@ public static class TransposedMatrixVector
             for (; k < vectorEnd; k += width)
             {
                 Vector<float> acc = Vector.LoadUnsafe(ref y0, (nuint)k);
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r0, (nuint)k), v0, acc);
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r1, (nuint)k), v1, acc);
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r2, (nuint)k), v2, acc);
-                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r3, (nuint)k), v3, acc);
+                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), v0, acc);
+                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), v1, acc);
+                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r2, (nuint)k), v2, acc);
+                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r3, (nuint)k), v3, acc);
                 acc.StoreUnsafe(ref y0, (nuint)k);
             }
 
@@ -79,7 +79,7 @@ public static class TransposedMatrixVector
             int k = 0;
             for (; k < vectorEnd; k += width)
             {
-                Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref r, (nuint)k), v, Vector.LoadUnsafe(ref y0, (nuint)k)).StoreUnsafe(ref y0, (nuint)k);
+                MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), v, Vector.LoadUnsafe(ref y0, (nuint)k)).StoreUnsafe(ref y0, (nuint)k);
             }
 
             for (; k < cols; k++)

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd.Training;
 
@@ -19,9 +20,9 @@ internal static class UpdateRules
     {
         ref float p0 = ref MemoryMarshal.GetReference(p);
         ref float n0 = ref MemoryMarshal.GetReference(nabla);
-        int n = p.Length, width = Vector<float>.Count, i = 0;
+        int n = p.Length, width = Vector<float>.Count, i = 0, vectorEnd = VectorLoops.VectorEnd(n);
         Vector<float> vScale = new(scale), vDecay = new(decay), vL1 = new(l1Step);
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> w = Vector.LoadUnsafe(ref p0, (nuint)i);
             Vector<float> updated = (w * vDecay) - (vL1 * Sign(w)) + (vScale * Vector.LoadUnsafe(ref n0, (nuint)i));
@@ -44,9 +45,9 @@ internal static class UpdateRules
         ref float p0 = ref MemoryMarshal.GetReference(p);
         ref float v0 = ref MemoryMarshal.GetReference(velocity);
         ref float n0 = ref MemoryMarshal.GetReference(nabla);
-        int n = p.Length, width = Vector<float>.Count, i = 0;
+        int n = p.Length, width = Vector<float>.Count, i = 0, vectorEnd = VectorLoops.VectorEnd(n);
         Vector<float> vInv = new(inverseM), vL2 = new(l2), vL1 = new(l1), vMu = new(mu), vEta = new(eta);
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> w = Vector.LoadUnsafe(ref p0, (nuint)i);
             Vector<float> g = (Vector.LoadUnsafe(ref n0, (nuint)i) * vInv) + (vL2 * w) + (vL1 * Sign(w));
@@ -78,10 +79,10 @@ internal static class UpdateRules
         ref float m0 = ref MemoryMarshal.GetReference(first);
         ref float s0 = ref MemoryMarshal.GetReference(second);
         ref float n0 = ref MemoryMarshal.GetReference(nabla);
-        int n = p.Length, width = Vector<float>.Count, i = 0;
+        int n = p.Length, width = Vector<float>.Count, i = 0, vectorEnd = VectorLoops.VectorEnd(n);
         Vector<float> vInv = new(inverseM), vL2 = new(l2), vL1 = new(l1), vB1 = new(beta1), vB2 = new(beta2);
         Vector<float> vC1 = new(1 - beta1), vC2 = new(1 - beta2), vStep = new(stepSize), vCorr = new(secondCorrection), vEps = new(epsilon);
-        for (; i + width <= n; i += width)
+        for (; i < vectorEnd; i += width)
         {
             Vector<float> w = Vector.LoadUnsafe(ref p0, (nuint)i);
             Vector<float> g = (Vector.LoadUnsafe(ref n0, (nuint)i) * vInv) + (vL2 * w) + (vL1 * Sign(w));

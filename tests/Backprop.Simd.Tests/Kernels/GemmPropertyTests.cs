@@ -8,7 +8,8 @@ namespace Backprop.Simd.Tests.Kernels;
 [Properties(Arbitrary = [typeof(Generators)], MaxTest = 60)]
 public class GemmPropertyTests
 {
-    public static IEnumerable<int> Widths => new[] { 128, 256, 512 }.Where(bits => bits <= SimdWidth.MaximumSupportedBits);
+    // 32 is the scalar path (one-lane "vectors"), which runs everywhere.
+    public static IEnumerable<int> Widths => new[] { 32, 128, 256, 512 }.Where(bits => bits <= SimdWidth.MaximumSupportedBits);
 
     [Property]
     public void MultiplyTransposedAddBias_matches_naive(Shape s, byte samples)
@@ -27,6 +28,7 @@ public class GemmPropertyTests
             var picked = new float[m * n];
             switch (bits)
             {
+                case 32: Gemm.Forward<SimdScalar>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<SimdScalar>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
                 case 128: Gemm.Forward<Simd128>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd128>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
                 case 256: Gemm.Forward<Simd256>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd256>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
                 default: Gemm.Forward<Simd512>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd512>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
@@ -68,6 +70,7 @@ public class GemmPropertyTests
             var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
             switch (bits)
             {
+                case 32: Gemm.Outer<SimdScalar>(a, b, bias, fast, m, n, k); break;
                 case 128: Gemm.Outer<Simd128>(a, b, bias, fast, m, n, k); break;
                 case 256: Gemm.Outer<Simd256>(a, b, bias, fast, m, n, k); break;
                 default: Gemm.Outer<Simd512>(a, b, bias, fast, m, n, k); break;
@@ -108,6 +111,7 @@ public class GemmPropertyTests
             var skipping = new float[m * n];
             switch (bits)
             {
+                case 32: Gemm.Outer<SimdScalar>(a, b, bias, dense, m, n, k); Gemm.Outer<SimdScalar>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
                 case 128: Gemm.Outer<Simd128>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd128>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
                 case 256: Gemm.Outer<Simd256>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd256>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
                 default: Gemm.Outer<Simd512>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd512>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
@@ -157,6 +161,11 @@ public class GemmPropertyTests
                 var step = Epilogue.Step(-0.375f, 0.75f);
                 switch (bits)
                 {
+                    case 32:
+                        Gemm.Rows<SimdScalar>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<SimdScalar>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
+                        Gemm.Rows<SimdScalar>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
+                        break;
                     case 128:
                         Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
                         Gemm.Rows<Simd128>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
