@@ -62,5 +62,6 @@ public class EpochBenchmarks
     /// <summary>The SIMD core's <see cref="Sgd.RunEpoch"/> over all <see cref="EpochSamples"/> samples (shuffle included), no evaluation.</summary>
     [Benchmark(OperationsPerInvoke = EpochSamples)]
     [Work(Samples = EpochSamples)]
+    [InstructionSetJobs]
     public EpochResult SimdCore() => _sgd.RunEpoch();
 }

@@ -57,6 +57,7 @@ public class FeedForwardBenchmarks
     /// <summary>The SIMD core's <see cref="Network.FeedForward"/>; returns the first output so the work cannot be dropped.</summary>
     [Benchmark]
     [Work(Samples = 1)]
+    [InstructionSetJobs]
     public float SimdCore()
     {
         float first = _fixture.Network.FeedForward(_fixture.Data.Input(_next), _fixture.Workspace)[0];

@@ -60,6 +60,7 @@ public class MiniBatchBenchmarks
     /// <summary>The SIMD core's <see cref="Backpropagation.UpdateMiniBatch"/>.</summary>
     [Benchmark]
     [Work(Samples = MiniBatchSize)]
+    [InstructionSetJobs]
     public void SimdCore()
     {
         Backpropagation.UpdateMiniBatch(_fixture.Network, _fixture.Workspace, _fixture.Data, _fixture.Batches[_next], Eta);

@@ -66,14 +66,16 @@ public static class BenchmarkProgram
 
     /// <summary>
     /// Default job for everything, the vector-width jobs for <see cref="VectorWidthJobsAttribute"/> classes, the
-    /// batched-width jobs for <see cref="SimdBitsJobsAttribute"/> methods.
+    /// batched-width jobs for <see cref="SimdBitsJobsAttribute"/> methods, the instruction-set fallbacks for
+    /// <see cref="InstructionSetJobsAttribute"/> methods.
     /// </summary>
     private static ManualConfig FullConfig() =>
         Common()
-            .AddJob([.. Jobs.VectorWidths, .. Jobs.SimdBits])
+            .AddJob([.. Jobs.VectorWidths, .. Jobs.SimdBits, .. Jobs.InstructionSets])
             .AddFilter(new SimpleFilter(c => c.Job.Id == Jobs.Default.Id
                 || (Jobs.VectorWidths.Any(j => j.Id == c.Job.Id) && RunsAllWidths(c))
-                || (Jobs.SimdBits.Any(j => j.Id == c.Job.Id) && RunsAllSimdBits(c))));
+                || (Jobs.SimdBits.Any(j => j.Id == c.Job.Id) && RunsAllSimdBits(c))
+                || (Jobs.InstructionSets.Any(j => j.Id == c.Job.Id) && RunsAllInstructionSets(c))));
 
     private static ManualConfig SmokeConfig() =>
         Common()
@@ -90,6 +92,9 @@ public static class BenchmarkProgram
 
     private static bool RunsAllWidths(BenchmarkCase benchmark) =>
         benchmark.Descriptor.Type.GetCustomAttribute<VectorWidthJobsAttribute>(inherit: true) is not null;
+
+    private static bool RunsAllInstructionSets(BenchmarkCase benchmark) =>
+        benchmark.Descriptor.WorkloadMethod.GetCustomAttribute<InstructionSetJobsAttribute>() is not null;
 
     private static bool RunsAllSimdBits(BenchmarkCase benchmark) =>
         benchmark.Descriptor.WorkloadMethod.GetCustomAttribute<SimdBitsJobsAttribute>() is not null;

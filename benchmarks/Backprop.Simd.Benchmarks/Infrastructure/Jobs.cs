@@ -55,17 +55,37 @@ public static class Jobs
     /// <summary>
     /// The batched path's register width, fixed at process start by <c>BACKPROP_SIMD_BITS</c>
     /// (<see cref="Backprop.Simd.Kernels.SimdWidth"/>): one job per width, for methods marked
-    /// <see cref="SimdBitsJobsAttribute"/>. The runtime's own settings stay at their defaults, so the per-sample
+    /// <see cref="SimdBitsJobsAttribute"/> (32 is the scalar path). The runtime's own settings stay at their defaults, so the per-sample
     /// Vector&lt;T&gt; kernels are unaffected.
     /// </summary>
-    public static IReadOnlyList<Job> SimdBits { get; } = [.. new[] { 128, 256, 512 }.Select(bits => Default
+    public static IReadOnlyList<Job> SimdBits { get; } = [.. new[] { 32, 128, 256, 512 }.Select(bits => Default
         .WithEnvironmentVariables(new EnvironmentVariable(Backprop.Simd.Kernels.SimdWidth.OverrideVariable, bits.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         .WithId($"Bits{bits}"))];
+
+    /// <summary>
+    /// The instruction-set fallbacks a user's CPU (or a Native AOT target) may leave the library with, each switched
+    /// off in the runtime before it starts, for methods marked <see cref="InstructionSetJobsAttribute"/>:
+    /// <c>DOTNET_EnableAVX512=0</c> (AVX2 and FMA, 256 bits), <c>DOTNET_EnableAVX2=0</c> (also no FMA: 128-bit SSE/AVX,
+    /// multiply then add) and <c>DOTNET_EnableHWIntrinsic=0</c> (no SIMD at all: the scalar paths).
+    /// </summary>
+    public static IReadOnlyList<Job> InstructionSets { get; } =
+    [
+        Default.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableAVX512", "0")).WithId("NoAvx512"),
+        Default.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableAVX2", "0")).WithId("NoAvx2Fma"),
+        Default.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_EnableHWIntrinsic", "0")).WithId("NoSimd"),
+    ];
 }
 
 /// <summary>
+/// Marks a benchmark method that also runs under every job of <see cref="Jobs.InstructionSets"/>: what the library
+/// costs on processors without AVX-512, without AVX2/FMA, or without SIMD.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class InstructionSetJobsAttribute : Attribute;
+
+/// <summary>
 /// Marks a benchmark method that runs on the batched path: besides <see cref="Jobs.Default"/> it runs under every job of
-/// <see cref="Jobs.SimdBits"/> (128-, 256- and 512-bit GEMM kernels).
+/// <see cref="Jobs.SimdBits"/> (scalar, 128-, 256- and 512-bit GEMM kernels).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class SimdBitsJobsAttribute : Attribute;

@@ -284,13 +284,32 @@ internal static class MultiplyAdds
         return AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
     }
 
+    // The wider ones split into halves where fusing exists only at 128 bits (ARM64), so that they round alike too.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+    public static Vector256<float> Of(Vector256<float> a, Vector256<float> b, Vector256<float> c)
+    {
+        if (Fma.IsSupported)
+        {
+            return Fma.MultiplyAdd(a, b, c);
+        }
+
+        return AdvSimd.IsSupported
+            ? Vector256.Create(Of(a.GetLower(), b.GetLower(), c.GetLower()), Of(a.GetUpper(), b.GetUpper(), c.GetUpper()))
+            : (a * b) + c;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
-        Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : (a * b) + c;
+    public static Vector512<float> Of(Vector512<float> a, Vector512<float> b, Vector512<float> c)
+    {
+        if (Avx512F.IsSupported)
+        {
+            return Avx512F.FusedMultiplyAdd(a, b, c);
+        }
+
+        return AreFused
+            ? Vector512.Create(Of(a.GetLower(), b.GetLower(), c.GetLower()), Of(a.GetUpper(), b.GetUpper(), c.GetUpper()))
+            : (a * b) + c;
+    }
 
     /// <summary>The same for <see cref="Vector{T}"/>, through the fixed-width vector of its size.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
