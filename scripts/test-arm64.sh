@@ -45,7 +45,10 @@ echo "==> published in $((SECONDS - publish_start)) s"
 
 # 3. Run the tests under the emulator. DOTNET_EnableWriteXorExecute=0 turns off the runtime's W^X double mapping of
 #    JIT code: under qemu-user it crashes the run ("Illegal instruction"). --timeout stops a hung run.
-filters=(--filter-namespace Backprop.Simd.Tests.Kernels --filter-namespace Backprop.Simd.Tests.Training)
+#    One test is left out: it counts allocations process-wide, and under emulation each round is so slow that the
+#    test host's own allocations land in most rounds (it failed 2 runs of 5 that way; every other test passed in all).
+filters=(--filter-namespace Backprop.Simd.Tests.Kernels --filter-namespace Backprop.Simd.Tests.Training
+  --filter-not-method '*Threaded_epochs_allocate_nothing_on_any_thread')
 (($#)) && filters=("$@")
 echo "==> qemu-aarch64-static Backprop.Simd.Tests ${filters[*]}"
 test_start=$SECONDS
