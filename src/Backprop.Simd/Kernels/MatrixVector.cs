@@ -10,9 +10,9 @@ namespace Backprop.Simd.Kernels;
 /// </summary>
 /// <remarks>
 /// Shape of the loop: four rows at a time share each load of <c>x</c>, and each row keeps its own
-/// <see cref="Vector{T}"/> accumulator, so four independent fused multiply-add chains are in flight.
+/// <see cref="Vector{T}"/> accumulator, so four independent multiply-add chains are in flight.
 /// Columns that do not fill a whole vector are finished by a scalar remainder loop; leftover rows
-/// (rows % 4) go through the same loop one row at a time.
+/// (rows % 4) run two accumulators each. Without SIMD a scalar kernel of the same shape runs instead.
 /// </remarks>
 public static class MatrixVector
 {
@@ -43,8 +43,14 @@ public static class MatrixVector
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float b0 = ref MemoryMarshal.GetReference(b);
         ref float y0 = ref MemoryMarshal.GetReference(y);
+        if (!Vector.IsHardwareAccelerated)
+        {
+            MultiplyAddScalar(ref w0, rows, cols, ref x0, ref b0, ref y0);
+            return;
+        }
+
         int width = Vector<float>.Count;
-        int vectorEnd = VectorLoops.VectorEnd(cols);
+        int vectorEnd = cols - (cols % width);
 
         int j = 0;
         for (; j + 4 <= rows; j += 4)
@@ -140,6 +146,71 @@ public static class MatrixVector
             }
 
             Unsafe.Add(ref y0, j) = s + Unsafe.Add(ref b0, j);
+        }
+    }
+
+    /// <summary>
+    /// The kernel without SIMD, in its own method so that its accumulators stay in registers: four rows at a time,
+    /// each with two accumulators (even and odd columns), eight independent chains.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MultiplyAddScalar(ref float w0, int rows, int cols, ref float x0, ref float b0, ref float y0)
+    {
+        int pairEnd = cols & ~1;
+        int j = 0;
+        for (; j + 4 <= rows; j += 4)
+        {
+            ref float r0 = ref Unsafe.Add(ref w0, (nint)j * cols);
+            ref float r1 = ref Unsafe.Add(ref r0, cols);
+            ref float r2 = ref Unsafe.Add(ref r1, cols);
+            ref float r3 = ref Unsafe.Add(ref r2, cols);
+            float e0 = 0, e1 = 0, e2 = 0, e3 = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+            int k = 0;
+            for (; k < pairEnd; k += 2)
+            {
+                float xe = Unsafe.Add(ref x0, k), xo = Unsafe.Add(ref x0, k + 1);
+                e0 += Unsafe.Add(ref r0, k) * xe;
+                e1 += Unsafe.Add(ref r1, k) * xe;
+                e2 += Unsafe.Add(ref r2, k) * xe;
+                e3 += Unsafe.Add(ref r3, k) * xe;
+                o0 += Unsafe.Add(ref r0, k + 1) * xo;
+                o1 += Unsafe.Add(ref r1, k + 1) * xo;
+                o2 += Unsafe.Add(ref r2, k + 1) * xo;
+                o3 += Unsafe.Add(ref r3, k + 1) * xo;
+            }
+
+            if (k < cols)
+            {
+                float xk = Unsafe.Add(ref x0, k);
+                e0 += Unsafe.Add(ref r0, k) * xk;
+                e1 += Unsafe.Add(ref r1, k) * xk;
+                e2 += Unsafe.Add(ref r2, k) * xk;
+                e3 += Unsafe.Add(ref r3, k) * xk;
+            }
+
+            Unsafe.Add(ref y0, j) = e0 + o0 + Unsafe.Add(ref b0, j);
+            Unsafe.Add(ref y0, j + 1) = e1 + o1 + Unsafe.Add(ref b0, j + 1);
+            Unsafe.Add(ref y0, j + 2) = e2 + o2 + Unsafe.Add(ref b0, j + 2);
+            Unsafe.Add(ref y0, j + 3) = e3 + o3 + Unsafe.Add(ref b0, j + 3);
+        }
+
+        for (; j < rows; j++)
+        {
+            ref float r = ref Unsafe.Add(ref w0, (nint)j * cols);
+            float e = 0, o = 0;
+            int k = 0;
+            for (; k < pairEnd; k += 2)
+            {
+                e += Unsafe.Add(ref r, k) * Unsafe.Add(ref x0, k);
+                o += Unsafe.Add(ref r, k + 1) * Unsafe.Add(ref x0, k + 1);
+            }
+
+            if (k < cols)
+            {
+                e += Unsafe.Add(ref r, k) * Unsafe.Add(ref x0, k);
+            }
+
+            Unsafe.Add(ref y0, j) = e + o + Unsafe.Add(ref b0, j);
         }
     }
 }
