@@ -367,6 +367,12 @@ public static class SimdWidth
     public static int MaximumSupportedBits { get; } =
         Avx512F.IsSupported ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 32;
 
+    /// <summary>
+    /// Whether the kernels' multiply-adds are fused (one rounding) on this machine: where the processor has FMA (x64)
+    /// or is ARM64. Elsewhere they multiply, round, add and round again, so results differ in the last bits.
+    /// </summary>
+    public static bool FusedMultiplyAdd => MultiplyAdds.AreFused;
+
     /// <summary>The width in bits the blocked kernels run with: <see cref="DefaultBits"/> unless overridden.</summary>
     public static int Bits { get; } = Choose(Environment.GetEnvironmentVariable(OverrideVariable));
 
