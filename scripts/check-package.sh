@@ -111,6 +111,12 @@ if [ "$aot" -eq 1 ]; then
   if grep -iE '(^|[^a-z])warning ' "$work/aot.log"; then
     die "Native AOT publish printed warnings (above)"
   fi
+  # Portable: the AOT compiler got no --instruction-set (not native, not x86-64-v3; see docs/packaging.md).
+  rsp="$repo/src/Backprop.Simd.Cli/obj/Release/net10.0/linux-x64/native/backprop.ilc.rsp"
+  [ -f "$rsp" ] || die "no ILC response file at $rsp"
+  if grep -E '^--instruction-set' "$rsp"; then
+    die "the Native AOT binary targets a specific instruction set (above); the shipped binary must be portable"
+  fi
   echo "published in $(( $(date +%s) - start )) s: $(stat -c %s "$work/aot/backprop") bytes"
   bin="$work/aot/backprop"
   (
