@@ -37,17 +37,20 @@ expected="Backprop.Simd.$version.nupkg Backprop.Simd.$version.snupkg Backprop.Si
 actual="$(cd "$feed" && ls | sort | tr '\n' ' ' | sed 's/ $//')"
 [ "$actual" = "$(echo "$expected" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')" ] ||
   die "the feed holds '$actual', expected exactly '$expected' (nothing else may be packable)"
+# (Listings are read into variables first: `unzip -l | grep -q` can fail under pipefail when grep exits early.)
 for id in Backprop.Simd Backprop.Simd.Onnx backprop; do
   nupkg="$feed/$id.$version.nupkg"
   nuspec="$(unzip -p "$nupkg" "$id.nuspec")"
+  files="$(unzip -l "$nupkg")"
+  symbols="$(unzip -l "$feed/$id.$version.snupkg")"
   grep -q '<license type="expression">MIT</license>' <<<"$nuspec" || die "$id: no MIT licence expression"
   grep -q '<readme>README.md</readme>' <<<"$nuspec" || die "$id: no package readme"
-  unzip -l "$nupkg" | grep -q ' README.md$' || die "$id: README.md missing from the package"
-  unzip -l "$feed/$id.$version.snupkg" | grep -q '\.pdb$' || die "$id: no PDB in the symbol package"
+  grep -q ' README.md$' <<<"$files" || die "$id: README.md missing from the package"
+  grep -q '\.pdb$' <<<"$symbols" || die "$id: no PDB in the symbol package"
   printf '%-20s %10s bytes\n' "$id" "$(stat -c %s "$nupkg")"
 done
-unzip -l "$feed/Backprop.Simd.$version.nupkg" | grep -q 'lib/net10.0/Backprop.Simd.xml' || die "Backprop.Simd: no XML documentation"
-unzip -p "$feed/backprop.$version.nupkg" backprop.nuspec | grep -q '<packageType name="DotnetTool"' || die "backprop is not a .NET tool package"
+grep -q 'lib/net10.0/Backprop.Simd.xml' <<<"$(unzip -l "$feed/Backprop.Simd.$version.nupkg")" || die "Backprop.Simd: no XML documentation"
+grep -q '<packageType name="DotnetTool"' <<<"$(unzip -p "$feed/backprop.$version.nupkg" backprop.nuspec)" || die "backprop is not a .NET tool package"
 
 say "2. a fresh console app with Backprop.Simd from the feed, running the README's library example"
 # The example is the first csharp block under "## Use it as a library"; the package readme shows the same code.
