@@ -12,6 +12,7 @@
 #   scripts/check-package.sh            # all four steps
 #   scripts/check-package.sh --no-aot   # steps 1-3 (Native AOT needs clang and zlib1g-dev)
 #
+# Needs unzip; Native AOT needs clang and zlib1g-dev (.ci/run installs all three when missing).
 # Exits non-zero on the first failure. Prints "package check passed" at the end.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,6 +31,8 @@ die() { echo "check-package: $*" >&2; exit 1; }
 # The version is set once, in Directory.Build.props.
 version="$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$repo/Directory.Build.props")"
 [ -n "$version" ] || die "no <VersionPrefix> in Directory.Build.props"
+
+command -v unzip >/dev/null || die "needs unzip (apt-get install unzip)"
 
 say "1. dotnet pack -c Release -o $feed (version $version)"
 dotnet pack "$repo/Backprop.Simd.sln" -c Release -o "$feed" >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; die "dotnet pack failed"; }
