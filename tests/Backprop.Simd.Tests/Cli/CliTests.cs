@@ -138,7 +138,7 @@ public sealed partial class CliTests : IDisposable
         Assert.Equal(10, Regex.Matches(byIndex.Out, @"^  \d: \d\.\d{4}", RegexOptions.Multiline).Count);
 
         // Write test image 7 as a PNG and predict from the file.
-        var split = Backprop.Simd.Data.MnistData.Load(Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k"));
+        var split = Backprop.Simd.Data.MnistData.LoadBundled();
         ReadOnlySpan<float> pixels = split.Test.Input(7);
         using var bitmap = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
         for (int i = 0; i < 784; i++)

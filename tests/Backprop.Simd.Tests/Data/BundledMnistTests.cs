@@ -118,4 +118,35 @@ public class BundledMnistTests
 
         Assert.True(all.Input(7003).SequenceEqual(split.Training.Input(7003)));
     }
+
+    [Fact]
+    public void LoadBundled_reads_the_same_digits_as_the_data_directory()
+    {
+        MnistSplit files = MnistData.Load(DataDirectory(), validationCount: 1000);
+        MnistSplit bundled = MnistData.LoadBundled(validationCount: 1000);
+
+        Assert.Null(bundled.Directory);
+        foreach ((Dataset? expected, Dataset? actual) in new[] { (files.Training, bundled.Training), (files.Validation, bundled.Validation), (files.Test, bundled.Test) })
+        {
+            Assert.NotNull(expected);
+            Assert.NotNull(actual);
+            Assert.Equal((expected.Count, expected.InputSize, expected.TargetSize), (actual.Count, actual.InputSize, actual.TargetSize));
+            for (int i = 0; i < expected.Count; i++)
+            {
+                Assert.Equal(expected.Label(i), actual.Label(i));
+                Assert.True(expected.Input(i).SequenceEqual(actual.Input(i)), $"input {i} differs");
+                Assert.True(expected.Target(i).SequenceEqual(actual.Target(i)), $"target {i} differs");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(8004)]
+    public void LoadBundled_rejects_a_validation_count_outside_0_to_8003(int validationCount)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => MnistData.LoadBundled(validationCount));
+        Assert.Equal("validationCount", e.ParamName);
+        Assert.Equal(7004, MnistData.LoadBundled(1000).Training.Count);
+    }
 }
