@@ -1,3 +1,4 @@
+using Backprop.Simd.IO;
 using ScottPlot;
 
 namespace Backprop.Simd.Cli;
@@ -37,18 +38,10 @@ internal static class AccuracyPlot
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Edge.Bottom);
 
-        // Render next to the target, then rename: a failed or interrupted write never leaves a broken PNG behind.
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp.png");
-        try
-        {
-            plot.SavePng(temporary, 900, 540);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        // Rendered in memory, then written with the library's atomic write: never a broken PNG, never a device replaced.
+        using ScottPlot.Image image = plot.GetImage(900, 540);
+        byte[] png = image.GetImageBytes(ImageFormat.Png, 100);
+        SafeFile.WriteAtomically(path, stream => stream.Write(png));
     }
 
     private static double[] Epochs(int count) => Enumerable.Range(0, count).Select(e => (double)e).ToArray();

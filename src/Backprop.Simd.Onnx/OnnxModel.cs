@@ -1,3 +1,4 @@
+using Backprop.Simd.IO;
 using Backprop.Simd.Onnx.Protobuf;
 
 namespace Backprop.Simd.Onnx;
@@ -69,48 +70,15 @@ public static class OnnxModel
     /// <param name="network">The network to export.</param>
     /// <param name="path">The <c>.onnx</c> file to create or replace.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or names a directory.</exception>
-    /// <exception cref="IOException">The file could not be written or renamed.</exception>
+    /// <exception cref="IOException">The file could not be written or renamed, or <paramref name="path"/> is a
+    /// directory, a device, a FIFO or a socket (see <see cref="SafeFile.WriteAtomically"/>).</exception>
     /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
     public static void Save(Network network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrEmpty(path);
         ProtoMessage model = OnnxExporter.Build(network);
-        string target = Path.GetFullPath(path);
-        string name = Path.GetFileName(target);
-        if (name.Length == 0)
-        {
-            throw new ArgumentException($"path '{path}' names a directory, expected the path of an .onnx file.", nameof(path));
-        }
-
-        string directory = Path.GetDirectoryName(target) ?? throw new ArgumentException($"path '{path}' is a root directory, expected the path of an .onnx file.", nameof(path));
-        string temporary = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
-        bool renamed = false;
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                model.WriteTo(file);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, target, overwrite: true);
-            renamed = true;
-        }
-        finally
-        {
-            if (!renamed)
-            {
-                try
-                {
-                    File.Delete(temporary);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // Best effort: the original error is the one to report.
-                }
-            }
-        }
+        SafeFile.WriteAtomically(path, model.WriteTo);
     }
 
     /// <summary>Writes <paramref name="network"/> as an ONNX model to <paramref name="destination"/> (not closed).</summary>
@@ -138,20 +106,13 @@ public static class OnnxModel
     /// <returns>A new network with the model's sizes, weights, biases and activations.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="DirectoryNotFoundException">The directory of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory, a device, a FIFO or a socket (only
+    /// regular files are read), or reading failed.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed ONNX model, or uses something not
     /// supported; the message names <paramref name="path"/> and the node or field.</exception>
     public static Network Load(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-        if (file.Length > MaxModelBytes)
-        {
-            throw new InvalidDataException($"{path}: the file has {file.Length} bytes, more than the {MaxModelBytes} an ONNX model (a protobuf message) can have.");
-        }
-
-        var data = new byte[file.Length];
-        file.ReadExactly(data);
-        return Parse(data, path);
+        return Parse(SafeFile.ReadAll(path, MaxModelBytes, "ONNX model"), path);
     }
 
     /// <summary>Imports the network in the ONNX model read from <paramref name="source"/>'s current position to its end.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backprop.Simd.IO;
 using Backprop.Simd.Onnx;
 
 namespace Backprop.Simd.Cli.Commands;
@@ -14,6 +15,7 @@ internal static class ExportCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model), onnxPath = parsed.GetRequiredValue(onnx);
+            SafeFile.CheckWritable(onnxPath); // before the work, so a bad destination is reported first
             Network network = CommonOptions.LoadModel(modelPath);
             OnnxModel.Save(network, onnxPath);
             console.Out.WriteLine($"Exported {CommonOptions.Describe(network)} from {modelPath} to {onnxPath} ({new FileInfo(onnxPath).Length:N0} bytes, ONNX IR {OnnxModel.IrVersion}, opset {OnnxModel.OpsetVersion}).");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backprop.Simd.IO;
 using Backprop.Simd.Onnx;
 using Backprop.Simd.Serialization;
 
@@ -15,6 +16,7 @@ internal static class ImportCommand
         command.SetAction(parsed =>
         {
             string onnxPath = parsed.GetRequiredValue(onnx), savePath = parsed.GetRequiredValue(save);
+            SafeFile.CheckWritable(savePath); // before the work, so a bad destination is reported first
             Network network = OnnxModel.Load(onnxPath);
             ModelJson.Save(network, savePath);
             console.Out.WriteLine($"Imported {CommonOptions.Describe(network)} from {onnxPath} and saved it to {savePath}.");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Backprop.Simd.Data;
+using Backprop.Simd.IO;
 using Backprop.Simd.Serialization;
 using Backprop.Simd.Training;
 
@@ -130,6 +131,23 @@ internal static class TrainCommand
         return option;
     }
 
+    private static void CheckDestination(string option, string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            SafeFile.CheckWritable(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UserErrorException($"{option}: {e.Message.Split('\n')[0]}");
+        }
+    }
+
     private static Activation ParseActivation(string name) =>
         ModelJson.TryParseActivation(name, out Activation activation) ? activation : throw new UserErrorException($"unknown activation '{name}'.");
 
@@ -139,6 +157,10 @@ internal static class TrainCommand
         {
             throw new UserErrorException($"--plot needs a .png file name, but was '{s.Plot}'.");
         }
+
+        // Before any training: a destination that cannot be written would otherwise fail only at the end.
+        CheckDestination("--save", s.Save);
+        CheckDestination("--plot", s.Plot);
 
         long start = Stopwatch.GetTimestamp();
         MnistSplit split;

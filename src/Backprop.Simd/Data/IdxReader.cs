@@ -17,7 +17,9 @@ namespace Backprop.Simd.Data;
 /// both errors, as are dimensions below 1 or above <see cref="MaxImageSide"/> / <see cref="MaxElements"/>. Sizes
 /// are checked before anything is allocated: a raw file's header is compared with the file's length; a gzip
 /// file's header is compared with the most its compressed length can expand to (deflate expands at most
-/// 1032-fold), and the decompressed length is checked while reading. Every format error is an
+/// 1032-fold), and the decompressed length is checked while reading. Since a gzip header's counts are only a
+/// claim, the arrays for gzip data (and for streams of unknown length) start small and grow with the bytes that
+/// actually arrive, so memory stays bounded by what the file really holds, not by what it declares. Every format error is an
 /// <see cref="InvalidDataException"/> whose message names the file and what is wrong.
 /// </remarks>
 public static class IdxReader
@@ -43,6 +45,7 @@ public static class IdxReader
     private const int ImagesHeaderLength = 16;
     private const int LabelsHeaderLength = 8;
     private const int ChunkLength = 1 << 16;
+    private const int InitialElements = 1 << 20; // first allocation for data whose length is only declared (gzip, streams)
 
     /// <summary>Reads an IDX image file, raw or gzipped.</summary>
     /// <param name="path">The file.</param>
@@ -80,10 +83,12 @@ public static class IdxReader
         string what = $"{count} images of {rows}x{columns}";
         source.CheckLength(length, what);
 
-        var pixels = new float[length];
+        // A gzip header's count is only a claim: the array grows with the data that actually arrives.
+        var pixels = new float[source.InitialCapacity(length)];
         byte[] chunk = new byte[(int)Math.Min(length, ChunkLength)];
-        for (int done = 0; done < pixels.Length;)
+        for (int done = 0; done < length;)
         {
+            Grow(ref pixels, done, length);
             int n = Math.Min(chunk.Length, pixels.Length - done);
             source.ReadData(chunk.AsSpan(0, n), done, length, what);
             ScaleToUnit(chunk.AsSpan(0, n), pixels.AsSpan(done, n));
@@ -122,8 +127,14 @@ public static class IdxReader
         string what = $"{count} labels";
         source.CheckLength(count, what);
 
-        var labels = new byte[count];
-        source.ReadData(labels, 0, count, what);
+        var labels = new byte[source.InitialCapacity(count)];
+        for (int done = 0; done < count;)
+        {
+            Grow(ref labels, done, count);
+            int n = Math.Min(ChunkLength, labels.Length - done);
+            source.ReadData(labels.AsSpan(done, n), done, count, what);
+            done += n;
+        }
         source.ReadEnd(count, what);
         return labels;
     }
@@ -157,16 +168,17 @@ public static class IdxReader
         }
     }
 
-    private static FileStream OpenFile(string path)
+    // Doubles a full array, up to the declared length: growing costs at most one extra copy per doubling.
+    private static void Grow<T>(ref T[] array, int done, long declared)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (done == array.Length)
         {
-            throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
+            Array.Resize(ref array, (int)Math.Min(declared, (long)array.Length * 2));
         }
-
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkLength, FileOptions.SequentialScan);
     }
+
+    // Only regular files: a device (/dev/zero) or a FIFO would never end or never open.
+    private static FileStream OpenFile(string path) => IO.SafeFile.OpenRead(path, "IDX");
 
     // "0x00000801 (IDX unsigned bytes, 1 dimension)"; anything that is not an IDX magic is just the number.
     private static string DescribeMagic(int magic)
@@ -295,6 +307,11 @@ public static class IdxReader
                 throw Error($"is truncated or its header is corrupt: the header declares {what}, {total} bytes in all, but {_storedLength} gzip-compressed bytes decompress to at most {_storedLength * MaxDeflateRatio}.");
             }
         }
+
+        // How much to allocate before reading: the declared length when the file's size has confirmed it (raw data
+        // of known length), else at most InitialElements, grown as the data arrives (see Grow).
+        public int InitialCapacity(long declared) =>
+            (int)(!_compressed && _storedLength >= 0 ? declared : Math.Min(declared, InitialElements));
 
         // Reads exactly destination.Length data bytes, the ones at data offset `offset`.
         public void ReadData(Span<byte> destination, long offset, long dataLength, string what)

@@ -36,6 +36,7 @@ public static class MnistData
     /// <param name="directory">Directory holding the four files.</param>
     /// <param name="validationCount">Training images to hold out for validation, 0 to one less than the training count.</param>
     /// <exception cref="DirectoryNotFoundException"><paramref name="directory"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="directory"/> is a file, or one of the four is a directory, a device or a FIFO.</exception>
     /// <exception cref="FileNotFoundException">One of the four files exists neither raw nor gzipped.</exception>
     /// <exception cref="InvalidDataException">
     /// A file is not well-formed IDX (see <see cref="IdxReader"/>), image and label counts disagree, training and test
@@ -48,7 +49,9 @@ public static class MnistData
         CheckNotNegative(validationCount);
         if (!System.IO.Directory.Exists(directory))
         {
-            throw new DirectoryNotFoundException($"MNIST data directory '{directory}' does not exist.");
+            throw File.Exists(directory)
+                ? new IOException($"MNIST data directory '{directory}' is a file, expected a directory holding the four IDX files.")
+                : new DirectoryNotFoundException($"MNIST data directory '{directory}' does not exist.");
         }
 
         string[] paths = FindFiles(directory);

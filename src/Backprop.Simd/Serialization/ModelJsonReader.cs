@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Backprop.Simd.Serialization;
 
@@ -32,9 +33,28 @@ internal static class ModelJsonReader
 
     public static Network Parse(ReadOnlySpan<byte> json, string source)
     {
+        try
+        {
+            return ParseChecked(json, source);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString refuses a string it cannot decode, such as an escaped lone surrogate "\uD800".
+            throw new InvalidDataException($"{source}: holds a JSON string that is not valid text: {e.Message}", e);
+        }
+    }
+
+    private static Network ParseChecked(ReadOnlySpan<byte> json, string source)
+    {
         if (json.StartsWith("\uFEFF"u8))
         {
             json = json[3..]; // a UTF-8 byte order mark, as some editors write
+        }
+
+        // The JSON reader checks UTF-8 only where a string is decoded, and an ignored key never is: check it all.
+        if (!Utf8.IsValid(json))
+        {
+            throw InvalidUtf8(json, source);
         }
 
         Fields fields = Scan(json, source);
@@ -499,6 +519,21 @@ internal static class ModelJsonReader
         }
 
         return new InvalidDataException($"{source}: not valid JSON at line {line + 1}, byte {column + 1}: {message}", error);
+    }
+
+    /// <summary>Where the first byte that is not UTF-8 is, as a 1-based line and byte.</summary>
+    private static InvalidDataException InvalidUtf8(ReadOnlySpan<byte> json, string source)
+    {
+        int at = 0;
+        while (at < json.Length && Rune.DecodeFromUtf8(json[at..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+        {
+            at += consumed;
+        }
+
+        int line = json[..at].Count((byte)'\n') + 1;
+        int column = at - (json[..at].LastIndexOf((byte)'\n') + 1) + 1;
+        string found = at < json.Length ? $"0x{json[at]:X2}" : "the end of the data";
+        return new InvalidDataException($"{source}: not valid UTF-8 at line {line}, byte {column}: {found} does not begin or complete a UTF-8 character; a model file is UTF-8 JSON.");
     }
 
     private static ReadOnlySpan<byte> Whitespace => " \t\r\n"u8;
