@@ -47,6 +47,13 @@ public static class BackpropCli
             error.WriteLine($"backprop: {OneLine(e)}");
             return UserError;
         }
+        catch (OutOfMemoryException e)
+        {
+            // The checks before each large allocation should prevent this; if memory still runs out, say so in one line.
+            console.Progress.Clear();
+            error.WriteLine($"backprop: out of memory ({MemoryLimit()} available to this process): {OneLine(e)} Try smaller --sizes or --batch-size, or a smaller input.");
+            return UserError;
+        }
         catch (Exception e) when (MissingNativeLibrary(e) is not null)
         {
             // The tool package carries SkiaSharp's natives for the common platforms only (see the project file).
@@ -78,6 +85,8 @@ public static class BackpropCli
         string message = e.Message.Split('\n')[0].TrimEnd();
         return e is ArgumentException { ParamName: string name } ? message.Replace($" (Parameter '{name}')", "") : message;
     }
+
+    private static string MemoryLimit() => $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB";
 
     // A native library that could not be loaded, possibly wrapped in the type initializers that tried to load it.
     private static DllNotFoundException? MissingNativeLibrary(Exception? e)

@@ -29,12 +29,17 @@ public sealed class BatchInference : IDisposable, IParallelWork
     private int _correct;
 
     /// <summary>Prepares batched inference for <paramref name="network"/> on <paramref name="threads"/> threads, in blocks of <paramref name="blockSize"/> samples.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> or <paramref name="blockSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> or <paramref name="blockSize"/> is below 1,
+    /// <paramref name="threads"/> is above <see cref="TrainingOptions.MaxThreads"/>, or the arenas would exceed the
+    /// memory available to the process.</exception>
     public BatchInference(Network network, int threads = 1, int blockSize = Evaluation.BlockSize)
     {
         ArgumentNullException.ThrowIfNull(network);
         Guard.Positive(threads);
+        TrainingOptions.CheckThreads(threads, nameof(threads));
         Guard.Positive(blockSize);
+        MemoryBudget.Check(((Int128)network.ParameterCount * sizeof(float)) + (Workspace.RequiredBytes(network.Layout, blockSize) * threads),
+            nameof(threads), $"batched inference for {network.Layout.Describe()} on {threads} threads in blocks of {blockSize}");
         _network = network;
         _pool = new WorkerPool(threads);
         _ownsPool = true;

@@ -33,16 +33,23 @@ internal sealed class Layout
         int maxWidth = sizes[0];
         for (int l = 1; l < sizes.Length; l++)
         {
-            _weightOffsets[l] = checked((int)parameters);
-            _neuronOffsets[l] = checked((int)neurons);
-            parameters += (long)sizes[l] * sizes[l - 1] + sizes[l];
+            _weightOffsets[l] = (int)parameters;
+            _neuronOffsets[l] = (int)neurons;
+            parameters += ((long)sizes[l] * sizes[l - 1]) + sizes[l]; // at most 2^62 + 2^31: no overflow before the check
             neurons += sizes[l];
             maxWidth = Math.Max(maxWidth, sizes[l]);
-        }
+            if (parameters > Array.MaxLength)
+            {
+                // Checked per layer, so the offsets above always fit an int; the total is named exactly.
+                Int128 total = 0;
+                for (int k = 1; k < sizes.Length; k++)
+                {
+                    total += ((long)sizes[k] * sizes[k - 1]) + sizes[k];
+                }
 
-        if (parameters > Array.MaxLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(sizes), parameters, $"sizes describe {parameters} parameters, more than one array can hold ({Array.MaxLength}).");
+                throw new ArgumentOutOfRangeException(nameof(sizes), total,
+                    $"sizes [{string.Join(", ", sizes.ToArray())}] describe {total:N0} parameters ({MemoryBudget.Describe(total * sizeof(float))} as floats), more than one array can hold ({Array.MaxLength:N0}).");
+            }
         }
 
         ParameterCount = (int)parameters;

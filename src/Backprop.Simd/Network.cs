@@ -34,6 +34,8 @@ public sealed class Network
     /// <param name="seed">Seed of the generator; the same seed gives bit-identical parameters.</param>
     /// <param name="options">Activations, cost and weight initialisation.</param>
     /// <exception cref="ArgumentException">The sizes are invalid, or the activations do not fit the cost (see <see cref="CheckArchitecture"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The sizes describe more parameters than one array holds, or
+    /// than the memory available to the process (the message says how much they need).</exception>
     public Network(ReadOnlySpan<int> sizes, ulong seed, NetworkOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -43,6 +45,7 @@ public sealed class Network
         _activations[^1] = options.ResolvedOutputActivation;
         CheckArchitecture(_activations, options.Cost);
         Cost = options.Cost;
+        MemoryBudget.Check((long)Layout.ParameterCount * sizeof(float), nameof(sizes), $"the {Layout.ParameterCount:N0} parameters of {Layout.Describe()}");
         _parameters = new float[Layout.ParameterCount];
         var random = new SeededRandom(seed);
         // network.py draws every bias vector first, then every weight matrix; so do we.

@@ -29,12 +29,21 @@ public sealed class Workspace
     /// <param name="batchCapacity">Samples the batched arenas hold (one row per sample) for the batched path
     /// (<see cref="Training.BatchedBackpropagation"/>): at least the mini-batch size; 0 (the default) for the
     /// per-sample path only. Batched evaluation runs in blocks of this many samples.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchCapacity"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchCapacity"/> is negative, or the arenas
+    /// would exceed one array or the memory available to the process (the message says how much they need).</exception>
     public Workspace(Network network, int batchCapacity = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfNegative(batchCapacity);
         Layout = network.Layout;
+        long batchFloats = (long)batchCapacity * Layout.NeuronCount;
+        if (batchFloats > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchCapacity), batchCapacity,
+                $"batchCapacity is {batchCapacity}: {batchCapacity} samples x {Layout.NeuronCount} neurons is {batchFloats:N0} floats per arena, more than one array can hold ({Array.MaxLength:N0}).");
+        }
+
+        MemoryBudget.Check(RequiredBytes(Layout, batchCapacity), nameof(batchCapacity), $"a workspace for {Layout.Describe()} with batch capacity {batchCapacity}");
         _zs = new float[Layout.NeuronCount];
         _activations = new float[Layout.NeuronCount];
         _deltas = new float[Layout.NeuronCount];
@@ -43,11 +52,16 @@ public sealed class Workspace
         _batchIndices = new int[batchCapacity];
         _nextIndices = new int[batchCapacity];
         _zeroSkipping = new ZeroSkipping[network.Sizes.Length];
-        _batchTargets = new float[checked(batchCapacity * Layout.Sizes[^1])];
-        _batchZs = new float[checked(batchCapacity * Layout.NeuronCount)];
+        _batchTargets = new float[batchCapacity * Layout.Sizes[^1]];
+        _batchZs = new float[batchFloats];
         _batchActivations = new float[_batchZs.Length];
         _batchDeltas = new float[_batchZs.Length];
     }
+
+    /// <summary>Bytes a workspace of <paramref name="batchCapacity"/> for <paramref name="layout"/> allocates (its arenas).</summary>
+    internal static Int128 RequiredBytes(Layout layout, int batchCapacity) =>
+        (((Int128)3 * layout.NeuronCount) + layout.ParameterCount) * sizeof(float)
+        + ((Int128)batchCapacity * ((2 * sizeof(int)) + (sizeof(float) * (layout.Sizes[^1] + (3L * layout.NeuronCount)))));
 
     /// <summary>How many samples the batched arenas hold (0: per-sample path only).</summary>
     public int BatchCapacity { get; }

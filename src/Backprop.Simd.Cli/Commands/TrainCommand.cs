@@ -77,6 +77,12 @@ internal static class TrainCommand
                 throw new UserErrorException("--path per-sample runs on one thread; leave out --threads or use --path batched.");
             }
 
+            if (parsed.GetValue(threads) > TrainingOptions.MaxThreads)
+            {
+                throw new UserErrorException(
+                    $"--threads is {parsed.GetValue(threads)}, but this machine has {Environment.ProcessorCount} cores and at most {TrainingOptions.MaxThreads} threads ({TrainingOptions.MaxThreadsPerCore} per core) are allowed.");
+            }
+
             return Run(console, new Settings(
                 parsed.GetValue(data),
                 parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
@@ -330,13 +336,21 @@ internal static class TrainCommand
         else
         {
             int[] sizes = s.Sizes ?? [784, 30, 10];
-            network = new Network(sizes, s.Options.Seed, new NetworkOptions
-            {
-                Cost = s.Cost ?? CostFunction.Quadratic,
-                HiddenActivation = s.Hidden ?? Activation.Sigmoid,
-                WeightInit = s.WeightInit,
-            });
             source = $"--sizes {string.Join(",", sizes)}";
+            try
+            {
+                network = new Network(sizes, s.Options.Seed, new NetworkOptions
+                {
+                    Cost = s.Cost ?? CostFunction.Quadratic,
+                    HiddenActivation = s.Hidden ?? Activation.Sigmoid,
+                    WeightInit = s.WeightInit,
+                });
+            }
+            catch (ArgumentOutOfRangeException e) when (e.ParamName == "sizes")
+            {
+                // Too many parameters for one array or for this machine's memory: say so about the option.
+                throw new UserErrorException($"{source}: {e.Message.Split('\n')[0].Replace(" (Parameter 'sizes')", "")}");
+            }
         }
 
         CommonOptions.CheckFits(network, split.Training, source, CommonOptions.DataName(s.Data));

@@ -31,6 +31,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
 
     /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array, a workspace and the optimizer's state.</summary>
     /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative, ...).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Training needs more memory than the process has available (the message says how much).</exception>
     public Sgd(Network network, Dataset trainingData, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -48,8 +49,11 @@ public sealed class Sgd : IDisposable, IRowUpdate
             _order[i] = i;
         }
 
-        // The batched path also evaluates in blocks of the workspace's capacity.
-        Workspace = new Workspace(network, options.Path == BackpropPath.Batched ? Math.Max(options.MiniBatchSize, Evaluation.BlockSize) : 0);
+        // The batched path also evaluates in blocks of the workspace's capacity. No batch is larger than the data, so
+        // a huge MiniBatchSize means one batch of everything, not an arena for samples that do not exist.
+        int capacity = options.Path == BackpropPath.Batched ? Math.Max(Math.Min(options.MiniBatchSize, trainingData.Count), Evaluation.BlockSize) : 0;
+        CheckMemory(network, trainingData, options, capacity);
+        Workspace = new Workspace(network, capacity);
         _lastGood = new float[network.ParameterCount];
         _best = options.Patience > 0 ? new float[network.ParameterCount] : null;
         _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
@@ -57,6 +61,20 @@ public sealed class Sgd : IDisposable, IRowUpdate
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _parallel = options.Path == BackpropPath.Batched ? new ParallelBatch(network, Workspace, options.Threads) : null;
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
+    }
+
+    // Everything the constructor and its workers allocate, checked before any of it is: a network too large to train
+    // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
+    private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
+    {
+        int copies = 1 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 };
+        int workspaces = options.Path == BackpropPath.Batched ? options.Threads : 1;
+        Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
+        Int128 bytes = (parameters * (copies + (options.Path == BackpropPath.Batched ? 1 : 0))) // + the transposed weights for evaluation
+            + (Workspace.RequiredBytes(network.Layout, capacity) * workspaces)
+            + ((Int128)trainingData.Count * sizeof(int));
+        MemoryBudget.Check(bytes, nameof(options),
+            $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {workspaces} thread{(workspaces == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
     }
 
     /// <summary>The network being trained.</summary>

@@ -100,9 +100,19 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// Threads that share each mini-batch's work (the batched path only), from a pool created once by
-    /// <see cref="Sgd"/>. The result is bit-identical whatever the count. Default 1.
+    /// <see cref="Sgd"/>. The result is bit-identical whatever the count. Default 1; at most <see cref="MaxThreads"/>.
+    /// More threads than cores never run faster, and such a pool sleeps between mini-batches instead of spinning.
     /// </summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>
+    /// The largest <see cref="Threads"/> (and <see cref="BatchInference"/> thread count) accepted on this machine:
+    /// <see cref="MaxThreadsPerCore"/> per core reported by <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    public static int MaxThreads => Environment.ProcessorCount * MaxThreadsPerCore;
+
+    /// <summary>Threads per core allowed: 4 (see <see cref="MaxThreads"/>).</summary>
+    public const int MaxThreadsPerCore = 4;
 
     /// <summary>Extra per-epoch measurements. Default none.</summary>
     public Monitoring Monitor { get; init; }
@@ -132,6 +142,7 @@ public sealed record TrainingOptions
         }
 
         Guard.Positive(Threads);
+        CheckThreads(Threads, nameof(Threads));
         if (Threads > 1 && Path != BackpropPath.Batched)
         {
             throw new ArgumentException($"Threads is {Threads}, but only the batched path runs on several threads; use Path = Batched or Threads = 1.", nameof(Threads));
@@ -140,6 +151,16 @@ public sealed record TrainingOptions
         ArgumentOutOfRangeException.ThrowIfNegative(HalveEtaAfter);
         ArgumentOutOfRangeException.ThrowIfNegative(Patience);
         Guard.Positive(MaxHalvings);
+    }
+
+    /// <summary>Throws unless <paramref name="threads"/> is at most <see cref="MaxThreads"/>.</summary>
+    internal static void CheckThreads(int threads, string paramName)
+    {
+        if (threads > MaxThreads)
+        {
+            throw new ArgumentOutOfRangeException(paramName, threads,
+                $"{paramName} is {threads}, but this machine has {Environment.ProcessorCount} cores and at most {MaxThreads} threads ({MaxThreadsPerCore} per core) are allowed; more only slow every mini-batch down.");
+        }
     }
 
     private static void UnitInterval(float value, string name)

@@ -30,6 +30,7 @@ internal sealed class WorkerPool : IDisposable
     // Per share, for the current generation g: (g << 2) | state, with state Open, Claimed or Done.
     private const long Open = 0, Claimed = 1, Done = 2;
 
+    private readonly int _spinIterations; // SpinIterations, or 0 when there are more threads than cores
     private readonly Thread[] _threads;
     private readonly object[] _signals; // Monitor wait/pulse: nothing allocated lazily (SemaphoreSlim allocates on wake, ManualResetEventSlim on its first wait)
     private readonly int[] _sleeping;
@@ -44,6 +45,9 @@ internal sealed class WorkerPool : IDisposable
     {
         Guard.Positive(workers);
         Workers = workers;
+        // With more threads than cores a spinning worker takes the core another thread needs to finish its share:
+        // an oversubscribed pool sleeps between calls instead (1,000 spinning threads once stalled an epoch for minutes).
+        _spinIterations = workers <= Environment.ProcessorCount ? SpinIterations : 0;
         _threads = new Thread[workers];
         _signals = new object[workers];
         _sleeping = new int[workers];
@@ -178,7 +182,7 @@ internal sealed class WorkerPool : IDisposable
             int spins = 0;
             while ((generation = Volatile.Read(ref _generation)) == seen)
             {
-                if (++spins < SpinIterations)
+                if (++spins < _spinIterations)
                 {
                     Thread.SpinWait(1);
                     continue;
