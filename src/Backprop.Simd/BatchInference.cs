@@ -13,7 +13,9 @@ namespace Backprop.Simd;
 /// workspace and takes blocks <c>w, w + threads, ...</c>; the outputs are bit-identical whatever the thread count.
 /// Allocates nothing per call.
 /// </summary>
-/// <remarks>The network is only read; do not change its parameters while a call runs. Not thread-safe itself: one caller at a time.</remarks>
+/// <remarks>The network is only read; do not change its parameters while a call runs. Not thread-safe itself: one
+/// caller at a time, and a second call while one runs (from another thread) throws an
+/// <see cref="InvalidOperationException"/> instead of disturbing the first.</remarks>
 public sealed class BatchInference : IDisposable, IParallelWork
 {
     private readonly Network _network;
@@ -27,6 +29,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
     private Dataset? _data;
     private int _count;
     private int _correct;
+    private int _busy; // 1 while a call runs: the pool and the fields above serve one call at a time
 
     /// <summary>Prepares batched inference for <paramref name="network"/> on <paramref name="threads"/> threads, in blocks of <paramref name="blockSize"/> samples.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> or <paramref name="blockSize"/> is below 1,
@@ -82,6 +85,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
     /// writing the rows of <paramref name="outputs"/> (<c>count x n_L</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The lengths are not whole, equal numbers of input and output rows.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running (see the remarks).</exception>
     public void FeedForward(ReadOnlyMemory<float> inputs, Memory<float> outputs)
     {
         int n0 = _network.InputSize, nL = _network.OutputSize;
@@ -90,41 +94,47 @@ public sealed class BatchInference : IDisposable, IParallelWork
             throw new ArgumentException($"inputs has length {inputs.Length}, expected a multiple of the input size {n0}.", nameof(inputs));
         }
 
-        _count = inputs.Length / n0;
-        if (outputs.Length != _count * nL)
+        int count = inputs.Length / n0;
+        if (outputs.Length != count * nL)
         {
             // Checked by hand: an interpolated description passed to Guard would be built (and allocated) on every call.
-            throw new ArgumentException($"outputs has length {outputs.Length}, expected {_count * nL} ({_count} samples x output size {nL}).", nameof(outputs));
+            throw new ArgumentException($"outputs has length {outputs.Length}, expected {count * nL} ({count} samples x output size {nL}).", nameof(outputs));
         }
+        Enter();
+        _count = inputs.Length / n0;
         _inputs = inputs;
         _outputs = outputs;
-        TransposeWeights();
         try
         {
+            TransposeWeights();
             _pool.Run(this);
         }
         finally
         {
             _inputs = default;
             _outputs = default;
+            Volatile.Write(ref _busy, 0);
         }
     }
 
     /// <summary>Counts the samples of <paramref name="data"/> whose output's argmax equals their label.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the network.</exception>
+    /// <exception cref="InvalidOperationException">Another call is running (see the remarks).</exception>
     public int Evaluate(Dataset data)
     {
         Backpropagation.CheckData(_network, data);
+        Enter();
         _data = data;
         _correct = 0;
-        TransposeWeights();
         try
         {
+            TransposeWeights();
             _pool.Run(this);
         }
         finally
         {
             _data = null;
+            Volatile.Write(ref _busy, 0);
         }
 
         return _correct;
@@ -162,6 +172,14 @@ public sealed class BatchInference : IDisposable, IParallelWork
             int count = Math.Min(block, _count - start);
             BatchedBackpropagation.FeedForwardTransposed(_network, ws, _transposed, _inputs.Span.Slice(start * n0, count * n0), count, _skipZeros)
                 .CopyTo(_outputs.Span.Slice(start * nL, count * nL));
+        }
+    }
+
+    private void Enter()
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("BatchInference is already running a call, most likely on another thread: it serves one caller at a time, so give each thread its own.");
         }
     }
 

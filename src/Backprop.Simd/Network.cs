@@ -153,11 +153,15 @@ public sealed class Network
     /// <param name="workspace">This thread's workspace; the result lives in it until its next use.</param>
     /// <returns>The output activation <c>a^L</c>, a view into <paramref name="workspace"/>.</returns>
     /// <exception cref="ArgumentException"><paramref name="x"/> has the wrong length or the workspace belongs to another shape.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public ReadOnlySpan<float> FeedForward(ReadOnlySpan<float> x, Workspace workspace)
     {
         CheckWorkspace(workspace);
         Guard.Length(x.Length, InputSize, "the network's input size");
-        return FeedForwardUnchecked(x, workspace);
+        using (workspace.Use())
+        {
+            return FeedForwardUnchecked(x, workspace);
+        }
     }
 
     /// <summary>The index of the largest output for input <paramref name="x"/>: the predicted class.</summary>

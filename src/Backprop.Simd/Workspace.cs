@@ -8,7 +8,10 @@ namespace Backprop.Simd;
 /// and <c>nabla</c>, the gradient, laid out exactly like <see cref="Network.Parameters"/>. Sized once at
 /// construction; nothing is allocated afterwards.
 /// </summary>
-/// <remarks>A workspace is not thread-safe: give each thread its own. Networks of the same sizes can share one.</remarks>
+/// <remarks>A workspace is not thread-safe: give each thread its own. Networks of the same sizes can share one. Every
+/// public method that computes in a workspace claims it for the duration of the call, so a workspace used by two
+/// threads at once makes the second call throw an <see cref="InvalidOperationException"/> instead of computing
+/// garbage (one interlocked operation per call).</remarks>
 public sealed class Workspace
 {
     private readonly float[] _zs;
@@ -23,6 +26,7 @@ public sealed class Workspace
     private readonly float[] _batchZs;          // per layer l, a capacity x n_l block
     private readonly float[] _batchActivations;
     private readonly float[] _batchDeltas;
+    private int _inUse; // 1 while a call computes in this workspace (see Use)
 
     /// <summary>Allocates the arenas for networks shaped like <paramref name="network"/>.</summary>
     /// <param name="network">A network of the shape to serve.</param>
@@ -107,6 +111,30 @@ public sealed class Workspace
     {
         Layout.CheckLayer(layer);
         return NablaBiasesUnchecked(layer);
+    }
+
+    /// <summary>
+    /// Claims the workspace for one call; dispose the result to release it. Throws when another call holds it: two
+    /// threads sharing a workspace would overwrite each other's arenas.
+    /// </summary>
+    internal Lease Use()
+    {
+        if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0)
+        {
+            ThrowInUse();
+        }
+
+        return new Lease(this);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowInUse() => throw new InvalidOperationException(
+        "workspace is in use by another call, most likely on another thread: a Workspace serves one thread at a time, so give each thread its own (networks can be shared).");
+
+    /// <summary>A claim on a workspace for the duration of one call (see <see cref="Use"/>).</summary>
+    internal readonly ref struct Lease(Workspace workspace)
+    {
+        public void Dispose() => Volatile.Write(ref workspace._inUse, 0);
     }
 
     internal Span<int> BatchIndices(int m) => new(_batchIndices, 0, m);

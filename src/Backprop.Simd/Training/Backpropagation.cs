@@ -21,13 +21,17 @@ public static class Backpropagation
     /// <param name="x">Input, length <see cref="Network.InputSize"/>.</param>
     /// <param name="y">Target, length <see cref="Network.OutputSize"/>.</param>
     /// <exception cref="ArgumentException">A length or the workspace's shape does not match the network.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public static void Backprop(Network network, Workspace workspace, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         ArgumentNullException.ThrowIfNull(network);
         network.CheckWorkspace(workspace);
         Guard.Length(x.Length, network.InputSize, "the network's input size");
         Guard.Length(y.Length, network.OutputSize, "the network's output size");
-        BackpropUnchecked(network, workspace, x, y);
+        using (workspace.Use())
+        {
+            BackpropUnchecked(network, workspace, x, y);
+        }
     }
 
     /// <summary>
@@ -44,6 +48,7 @@ public static class Backpropagation
     /// <param name="batch">Indices into <paramref name="data"/>; at least one.</param>
     /// <param name="eta">Learning rate, finite and &gt;= 0.</param>
     /// <exception cref="ArgumentException">A shape, an index or <paramref name="eta"/> is invalid.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public static void UpdateMiniBatch(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -52,7 +57,10 @@ public static class Backpropagation
         Guard.Positive(batch.Length);
         Guard.FiniteNonNegative(eta);
         CheckIndices(data, batch);
-        UpdateMiniBatchUnchecked(network, workspace, data, batch, eta);
+        using (workspace.Use())
+        {
+            UpdateMiniBatchUnchecked(network, workspace, data, batch, eta);
+        }
     }
 
     internal static void CheckIndices(Dataset data, ReadOnlySpan<int> batch)

@@ -20,7 +20,31 @@ public static class BatchedBackpropagation
     /// <paramref name="data"/> (overwriting it, unlike <see cref="Backpropagation.Backprop"/>, which adds).
     /// </summary>
     /// <exception cref="ArgumentException">A shape or index does not fit, or the batch is empty or larger than the workspace's <see cref="Workspace.BatchCapacity"/>.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public static void Backprop(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch)
+    {
+        CheckBatch(network, workspace, data, batch);
+        using (workspace.Use())
+        {
+            BackpropUnchecked(network, workspace, data, batch);
+        }
+    }
+
+    /// <summary>One plain SGD step, <c>params -= (eta/m) nabla</c>, with the gradient of <see cref="Backprop"/>.</summary>
+    /// <exception cref="ArgumentException">As <see cref="Backprop"/>, or <paramref name="eta"/> is NaN, infinite or negative.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
+    public static void UpdateMiniBatch(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
+    {
+        Guard.FiniteNonNegative(eta);
+        CheckBatch(network, workspace, data, batch);
+        using (workspace.Use())
+        {
+            BackpropUnchecked(network, workspace, data, batch);
+            TensorPrimitives.MultiplyAdd(workspace.Nabla, -eta / batch.Length, network.Parameters, network.Parameters);
+        }
+    }
+
+    private static void CheckBatch(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch)
     {
         ArgumentNullException.ThrowIfNull(network);
         network.CheckWorkspace(workspace);
@@ -28,16 +52,6 @@ public static class BatchedBackpropagation
         Guard.Positive(batch.Length);
         CheckCapacity(workspace, batch.Length, nameof(batch));
         Backpropagation.CheckIndices(data, batch);
-        BackpropUnchecked(network, workspace, data, batch);
-    }
-
-    /// <summary>One plain SGD step, <c>params -= (eta/m) nabla</c>, with the gradient of <see cref="Backprop"/>.</summary>
-    /// <exception cref="ArgumentException">As <see cref="Backprop"/>, or <paramref name="eta"/> is NaN, infinite or negative.</exception>
-    public static void UpdateMiniBatch(Network network, Workspace workspace, Dataset data, ReadOnlySpan<int> batch, float eta)
-    {
-        Guard.FiniteNonNegative(eta);
-        Backprop(network, workspace, data, batch);
-        TensorPrimitives.MultiplyAdd(workspace.Nabla, -eta / batch.Length, network.Parameters, network.Parameters);
     }
 
     internal static void CheckCapacity(Workspace workspace, int m, string paramName)

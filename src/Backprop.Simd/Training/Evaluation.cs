@@ -14,11 +14,13 @@ public static class Evaluation
     /// A workspace with a batch capacity evaluates blocks of samples through the batched forward pass.
     /// </summary>
     /// <exception cref="ArgumentException">The data's or the workspace's shape does not match the network.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public static int Evaluate(Network network, Workspace workspace, Dataset data)
     {
         ArgumentNullException.ThrowIfNull(network);
         network.CheckWorkspace(workspace);
         Backpropagation.CheckData(network, data);
+        using Workspace.Lease lease = workspace.Use();
         int correct = 0;
         if (workspace.BatchCapacity > 0)
         {
@@ -42,6 +44,7 @@ public static class Evaluation
     /// <c>n = data.Count</c>. Allocates nothing.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not match, or a strength is negative or not finite.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public static double TotalCost(Network network, Workspace workspace, Dataset data, float lambda = 0f, float l1 = 0f)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -49,6 +52,7 @@ public static class Evaluation
         Backpropagation.CheckData(network, data);
         Guard.FiniteNonNegative(lambda);
         Guard.FiniteNonNegative(l1);
+        using Workspace.Lease lease = workspace.Use();
         double cost = 0;
         for (int i = 0; i < data.Count; i++)
         {

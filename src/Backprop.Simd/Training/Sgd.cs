@@ -13,7 +13,9 @@ namespace Backprop.Simd.Training;
 /// fold the weight step into the gradient's last product, so the weight gradient never makes a separate pass. <see cref="Train"/> adds network2's learning-rate schedule, early
 /// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
 /// </summary>
-/// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.</remarks>
+/// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.
+/// A trainer serves one thread at a time; its <see cref="Workspace"/> is claimed during each mini-batch and each
+/// evaluation, so a call from another thread meanwhile throws an <see cref="InvalidOperationException"/>.</remarks>
 public sealed class Sgd : IDisposable, IRowUpdate
 {
     private readonly int[] _order;
@@ -120,26 +122,29 @@ public sealed class Sgd : IDisposable, IRowUpdate
             // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
             Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
             ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
-            if (_options.Path == BackpropPath.Batched)
+            using (Workspace.Use()) // per mini-batch, so that the progress callback may still use the workspace
             {
-                BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold, next);
-            }
-            else
-            {
-                Backpropagation.AccumulateMiniBatchUnchecked(Network, Workspace, TrainingData, batch, fold, next);
-            }
-
-            // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
-            // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
-            for (int l = 1; l <= Network.OutputLayer; l++)
-            {
-                if (!Elementwise.AllFinite(Workspace.NablaBiasesUnchecked(l)))
+                if (_options.Path == BackpropPath.Batched)
                 {
-                    Diverged(epoch, batchIndex, "the gradient");
+                    BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold, next);
                 }
-            }
+                else
+                {
+                    Backpropagation.AccumulateMiniBatchUnchecked(Network, Workspace, TrainingData, batch, fold, next);
+                }
 
-            Update();
+                // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
+                // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
+                for (int l = 1; l <= Network.OutputLayer; l++)
+                {
+                    if (!Elementwise.AllFinite(Workspace.NablaBiasesUnchecked(l)))
+                    {
+                        Diverged(epoch, batchIndex, "the gradient");
+                    }
+                }
+
+                Update();
+            }
             progress?.Invoke(k + batch.Length, _order.Length);
         }
 
@@ -240,7 +245,15 @@ public sealed class Sgd : IDisposable, IRowUpdate
     public int Evaluate(Dataset data)
     {
         Backpropagation.CheckData(Network, data);
-        return _parallel is not null ? _parallel.Evaluate(data) : Evaluation.Evaluate(Network, Workspace, data);
+        if (_parallel is null)
+        {
+            return Evaluation.Evaluate(Network, Workspace, data); // claims the workspace itself
+        }
+
+        using (Workspace.Use()) // the trainer's workspace is the first worker's
+        {
+            return _parallel.Evaluate(data);
+        }
     }
 
     /// <summary>Stops the worker threads, if any.</summary>
