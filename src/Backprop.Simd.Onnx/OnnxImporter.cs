@@ -671,7 +671,7 @@ internal sealed class OnnxImporter
         return inferred;
     }
 
-    private InvalidDataException Fail(string where, string message) => new($"{Source}: {where}: {message}.");
+    private InvalidDataException Fail(string where, string message) => new(MessageText.Printable($"{Source}: {where}: {message}."));
 
     private static string Names(IEnumerable<OnnxValueInfo> values) => string.Join(", ", values.Select(v => $"'{v.Name}'"));
 

@@ -338,12 +338,12 @@ internal static class OnnxProtoParser
         string described = name.Length > 0 ? $"{path} '{name}'" : path;
         if (external)
         {
-            throw new InvalidDataException($"{reader.Source}: {described}: the tensor's data is stored outside the model file (data_location=EXTERNAL / external_data), which is not supported: save the model with its weights inside the file.");
+            throw new InvalidDataException(MessageText.Printable($"{reader.Source}: {described}: the tensor's data is stored outside the model file (data_location=EXTERNAL / external_data), which is not supported: save the model with its weights inside the file."));
         }
 
         if (segment)
         {
-            throw new InvalidDataException($"{reader.Source}: {described}: the tensor is split into segments (segment), which is not supported.");
+            throw new InvalidDataException(MessageText.Printable($"{reader.Source}: {described}: the tensor is split into segments (segment), which is not supported."));
         }
 
         return new OnnxTensor(path, name, [.. dims], dataType, raw, floats, other);

@@ -214,7 +214,7 @@ internal struct ProtoReader
     }
 
     /// <summary>An <see cref="InvalidDataException"/> for this message: "<c>source: path: message.</c>"</summary>
-    public readonly InvalidDataException Error(string message) => new($"{Source}: {Path}: {message}.");
+    public readonly InvalidDataException Error(string message) => new(MessageText.Printable($"{Source}: {Path}: {message}."));
 
     private ulong ReadVarint(string name)
     {

@@ -488,7 +488,15 @@ internal static class ModelJsonReader
     private static string Count(int count, string noun, string? plural = null) =>
         $"{count} {(count == 1 ? noun : plural ?? noun + "s")}";
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
+    // A string from the file, cut to 40 characters, with control characters (a line break, a terminal escape) as
+    // \uXXXX so that the message stays on one line.
+    private static string Shorten(string text)
+    {
+        string cut = text.Length <= 40 ? text : text[..40] + "...";
+        return cut.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029')
+            ? string.Concat(cut.Select(c => char.IsControl(c) || c is '\u2028' or '\u2029' ? $"\\u{(int)c:X4}" : c.ToString()))
+            : cut;
+    }
 
     private static InvalidDataException Invalid(string source, string path, string problem) =>
         new($"{source}: {path} {problem}.");
