@@ -47,11 +47,11 @@ public static class BackpropCli
             error.WriteLine($"backprop: {OneLine(e)}");
             return UserError;
         }
-        catch (OutOfMemoryException e)
+        catch (OutOfMemoryException)
         {
             // The checks before each large allocation should prevent this; if memory still runs out, say so in one line.
             console.Progress.Clear();
-            error.WriteLine($"backprop: out of memory ({MemoryLimit()} available to this process): {OneLine(e)} Try smaller --sizes or --batch-size, or a smaller input.");
+            error.WriteLine($"backprop: out of memory: this process may use {MemoryLimit()} (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.");
             return UserError;
         }
         catch (Exception e) when (MissingNativeLibrary(e) is not null)
@@ -86,7 +86,11 @@ public static class BackpropCli
         return e is ArgumentException { ParamName: string name } ? message.Replace($" (Parameter '{name}')", "") : message;
     }
 
-    private static string MemoryLimit() => $"{GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB";
+    private static string MemoryLimit()
+    {
+        double mib = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024);
+        return mib >= 1024 ? $"{mib / 1024:F1} GiB" : $"{mib:F1} MiB";
+    }
 
     // A native library that could not be loaded, possibly wrapped in the type initializers that tried to load it.
     private static DllNotFoundException? MissingNativeLibrary(Exception? e)

@@ -17,7 +17,9 @@ public sealed class MemoryLimitTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static (int Exit, string Out, string Err) RunLimited(params string[] args)
+    private static (int Exit, string Out, string Err) RunLimited(params string[] args) => RunLimited(HeapLimit, args);
+
+    private static (int Exit, string Out, string Err) RunLimited(string heapLimit, params string[] args)
     {
         string apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "backprop.exe" : "backprop");
         var start = File.Exists(apphost)
@@ -29,13 +31,13 @@ public sealed class MemoryLimitTests : IDisposable
         }
 
         start.RedirectStandardOutput = start.RedirectStandardError = true;
-        start.Environment["DOTNET_GCHeapHardLimit"] = HeapLimit;
+        start.Environment["DOTNET_GCHeapHardLimit"] = heapLimit;
         using Process process = Process.Start(start)!;
         Task<string> output = process.StandardOutput.ReadToEndAsync(), error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"backprop {string.Join(' ', args)} did not finish in 120 s under a 1 GiB heap");
+            Assert.Fail($"backprop {string.Join(' ', args)} did not finish in 120 s under a heap limit of {heapLimit}");
         }
 
         return (process.ExitCode, output.Result, error.Result);
@@ -77,5 +79,15 @@ public sealed class MemoryLimitTests : IDisposable
         AssertOneLine(RunLimited("train", "--epochs", "1", "--sizes", "784,30000,30000,10"),
             "--sizes 784,30000,30000,10: the 923,880,010 parameters of [784, 30000, 30000, 10] need 3.4 GiB of memory, but this process has only");
         AssertOneLine(RunLimited("train", "--epochs", "1", "--sizes", "784,100000,10", "--optimizer", "adam"), "training [784, 100000, 10]", "need", "GiB of memory");
+    }
+
+    [Fact]
+    public void Running_out_of_memory_anyway_is_one_line_and_exit_code_1()
+    {
+        // 16 MiB cannot even hold the bundled digits: whatever allocation fails, the CLI reports it in one line.
+        var run = RunLimited("0x1000000", "train", "--epochs", "1");
+        Assert.True(run.Exit == BackpropCli.UserError, $"exit {run.Exit}: {run.Err}");
+        string line = Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.Equal("backprop: out of memory: this process may use 16.0 MiB (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.", line);
     }
 }
