@@ -17,9 +17,9 @@ public sealed class MemoryLimitTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static (int Exit, string Out, string Err) RunLimited(params string[] args) => RunLimited(HeapLimit, args);
+    private static (int Exit, string Out, string Err) RunLimited(params string[] args) => RunUnderHeapLimit(HeapLimit, args);
 
-    private static (int Exit, string Out, string Err) RunLimited(string heapLimit, params string[] args)
+    private static (int Exit, string Out, string Err) RunUnderHeapLimit(string heapLimit, params string[] args)
     {
         string apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "backprop.exe" : "backprop");
         var start = File.Exists(apphost)
@@ -85,7 +85,7 @@ public sealed class MemoryLimitTests : IDisposable
     public void Running_out_of_memory_anyway_is_one_line_and_exit_code_1()
     {
         // 16 MiB cannot even hold the bundled digits: whatever allocation fails, the CLI reports it in one line.
-        var run = RunLimited("0x1000000", "train", "--epochs", "1");
+        var run = RunUnderHeapLimit("0x1000000", "train", "--epochs", "1");
         Assert.True(run.Exit == BackpropCli.UserError, $"exit {run.Exit}: {run.Err}");
         string line = Assert.Single(run.Err.Trim().Split('\n'));
         Assert.Equal("backprop: out of memory: this process may use 16.0 MiB (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.", line);
