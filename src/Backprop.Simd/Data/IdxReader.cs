@@ -51,6 +51,7 @@ public static class IdxReader
     /// <param name="path">The file.</param>
     /// <returns>The images, each pixel byte <c>b</c> as <c>b / 255f</c>.</returns>
     /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory, a device, a FIFO or a socket (only regular files are read).</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed IDX image file (see <see cref="IdxReader"/>).</exception>
     public static IdxImages ReadImages(string path)
     {
@@ -103,6 +104,7 @@ public static class IdxReader
     /// <param name="path">The file.</param>
     /// <returns>One byte per label.</returns>
     /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory, a device, a FIFO or a socket (only regular files are read).</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed IDX label file (see <see cref="IdxReader"/>).</exception>
     public static byte[] ReadLabels(string path)
     {

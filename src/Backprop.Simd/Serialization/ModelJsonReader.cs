@@ -488,15 +488,14 @@ internal static class ModelJsonReader
     private static string Count(int count, string noun, string? plural = null) =>
         $"{count} {(count == 1 ? noun : plural ?? noun + "s")}";
 
-    // A string from the file, cut to 40 characters, with control characters (a line break, a terminal escape) as
-    // \uXXXX so that the message stays on one line.
-    private static string Shorten(string text)
-    {
-        string cut = text.Length <= 40 ? text : text[..40] + "...";
-        return cut.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029')
-            ? string.Concat(cut.Select(c => char.IsControl(c) || c is '\u2028' or '\u2029' ? $"\\u{(int)c:X4}" : c.ToString()))
-            : cut;
-    }
+    // A string from the file, cut to 40 characters and made printable.
+    private static string Shorten(string text) => Printable(text.Length <= 40 ? text : text[..40] + "...");
+
+    // Control characters (a line break, a terminal escape) as \uXXXX, so that a message quoting the file stays on one line.
+    private static string Printable(string text) =>
+        text.Any(IsUnsafe) ? string.Concat(text.Select(c => IsUnsafe(c) ? $"\\u{(int)c:X4}" : c.ToString())) : text;
+
+    private static bool IsUnsafe(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 
     private static InvalidDataException Invalid(string source, string path, string problem) =>
         new($"{source}: {path} {problem}.");
@@ -526,7 +525,8 @@ internal static class ModelJsonReader
             message += " The data ends before the JSON does: is the file truncated?"; // nothing left but (part of) a number
         }
 
-        return new InvalidDataException($"{source}: not valid JSON at line {line + 1}, byte {column + 1}: {message}", error);
+        // The reader's message may quote the file (an invalid literal and what follows it): keep that on one line.
+        return new InvalidDataException($"{source}: not valid JSON at line {line + 1}, byte {column + 1}: {Printable(message)}", error);
     }
 
     /// <summary>Where the first byte that is not UTF-8 is, as a 1-based line and byte.</summary>

@@ -47,6 +47,28 @@ public sealed class HostileFileTests : IDisposable
     }
 
     [Fact]
+    public void Control_characters_from_a_file_are_escaped_so_that_every_message_stays_on_one_line()
+    {
+        string json = """{"sizes":[1,1],"weights":[[[1]]],"biases":[[[1]]],"cost":"QuadraticCost","activations":["a\nb\u001b[31m"]}""";
+        var e = Assert.Throws<InvalidDataException>(() => ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "m.json"));
+        Assert.Equal("""m.json: $.activations[0] is "a\u000Ab\u001B[31m", expected one of "sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax".""", e.Message);
+
+        // System.Text.Json quotes an invalid literal with what follows it, line breaks included (found by the long fuzzing run).
+        var literal = Assert.Throws<InvalidDataException>(() => ModelJson.Read(new MemoryStream("{\"sizes\": f\n[1, 1]}"u8.ToArray()), "m.json"));
+        Assert.DoesNotContain('\n', literal.Message);
+        Assert.StartsWith("m.json: not valid JSON at line 1, byte 11: ", literal.Message);
+        Assert.Contains(@"\u000A", literal.Message);
+
+        // An ONNX model whose first value name "input" becomes "in\nut" (same length, so every length prefix still holds).
+        byte[] onnx = OnnxModel.ToBytes(Small);
+        int at = onnx.AsSpan().IndexOf("input"u8);
+        "in\nut"u8.CopyTo(onnx.AsSpan(at));
+        var onnxError = Assert.Throws<InvalidDataException>(() => OnnxModel.Parse(onnx, "m.onnx"));
+        Assert.DoesNotContain('\n', onnxError.Message);
+        Assert.Contains(@"in\u000Aut", onnxError.Message);
+    }
+
+    [Fact]
     public async Task A_directory_a_FIFO_or_a_device_is_refused_as_a_model_without_reading_it()
     {
         Skip.IfWindows();
