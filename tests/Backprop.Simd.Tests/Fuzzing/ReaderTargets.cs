@@ -21,7 +21,7 @@ internal static class ReaderTargets
 {
     private static readonly Type[] InvalidData = [typeof(InvalidDataException)];
 
-    private static string BundledFile(string name) => Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k", name + ".gz");
+    private static string BundledFile(string name) => Path.Combine(BundledMnistTests.DataDirectory(), name + ".gz");
 
     /// <summary>The first <paramref name="count"/> records of a bundled IDX file, raw (header adjusted).</summary>
     private static byte[] BundledPrefix(string name, int headerLength, int recordLength, int count)

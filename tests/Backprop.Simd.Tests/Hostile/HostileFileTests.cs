@@ -56,7 +56,7 @@ public sealed class HostileFileTests : IDisposable
         // System.Text.Json quotes an invalid literal with what follows it, line breaks included (found by the long fuzzing run).
         var literal = Assert.Throws<InvalidDataException>(() => ModelJson.Read(new MemoryStream("{\"sizes\": f\n[1, 1]}"u8.ToArray()), "m.json"));
         Assert.DoesNotContain('\n', literal.Message);
-        Assert.StartsWith("m.json: not valid JSON at line 1, byte 11: ", literal.Message);
+        Assert.StartsWith("m.json: not valid JSON at line 1, byte 12: ", literal.Message);
         Assert.Contains(@"\u000A", literal.Message);
 
         // An ONNX model whose first value name "input" becomes "in\nut" (same length, so every length prefix still holds).

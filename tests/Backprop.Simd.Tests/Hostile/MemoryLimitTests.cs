@@ -59,7 +59,7 @@ public sealed class MemoryLimitTests : IDisposable
     public void A_gzip_IDX_file_that_claims_over_a_gigabyte_is_rejected_for_what_it_holds()
     {
         // The bundled test set and labels, with training images whose gzip header claims 1.2 GB of floats.
-        string bundled = Path.Combine(AppContext.BaseDirectory, "data", "mnist-10k");
+        string bundled = Backprop.Simd.Tests.Data.BundledMnistTests.DataDirectory();
         foreach (string file in Directory.GetFiles(bundled, "*.gz"))
         {
             File.Copy(file, _dir.File(Path.GetFileName(file)));
