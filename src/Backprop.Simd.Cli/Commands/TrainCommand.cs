@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Backprop.Simd.Data;
 using Backprop.Simd.IO;
+using Backprop.Simd.Kernels;
 using Backprop.Simd.Serialization;
 using Backprop.Simd.Training;
 
@@ -190,7 +191,7 @@ internal static class TrainCommand
             $"evaluating on {evaluation.Count:N0} {evaluationName} images.");
         output.WriteLine(
             $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.Eta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}; " +
-            $"{(o.Path == BackpropPath.Batched ? $"batched, {o.Threads} thread{(o.Threads == 1 ? "" : "s")}, {Kernels.SimdWidth.Bits}-bit vectors" : "per-sample")}.");
+            $"{(o.Path == BackpropPath.Batched ? $"batched, {o.Threads} thread{(o.Threads == 1 ? "" : "s")}, {KernelsInUse()}" : "per-sample")}.");
         if (!IsSeed(network, o))
         {
             output.WriteLine(Describe(network, o, s.Init is null ? s.WeightInit : null));
@@ -264,6 +265,10 @@ internal static class TrainCommand
     }
 
     private static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
+
+    /// <summary>The kernels this machine runs, e.g. <c>512-bit vectors</c>, <c>128-bit vectors, no FMA</c> or <c>scalar, no SIMD</c>.</summary>
+    private static string KernelsInUse() =>
+        (SimdWidth.Bits == 32 ? "scalar, no SIMD" : $"{SimdWidth.Bits}-bit vectors") + (SimdWidth.FusedMultiplyAdd ? "" : ", no FMA");
 
     private static bool IsSeed(Network network, TrainingOptions o) =>
         network.Cost == CostFunction.Quadratic && !network.Activations.ContainsAnyExcept(Activation.Sigmoid)
