@@ -24,7 +24,7 @@ done
 
 # dotnet is not an afl-instrumented binary (the instrumentation is in the assemblies): skip that check.
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-  afl-fuzz -i "$seeds/$target" -o "fuzz/findings/$target" -V "$seconds" -t 10000 -m none \
+  AFL_AUTORESUME=1 afl-fuzz -i "$seeds/$target" -o "fuzz/findings/$target" -V "$seconds" -t 10000 -m none \
   -- dotnet "$out/Backprop.Simd.Fuzz.dll" "$target"
 
 crashes=$(find "fuzz/findings/$target" -path '*crashes/id:*' | wc -l)

@@ -6,8 +6,9 @@
 #      Program.cs (taken from README.md, which must match the package readme's copy) and runs it;
 #   3. installs the tool into a temporary tool path and trains from another directory, with a plot;
 #   4. publishes the CLI with Native AOT for linux-x64 (no warning allowed) and runs every command of the binary.
-# Everything happens in a temporary directory, with its own NuGet packages folder so that no stale copy of these
-# packages is picked up; the packages the examples depend on restore from the configured NuGet sources.
+# The feed, the console app, the tool and the AOT output go to a temporary directory, with its own NuGet packages
+# folder so that no stale copy of these packages is picked up (packing and publishing build in the repository's
+# bin/ and obj/ as usual); the packages the examples depend on restore from the configured NuGet sources.
 #
 #   scripts/check-package.sh            # all four steps
 #   scripts/check-package.sh --no-aot   # steps 1-3 (Native AOT needs clang and zlib1g-dev)

@@ -9,6 +9,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export BACKPROP_FUZZ_SECONDS="${1:-600}"
 if [ -n "${2:-}" ]; then export BACKPROP_FUZZ_SEED="$2"; fi
 export BACKPROP_FUZZ_OUT="${BACKPROP_FUZZ_OUT:-$PWD/fuzz-findings}"
-dotnet build tests/Backprop.Simd.Tests -c Release >/dev/null
+build_log=$(mktemp)
+dotnet build tests/Backprop.Simd.Tests -c Release >"$build_log" 2>&1 || { cat "$build_log"; echo "fuzz.sh: the build failed" >&2; exit 1; }
+rm -f "$build_log"
 tests/Backprop.Simd.Tests/bin/Release/net10.0/Backprop.Simd.Tests \
   -class Backprop.Simd.Tests.Fuzzing.ReaderFuzzTests -showLiveOutput -noColor

@@ -28,8 +28,8 @@ if ((${#missing[@]})); then
   echo "==> installing ${missing[*]}"
   sudo=""; [[ $EUID -ne 0 ]] && sudo=sudo
   dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # 2. Publish into a temporary directory (build intermediates too, via --artifacts-path), removed on exit.

@@ -590,7 +590,7 @@ public static class Gemm
         where TV : struct, ISimd<TV>
     {
         columns.Clear();
-        int w = TV.Count; // 4, 8 or 16: a vector's bits never straddle two words
+        int w = TV.Count; // 1, 4, 8 or 16: a vector's bits never straddle two words
         int p = 0;
         for (; p + w <= k; p += w)
         {

@@ -154,7 +154,7 @@ public static class MatrixVector
     /// each with two accumulators (even and odd columns), eight independent chains.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void MultiplyAddScalar(ref float w0, int rows, int cols, ref float x0, ref float b0, ref float y0)
+    internal static void MultiplyAddScalar(ref float w0, int rows, int cols, ref float x0, ref float b0, ref float y0)
     {
         int pairEnd = cols & ~1;
         int j = 0;

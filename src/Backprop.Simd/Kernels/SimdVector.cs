@@ -248,8 +248,9 @@ internal readonly struct SimdScalar(float value) : ISimd<SimdScalar>
 /// The kernels' multiply-add, <c>a * b + c</c>: fused (one rounding) where the processor has a fused instruction
 /// (x64 with FMA, every ARM64), a multiply then an add (two roundings) where it does not. .NET's
 /// <c>FusedMultiplyAdd</c> APIs always fuse, in software lane by lane where the instruction is not known to exist
-/// when the code is compiled, which costs 50-100x. Every kernel multiply-adds through here, so a vector lane and its
-/// scalar twin round alike on any one machine. The instructions are named explicitly (<c>Fma.MultiplyAdd</c>, not
+/// when the code is compiled, which costs 50-100x. Every vector multiply-add of the kernels goes through here, and
+/// so do the blocked kernels' scalar columns, which must give a vector lane's bits (the per-sample kernels' scalar
+/// remainder loops multiply, then add). The instructions are named explicitly (<c>Fma.MultiplyAdd</c>, not
 /// <c>Vector128.FusedMultiplyAdd</c>) so that Native AOT, which can only check FMA at run time when it is not in the
 /// target instruction set, still emits them.
 /// </summary>

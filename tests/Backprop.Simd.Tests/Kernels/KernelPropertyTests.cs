@@ -34,6 +34,32 @@ public class KernelPropertyTests
         }
     }
 
+    /// <summary>The scalar kernel that runs where <c>Vector&lt;T&gt;</c> is not accelerated, tested on every machine.</summary>
+    [Property]
+    public void MatrixVector_scalar_kernel_matches_naive(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        float[] w = TestData.Mixed(s.Rows * s.Cols, ref random);
+        float[] x = TestData.Mixed(s.Cols, ref random);
+        float[] b = TestData.Mixed(s.Rows, ref random);
+        float[] fast = TestData.Mixed(s.Rows, ref random); // garbage must be overwritten
+        var naive = new float[s.Rows];
+
+        MatrixVector.MultiplyAddScalar(ref w[0], s.Rows, s.Cols, ref x[0], ref b[0], ref fast[0]);
+        NaiveKernels.MatrixVectorMultiplyAdd(w, s.Rows, s.Cols, x, b, naive);
+
+        for (int j = 0; j < s.Rows; j++)
+        {
+            double magnitude = Math.Abs((double)b[j]);
+            for (int k = 0; k < s.Cols; k++)
+            {
+                magnitude += Math.Abs((double)w[(j * s.Cols) + k] * x[k]);
+            }
+
+            AssertClose(naive[j], fast[j], Tolerance.BetweenTwoSums(s.Cols + 1, magnitude), $"y[{j}] of {s}");
+        }
+    }
+
     [Property]
     public void TransposedMatrixVector_matches_naive(Shape s)
     {

@@ -49,13 +49,6 @@ public class MultiplyAddTests
         Assert.Equal(SimdWidth.DefaultBits, SimdWidth.Choose("64"));
     }
 
-    [Fact]
-    public void Vector_loops_leave_emulated_vectors_to_the_scalar_remainder()
-    {
-        int n = (3 * Vector<float>.Count) + 1;
-        Assert.Equal(Vector.IsHardwareAccelerated ? 3 * Vector<float>.Count : 0, VectorLoops.VectorEnd(n));
-    }
-
     private static float[] Lanes<T>(T vector)
         where T : struct
     {
