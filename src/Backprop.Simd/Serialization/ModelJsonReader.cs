@@ -37,12 +37,29 @@ internal static class ModelJsonReader
         {
             return ParseChecked(json, source);
         }
-        catch (InvalidOperationException e)
+        catch (UndecodableStringException e)
         {
-            // Utf8JsonReader.GetString refuses a string it cannot decode, such as an escaped lone surrogate "\uD800".
-            throw new InvalidDataException($"{source}: holds a JSON string that is not valid text: {e.Message}", e);
+            throw new InvalidDataException($"{source}: holds a JSON string that is not valid text: {e.InnerException!.Message}", e.InnerException);
         }
     }
+
+    /// <summary>The current string token's text; <see cref="UndecodableStringException"/> when it cannot be decoded.</summary>
+    private static string ReadString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            // GetString refuses a string it cannot decode, such as an escaped lone surrogate "\uD800". Only this
+            // failure becomes "not valid text"; an InvalidOperationException from anywhere else stays what it is.
+            throw new UndecodableStringException(e);
+        }
+    }
+
+    /// <summary>Carries <see cref="ReadString"/>'s failure to <see cref="Parse"/>, which knows the source to name.</summary>
+    private sealed class UndecodableStringException(InvalidOperationException inner) : Exception(inner.Message, inner);
 
     private static Network ParseChecked(ReadOnlySpan<byte> json, string source)
     {
@@ -127,7 +144,7 @@ internal static class ModelJsonReader
                         throw Invalid(source, "$.cost", $"is {Describe(ref reader)}, expected a string, {ModelJson.KnownCosts}");
                     }
 
-                    fields.Cost = reader.GetString()!;
+                    fields.Cost = ReadString(ref reader);
                 }
                 else if (reader.ValueTextEquals("activations"u8))
                 {
@@ -256,7 +273,7 @@ internal static class ModelJsonReader
                 throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {ModelJson.KnownActivations}");
             }
 
-            string name = reader.GetString()!;
+            string name = ReadString(ref reader);
             if (!ModelJson.TryParseActivation(name, out Activation activation))
             {
                 throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {ModelJson.KnownActivations}");
@@ -462,7 +479,7 @@ internal static class ModelJsonReader
 
         if (reader.TokenType == JsonTokenType.String)
         {
-            string text = reader.GetString()!;
+            string text = ReadString(ref reader);
             if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && !double.IsFinite(number))
             {
                 throw Invalid(source, path, $"is the string \"{Shorten(text)}\", expected a finite number: NaN and infinities are not allowed");
@@ -476,7 +493,7 @@ internal static class ModelJsonReader
     private static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.Number => Shorten(Encoding.UTF8.GetString(reader.ValueSpan)),
-        JsonTokenType.String => $"the string \"{Shorten(reader.GetString()!)}\"",
+        JsonTokenType.String => $"the string \"{Shorten(ReadString(ref reader))}\"",
         JsonTokenType.True => "true",
         JsonTokenType.False => "false",
         JsonTokenType.Null => "null",
