@@ -58,7 +58,21 @@ internal static class ModelJsonReader
         }
     }
 
-    /// <summary>Carries <see cref="ReadString"/>'s failure to <see cref="Parse"/>, which knows the source to name.</summary>
+    /// <summary>Whether the current property name is <paramref name="name"/>; <see cref="UndecodableStringException"/>
+    /// when the name cannot be decoded (comparing unescapes it, as <see cref="ReadString"/> does).</summary>
+    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            return reader.ValueTextEquals(name);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UndecodableStringException(e);
+        }
+    }
+
+    /// <summary>Carries <see cref="ReadString"/>'s and <see cref="NameIs"/>'s failure to <see cref="Parse"/>, which knows the source to name.</summary>
     private sealed class UndecodableStringException(InvalidOperationException inner) : Exception(inner.Message, inner);
 
     private static Network ParseChecked(ReadOnlySpan<byte> json, string source)
@@ -119,23 +133,23 @@ internal static class ModelJsonReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("sizes"u8))
+                if (NameIs(ref reader, "sizes"u8))
                 {
                     CheckFirst(fields.Sizes is null, "sizes", source);
                     reader.Read();
                     fields.Sizes = ReadSizes(ref reader, source);
                 }
-                else if (reader.ValueTextEquals("weights"u8))
+                else if (NameIs(ref reader, "weights"u8))
                 {
                     CheckFirst(fields.Weights is null, "weights", source);
                     fields.Weights = SkipValue(ref reader);
                 }
-                else if (reader.ValueTextEquals("biases"u8))
+                else if (NameIs(ref reader, "biases"u8))
                 {
                     CheckFirst(fields.Biases is null, "biases", source);
                     fields.Biases = SkipValue(ref reader);
                 }
-                else if (reader.ValueTextEquals("cost"u8))
+                else if (NameIs(ref reader, "cost"u8))
                 {
                     CheckFirst(fields.Cost is null, "cost", source);
                     reader.Read();
@@ -146,7 +160,7 @@ internal static class ModelJsonReader
 
                     fields.Cost = ReadString(ref reader);
                 }
-                else if (reader.ValueTextEquals("activations"u8))
+                else if (NameIs(ref reader, "activations"u8))
                 {
                     CheckFirst(fields.Activations is null, "activations", source);
                     reader.Read();

@@ -31,6 +31,7 @@ public sealed class HostileFileTests : IDisposable
         { "{\"sizes\":[1,1],\"weights\":[[[1]]],\"biases\":[[[1]]],\"cost\":\"QuadraticCost\",\"\u00FE\":1}", "0xFE" },
         { "{\"sizes\":[1,1],\n\"weights\":[[[\"\u00FF\"]]],\"biases\":[[[1]]],\"cost\":\"QuadraticCost\"}", "line 2, byte 15" },
         { "{\"sizes\":[1,1],\"weights\":[[[1]]],\"biases\":[[[1]]],\"cost\":\"\\uD800\"}", "holds a JSON string that is not valid text" },
+        { "{\"sizes\":[1,1],\"\\uD800\":1,\"weights\":[[[1]]],\"biases\":[[[1]]],\"cost\":\"QuadraticCost\"}", "holds a JSON string that is not valid text" }, // a key, found by the fuzzer
     };
 
     [Theory]
