@@ -103,8 +103,9 @@ public sealed class Sgd : IDisposable, IRowUpdate
     /// epoch's total, e.g. to draw a progress bar; create the delegate once to keep the epoch allocation-free.</param>
     /// <exception cref="ArgumentException"><paramref name="evaluationData"/> does not fit the network, or monitoring the evaluation cost without evaluation data.</exception>
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
-    /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/> (or, during the
-    /// evaluation, the trainer); when that stops a mini-batch, the parameters from the start of the epoch are restored.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/>. When that stops a
+    /// mini-batch, the parameters from the start of the epoch are restored; when it stops the evaluation after the
+    /// epoch, the epoch's updates stay and the epoch counts as completed.</exception>
     public EpochResult RunEpoch(Dataset? evaluationData = null, Action<int, int>? progress = null)
     {
         CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitoring.EvaluationCost) != 0, "monitoring the evaluation cost");
