@@ -51,7 +51,7 @@ public static class BackpropCli
         {
             // The checks before each large allocation should prevent this; if memory still runs out, say so in one line.
             console.Progress.Clear();
-            error.WriteLine($"backprop: out of memory: this process may use {MemoryLimit()} (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.");
+            error.WriteLine($"backprop: out of memory: this process may use {MemoryLimit()} (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. {SmallerHint(parsed.CommandResult.Command)}");
             return UserError;
         }
         catch (Exception e) when (MissingNativeLibrary(e) is not null)
@@ -91,6 +91,11 @@ public static class BackpropCli
         double mib = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024);
         return mib >= 1024 ? $"{mib / 1024:F1} GiB" : $"{mib:F1} MiB";
     }
+
+    // What to try after running out of memory, in the options of the command that ran: only train has --sizes and --batch-size.
+    internal static string SmallerHint(Command command) => command.Options.Any(o => o.Name == "--sizes") && command.Options.Any(o => o.Name == "--batch-size")
+        ? "Try smaller --sizes or --batch-size, or smaller data."
+        : "Try a smaller model or smaller data.";
 
     // A native library that could not be loaded, possibly wrapped in the type initializers that tried to load it.
     private static DllNotFoundException? MissingNativeLibrary(Exception? e)

@@ -71,7 +71,7 @@ public static class OnnxModel
     /// <param name="path">The <c>.onnx</c> file to create or replace.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or names a directory.</exception>
     /// <exception cref="IOException">The file could not be written or renamed, or <paramref name="path"/> is a
-    /// directory, a device, a FIFO or a socket (see <see cref="SafeFile.WriteAtomically"/>).</exception>
+    /// directory, a device, a FIFO or a socket (only a regular file is ever replaced).</exception>
     /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
     public static void Save(Network network, string path)
     {

@@ -33,16 +33,16 @@ public sealed class BatchInference : IDisposable, IParallelWork
 
     /// <summary>Prepares batched inference for <paramref name="network"/> on <paramref name="threads"/> threads, in blocks of <paramref name="blockSize"/> samples.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> or <paramref name="blockSize"/> is below 1,
-    /// <paramref name="threads"/> is above <see cref="TrainingOptions.MaxThreads"/>, or the arenas would exceed the
-    /// memory available to the process.</exception>
+    /// <paramref name="threads"/> is above <see cref="TrainingOptions.MaxThreads"/>, <paramref name="blockSize"/> rows
+    /// of the network's neurons exceed one array, or the arenas would exceed the memory available to the process (the
+    /// exception names <paramref name="blockSize"/> when one thread's arenas do not fit, else <paramref name="threads"/>).</exception>
     public BatchInference(Network network, int threads = 1, int blockSize = Evaluation.BlockSize)
     {
         ArgumentNullException.ThrowIfNull(network);
         Guard.Positive(threads);
         TrainingOptions.CheckThreads(threads, nameof(threads));
         Guard.Positive(blockSize);
-        MemoryBudget.Check(((Int128)network.ParameterCount * sizeof(float)) + (Workspace.RequiredBytes(network.Layout, blockSize) * threads),
-            nameof(threads), $"batched inference for {network.Layout.Describe()} on {threads} threads in blocks of {blockSize}");
+        CheckMemory(network, threads, blockSize);
         _network = network;
         _pool = new WorkerPool(threads);
         _ownsPool = true;
@@ -51,6 +51,27 @@ public sealed class BatchInference : IDisposable, IParallelWork
         for (int w = 0; w < threads; w++)
         {
             _workspaces[w] = new Workspace(network, blockSize);
+        }
+    }
+
+    // Blame the parameter that decides: blockSize when one worker's arenas do not fit (or exceed an array), threads
+    // only when more than one of them pushes the total over.
+    private static void CheckMemory(Network network, int threads, int blockSize)
+    {
+        long blockFloats = (long)blockSize * network.Layout.NeuronCount;
+        if (blockFloats > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(blockSize), blockSize,
+                $"blockSize is {blockSize}: {blockSize} samples x {network.Layout.NeuronCount} neurons is {blockFloats:N0} floats per arena, more than one array can hold ({Array.MaxLength:N0}).");
+        }
+
+        Int128 transposed = (Int128)network.ParameterCount * sizeof(float);
+        Int128 perThread = Workspace.RequiredBytes(network.Layout, blockSize);
+        string what = $"batched inference for {network.Layout.Describe()} in blocks of {blockSize}";
+        MemoryBudget.Check(transposed + perThread, nameof(blockSize), $"{what} on one thread");
+        if (threads > 1)
+        {
+            MemoryBudget.Check(transposed + (perThread * threads), nameof(threads), $"{what} on {threads} threads");
         }
     }
 

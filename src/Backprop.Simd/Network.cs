@@ -45,7 +45,7 @@ public sealed class Network
         _activations[^1] = options.ResolvedOutputActivation;
         CheckArchitecture(_activations, options.Cost);
         Cost = options.Cost;
-        MemoryBudget.Check((long)Layout.ParameterCount * sizeof(float), nameof(sizes), $"the {Layout.ParameterCount:N0} parameters of {Layout.Describe()}");
+        MemoryBudget.Check((long)Layout.ParameterCount * sizeof(float), nameof(sizes), $"the {Layout.ParameterCount:N0} parameters of {Layout.Describe()}", plural: true);
         _parameters = new float[Layout.ParameterCount];
         var random = new SeededRandom(seed);
         // network.py draws every bias vector first, then every weight matrix; so do we.
@@ -151,7 +151,9 @@ public sealed class Network
     /// </summary>
     /// <param name="x">Input, length <see cref="InputSize"/>.</param>
     /// <param name="workspace">This thread's workspace; the result lives in it until its next use.</param>
-    /// <returns>The output activation <c>a^L</c>, a view into <paramref name="workspace"/>.</returns>
+    /// <returns>The output activation <c>a^L</c>, a view into <paramref name="workspace"/>. The claim on the workspace
+    /// ends when this method returns, so the span is valid only until the next call on that workspace from any
+    /// thread: copy it before the workspace is used again.</returns>
     /// <exception cref="ArgumentException"><paramref name="x"/> has the wrong length or the workspace belongs to another shape.</exception>
     /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public ReadOnlySpan<float> FeedForward(ReadOnlySpan<float> x, Workspace workspace)
@@ -166,7 +168,16 @@ public sealed class Network
 
     /// <summary>The index of the largest output for input <paramref name="x"/>: the predicted class.</summary>
     /// <exception cref="ArgumentException"><paramref name="x"/> has the wrong length or the workspace belongs to another shape.</exception>
-    public int Predict(ReadOnlySpan<float> x, Workspace workspace) => ArgMax(FeedForward(x, workspace));
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
+    public int Predict(ReadOnlySpan<float> x, Workspace workspace)
+    {
+        CheckWorkspace(workspace);
+        Guard.Length(x.Length, InputSize, "the network's input size");
+        using (workspace.Use())
+        {
+            return ArgMax(FeedForwardUnchecked(x, workspace)); // read while the claim holds: another call may overwrite the output
+        }
+    }
 
     /// <summary>Copies the parameters of <paramref name="source"/>, a network of the same shape, into this one.</summary>
     /// <exception cref="ArgumentException">The shapes differ.</exception>

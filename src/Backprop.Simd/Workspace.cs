@@ -11,7 +11,9 @@ namespace Backprop.Simd;
 /// <remarks>A workspace is not thread-safe: give each thread its own. Networks of the same sizes can share one. Every
 /// public method that computes in a workspace claims it for the duration of the call, so a workspace used by two
 /// threads at once makes the second call throw an <see cref="InvalidOperationException"/> instead of computing
-/// garbage (one interlocked operation per call).</remarks>
+/// garbage (one interlocked operation per call). The claim ends when the call returns: a span a call returns (such as
+/// <see cref="Network.FeedForward"/>'s output) points into the workspace and is valid only until the next call on
+/// that workspace from any thread.</remarks>
 public sealed class Workspace
 {
     private readonly float[] _zs;

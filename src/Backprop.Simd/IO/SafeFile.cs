@@ -11,16 +11,19 @@ namespace Backprop.Simd.IO;
 /// <para>An atomic write goes to a temporary file next to the target, named <c>.{name}.{pid}.{guid}.tmp</c>, which
 /// is flushed to disk, renamed over the target, after which the directory is flushed too (on Unix). On any failure
 /// the temporary file is deleted. A process killed mid-write cannot delete its file, so each write first removes the
-/// stale temporary files of the same target: those whose writer process is gone, and any not modified for
-/// <see cref="StaleAfterSeconds"/> seconds (an active writer flushes at least every 64 KiB).</para>
+/// stale temporary files of the same target: those whose writer process is gone and that have not been modified
+/// for <see cref="DeadWriterAfterSeconds"/> seconds, and any not modified for <see cref="StaleAfterSeconds"/> seconds (an active writer flushes at least every 64 KiB).</para>
 /// <para>Only regular files (or symbolic links to them) are replaced or read: a target that is a directory, a
 /// character or block device, a FIFO or a socket is refused with an <see cref="IOException"/> naming it, so that
 /// saving onto <c>/dev/full</c> cannot replace the device node and reading <c>/dev/zero</c> cannot run forever.</para>
 /// </remarks>
-public static partial class SafeFile
+internal static partial class SafeFile
 {
     /// <summary>How old (since its last write) a temporary file of a live process must be before a later write of the same target removes it.</summary>
-    public const int StaleAfterSeconds = 30;
+    internal const int StaleAfterSeconds = 30;
+
+    /// <summary>How old (since its last write) a temporary file whose writer process seems gone must be before it is removed.</summary>
+    internal const int DeadWriterAfterSeconds = 5;
 
     private const string TemporarySuffix = ".tmp";
 
@@ -271,8 +274,11 @@ public static partial class SafeFile
                 continue; // not one of ours
             }
 
-            bool writerGone = writer is int pid && pid != Environment.ProcessId && !IsRunning(pid);
-            if (writerGone || (now - File.GetLastWriteTimeUtc(candidate)).TotalSeconds > StaleAfterSeconds)
+            // A writer in another PID namespace (another container sharing the directory) looks gone while it
+            // writes, so even a dead writer's file must have rested a few seconds.
+            double idleSeconds = (now - File.GetLastWriteTimeUtc(candidate)).TotalSeconds;
+            bool writerGone = writer is int pid && pid != Environment.ProcessId && idleSeconds > DeadWriterAfterSeconds && !IsRunning(pid);
+            if (writerGone || idleSeconds > StaleAfterSeconds)
             {
                 DeleteQuietly(candidate);
             }
@@ -313,7 +319,11 @@ public static partial class SafeFile
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            return false;
+            return false; // no such process, or it exited meanwhile
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return true; // cannot tell: keep the file, which the age rule removes once it is stale
         }
     }
 
@@ -329,41 +339,68 @@ public static partial class SafeFile
         }
     }
 
-    /// <summary>What <paramref name="path"/> is when it exists and is not a regular file ("a character device", ...);
-    /// null for a regular file, a missing path, or where the type cannot be told (Windows).</summary>
+    /// <summary>What <paramref name="path"/> is when it exists and is one of the known kinds of non-regular file
+    /// ("a character device", ...); null for a regular file, a missing path, or where the type cannot be told
+    /// (Windows, or a file type this code does not know), which are all allowed.</summary>
     internal static string? KindOf(string path)
+    {
+        if (OperatingSystem.IsWindows() || !StatLayoutKnown.Value)
+        {
+            return null; // no device nodes or FIFOs among ordinary paths (Windows), or the runtime's stat changed
+        }
+
+        return StatMode(path) is int mode ? KindOfMode(mode) : null;
+    }
+
+    // The file types (S_IFMT bits, the same on Linux and macOS) that are refused; stat follows symbolic links, so
+    // a link is judged by its target. Anything else, including a type added later, is "cannot tell" and allowed.
+    internal static string? KindOfMode(int mode) => (mode & 0xF000) switch
+    {
+        0x4000 => "a directory",
+        0x2000 => "a character device",
+        0x6000 => "a block device",
+        0x1000 => "a FIFO (named pipe)",
+        0xC000 => "a socket",
+        _ => null,
+    };
+
+    // SystemNative_Stat fills the runtime's private FileStatus, whose mode sits at offset 4 today. Before trusting
+    // that, check it once against the root directory: a directory there, with the permission bits .NET reports. A
+    // runtime that changed the layout then makes every type unknown (allowed), not every file refused.
+    internal static readonly Lazy<bool> StatLayoutKnown = new(() =>
     {
         if (OperatingSystem.IsWindows())
         {
-            return null; // no device nodes or FIFOs among ordinary paths; File.Move refuses the rest
+            return false;
         }
 
+        try
+        {
+            return StatMode("/") is int mode && (mode & 0xF000) == 0x4000 && (mode & 0xFFF) == (int)File.GetUnixFileMode("/");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            return false;
+        }
+    });
+
+    // The st_mode of path (following links), or null when it does not exist or cannot be asked for.
+    private static int? StatMode(string path)
+    {
         Span<byte> status = stackalloc byte[256]; // the runtime's FileStatus is about 130 bytes; the mode is at offset 4
-        int mode;
         try
         {
             if (Stat(path, ref MemoryMarshal.GetReference(status)) != 0)
             {
                 return null; // missing (or a dangling link, which a rename replaces harmlessly)
             }
-
-            mode = BitConverter.ToInt32(status[4..]);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             return null; // a runtime without System.Native: cannot tell, so behave as before
         }
 
-        return (mode & 0xF000) switch
-        {
-            0x8000 => null,
-            0x4000 => "a directory",
-            0x2000 => "a character device",
-            0x6000 => "a block device",
-            0x1000 => "a FIFO (named pipe)",
-            0xC000 => "a socket",
-            _ => "not a regular file",
-        };
+        return BitConverter.ToInt32(status[4..]);
     }
 
     // Flushes a directory's entries (the rename) to disk. Best effort: some file systems refuse fsync on directories.

@@ -136,8 +136,8 @@ public static class ModelJson
     /// <see cref="Network.Activations"/>), to <paramref name="path"/> atomically: the model is written to a temporary
     /// file in the same directory, flushed to disk, then renamed over <paramref name="path"/>. A crash or an error
     /// therefore never leaves a half-written model behind: on failure the temporary file is deleted and an existing
-    /// file at <paramref name="path"/> is left untouched (see <see cref="SafeFile.WriteAtomically"/>, which also
-    /// removes temporary files a killed earlier save left, and refuses to replace anything but a regular file).
+    /// file at <paramref name="path"/> is left untouched. A save also removes the temporary files a killed earlier
+    /// save of the same path left, and refuses to replace anything but a regular file.
     /// </summary>
     /// <param name="network">The network to save.</param>
     /// <param name="path">The model file to create or replace.</param>

@@ -37,12 +37,43 @@ internal static class ModelJsonReader
         {
             return ParseChecked(json, source);
         }
-        catch (InvalidOperationException e)
+        catch (UndecodableStringException e)
         {
-            // Utf8JsonReader.GetString refuses a string it cannot decode, such as an escaped lone surrogate "\uD800".
-            throw new InvalidDataException($"{source}: holds a JSON string that is not valid text: {e.Message}", e);
+            throw new InvalidDataException($"{source}: holds a JSON string that is not valid text: {e.InnerException!.Message}", e.InnerException);
         }
     }
+
+    /// <summary>The current string token's text; <see cref="UndecodableStringException"/> when it cannot be decoded.</summary>
+    private static string ReadString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            // GetString refuses a string it cannot decode, such as an escaped lone surrogate "\uD800". Only this
+            // failure becomes "not valid text"; an InvalidOperationException from anywhere else stays what it is.
+            throw new UndecodableStringException(e);
+        }
+    }
+
+    /// <summary>Whether the current property name is <paramref name="name"/>; <see cref="UndecodableStringException"/>
+    /// when the name cannot be decoded (comparing unescapes it, as <see cref="ReadString"/> does).</summary>
+    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            return reader.ValueTextEquals(name);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UndecodableStringException(e);
+        }
+    }
+
+    /// <summary>Carries <see cref="ReadString"/>'s and <see cref="NameIs"/>'s failure to <see cref="Parse"/>, which knows the source to name.</summary>
+    private sealed class UndecodableStringException(InvalidOperationException inner) : Exception(inner.Message, inner);
 
     private static Network ParseChecked(ReadOnlySpan<byte> json, string source)
     {
@@ -102,23 +133,23 @@ internal static class ModelJsonReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("sizes"u8))
+                if (NameIs(ref reader, "sizes"u8))
                 {
                     CheckFirst(fields.Sizes is null, "sizes", source);
                     reader.Read();
                     fields.Sizes = ReadSizes(ref reader, source);
                 }
-                else if (reader.ValueTextEquals("weights"u8))
+                else if (NameIs(ref reader, "weights"u8))
                 {
                     CheckFirst(fields.Weights is null, "weights", source);
                     fields.Weights = SkipValue(ref reader);
                 }
-                else if (reader.ValueTextEquals("biases"u8))
+                else if (NameIs(ref reader, "biases"u8))
                 {
                     CheckFirst(fields.Biases is null, "biases", source);
                     fields.Biases = SkipValue(ref reader);
                 }
-                else if (reader.ValueTextEquals("cost"u8))
+                else if (NameIs(ref reader, "cost"u8))
                 {
                     CheckFirst(fields.Cost is null, "cost", source);
                     reader.Read();
@@ -127,9 +158,9 @@ internal static class ModelJsonReader
                         throw Invalid(source, "$.cost", $"is {Describe(ref reader)}, expected a string, {ModelJson.KnownCosts}");
                     }
 
-                    fields.Cost = reader.GetString()!;
+                    fields.Cost = ReadString(ref reader);
                 }
-                else if (reader.ValueTextEquals("activations"u8))
+                else if (NameIs(ref reader, "activations"u8))
                 {
                     CheckFirst(fields.Activations is null, "activations", source);
                     reader.Read();
@@ -256,7 +287,7 @@ internal static class ModelJsonReader
                 throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {ModelJson.KnownActivations}");
             }
 
-            string name = reader.GetString()!;
+            string name = ReadString(ref reader);
             if (!ModelJson.TryParseActivation(name, out Activation activation))
             {
                 throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {ModelJson.KnownActivations}");
@@ -462,7 +493,7 @@ internal static class ModelJsonReader
 
         if (reader.TokenType == JsonTokenType.String)
         {
-            string text = reader.GetString()!;
+            string text = ReadString(ref reader);
             if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && !double.IsFinite(number))
             {
                 throw Invalid(source, path, $"is the string \"{Shorten(text)}\", expected a finite number: NaN and infinities are not allowed");
@@ -476,7 +507,7 @@ internal static class ModelJsonReader
     private static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch
     {
         JsonTokenType.Number => Shorten(Encoding.UTF8.GetString(reader.ValueSpan)),
-        JsonTokenType.String => $"the string \"{Shorten(reader.GetString()!)}\"",
+        JsonTokenType.String => $"the string \"{Shorten(ReadString(ref reader))}\"",
         JsonTokenType.True => "true",
         JsonTokenType.False => "false",
         JsonTokenType.Null => "null",

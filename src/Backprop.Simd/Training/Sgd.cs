@@ -103,6 +103,9 @@ public sealed class Sgd : IDisposable, IRowUpdate
     /// epoch's total, e.g. to draw a progress bar; create the delegate once to keep the epoch allocation-free.</param>
     /// <exception cref="ArgumentException"><paramref name="evaluationData"/> does not fit the network, or monitoring the evaluation cost without evaluation data.</exception>
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/>. When that stops a
+    /// mini-batch, the parameters from the start of the epoch are restored; when it stops the evaluation after the
+    /// epoch, the epoch's updates stay and the epoch counts as completed.</exception>
     public EpochResult RunEpoch(Dataset? evaluationData = null, Action<int, int>? progress = null)
     {
         CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitoring.EvaluationCost) != 0, "monitoring the evaluation cost");
@@ -118,12 +121,12 @@ public sealed class Sgd : IDisposable, IRowUpdate
         for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
-            PrepareStep(batch.Length);
-            // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
-            Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
             ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
-            using (Workspace.Use()) // per mini-batch, so that the progress callback may still use the workspace
+            using (ClaimForMiniBatch()) // per mini-batch, so that the progress callback may still use the workspace
             {
+                PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
+                // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
+                Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
                 if (_options.Path == BackpropPath.Batched)
                 {
                     BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold, next);
@@ -177,6 +180,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="epochs"/> is negative, <paramref name="evaluationData"/> does not fit the network, or the schedule or early stopping is on without evaluation data.</exception>
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/>, as in <see cref="RunEpoch"/>.</exception>
     /// <param name="epochs">The most epochs to run.</param>
     /// <param name="evaluationData">Validation or test samples to evaluate on after every epoch, or <c>null</c>.</param>
     /// <param name="onEpoch">Called after every epoch with its result.</param>
@@ -242,6 +246,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
 
     /// <summary>Counts the samples of <paramref name="data"/> the network classifies correctly, on all of the trainer's threads.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the network.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/> at the same time.</exception>
     public int Evaluate(Dataset data)
     {
         Backpropagation.CheckData(Network, data);
@@ -253,6 +258,21 @@ public sealed class Sgd : IDisposable, IRowUpdate
         using (Workspace.Use()) // the trainer's workspace is the first worker's
         {
             return _parallel.Evaluate(data);
+        }
+    }
+
+    // Another thread holding the workspace between two mini-batches would leave the epoch half applied: go back to
+    // the parameters of the epoch's start, as the divergence guard does, and let the caller see the exception.
+    private Workspace.Lease ClaimForMiniBatch()
+    {
+        try
+        {
+            return Workspace.Use();
+        }
+        catch (InvalidOperationException)
+        {
+            _lastGood.CopyTo(Network.Parameters);
+            throw;
         }
     }
 

@@ -111,8 +111,9 @@ public sealed record TrainingOptions
     /// </summary>
     public static int MaxThreads => Environment.ProcessorCount * MaxThreadsPerCore;
 
-    /// <summary>Threads per core allowed: 4 (see <see cref="MaxThreads"/>).</summary>
-    public const int MaxThreadsPerCore = 4;
+    /// <summary>Threads per core allowed: 4 (see <see cref="MaxThreads"/>). A property, not a constant, so that a
+    /// later version can change it without recompiling callers.</summary>
+    public static int MaxThreadsPerCore => 4;
 
     /// <summary>Extra per-epoch measurements. Default none.</summary>
     public Monitoring Monitor { get; init; }

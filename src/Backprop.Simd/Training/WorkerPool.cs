@@ -11,8 +11,9 @@ internal interface IParallelWork
 
 /// <summary>
 /// A fixed set of threads created once, for data-parallel work without allocation: no <c>Task</c> per call, no
-/// closure, no queue. The calling thread does share 0 and the others spin briefly between calls (mini-batches arrive
-/// every few microseconds), then sleep on an event until the next call.
+/// closure, no queue. The calling thread does share 0; between calls the others spin briefly (mini-batches arrive
+/// every few microseconds) and then sleep on an event until the next call, except in a pool with more workers than
+/// cores, whose workers never spin and go straight to sleep.
 /// </summary>
 /// <remarks>
 /// <para>Share w is normally done by worker w, so the same rows of a weight matrix stay in the same core's cache

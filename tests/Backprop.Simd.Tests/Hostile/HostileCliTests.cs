@@ -81,7 +81,8 @@ public sealed class HostileCliTests : IDisposable
     public void Absurd_sizes_batch_sizes_and_thread_counts_are_refused_before_allocating_or_finish()
     {
         AssertOneLineUserError(Run("train", "--epochs", "1", "--sizes", "784,100000000,10"), "--sizes 784,100000000,10", "79,500,000,010 parameters", "296.2 GiB");
-        AssertOneLineUserError(Run("train", "--epochs", "1", "--threads", "1000"), "--threads is 1000", $"at most {TrainingOptions.MaxThreads} threads");
+        string tooMany = (TrainingOptions.MaxThreads + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        AssertOneLineUserError(Run("train", "--epochs", "1", "--threads", tooMany), $"--threads is {tooMany}", $"at most {TrainingOptions.MaxThreads} threads");
 
         var huge = Run("train", "--epochs", "1", "--batch-size", "10000000", "--sizes", "784,10");
         Assert.True(huge.Exit == 0, huge.Err);
@@ -92,10 +93,9 @@ public sealed class HostileCliTests : IDisposable
     public void A_destination_that_cannot_be_written_is_reported_before_training()
     {
         string missing = Path.Combine(_dir.Path, "no-such-dir", "model.json");
-        var clock = Stopwatch.StartNew();
+        // AssertOneLineUserError also checks that no epoch ran before the error.
         AssertOneLineUserError(Run("train", "--epochs", "30", "--save", missing), $"--save: Cannot write '{missing}': the directory", "does not exist");
         AssertOneLineUserError(Run("train", "--epochs", "30", "--plot", Path.Combine(_dir.Path, "no-such-dir", "p.png")), "--plot: Cannot write");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the checks took {clock.Elapsed}: did training run first?");
 
         string model = SmallModel();
         AssertOneLineUserError(Run("export", "--model", model, "--onnx", Path.Combine(_dir.Path, "no-such-dir", "m.onnx")), "m.onnx", "does not exist");

@@ -31,6 +31,7 @@ public sealed class HostileFileTests : IDisposable
         { "{\"sizes\":[1,1],\"weights\":[[[1]]],\"biases\":[[[1]]],\"cost\":\"QuadraticCost\",\"\u00FE\":1}", "0xFE" },
         { "{\"sizes\":[1,1],\n\"weights\":[[[\"\u00FF\"]]],\"biases\":[[[1]]],\"cost\":\"QuadraticCost\"}", "line 2, byte 15" },
         { "{\"sizes\":[1,1],\"weights\":[[[1]]],\"biases\":[[[1]]],\"cost\":\"\\uD800\"}", "holds a JSON string that is not valid text" },
+        { "{\"sizes\":[1,1],\"\\uD800\":1,\"weights\":[[[1]]],\"biases\":[[[1]]],\"cost\":\"QuadraticCost\"}", "holds a JSON string that is not valid text" }, // a key, found by the fuzzer
     };
 
     [Theory]
@@ -147,6 +148,23 @@ public sealed class HostileFileTests : IDisposable
     }
 
     [Fact]
+    public void Only_the_known_non_regular_file_types_are_refused_and_an_unknown_type_is_allowed()
+    {
+        Skip.IfWindows();
+        Assert.True(SafeFile.StatLayoutKnown.Value, "the runtime's stat layout no longer matches: KindOf cannot tell any type");
+        Assert.Equal("a directory", SafeFile.KindOf(_dir.Path));
+        string regular = _dir.File("regular.json");
+        File.WriteAllText(regular, "{}");
+        Assert.Null(SafeFile.KindOf(regular));
+
+        Assert.Null(SafeFile.KindOfMode(0x8000 | 0x1A4)); // a regular file, rw-r--r--
+        Assert.Equal("a block device", SafeFile.KindOfMode(0x6000 | 0x1B0));
+        Assert.Equal("a socket", SafeFile.KindOfMode(0xC000 | 0x1ED));
+        Assert.Null(SafeFile.KindOfMode(0xE000)); // a type this code does not know (BSD's whiteout): cannot tell, allowed
+        Assert.Null(SafeFile.KindOfMode(0x0000)); // nor a mode read from a changed layout
+    }
+
+    [Fact]
     public void A_missing_directory_is_named_as_the_user_wrote_it_and_checked_before_any_work()
     {
         string path = Path.Combine(_dir.Path, "missing", "model.json");
@@ -192,22 +210,25 @@ public sealed class HostileFileTests : IDisposable
         int deadPid = ExitedProcessId();
         string guid() => Guid.NewGuid().ToString("N");
         string deadWriter = _dir.File($".m.json.{deadPid}.{guid()}.tmp");
+        string deadWriterFresh = _dir.File($".m.json.{deadPid}.{guid()}.tmp"); // maybe a live writer in another PID namespace
         string liveWriter = _dir.File($".m.json.{Environment.ProcessId}.{guid()}.tmp"); // this process: kept while fresh
         string oldFormatStale = _dir.File($".m.json.{guid()}.tmp");
         string oldFormatFresh = _dir.File($".m.json.{guid()}.tmp");
         string otherTarget = _dir.File($".other.json.{deadPid}.{guid()}.tmp");
         string notOurs = _dir.File(".m.json.notes.tmp");
-        foreach (string file in new[] { deadWriter, liveWriter, oldFormatStale, oldFormatFresh, otherTarget, notOurs })
+        foreach (string file in new[] { deadWriter, deadWriterFresh, liveWriter, oldFormatStale, oldFormatFresh, otherTarget, notOurs })
         {
             File.WriteAllText(file, "partial");
         }
 
         File.SetLastWriteTimeUtc(oldFormatStale, DateTime.UtcNow.AddSeconds(-(SafeFile.StaleAfterSeconds + 60)));
+        File.SetLastWriteTimeUtc(deadWriter, DateTime.UtcNow.AddSeconds(-(SafeFile.DeadWriterAfterSeconds + 2))); // idle, but not stale
 
         ModelJson.Save(Small, target);
 
         string[] left = _dir.Entries();
         Assert.DoesNotContain(Path.GetFileName(deadWriter), left);
+        Assert.Contains(Path.GetFileName(deadWriterFresh), left);
         Assert.DoesNotContain(Path.GetFileName(oldFormatStale), left);
         Assert.Contains(Path.GetFileName(liveWriter), left);
         Assert.Contains(Path.GetFileName(oldFormatFresh), left);

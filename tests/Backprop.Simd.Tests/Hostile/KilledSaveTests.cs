@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Backprop.Simd.IO;
 using Backprop.Simd.Serialization;
 using Backprop.Simd.Tests.Serialization;
 
@@ -46,7 +47,11 @@ public sealed class KilledSaveTests : IDisposable
         Assert.False(File.Exists(model), "a killed save must not leave a model behind");
         Assert.True(File.Exists(temporary), "the killed writer cannot remove its own temporary file");
 
-        ModelJson.Save(new Network([784, 10], seed: 1), model); // the writer's process is gone: its file is stale
+        ModelJson.Save(new Network([784, 10], seed: 1), model); // the writer is gone, but its file is too fresh to tell
+        Assert.Contains(Path.GetFileName(temporary), _dir.Entries());
+
+        File.SetLastWriteTimeUtc(temporary, DateTime.UtcNow.AddSeconds(-(SafeFile.DeadWriterAfterSeconds + 2)));
+        ModelJson.Save(new Network([784, 10], seed: 1), model); // the writer's process is gone and its file idle: stale
         Assert.Equal(["m.json"], _dir.Entries());
         Assert.Equal([784, 10], ModelJson.Load(model).Sizes.ToArray());
     }

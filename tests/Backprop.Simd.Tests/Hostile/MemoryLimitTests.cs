@@ -90,4 +90,16 @@ public sealed class MemoryLimitTests : IDisposable
         string line = Assert.Single(run.Err.Trim().Split('\n'));
         Assert.Equal("backprop: out of memory: this process may use 16.0 MiB (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.", line);
     }
+
+    [Fact]
+    public void Running_out_of_memory_in_a_command_without_sizes_suggests_nothing_it_lacks()
+    {
+        string model = _dir.File("m.json");
+        Backprop.Simd.Serialization.ModelJson.Save(new Network([784, 10], seed: 1), model);
+        var run = RunUnderHeapLimit("0x1000000", "evaluate", "--model", model);
+        Assert.True(run.Exit == BackpropCli.UserError, $"exit {run.Exit}: {run.Err}");
+        string line = Assert.Single(run.Err.Trim().Split('\n'));
+        Assert.StartsWith("backprop: out of memory: this process may use 16.0 MiB", line);
+        Assert.EndsWith("the command needed more. Try a smaller model or smaller data.", line);
+    }
 }

@@ -118,12 +118,58 @@ public sealed class MisuseTests
         }
     }
 
+    [Theory]
+    [InlineData(Optimizer.Sgd, BackpropPath.PerSample, 1)]
+    [InlineData(Optimizer.Momentum, BackpropPath.Batched, 1)]
+    [InlineData(Optimizer.Adam, BackpropPath.Batched, 2)]
+    public async Task A_claim_that_fails_mid_epoch_restores_the_parameters_of_the_epochs_start(Optimizer optimizer, BackpropPath path, int threads)
+    {
+        var network = new Network([10, 6, 4], seed: 1);
+        Dataset data = TestData.RandomDataset(40, 10, 4, seed: 2);
+        using var sgd = new Sgd(network, data, new TrainingOptions { MiniBatchSize = 10, Optimizer = optimizer, Path = path, Threads = threads });
+        sgd.RunEpoch();
+        float[] start = network.Parameters.ToArray();
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Task? holder = null;
+        float[]? afterFirst = null;
+
+        // After the first mini-batch another thread claims the workspace, so the second mini-batch's claim fails.
+        var e = Assert.Throws<InvalidOperationException>(() => sgd.RunEpoch(progress: (_, _) =>
+        {
+            afterFirst ??= network.Parameters.ToArray();
+            holder ??= Task.Run(() =>
+            {
+                using (sgd.Workspace.Use())
+                {
+                    held.Set();
+                    release.Wait();
+                }
+            });
+            held.Wait();
+        }));
+        Assert.Contains("workspace is in use", e.Message);
+        Assert.NotEqual(start, afterFirst); // the first mini-batch had moved the parameters...
+        Assert.Equal(start, network.Parameters.ToArray()); // ...and the failure put them back
+        release.Set();
+        await holder!;
+
+        Assert.Equal(1, sgd.EpochsCompleted);
+        sgd.RunEpoch(); // the workspace is free again and training goes on
+        Assert.Equal(2, sgd.EpochsCompleted);
+    }
+
     [Fact]
     public void Threads_sharing_one_workspace_get_an_exception_or_the_right_answer_never_garbage()
     {
         var network = new Network([784, 100, 10], seed: 3);
         Dataset data = TestData.RandomDataset(64, 784, 10, seed: 4);
-        float[][] expected = Enumerable.Range(0, data.Count).Select(i => network.FeedForward(data.Input(i), new Workspace(network)).ToArray()).ToArray();
+        // One-sample sets, so that each call is one forward pass. FeedForward's span is only valid until the next
+        // call on the workspace, so the threads compare what is computed while the claim holds: the cost (a function
+        // of every output) and the prediction. Any garbage output changes the cost.
+        Dataset[] samples = Enumerable.Range(0, data.Count).Select(i => data.Slice(i, 1)).ToArray();
+        double[] expectedCost = samples.Select(sample => Evaluation.TotalCost(network, new Workspace(network), sample)).ToArray();
+        int[] expectedClass = Enumerable.Range(0, data.Count).Select(i => network.Predict(data.Input(i), new Workspace(network))).ToArray();
         var shared = new Workspace(network);
         int wrong = 0, refused = 0;
         using var start = new Barrier(4);
@@ -136,7 +182,10 @@ public sealed class MisuseTests
                 int i = (k + (t * 16)) % data.Count;
                 try
                 {
-                    if (!network.FeedForward(data.Input(i), shared).SequenceEqual(expected[i]))
+                    bool right = k % 2 == 0
+                        ? Evaluation.TotalCost(network, shared, samples[i]) == expectedCost[i]
+                        : network.Predict(data.Input(i), shared) == expectedClass[i];
+                    if (!right)
                     {
                         Interlocked.Increment(ref wrong);
                     }
@@ -150,6 +199,40 @@ public sealed class MisuseTests
 
         Assert.Equal(0, wrong);
         Assert.True(refused > 0, "4 threads x 2,000 calls on one workspace never overlapped");
+    }
+
+    [Fact]
+    public void BatchInference_names_blockSize_when_one_workers_arena_exceeds_an_array()
+    {
+        var network = new Network([784, 30, 10], seed: 1);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(network, threads: 1, blockSize: 100_000_000));
+        Assert.Equal("blockSize", e.ParamName);
+        Assert.Contains("100000000 samples x 40 neurons is 4,000,000,000 floats per arena", e.Message);
+        Assert.Equal("blockSize", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(network, threads: 2, blockSize: 100_000_000)).ParamName);
+    }
+
+    [Fact]
+    public void BatchInference_names_blockSize_when_one_workers_arenas_exceed_the_memory()
+    {
+        // Within one array but beyond the memory available (where that is below what one array can hold).
+        var wide = new Network([10, 20_000, 10], seed: 1);
+        long perSample = (long)(Workspace.RequiredBytes(wide.Layout, 1) - Workspace.RequiredBytes(wide.Layout, 0));
+        GC.Collect(); // so that the budget's own collection cannot free much more (a margin of 5% covers the rest)
+        long tooMany = (long)(MemoryBudget.Available * 1.05) / perSample;
+        Assert.SkipWhen(tooMany * wide.Layout.NeuronCount > Array.MaxLength, "this machine has more memory than one worker's arenas can use");
+        Assert.Equal("blockSize", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(wide, threads: 1, blockSize: (int)tooMany)).ParamName);
+    }
+
+    [Fact]
+    public void BatchInference_names_threads_only_when_more_threads_push_the_arenas_beyond_the_memory()
+    {
+        var wide = new Network([10, 20_000, 10], seed: 1);
+        long perSample = (long)(Workspace.RequiredBytes(wide.Layout, 1) - Workspace.RequiredBytes(wide.Layout, 0));
+        long half = MemoryBudget.Available / 2 / perSample; // one worker fits, TrainingOptions.MaxThreads (at least 4) do not
+        Assert.SkipWhen(half * wide.Layout.NeuronCount > Array.MaxLength, "this machine has more memory than one worker's arenas can use");
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(wide, threads: TrainingOptions.MaxThreads, blockSize: (int)half));
+        Assert.Equal("threads", e.ParamName);
+        Assert.Contains($"on {TrainingOptions.MaxThreads} threads", e.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Simd.Tests.Hostile;
 
@@ -14,8 +15,11 @@ public static class SpecialFiles
     /// <summary>Makes a character device like /dev/zero (1, 5) at <paramref name="path"/>; false when not allowed (not root).</summary>
     public static bool TryMakeZeroDevice(string path) => RunTool("mknod", path, "c", "1", "5");
 
-    /// <summary>Whether the process runs as root, for whom directory permissions do not apply.</summary>
-    public static bool IsRoot => !OperatingSystem.IsWindows() && Environment.UserName == "root";
+    /// <summary>Whether the process runs as root (effective uid 0, whatever the account is called), for whom directory permissions do not apply.</summary>
+    public static bool IsRoot => !OperatingSystem.IsWindows() && GetEffectiveUserId() == 0;
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEffectiveUserId();
 
     private static bool RunTool(string tool, params string[] args)
     {
