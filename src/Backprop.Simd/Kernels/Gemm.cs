@@ -157,9 +157,21 @@ public static class Gemm
             ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, k));
             ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, k));
             int j = jStart;
-            for (; j + 3 <= jEnd; j += 3)
+            if (SimdRegisters.Many || MultiplyAdds.AreFused)
             {
-                Tile4x3(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+                for (; j + 3 <= jEnd; j += 3)
+                {
+                    Tile4x3(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+                }
+            }
+            else
+            {
+                // 16 registers and no FMA: 4 x 3 needs 12 accumulators, 3 + 1 operands and a temporary for the product,
+                // and the spilled accumulator's store-to-load round trip then bounds the whole loop. 4 x 2 fits.
+                for (; j + 2 <= jEnd; j += 2)
+                {
+                    Tile4x2(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+                }
             }
 
             for (; j < jEnd; j++)
@@ -249,6 +261,40 @@ public static class Gemm
         Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
         Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
         Finish(ref Unsafe.Add(ref cr, (3 * n) + 2), s32, ref ar3, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s20 = TV.Zero, s21 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            y = TV.Load(ref ar2, (nuint)p);
+            s20 = TV.MultiplyAdd(y, x0, s20);
+            s21 = TV.MultiplyAdd(y, x1, s21);
+            y = TV.Load(ref ar3, (nuint)p);
+            s30 = TV.MultiplyAdd(y, x0, s30);
+            s31 = TV.MultiplyAdd(y, x1, s31);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (2 * n) + 1), s21, ref ar2, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -986,25 +1032,31 @@ public static class Gemm
         ref float cr1 = ref Unsafe.Add(ref cr0, cols);
         ref float cr2 = ref Unsafe.Add(ref cr1, cols);
         ref float cr3 = ref Unsafe.Add(ref cr2, cols);
+        // The four rows of L and the picked rows of R, addressed once here so that the inner loop only steps offsets.
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        ref float l2 = ref Unsafe.Add(ref l1, rowStride);
+        ref float l3 = ref Unsafe.Add(ref l2, rowStride);
+        ref int picks = ref MemoryMarshal.GetReference(rRows);
+        bool picked = !rRows.IsEmpty;
         int q = 0;
         for (; q < pairEnd; q += 2 * w)
         {
             TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero, t20 = TV.Zero, t21 = TV.Zero, t30 = TV.Zero, t31 = TV.Zero;
-            for (int s = 0; s < sums; s++)
+            nint at = 0;
+            for (int s = 0; s < sums; s++, at += sumStride)
             {
-                ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
+                ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
                 TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
-                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
-                TV f = TV.Broadcast(ls);
+                TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
                 t00 = TV.MultiplyAdd(f, x0, t00);
                 t01 = TV.MultiplyAdd(f, x1, t01);
-                f = TV.Broadcast(Unsafe.Add(ref ls, rowStride));
+                f = TV.Broadcast(Unsafe.Add(ref l1, at));
                 t10 = TV.MultiplyAdd(f, x0, t10);
                 t11 = TV.MultiplyAdd(f, x1, t11);
-                f = TV.Broadcast(Unsafe.Add(ref ls, 2 * rowStride));
+                f = TV.Broadcast(Unsafe.Add(ref l2, at));
                 t20 = TV.MultiplyAdd(f, x0, t20);
                 t21 = TV.MultiplyAdd(f, x1, t21);
-                f = TV.Broadcast(Unsafe.Add(ref ls, 3 * rowStride));
+                f = TV.Broadcast(Unsafe.Add(ref l3, at));
                 t30 = TV.MultiplyAdd(f, x0, t30);
                 t31 = TV.MultiplyAdd(f, x1, t31);
             }

@@ -335,6 +335,17 @@ internal static class MultiplyAdds
     }
 }
 
+/// <summary>How many vector registers the processor gives the JIT, for tiles that must keep every accumulator in one.</summary>
+internal static class SimdRegisters
+{
+    /// <summary>32 (x64 with AVX-512, whose EVEX encoding reaches xmm16-31; every ARM64), not 16: a JIT constant.</summary>
+    public static bool Many
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported;
+    }
+}
+
 /// <summary>The loop bound of the per-sample kernels' <see cref="Vector{T}"/> loops.</summary>
 internal static class VectorLoops
 {
