@@ -570,14 +570,15 @@ public static class Gemm
             ref float ai = ref Unsafe.Add(ref a0, (nint)i0 * k);
             ref float ci = ref Unsafe.Add(ref c0, (nint)i0 * n);
             int v = 0;
+            // Eight rows by two vectors is 16 accumulators: only with 32 registers; with 16, one vector at a time.
             if (!columns.IsEmpty && skip.Scan() && skip.Found(NonZeroColumns<TV>(ref ai, k, columns) <= k - (k / 8)))
             {
-                for (; v + 2 <= vectors; v += 2)
+                for (; SimdRegisters.Many && v + 2 <= vectors; v += 2)
                 {
                     Sparse8x2<TV>(ref ai, ref b0, ref bias0, ref ci, n, k, columns, VectorStart(v, w, n), VectorStart(v + 1, w, n));
                 }
 
-                if (v < vectors)
+                for (; v < vectors; v++)
                 {
                     Sparse8x1<TV>(ref ai, ref b0, ref bias0, ref ci, n, k, columns, VectorStart(v, w, n));
                 }
@@ -585,12 +586,12 @@ public static class Gemm
                 continue;
             }
 
-            for (; v + 2 <= vectors; v += 2)
+            for (; SimdRegisters.Many && v + 2 <= vectors; v += 2)
             {
                 Outer8x2<TV>(ref ai, ref b0, ref bias0, ref ci, n, k, VectorStart(v, w, n), VectorStart(v + 1, w, n));
             }
 
-            if (v < vectors)
+            for (; v < vectors; v++)
             {
                 Outer8x1<TV>(ref ai, ref b0, ref bias0, ref ci, n, k, VectorStart(v, w, n));
             }
