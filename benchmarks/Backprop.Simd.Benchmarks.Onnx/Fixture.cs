@@ -1,5 +1,6 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Onnx;
+using Backprop.Simd.Runtime;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Backprop.Simd.Benchmarks.Onnx;

@@ -1,5 +1,5 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 using static Backprop.Simd.Benchmarks.EndToEnd.TrainingFixture;
 using static TorchSharp.torch;
@@ -12,7 +12,7 @@ namespace Backprop.Simd.Benchmarks.TorchSharp;
 /// </summary>
 public class TorchEpochBenchmarks : TorchPeerBenchmark
 {
-    private Sgd _sgd = null!;
+    private Trainer _sgd = null!;
     private (Tensor X, Tensor Y)[] _batches = null!;
 
     /// <summary>Setup of <see cref="SimdCore"/>.</summary>
@@ -20,7 +20,7 @@ public class TorchEpochBenchmarks : TorchPeerBenchmark
     public void SetupSimdCore()
     {
         SetupSimd();
-        _sgd = new Sgd(Fixture.Network, Fixture.Data, new TrainingOptions { MiniBatchSize = MiniBatchSize, Eta = Eta, Seed = 99 });
+        _sgd = new Trainer(Fixture.Network, Fixture.Data, new TrainingOptions { MiniBatchSize = MiniBatchSize, Eta = Eta, Seed = 99 });
         WarmUp.Run(() => SimdCore());
     }
 
@@ -40,7 +40,7 @@ public class TorchEpochBenchmarks : TorchPeerBenchmark
         WarmUp.Run(() => TorchDefaultThreads());
     }
 
-    /// <summary>The SIMD core's <see cref="Sgd.RunEpoch"/>.</summary>
+    /// <summary>The SIMD core's <see cref="Trainer.RunEpoch"/>.</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = EpochSamples)]
     [Work(Samples = EpochSamples)]
     public EpochResult SimdCore() => _sgd.RunEpoch();

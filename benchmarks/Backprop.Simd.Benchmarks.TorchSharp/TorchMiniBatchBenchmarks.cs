@@ -1,5 +1,5 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 using static Backprop.Simd.Benchmarks.EndToEnd.TrainingFixture;
 using static TorchSharp.torch;

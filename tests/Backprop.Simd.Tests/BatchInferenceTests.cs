@@ -1,6 +1,6 @@
 using Backprop.Simd.Data;
 using Backprop.Simd.Tests.Onnx;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests;
 
@@ -83,7 +83,7 @@ public class BatchInferenceTests
 
         // A NaN weight on pixel 0 (blank in every digit): skipping would hide it; the dense pass lets it reach every
         // output, as the per-sample pass does.
-        network.Weights(1)[0] = float.NaN;
+        network.Edit(p => p[0] = float.NaN); // W^1[0,0]: the transposed copy must notice the change
         inference.FeedForward(inputs, outputs);
         for (int i = 0; i < digits.Count; i++)
         {

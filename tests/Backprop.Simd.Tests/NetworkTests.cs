@@ -12,8 +12,11 @@ public class NetworkTests
         Assert.Equal((4 * 3) + 4 + (2 * 4) + 2, network.ParameterCount);
         Assert.Equal(network.ParameterCount, network.Parameters.Length);
 
-        network.Weights(1)[(1 * 3) + 2] = 100f; // W^1[1,2]
-        network.Biases(2)[1] = 200f;
+        float[] w = network.Weights(1).ToArray(), b = network.Biases(2).ToArray();
+        w[(1 * 3) + 2] = 100f; // W^1[1,2]
+        b[1] = 200f;
+        network.SetWeights(1, w);
+        network.SetBiases(2, b);
         Assert.Equal(100f, network.Parameters[5]);
         Assert.Equal(200f, network.Parameters[^1]);
         Assert.Equal(2, network.OutputLayer);
@@ -75,7 +78,7 @@ public class NetworkTests
         var a = new Network([5, 4, 3], seed: 1);
         Network clone = a.Clone();
         Assert.Equal(a.Parameters.ToArray(), clone.Parameters.ToArray());
-        clone.Parameters[0] += 1;
+        clone.Edit(p => p[0] += 1);
         Assert.NotEqual(a.Parameters[0], clone.Parameters[0]);
         clone.CopyParametersFrom(a);
         Assert.Equal(a.Parameters.ToArray(), clone.Parameters.ToArray());

@@ -1,5 +1,5 @@
 using Backprop.Simd.Data;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests;
 
@@ -11,7 +11,7 @@ public class ReadmeExampleTests
     {
         MnistSplit data = MnistData.LoadBundled();
         var network = new Network([784, 30, 10], seed: 1);
-        using var sgd = new Sgd(network, data.Training, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
+        using var sgd = new Trainer(network, data.Training, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
         var lines = new List<string>();
         sgd.Train(epochs: 2, data.Test, epoch => lines.Add(epoch.ToString()));
 
@@ -32,7 +32,7 @@ public class ReadmeExampleTests
             HiddenActivation = Activation.ReLU,
             WeightInit = WeightInit.He,
         });
-        using var sgd = new Sgd(network, data.Training, new TrainingOptions
+        using var sgd = new Trainer(network, data.Training, new TrainingOptions
         {
             Optimizer = Optimizer.Adam, Eta = 0.001f,
             Lambda = 5f, L1 = 0f,

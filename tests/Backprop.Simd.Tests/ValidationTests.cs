@@ -1,6 +1,6 @@
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests;
 
@@ -54,7 +54,7 @@ public class ValidationTests
         var network = new Network([4, 3, 2], seed: 1);
         var workspace = new Workspace(network);
         AssertRejects<ArgumentException>("x", ["5", "expected 4"], () => network.FeedForward(new float[5], workspace));
-        AssertRejects<ArgumentException>("x", ["3", "expected 4"], () => Backpropagation.Backprop(network, workspace, new float[3], new float[2]));
+        AssertRejects<ArgumentException>("x", ["length 3", "multiple of the network's input size 4"], () => Backpropagation.Backprop(network, workspace, new float[3], new float[2]));
         AssertRejects<ArgumentException>("y", ["3", "expected 2"], () => Backpropagation.Backprop(network, workspace, new float[4], new float[3]));
         var other = new Workspace(new Network([4, 5, 2], seed: 1));
         AssertRejects<ArgumentException>("workspace", ["[4, 5, 2]", "expected [4, 3, 2]"], () => network.FeedForward(new float[4], other));
@@ -67,15 +67,17 @@ public class ValidationTests
         var network = new Network([4, 3, 2], seed: 1);
         var workspace = new Workspace(network);
         Dataset data = TestData.RandomDataset(6, 4, 2, seed: 1);
-        AssertRejects<ArgumentOutOfRangeException>("MiniBatchSize", ["at least 1", "0"], () => new Sgd(network, data, new TrainingOptions { MiniBatchSize = 0 }));
-        AssertRejects<ArgumentOutOfRangeException>("Eta", ["NaN"], () => new Sgd(network, data, new TrainingOptions { Eta = float.NaN }));
-        AssertRejects<ArgumentOutOfRangeException>("Eta", ["-1"], () => new Sgd(network, data, new TrainingOptions { Eta = -1f }));
-        AssertRejects<ArgumentOutOfRangeException>("eta", ["Infinity"], () => Backpropagation.UpdateMiniBatch(network, workspace, data, [0], float.PositiveInfinity));
-        AssertRejects<ArgumentOutOfRangeException>("batch", ["at least 1"], () => Backpropagation.UpdateMiniBatch(network, workspace, data, [], 1f));
-        AssertRejects<ArgumentOutOfRangeException>("batch", ["6", "0 to 5"], () => Backpropagation.UpdateMiniBatch(network, workspace, data, [6], 1f));
+        AssertRejects<ArgumentOutOfRangeException>("MiniBatchSize", ["at least 1", "0"], () => new Trainer(network, data, new TrainingOptions { MiniBatchSize = 0 }));
+        AssertRejects<ArgumentOutOfRangeException>("Eta", ["NaN"], () => new Trainer(network, data, new TrainingOptions { Eta = float.NaN }));
+        AssertRejects<ArgumentOutOfRangeException>("Eta", ["-1"], () => new Trainer(network, data, new TrainingOptions { Eta = -1f }));
+        AssertRejects<ArgumentOutOfRangeException>("Eta", ["Infinity"], () => new Trainer(network, data, new TrainingOptions { Eta = float.PositiveInfinity }));
+        AssertRejects<ArgumentException>("x", ["length 0", "multiple of the network's input size 4"], () => Backpropagation.Backprop(network, workspace, [], []));
+        AssertRejects<ArgumentException>("x", ["length 6", "multiple of the network's input size 4"], () => Backpropagation.Backprop(network, workspace, new float[6], new float[2]));
+        AssertRejects<ArgumentException>("x", ["2 samples", "capacity is 1", "capacity: 2"], () => Backpropagation.Backprop(network, workspace, new float[8], new float[4]));
+        AssertRejects<ArgumentException>("y", ["length 3", "expected 2"], () => Backpropagation.Backprop(network, workspace, new float[4], new float[3]));
         Dataset wide = TestData.RandomDataset(6, 5, 2, seed: 1);
-        AssertRejects<ArgumentException>("trainingData", ["5", "expected 4"], () => new Sgd(network, wide, new TrainingOptions()));
-        var sgd = new Sgd(network, data, new TrainingOptions());
+        AssertRejects<ArgumentException>("trainingData", ["5", "expected 4"], () => new Trainer(network, wide, new TrainingOptions()));
+        var sgd = new Trainer(network, data, new TrainingOptions());
         AssertRejects<ArgumentException>("evaluationData", ["5", "expected 4"], () => sgd.RunEpoch(wide));
         Assert.Throws<ArgumentOutOfRangeException>(() => sgd.Train(-1));
     }

@@ -1,6 +1,6 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 using static Backprop.Simd.Benchmarks.EndToEnd.TrainingFixture;
 
@@ -21,7 +21,7 @@ public class EpochBenchmarks
     private ReferenceNetwork _reference = null!;
     private List<(double[] X, double[] Y)> _referenceData = null!;
     private int[] _referenceOrder = null!;
-    private Sgd _sgd = null!;
+    private Trainer _sgd = null!;
 
     /// <summary>Neurons per layer.</summary>
     [Params(Small, Wide)]
@@ -51,7 +51,7 @@ public class EpochBenchmarks
         _reference = _fixture.CreateReference();
         _referenceData = _fixture.Order.Take(ReferenceSamples).Select(_fixture.ReferenceSample).ToList();
         _referenceOrder = Enumerable.Range(0, ReferenceSamples).ToArray();
-        _sgd = new Sgd(_fixture.Network, _fixture.Data, new TrainingOptions { MiniBatchSize = MiniBatchSize, Eta = Eta, Seed = 99 });
+        _sgd = new Trainer(_fixture.Network, _fixture.Data, new TrainingOptions { MiniBatchSize = MiniBatchSize, Eta = Eta, Seed = 99 });
     }
 
     /// <summary>network.py's <c>SGD</c> for one epoch of <see cref="ReferenceSamples"/> samples, no evaluation.</summary>
@@ -59,7 +59,7 @@ public class EpochBenchmarks
     [Work(Samples = ReferenceSamples)]
     public List<int> Reference() => _reference.Sgd(_referenceData, epochs: 1, MiniBatchSize, Eta, _ => _referenceOrder);
 
-    /// <summary>The SIMD core's <see cref="Sgd.RunEpoch"/> over all <see cref="EpochSamples"/> samples (shuffle included), no evaluation.</summary>
+    /// <summary>The SIMD core's <see cref="Trainer.RunEpoch"/> over all <see cref="EpochSamples"/> samples (shuffle included), no evaluation.</summary>
     [Benchmark(OperationsPerInvoke = EpochSamples)]
     [Work(Samples = EpochSamples)]
     [InstructionSetJobs]

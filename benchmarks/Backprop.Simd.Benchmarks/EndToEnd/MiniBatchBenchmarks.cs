@@ -1,13 +1,14 @@
+using System.Numerics.Tensors;
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 using static Backprop.Simd.Benchmarks.EndToEnd.TrainingFixture;
 
 namespace Backprop.Simd.Benchmarks.EndToEnd;
 
 /// <summary>
-/// One step of mini-batch SGD (<c>update_mini_batch</c>) on 10 samples: backprop of each sample, then the parameter
+/// One step of mini-batch SGD (<c>update_mini_batch</c>) on 10 samples: the mini-batch's gradient, then the parameter
 /// update. Each invocation takes the next of 100 fixed mini-batches, so the network keeps training as it would in an epoch.
 /// </summary>
 [MemoryDiagnoser]
@@ -17,6 +18,7 @@ public class MiniBatchBenchmarks
     private TrainingFixture _fixture = null!;
     private ReferenceNetwork _reference = null!;
     private List<(double[] X, double[] Y)>[] _referenceBatches = null!;
+    private (float[] X, float[] Y)[] _batches = null!;
     private int _next;
 
     /// <summary>Neurons per layer.</summary>
@@ -46,6 +48,7 @@ public class MiniBatchBenchmarks
         _fixture = new TrainingFixture(Sizes);
         _reference = _fixture.CreateReference();
         _referenceBatches = _fixture.Batches.Take(BatchesCycled).Select(b => b.Select(_fixture.ReferenceSample).ToList()).ToArray();
+        _batches = _fixture.Batches.Take(BatchesCycled).Select(b => (b.SelectMany(i => _fixture.Data.Input(i).ToArray()).ToArray(), b.SelectMany(i => _fixture.Data.Target(i).ToArray()).ToArray())).ToArray();
     }
 
     /// <summary>network.py's <c>update_mini_batch</c>, line by line, in double with jagged arrays.</summary>
@@ -57,13 +60,17 @@ public class MiniBatchBenchmarks
         _next = _next + 1 == BatchesCycled ? 0 : _next + 1;
     }
 
-    /// <summary>The SIMD core's <see cref="Backpropagation.UpdateMiniBatch"/>.</summary>
+    /// <summary>The SIMD core: <see cref="Backpropagation.Backprop(Network, Workspace, ReadOnlySpan{float}, ReadOnlySpan{float})"/> on the gathered batch, then <c>params -= (eta/m) nabla</c>.</summary>
     [Benchmark]
     [Work(Samples = MiniBatchSize)]
     [InstructionSetJobs]
     public void SimdCore()
     {
-        Backpropagation.UpdateMiniBatch(_fixture.Network, _fixture.Workspace, _fixture.Data, _fixture.Batches[_next], Eta);
+        (float[] x, float[] y) = _batches[_next];
+        Backpropagation.Backprop(_fixture.Network, _fixture.Workspace, x, y);
+        Span<float> p = _fixture.Network.MutableParameters;
+        TensorPrimitives.MultiplyAdd(_fixture.Workspace.Nabla, -Eta / MiniBatchSize, p, p);
+        _fixture.Network.ParametersChanged();
         _next = _next + 1 == BatchesCycled ? 0 : _next + 1;
     }
 }

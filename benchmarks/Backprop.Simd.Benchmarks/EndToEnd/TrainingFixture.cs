@@ -28,7 +28,7 @@ public sealed class TrainingFixture
     {
         Sizes = sizes.Split('-').Select(int.Parse).ToArray();
         Network = new Network(Sizes, seed: 20251127);
-        Workspace = new Workspace(Network);
+        Workspace = new Workspace(Network, MiniBatchSize);
         Data = Synthetic.Classification(EpochSamples, Sizes[0], Sizes[^1], seed: 8000);
         var random = new SeededRandom(1234);
         Order = Enumerable.Range(0, EpochSamples).ToArray();
@@ -42,7 +42,7 @@ public sealed class TrainingFixture
     /// <summary>The SIMD core's network.</summary>
     public Network Network { get; }
 
-    /// <summary>Its workspace.</summary>
+    /// <summary>Its workspace, for one mini-batch.</summary>
     public Workspace Workspace { get; }
 
     /// <summary>The training samples.</summary>

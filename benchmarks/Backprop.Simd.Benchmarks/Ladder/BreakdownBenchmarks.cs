@@ -1,6 +1,6 @@
 using Backprop.Simd.Benchmarks.EndToEnd;
 using Backprop.Simd.Benchmarks.Infrastructure;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
@@ -10,11 +10,11 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// 8,000 samples and mini-batches as <see cref="LadderBenchmarks"/>, through growing parts of the work. Per sample
 /// (<c>OperationsPerInvoke</c> is the sample count):
 /// <list type="bullet">
-/// <item><see cref="Forward"/>: the batched forward pass alone, m consecutive samples per block (batched evaluation
-/// with a workspace of capacity m, argmax included);</item>
-/// <item><see cref="Gradient"/>: <see cref="BatchedBackpropagation.Backprop"/> for every mini-batch of the shuffled
-/// order, inputs read in place: forward, BP1, BP2, bias sums and the stored weight gradient, no update;</item>
-/// <item><see cref="Epoch"/>: <see cref="Sgd.RunEpoch"/>, the real thing (shuffle, step folded into the gradient
+/// <item><see cref="Forward"/>: the training forward pass alone for every mini-batch of the shuffled order (inputs
+/// read in place);</item>
+/// <item><see cref="Gradient"/>: <see cref="Backpropagation"/> for every mini-batch of the shuffled order, inputs read
+/// in place: forward, BP1, BP2, bias sums and the stored weight gradient, no update;</item>
+/// <item><see cref="Epoch"/>: <see cref="Trainer.RunEpoch"/>, the real thing (shuffle, step folded into the gradient
 /// product, divergence guard, bias step).</item>
 /// </list>
 /// </summary>
@@ -25,7 +25,8 @@ public class BreakdownBenchmarks
 
     private TrainingFixture _fixture = null!;
     private Workspace _workspace = null!;
-    private Sgd _sgd = null!;
+    private float[] _targets = null!; // every mini-batch's targets, gathered once
+    private Trainer _sgd = null!;
 
     /// <summary>
     /// Neurons per layer; the mini-batch size is the ladder's for that shape. (A string rather than a
@@ -43,7 +44,8 @@ public class BreakdownBenchmarks
         MachineInfo.PrintOnce();
         _fixture = new TrainingFixture(Case.Sizes);
         _workspace = new Workspace(_fixture.Network, Case.MiniBatch);
-        _sgd = new Sgd(_fixture.Network, _fixture.Data, new TrainingOptions { MiniBatchSize = Case.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99 });
+        _targets = _fixture.Order.SelectMany(i => _fixture.Data.Target(i).ToArray()).ToArray();
+        _sgd = new Trainer(_fixture.Network, _fixture.Data, new TrainingOptions { MiniBatchSize = Case.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99 });
         WarmUp.Run(() => Forward(), seconds: 0.5);
         WarmUp.Run(() => Gradient(), seconds: 0.5);
         WarmUp.Run(() => Epoch(), seconds: 0.5);
@@ -53,11 +55,30 @@ public class BreakdownBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _sgd?.Dispose();
 
-    /// <summary>The batched forward pass over all samples, in blocks of m.</summary>
+    /// <summary>The forward pass of every mini-batch, Z^l and A^l kept as training keeps them.</summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples)]
     [SimdBitsJobs]
-    public int Forward() => Evaluation.Evaluate(_fixture.Network, _workspace, _fixture.Data);
+    public float Forward()
+    {
+        Network network = _fixture.Network;
+        int m = Case.MiniBatch;
+        ReadOnlySpan<int> order = _fixture.Order;
+        for (int k = 0; k < order.Length; k += m)
+        {
+            using (_workspace.Use(m))
+            {
+                var pass = new Pass(network, _workspace, _fixture.Data.Inputs.Span, order.Slice(k, m), m);
+                for (int l = 1; l <= network.OutputLayer; l++)
+                {
+                    pass.Forward(l);
+                    ActivationFunctions.Apply(network.Activations[l - 1], _workspace.ZRows(l, m), _workspace.ARows(l, m), network.Sizes[l]);
+                }
+            }
+        }
+
+        return _workspace.A(network.OutputLayer)[0];
+    }
 
     /// <summary>Forward and backward (gradient stored) for every mini-batch; the parameters do not move.</summary>
     [Benchmark(OperationsPerInvoke = Samples)]
@@ -69,7 +90,11 @@ public class BreakdownBenchmarks
         ReadOnlySpan<int> order = _fixture.Order;
         for (int k = 0; k < order.Length; k += m)
         {
-            BatchedBackpropagation.Backprop(_fixture.Network, _workspace, _fixture.Data, order.Slice(k, m));
+            using (_workspace.Use(m))
+            {
+                var pass = new Pass(_fixture.Network, _workspace, _fixture.Data.Inputs.Span, order.Slice(k, m), m);
+                Backpropagation.Backprop(pass, _targets.AsSpan(k * _fixture.Data.TargetSize, m * _fixture.Data.TargetSize));
+            }
         }
 
         return _workspace.Nabla[0];

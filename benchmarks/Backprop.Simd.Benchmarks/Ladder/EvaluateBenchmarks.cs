@@ -1,6 +1,6 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Data;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
@@ -8,8 +8,8 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// <summary>
 /// Test-set-style inference throughput (issue 7): counting the correct answers over <see cref="Count"/> samples of
 /// [784,30,10], one sample at a time through <see cref="Network.FeedForward"/>'s kernels, and in blocks of
-/// <see cref="Evaluation.BlockSize"/>: through the training forward kernel, through the outer-product kernel without
-/// and with skipping, and that on two threads (<see cref="Sgd.Evaluate"/>), on uniform random inputs (no zeros: the dense rate) and on the 10,000 bundled MNIST
+/// <see cref="BatchInference.DefaultBlockSize"/>: through the training forward kernel, through the outer-product kernel without
+/// and with skipping, and that on two threads (<see cref="Trainer.Evaluate"/>), on uniform random inputs (no zeros: the dense rate) and on the 10,000 bundled MNIST
 /// digits (<see cref="BundledDigits"/>; the batched pass skips their blank pixels). <c>OperationsPerInvoke</c> is the
 /// sample count: Mean is per sample, and the flops column counts the dense work.
 /// </summary>
@@ -29,7 +29,7 @@ public class EvaluateBenchmarks
     private Network _network = null!;
     private Dataset _data = null!;
     private Workspace _workspace = null!;
-    private Sgd _sgd = null!;
+    private Trainer _sgd = null!;
     private BatchInference _inference = null!;
 
     /// <summary>Setup of <see cref="PerSample"/>: a workspace without batch capacity.</summary>
@@ -46,7 +46,7 @@ public class EvaluateBenchmarks
     public void SetupDotProduct()
     {
         Setup();
-        _workspace = new Workspace(_network, Evaluation.BlockSize);
+        _workspace = new Workspace(_network, BatchInference.DefaultBlockSize);
         WarmUp.Run(() => DotProduct());
     }
 
@@ -93,13 +93,13 @@ public class EvaluateBenchmarks
     [Work(Samples = Count, Flops = Count * ForwardFlops)]
     public int Dense() => _inference.Evaluate(_data);
 
-    /// <summary>Rungs 9 and 10: <see cref="Sgd.Evaluate"/> with one thread, blocks of 64 samples through the outer-product kernel, blank inputs skipped.</summary>
+    /// <summary>Rungs 9 and 10: <see cref="Trainer.Evaluate"/> with one thread, blocks of 64 samples through the outer-product kernel, blank inputs skipped.</summary>
     [Benchmark(OperationsPerInvoke = Count)]
     [Work(Samples = Count, Flops = Count * ForwardFlops)]
     [SimdBitsJobs]
     public int Batched() => _sgd.Evaluate(_data);
 
-    /// <summary><see cref="Sgd.Evaluate"/> with two threads, each taking every other block with its own workspace.</summary>
+    /// <summary><see cref="Trainer.Evaluate"/> with two threads, each taking every other block with its own workspace.</summary>
     [Benchmark(OperationsPerInvoke = Count)]
     [Work(Samples = Count, Flops = Count * ForwardFlops)]
     [SimdBitsJobs]
@@ -119,7 +119,7 @@ public class EvaluateBenchmarks
     private void SetupSgd(int threads, Func<int> body)
     {
         Setup();
-        _sgd = new Sgd(_network, _data, new TrainingOptions { Threads = threads });
+        _sgd = new Trainer(_network, _data, new TrainingOptions { Threads = threads });
         WarmUp.Run(() => body());
     }
 }

@@ -1,15 +1,17 @@
 using Backprop.Simd.Benchmarks.EndToEnd;
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Data;
+using System.Numerics.Tensors;
+using Backprop.Simd.Benchmarks.Ladder.PerSample;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
 
 /// <summary>
-/// The optimization ladder end to end (issue 7; <c>docs/optimizing-backprop.md</c> walks through it): training
+/// The optimization ladder end to end (<c>docs/optimizing-backprop.md</c> walks through it): training
 /// throughput of one epoch of SGD over <see cref="TrainingFixture.EpochSamples"/> synthetic MNIST-shaped samples
 /// (eta = 3, quadratic cost, sigmoid), for each rung from the naive reference to the fastest path. Every row sets
 /// <c>OperationsPerInvoke</c> to its number of samples, so Mean is the time PER SAMPLE, Samples/s its inverse,
@@ -31,11 +33,10 @@ public class LadderBenchmarks
     private List<(double[] X, double[] Y)> _referenceData = null!;
     private int[] _referenceOrder = null!;
     private NaiveFloatTrainer _naive = null!;
-    private Sgd _sgd = null!;
+    private Trainer _trainer = null!;
+    private PerSampleTrainer _perSample = null!;
     private Workspace _workspace = null!;
     private float[] _gatheredInputs = null!, _gatheredTargets = null!;
-    private Dataset _gathered = null!;
-    private int[] _gatheredRows = null!;
 
     /// <summary>Network shape and mini-batch size.</summary>
     [ParamsSource(nameof(Cases))]
@@ -66,14 +67,19 @@ public class LadderBenchmarks
 
     /// <summary>Setup of <see cref="PerSample"/>.</summary>
     [GlobalSetup(Target = nameof(PerSample))]
-    public void SetupPerSample() => SetupSgd(BackpropPath.PerSample, threads: 1, PerSample);
+    public void SetupPerSample()
+    {
+        Setup();
+        _perSample = new PerSampleTrainer(_fixture.Network);
+        WarmUp.Run(() => PerSample());
+    }
 
-    /// <summary>Setup of <see cref="PerSampleUnfused"/>: a per-sample workspace.</summary>
+    /// <summary>Setup of <see cref="PerSampleUnfused"/>.</summary>
     [GlobalSetup(Target = nameof(PerSampleUnfused))]
     public void SetupPerSampleUnfused()
     {
         Setup();
-        _workspace = new Workspace(_fixture.Network);
+        _perSample = new PerSampleTrainer(_fixture.Network);
         WarmUp.Run(() => PerSampleUnfused());
     }
 
@@ -86,22 +92,20 @@ public class LadderBenchmarks
         _workspace = new Workspace(_fixture.Network, m);
         _gatheredInputs = new float[m * inputs];
         _gatheredTargets = new float[m * outputs];
-        _gathered = new Dataset(_gatheredInputs, inputs, _gatheredTargets, outputs);
-        _gatheredRows = Enumerable.Range(0, m).ToArray();
         WarmUp.Run(() => BatchedUnfused());
     }
 
     /// <summary>Setup of <see cref="Batched"/>.</summary>
     [GlobalSetup(Target = nameof(Batched))]
-    public void SetupBatched() => SetupSgd(BackpropPath.Batched, threads: 1, Batched);
+    public void SetupBatched() => SetupTrainer(threads: 1, Batched);
 
     /// <summary>Setup of <see cref="BatchedTwoThreads"/>.</summary>
     [GlobalSetup(Target = nameof(BatchedTwoThreads))]
-    public void SetupBatchedTwoThreads() => SetupSgd(BackpropPath.Batched, threads: 2, BatchedTwoThreads);
+    public void SetupBatchedTwoThreads() => SetupTrainer(threads: 2, BatchedTwoThreads);
 
     /// <summary>Stops the trainer's worker thread, if any.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _sgd?.Dispose();
+    public void Cleanup() => _trainer?.Dispose();
 
     /// <summary>Rung 0: network.py line by line (double, jagged arrays, LINQ, a new array per operation).</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = SlowSamples)]
@@ -113,28 +117,31 @@ public class LadderBenchmarks
     [Work(Samples = SlowSamples)]
     public float NaiveFloat() => _naive.Epoch(_fixture.Data, _fixture.Order.AsSpan(0, SlowSamples), Case.MiniBatch, TrainingFixture.Eta);
 
-    /// <summary>Rung 2: the per-sample Vector&lt;T&gt; kernels (matrix-vector, transposed and rank-1) as separate passes (<see cref="SeparatePasses"/>).</summary>
+    /// <summary>Rung 2: the per-sample kernels (matrix-vector, transposed and rank-1) as separate passes (<see cref="PerSampleTrainer"/>).</summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples, SampleBytes = true)]
     public float PerSampleUnfused()
     {
-        SeparatePasses.Epoch(_fixture.Network, _workspace, _fixture.Data, _fixture.Order, Case.MiniBatch, TrainingFixture.Eta);
+        _perSample.Epoch(_fixture.Data, _fixture.Order, Case.MiniBatch, TrainingFixture.Eta, fused: false);
         return _fixture.Network.Parameters[^1];
     }
 
     /// <summary>
-    /// Rung 2': the library's per-sample path (<c>--path per-sample</c>): the same kernels with the first sample's
-    /// rank-1 update storing (no clearing pass), the SGD step folded into the last one's (no update pass), and the
-    /// next sample's input prefetched during each backward pass.
+    /// Rung 2': the same kernels with the first sample's rank-1 update storing (no clearing pass), the SGD step folded
+    /// into the last one's (no update pass), and the next sample's input prefetched during each backward pass.
     /// </summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples, SampleBytes = true)]
-    public EpochResult PerSample() => _sgd.RunEpoch();
+    public float PerSample()
+    {
+        _perSample.Epoch(_fixture.Data, _fixture.Order, Case.MiniBatch, TrainingFixture.Eta, fused: true);
+        return _fixture.Network.Parameters[^1];
+    }
 
     /// <summary>
     /// Rung 3: the batched GEMM kernels as they were before inputs were read in place and the step folded in: each
     /// mini-batch's inputs and targets are copied into contiguous buffers, the whole gradient is stored
-    /// (<see cref="BatchedBackpropagation.UpdateMiniBatch"/>), then a separate pass applies the SGD step to the arena.
+    /// (<see cref="Backpropagation.Backprop(Network, Workspace, ReadOnlySpan{float}, ReadOnlySpan{float})"/>), then a separate pass applies the SGD step to the arena.
     /// </summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples)]
@@ -152,7 +159,10 @@ public class LadderBenchmarks
                 data.Target(order[k + i]).CopyTo(_gatheredTargets.AsSpan(i * outputs, outputs));
             }
 
-            BatchedBackpropagation.UpdateMiniBatch(_fixture.Network, _workspace, _gathered, _gatheredRows, TrainingFixture.Eta);
+            Backpropagation.Backprop(_fixture.Network, _workspace, _gatheredInputs, _gatheredTargets);
+            Span<float> p = _fixture.Network.MutableParameters;
+            TensorPrimitives.MultiplyAdd(_workspace.Nabla, -TrainingFixture.Eta / m, p, p);
+            _fixture.Network.ParametersChanged();
         }
 
         return _fixture.Network.Parameters[^1];
@@ -162,13 +172,13 @@ public class LadderBenchmarks
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples)]
     [SimdBitsJobs]
-    public EpochResult Batched() => _sgd.RunEpoch();
+    public EpochResult Batched() => _trainer.RunEpoch();
 
     /// <summary>Rung 6: the batched path on two threads (every product split by output; bit-identical to one thread).</summary>
     [Benchmark(OperationsPerInvoke = Samples)]
     [Work(Samples = Samples)]
     [SimdBitsJobs]
-    public EpochResult BatchedTwoThreads() => _sgd.RunEpoch();
+    public EpochResult BatchedTwoThreads() => _trainer.RunEpoch();
 
     private void Setup()
     {
@@ -182,15 +192,14 @@ public class LadderBenchmarks
         _fixture = new TrainingFixture(Case.Sizes);
     }
 
-    private void SetupSgd(BackpropPath path, int threads, Func<EpochResult> body)
+    private void SetupTrainer(int threads, Func<EpochResult> body)
     {
         Setup();
-        _sgd = new Sgd(_fixture.Network, _fixture.Data, new TrainingOptions
+        _trainer = new Trainer(_fixture.Network, _fixture.Data, new TrainingOptions
         {
             MiniBatchSize = Case.MiniBatch,
             Eta = TrainingFixture.Eta,
             Seed = 99,
-            Path = path,
             Threads = threads,
         });
         WarmUp.Run(() => body());

@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using Backprop.Simd.Benchmarks.EndToEnd;
 using Backprop.Simd.Benchmarks.Infrastructure;
-using Backprop.Simd.Training;
+using Backprop.Simd.Benchmarks.Ladder.PerSample;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
 
 /// <summary>
-/// Speedups measured as ratios within one process (issue 7), outside BenchmarkDotNet:
+/// Speedups measured as ratios within one process, outside BenchmarkDotNet:
 /// <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --paired [--rounds N]</c>.
 /// </summary>
 /// <remarks>
@@ -17,9 +18,8 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// (in the order A B on even rounds, B A on odd ones), each from the same starting parameters, and the ratio of the
 /// two throughputs is taken per round, so drift slower than one round cancels. Each timed epoch starts after a pause
 /// that lets any worker thread fall asleep. The table gives both sides' median throughput and the median and quartiles
-/// of the per-round ratio B / A. The per-sample pair compares the separate passes of the ladder's rung 2 with the
-/// library's per-sample path, which also prefetches the next input: run with <c>BACKPROP_SIMD_PREFETCH=0</c> for the
-/// fusions alone.
+/// of the per-round ratio B / A. The per-sample pair compares the separate passes of the ladder's rung 2 with its
+/// fused rung 2', which also prefetches the next input: run with <c>BACKPROP_SIMD_PREFETCH=0</c> for the fusions alone.
 /// </remarks>
 public static class PairedHarness
 {
@@ -47,31 +47,32 @@ public static class PairedHarness
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
         foreach (LadderCase c in LadderCase.All)
         {
-            using Sgd one = Trainer(c, BackpropPath.Batched, threads: 1);
-            using Sgd two = Trainer(c, BackpropPath.Batched, threads: 2);
+            using Trainer one = Trainer(c, threads: 1);
+            using Trainer two = Trainer(c, threads: 2);
             Print(c, "batched, 1 thread", "batched, 2 threads", Measure(new Side(one.Network, () => one.RunEpoch()), new Side(two.Network, () => two.RunEpoch()), rounds));
         }
 
         foreach (LadderCase c in LadderCase.All)
         {
-            var fixture = new TrainingFixture(c.Sizes);
-            var workspace = new Workspace(fixture.Network);
-            using Sgd fused = Trainer(c, BackpropPath.PerSample, threads: 1);
+            var separate = new TrainingFixture(c.Sizes);
+            var fused = new TrainingFixture(c.Sizes);
+            var a = new PerSampleTrainer(separate.Network);
+            var b = new PerSampleTrainer(fused.Network);
             Print(c, "per-sample, separate passes", "per-sample, fused",
-                Measure(new Side(fixture.Network, () => SeparatePasses.Epoch(fixture.Network, workspace, fixture.Data, fixture.Order, c.MiniBatch, TrainingFixture.Eta)),
-                    new Side(fused.Network, () => fused.RunEpoch()), rounds));
+                Measure(new Side(separate.Network, () => a.Epoch(separate.Data, separate.Order, c.MiniBatch, TrainingFixture.Eta, fused: false)),
+                    new Side(fused.Network, () => b.Epoch(fused.Data, fused.Order, c.MiniBatch, TrainingFixture.Eta, fused: true)), rounds));
         }
 
         return 0;
     }
 
     /// <summary>A trainer over its own copy of the case's fixture (so that the two sides do not share parameters).</summary>
-    private static Sgd Trainer(LadderCase c, BackpropPath path, int threads)
+    private static Trainer Trainer(LadderCase c, int threads)
     {
         var fixture = new TrainingFixture(c.Sizes);
-        return new Sgd(fixture.Network, fixture.Data, new TrainingOptions
+        return new Trainer(fixture.Network, fixture.Data, new TrainingOptions
         {
-            MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Path = path, Threads = threads,
+            MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Threads = threads,
         });
     }
 
@@ -124,9 +125,8 @@ public static class PairedHarness
 
         public double Rate()
         {
-            _initial.CopyTo(network.Parameters);
-            // Past any worker's spin window (a few milliseconds after its last call), so that a two-thread side's
-            // spinning worker never competes with the other side's timed epoch; it starts asleep, as a first epoch does.
+            network.SetParameters(_initial);
+            // Past any worker's spin window, so that a two-thread side's spinning worker never competes with the other side's timed epoch; it starts asleep, as a first epoch does.
             Thread.Sleep(SettleMilliseconds);
             long start = Stopwatch.GetTimestamp();
             epoch();

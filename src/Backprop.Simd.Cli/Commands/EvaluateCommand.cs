@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Backprop.Simd.Data;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Cli.Commands;
 

@@ -4,7 +4,7 @@ using Backprop.Simd.Data;
 using Backprop.Simd.IO;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Serialization;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Cli.Commands;
 
@@ -50,7 +50,6 @@ internal static class TrainCommand
         Option<int> patience = CommonOptions.WholeNumber("--patience", "Early stopping: stop when the accuracy on the evaluation data has not improved for N epochs, and keep the best epoch's parameters. 0 (default) never stops early.", 0, minimum: 0);
         Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings. 0 (default) keeps eta constant.", 0, minimum: 0);
         Option<int> threads = CommonOptions.WholeNumber("--threads", $"Threads sharing each mini-batch (the batched path); the results are the same for any count. Default: all {Environment.ProcessorCount} cores.", Environment.ProcessorCount, minimum: 1);
-        Option<string> path = Choice("--path", "How a mini-batch's gradient is computed: batched (as matrices, the fast default) or per-sample (the seed's shape: one sample at a time, single-threaded).", ["batched", "per-sample"]);
         Option<bool> monitor = new("--monitor") { Description = "After every epoch also print the cost on the evaluation data and the cost and accuracy on the training data (network2's four monitor_* series)." };
         Option<string> init = new("--init") { Description = "Start from this saved model (its weights, activations and cost) instead of random weights.", HelpName = "FILE" };
         Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout, plus \"activations\" for non-sigmoid networks).", HelpName = "FILE" };
@@ -59,7 +58,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a network with mini-batch stochastic gradient descent and report the accuracy after every epoch.")
         {
             data, sizes, epochs, batchSize, eta, seed, noShuffle, validation, cost, activation, weightInit, lambda, l1, optimizer,
-            momentum, patience, halveEtaAfter, threads, path, monitor, init, save, plot,
+            momentum, patience, halveEtaAfter, threads, monitor, init, save, plot,
         };
         momentum.Validators.Add(result =>
         {
@@ -72,12 +71,6 @@ internal static class TrainCommand
         {
             Optimizer chosen = parsed.GetValue(optimizer) switch { "momentum" => Optimizer.Momentum, "adam" => Optimizer.Adam, _ => Optimizer.Sgd };
             bool etaGiven = parsed.GetResult(eta) is { Implicit: false };
-            BackpropPath chosenPath = parsed.GetValue(path) == "per-sample" ? BackpropPath.PerSample : BackpropPath.Batched;
-            if (chosenPath == BackpropPath.PerSample && parsed.GetResult(threads) is { Implicit: false } && parsed.GetValue(threads) > 1)
-            {
-                throw new UserErrorException("--path per-sample runs on one thread; leave out --threads or use --path batched.");
-            }
-
             if (parsed.GetValue(threads) > TrainingOptions.MaxThreads)
             {
                 throw new UserErrorException(
@@ -91,7 +84,7 @@ internal static class TrainCommand
                 new TrainingOptions
                 {
                     MiniBatchSize = parsed.GetValue(batchSize),
-                    Eta = etaGiven || chosen != Optimizer.Adam ? parsed.GetValue(eta) : 0.001f,
+                    Eta = etaGiven ? parsed.GetValue(eta) : null,
                     Seed = parsed.GetValue(seed),
                     Shuffle = !parsed.GetValue(noShuffle),
                     Lambda = parsed.GetValue(lambda),
@@ -101,8 +94,7 @@ internal static class TrainCommand
                     Patience = parsed.GetValue(patience),
                     HalveEtaAfter = parsed.GetValue(halveEtaAfter),
                     Monitor = parsed.GetValue(monitor) ? Monitoring.All : Monitoring.None,
-                    Path = chosenPath,
-                    Threads = chosenPath == BackpropPath.PerSample ? 1 : parsed.GetValue(threads),
+                    Threads = parsed.GetValue(threads),
                 },
                 parsed.GetValue(validation),
                 parsed.GetValue(cost) switch
@@ -190,17 +182,17 @@ internal static class TrainCommand
             $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {split.Training.Count:N0} images from {CommonOptions.DataName(s.Data)}; " +
             $"evaluating on {evaluation.Count:N0} {evaluationName} images.");
         output.WriteLine(
-            $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.Eta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}; " +
-            $"{(o.Path == BackpropPath.Batched ? $"batched, {o.Threads} thread{(o.Threads == 1 ? "" : "s")}, {KernelsInUse()}" : "per-sample")}.");
+            $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.EffectiveEta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}; " +
+            $"{o.Threads} thread{(o.Threads == 1 ? "" : "s")}, {KernelsInUse()}.");
         if (!IsSeed(network, o))
         {
             output.WriteLine(Describe(network, o, s.Init is null ? s.WeightInit : null));
         }
 
-        using var sgd = new Sgd(network, split.Training, o);
+        using var sgd = new Trainer(network, split.Training, o);
         var series = new Series(o.Monitor != Monitoring.None);
         string label = "";
-        float eta = o.Eta;
+        float eta = o.EffectiveEta;
         Action<int, int> progress = (done, total) => console.Progress.Report(label, done, total);
         TrainingSummary summary;
         try
@@ -257,7 +249,7 @@ internal static class TrainCommand
 
         if (s.Plot is not null)
         {
-            series.Plot(s.Plot, $"[{string.Join(", ", network.Sizes.ToArray())}], eta {o.Eta}, mini-batch {o.MiniBatchSize}", evaluationName);
+            series.Plot(s.Plot, $"[{string.Join(", ", network.Sizes.ToArray())}], eta {o.EffectiveEta}, mini-batch {o.MiniBatchSize}", evaluationName);
             output.WriteLine($"Plotted {(series.Monitored ? "the monitored series" : "the accuracy")} to {s.Plot}.");
         }
 

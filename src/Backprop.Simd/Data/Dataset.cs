@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-
 namespace Backprop.Simd.Data;
 
 /// <summary>
@@ -102,39 +100,8 @@ public sealed class Dataset
     /// <summary>Inputs <c>[start, start + count)</c> as one contiguous row-major block (no copy); the range is the caller's to check.</summary>
     internal ReadOnlySpan<float> InputRows(int start, int count) => new(_inputs, (_start + start) * InputSize, count * InputSize);
 
-    /// <summary>
-    /// Asks the processor to start fetching the inputs <paramref name="rows"/> into its second-level cache, so that a
-    /// mini-batch of shuffled samples scattered over a data set larger than the caches arrives while the previous
-    /// one is computed instead of stalling the first pass over it. A hint: it changes no results and does nothing
-    /// on processors without the instruction, or when <see cref="Prefetching.Enabled"/> is off. The indices are the
-    /// caller's to check.
-    /// </summary>
-    internal void PrefetchInputs(ReadOnlySpan<int> rows)
-    {
-        if (!Sse.IsSupported || !Prefetching.Enabled)
-        {
-            return;
-        }
-
-        const int FloatsPerLine = 64 / sizeof(float);
-        unsafe
-        {
-            fixed (float* inputs = _inputs)
-            {
-                foreach (int row in rows)
-                {
-                    float* first = inputs + ((nint)(_start + row) * InputSize);
-                    for (int p = 0; p < InputSize; p += FloatsPerLine)
-                    {
-                        Sse.Prefetch1(first + p);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>Targets <c>[start, start + count)</c> as one contiguous row-major block (no copy).</summary>
-    internal ReadOnlySpan<float> TargetRows(int start, int count) => new(_targets, (_start + start) * TargetSize, count * TargetSize);
+    /// <summary>Every input, row-major (no copy), where worker threads can read them.</summary>
+    internal ReadOnlyMemory<float> Inputs => new(_inputs, _start * InputSize, Count * InputSize);
 
     /// <summary>Label (class) of sample <paramref name="index"/>.</summary>
     public int Label(int index) => _labels[_start + CheckIndex(index)];

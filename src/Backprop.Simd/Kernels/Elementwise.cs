@@ -14,7 +14,7 @@ namespace Backprop.Simd.Kernels;
 /// The derivative of the sigmoid is taken from the activation, <c>sigma'(z) = sigma(z) (1 - sigma(z)) = a (1 - a)</c>,
 /// so the backward pass never evaluates <c>exp</c> again.
 /// </remarks>
-public static class Elementwise
+public static partial class Elementwise
 {
     /// <summary><c>a = sigma(z) = 1 / (1 + e^-z)</c>, element-wise. <paramref name="a"/> may be <paramref name="z"/> itself.</summary>
     /// <exception cref="ArgumentException">The lengths differ.</exception>

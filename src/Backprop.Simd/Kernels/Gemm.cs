@@ -19,7 +19,7 @@ namespace Backprop.Simd.Kernels;
 /// tail of each row through scalar code. Every entry of C is computed by exactly one tile in a fixed order, so the
 /// result does not depend on how the rows are split among threads.
 /// </summary>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary><c>C = A B^T + 1 b^T</c>: <c>C[i, j] = dot(A[i, :], B[j, :]) + bias[j]</c>.</summary>
     /// <param name="a">Row-major <c>m x k</c>.</param>

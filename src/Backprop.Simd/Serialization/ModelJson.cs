@@ -225,7 +225,7 @@ public static class ModelJson
     {
         for (int l = 1; l <= network.OutputLayer; l++)
         {
-            ReadOnlySpan<float> weights = network.WeightsUnchecked(l);
+            ReadOnlySpan<float> weights = network.WeightsOf(l);
             int at = IndexOfNonFinite(weights);
             if (at >= 0)
             {
@@ -235,7 +235,7 @@ public static class ModelJson
                     nameof(network));
             }
 
-            ReadOnlySpan<float> biases = network.BiasesUnchecked(l);
+            ReadOnlySpan<float> biases = network.BiasesOf(l);
             at = IndexOfNonFinite(biases);
             if (at >= 0)
             {
@@ -275,7 +275,7 @@ public static class ModelJson
         writer.WriteStartArray("weights"u8);
         for (int l = 1; l <= network.OutputLayer; l++)
         {
-            ReadOnlySpan<float> weights = network.WeightsUnchecked(l);
+            ReadOnlySpan<float> weights = network.WeightsOf(l);
             int cols = network.Sizes[l - 1];
             writer.WriteStartArray();
             for (int row = 0; row < weights.Length; row += cols)
@@ -299,7 +299,7 @@ public static class ModelJson
         for (int l = 1; l <= network.OutputLayer; l++)
         {
             writer.WriteStartArray();
-            foreach (float b in network.BiasesUnchecked(l))
+            foreach (float b in network.BiasesOf(l))
             {
                 writer.WriteStartArray(); // network2.py keeps each bias vector as a column: a list of [b]
                 writer.WriteNumberValue(b);

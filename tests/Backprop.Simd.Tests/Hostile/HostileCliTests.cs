@@ -5,7 +5,7 @@ using Backprop.Simd.Cli;
 using Backprop.Simd.IO;
 using Backprop.Simd.Serialization;
 using Backprop.Simd.Tests.Serialization;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Hostile;
 

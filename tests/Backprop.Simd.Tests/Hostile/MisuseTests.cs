@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Backprop.Simd.Data;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Hostile;
 
@@ -25,8 +25,8 @@ public sealed class MisuseTests
     public void A_batch_capacity_beyond_one_array_is_refused_before_allocating()
     {
         var network = new Network([784, 30, 10], seed: 1);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Workspace(network, batchCapacity: 100_000_000));
-        Assert.Equal("batchCapacity", e.ParamName);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Workspace(network, capacity: 100_000_000));
+        Assert.Equal("capacity", e.ParamName);
         Assert.Contains("100000000 samples x 40 neurons is 4,000,000,000 floats per arena", e.Message);
     }
 
@@ -35,10 +35,10 @@ public sealed class MisuseTests
     {
         var network = new Network([20, 8, 3], seed: 2);
         Dataset data = TestData.RandomDataset(100, 20, 3, seed: 3);
-        using var huge = new Sgd(network.Clone(), data, new TrainingOptions { MiniBatchSize = 10_000_000, Shuffle = false });
-        using var exact = new Sgd(network.Clone(), data, new TrainingOptions { MiniBatchSize = 100, Shuffle = false });
+        using var huge = new Trainer(network.Clone(), data, new TrainingOptions { MiniBatchSize = 10_000_000, Shuffle = false });
+        using var exact = new Trainer(network.Clone(), data, new TrainingOptions { MiniBatchSize = 100, Shuffle = false });
 
-        Assert.Equal(100, huge.Workspace.BatchCapacity); // the 100 samples, not 10,000,000
+        Assert.Equal(100, huge.Workspace.Capacity); // the 100 samples, not 10,000,000
         huge.RunEpoch();
         exact.RunEpoch();
         Assert.Equal(exact.Network.Parameters.ToArray(), huge.Network.Parameters.ToArray());
@@ -51,7 +51,7 @@ public sealed class MisuseTests
         Dataset data = TestData.RandomDataset(50, 20, 3, seed: 3);
         int tooMany = TrainingOptions.MaxThreads + 1;
 
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(network, data, new TrainingOptions { Threads = tooMany }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(network, data, new TrainingOptions { Threads = tooMany }));
         Assert.Equal("Threads", e.ParamName);
         Assert.Contains($"Threads is {tooMany}, but this machine has {Environment.ProcessorCount} cores and at most {TrainingOptions.MaxThreads} threads", e.Message);
         Assert.Equal("threads", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(network, tooMany)).ParamName);
@@ -62,8 +62,8 @@ public sealed class MisuseTests
     {
         var network = new Network([784, 30, 10], seed: 4);
         Dataset data = TestData.RandomDataset(1000, 784, 10, seed: 5);
-        using var one = new Sgd(network.Clone(), data, new TrainingOptions { Seed = 6, Threads = 1 });
-        using var most = new Sgd(network.Clone(), data, new TrainingOptions { Seed = 6, Threads = TrainingOptions.MaxThreads });
+        using var one = new Trainer(network.Clone(), data, new TrainingOptions { Seed = 6, Threads = 1 });
+        using var most = new Trainer(network.Clone(), data, new TrainingOptions { Seed = 6, Threads = TrainingOptions.MaxThreads });
 
         one.RunEpoch(data);
         var clock = Stopwatch.StartNew();
@@ -80,18 +80,15 @@ public sealed class MisuseTests
     public void A_workspace_in_use_refuses_a_second_call_and_is_free_again_afterwards()
     {
         var network = new Network([10, 6, 4], seed: 1);
-        var workspace = new Workspace(network, batchCapacity: 8);
+        var workspace = new Workspace(network, capacity: 8);
         Dataset data = TestData.RandomDataset(8, 10, 4, seed: 2);
         float[] x = data.Input(0).ToArray();
 
-        using (workspace.Use()) // as another thread in the middle of a call would hold it
+        using (workspace.Use(1)) // as another thread in the middle of a call would hold it
         {
             Assert.Contains("workspace is in use by another call", Assert.Throws<InvalidOperationException>(() => network.FeedForward(x, workspace)).Message);
             Assert.Throws<InvalidOperationException>(() => network.Predict(x, workspace));
             Assert.Throws<InvalidOperationException>(() => Backpropagation.Backprop(network, workspace, x, data.Target(0)));
-            Assert.Throws<InvalidOperationException>(() => Backpropagation.UpdateMiniBatch(network, workspace, data, [0, 1], 0.1f));
-            Assert.Throws<InvalidOperationException>(() => BatchedBackpropagation.Backprop(network, workspace, data, [0, 1]));
-            Assert.Throws<InvalidOperationException>(() => BatchedBackpropagation.UpdateMiniBatch(network, workspace, data, [0, 1], 0.1f));
             Assert.Throws<InvalidOperationException>(() => Evaluation.Evaluate(network, workspace, data));
             Assert.Throws<InvalidOperationException>(() => Evaluation.TotalCost(network, workspace, data));
         }
@@ -106,12 +103,12 @@ public sealed class MisuseTests
     {
         var network = new Network([10, 6, 4], seed: 1);
         Dataset data = TestData.RandomDataset(40, 10, 4, seed: 2);
-        using var sgd = new Sgd(network, data, new TrainingOptions { MiniBatchSize = 10 });
+        using var sgd = new Trainer(network, data, new TrainingOptions { MiniBatchSize = 10 });
         Exception? during = null;
         sgd.RunEpoch(progress: (_, _) => during ??= Record.Exception(() => network.Predict(data.Input(0), sgd.Workspace)));
         Assert.Null(during); // between mini-batches the workspace is free, as the progress callback may use it
 
-        using (sgd.Workspace.Use())
+        using (sgd.Workspace.Use(1))
         {
             Assert.Throws<InvalidOperationException>(() => sgd.RunEpoch());
             Assert.Throws<InvalidOperationException>(() => sgd.Evaluate(data));
@@ -119,14 +116,14 @@ public sealed class MisuseTests
     }
 
     [Theory]
-    [InlineData(Optimizer.Sgd, BackpropPath.PerSample, 1)]
-    [InlineData(Optimizer.Momentum, BackpropPath.Batched, 1)]
-    [InlineData(Optimizer.Adam, BackpropPath.Batched, 2)]
-    public async Task A_claim_that_fails_mid_epoch_restores_the_parameters_of_the_epochs_start(Optimizer optimizer, BackpropPath path, int threads)
+    [InlineData(Optimizer.Sgd, 1)]
+    [InlineData(Optimizer.Momentum, 1)]
+    [InlineData(Optimizer.Adam, 2)]
+    public async Task A_claim_that_fails_mid_epoch_restores_the_parameters_of_the_epochs_start(Optimizer optimizer, int threads)
     {
         var network = new Network([10, 6, 4], seed: 1);
         Dataset data = TestData.RandomDataset(40, 10, 4, seed: 2);
-        using var sgd = new Sgd(network, data, new TrainingOptions { MiniBatchSize = 10, Optimizer = optimizer, Path = path, Threads = threads });
+        using var sgd = new Trainer(network, data, new TrainingOptions { MiniBatchSize = 10, Optimizer = optimizer, Threads = threads });
         sgd.RunEpoch();
         float[] start = network.Parameters.ToArray();
         using var held = new ManualResetEventSlim();
@@ -140,7 +137,7 @@ public sealed class MisuseTests
             afterFirst ??= network.Parameters.ToArray();
             holder ??= Task.Run(() =>
             {
-                using (sgd.Workspace.Use())
+                using (sgd.Workspace.Use(1))
                 {
                     held.Set();
                     release.Wait();

@@ -128,10 +128,13 @@ public class OnnxImportTests
     {
         var network = new Network(sizes, seed: 77, new NetworkOptions { HiddenActivation = hidden, OutputActivation = output, Cost = cost });
         // Values that only a bit-exact path preserves.
-        network.Parameters[0] = -0f;
-        network.Parameters[^1] = float.Epsilon;
-        network.Parameters[network.Parameters.Length / 2] = float.MaxValue;
-        network.Parameters[1] = BitConverter.Int32BitsToSingle(0x7FC1_2345); // a NaN with a payload
+        network.Edit(p =>
+        {
+            p[0] = -0f;
+            p[^1] = float.Epsilon;
+            p[p.Length / 2] = float.MaxValue;
+            p[1] = BitConverter.Int32BitsToSingle(0x7FC1_2345); // a NaN with a payload
+        });
 
         Network back = OnnxModel.Parse(OnnxModel.ToBytes(network), "round-trip.onnx");
 

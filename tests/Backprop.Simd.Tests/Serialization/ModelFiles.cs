@@ -88,7 +88,7 @@ public static class ModelNetworks
     {
         var network = new Network(sizes, seed);
         var random = new SeededRandom(seed ^ 0x6a5f);
-        Span<float> p = network.Parameters;
+        Span<float> p = network.MutableParameters;
         TestData.FillMixed(p, ref random);
         for (int i = 0; i < p.Length; i++)
         {

@@ -96,7 +96,7 @@ public class ModelJsonRoundTripTests
     {
         var network = new Network([1000, 3], seed: 1);
         var random = new SeededRandom(7);
-        Span<float> p = network.Parameters;
+        Span<float> p = network.MutableParameters;
         for (int i = 0; i < p.Length; i++)
         {
             p[i] = ModelNetworks.RandomFinite(ref random);
@@ -262,19 +262,19 @@ public class ModelJsonRoundTripTests
         string path = directory.File("model.json");
         var network = new Network([3, 2], seed: 1);
 
-        network.Weights(1)[(1 * 3) + 2] = float.NaN;
+        network.Edit(p => p[(1 * 3) + 2] = float.NaN); // W^1[1,2]
         ArgumentException nan = Assert.Throws<ArgumentException>(() => ModelJson.Save(network, path));
         Assert.Equal("network", nan.ParamName);
         Assert.Contains("W^1[1,2]", nan.Message);
         Assert.Contains("NaN", nan.Message);
 
-        network.Weights(1)[(1 * 3) + 2] = 0f;
-        network.Biases(1)[1] = float.NegativeInfinity;
+        network.Edit(p => p[(1 * 3) + 2] = 0f);
+        network.Edit(p => p[network.Layout.BiasOffset(1) + 1] = float.NegativeInfinity); // b^1[1]
         ArgumentException infinity = Assert.Throws<ArgumentException>(() => ModelJson.Write(network, new MemoryStream()));
         Assert.Equal("network", infinity.ParamName);
         Assert.Contains("b^1[1]", infinity.Message);
 
-        network.Biases(1)[1] = 0f;
+        network.Edit(p => p[network.Layout.BiasOffset(1) + 1] = 0f);
         ArgumentException folder = Assert.Throws<ArgumentException>(() => ModelJson.Save(network, directory.Path + Path.DirectorySeparatorChar));
         Assert.Equal("path", folder.ParamName);
         Assert.Throws<ArgumentException>(() => ModelJson.Save(network, ""));

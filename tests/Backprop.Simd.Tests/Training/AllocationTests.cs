@@ -1,5 +1,5 @@
 using Backprop.Simd.Data;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Training;
 
@@ -36,27 +36,22 @@ public class AllocationTests
         }));
     }
 
-    [Fact]
-    public void Backprop_allocates_nothing()
-    {
-        var workspace = new Workspace(_network);
-        Assert.Equal(0, AllocatedBy(() => Backpropagation.Backprop(_network, workspace, _train.Input(0), _train.Target(0))));
-    }
-
-    [Fact]
-    public void UpdateMiniBatch_allocates_nothing()
-    {
-        var workspace = new Workspace(_network);
-        int[] batch = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
-        Assert.Equal(0, AllocatedBy(() => Backpropagation.UpdateMiniBatch(_network, workspace, _train, batch, 3f)));
-    }
-
     [Theory]
-    [InlineData(BackpropPath.Batched)]
-    [InlineData(BackpropPath.PerSample)]
-    public void Whole_epoch_with_evaluation_and_callback_allocates_nothing(BackpropPath path)
+    [InlineData(1)]
+    [InlineData(10)]
+    public void Backprop_allocates_nothing(int m)
     {
-        var sgd = new Sgd(_network, _train, new TrainingOptions { MiniBatchSize = 7, Path = path });
+        var workspace = new Workspace(_network, m);
+        ReadOnlySpan<float> x = _train.InputRows(0, m);
+        float[] y = TestTraining.Gather(_train, Enumerable.Range(0, m).ToArray()).Y;
+        float[] inputs = x.ToArray();
+        Assert.Equal(0, AllocatedBy(() => Backpropagation.Backprop(_network, workspace, inputs, y)));
+    }
+
+    [Fact]
+    public void Whole_epoch_with_evaluation_and_callback_allocates_nothing()
+    {
+        var sgd = new Trainer(_network, _train, new TrainingOptions { MiniBatchSize = 7 });
         int seen = 0;
         Action<EpochResult> onEpoch = r => seen += r.Correct;
         Assert.Equal(0, AllocatedBy(() => sgd.Train(1, _test, onEpoch)));
@@ -65,28 +60,26 @@ public class AllocationTests
     }
 
     [Theory]
-    [InlineData(Optimizer.Sgd, BackpropPath.Batched)]
-    [InlineData(Optimizer.Momentum, BackpropPath.Batched)]
-    [InlineData(Optimizer.Adam, BackpropPath.Batched)]
-    [InlineData(Optimizer.Sgd, BackpropPath.PerSample)]
-    [InlineData(Optimizer.Momentum, BackpropPath.PerSample)]
-    [InlineData(Optimizer.Adam, BackpropPath.PerSample)]
-    public void Epochs_allocate_nothing_with_every_option_on(Optimizer optimizer, BackpropPath path)
+    [InlineData(Optimizer.Sgd)]
+    [InlineData(Optimizer.Momentum)]
+    [InlineData(Optimizer.Adam)]
+    public void Epochs_allocate_nothing_with_every_option_on(Optimizer optimizer)
     {
         foreach ((CostFunction cost, Activation hidden) in new[] { (CostFunction.LogLikelihood, Activation.ReLU), (CostFunction.CrossEntropy, Activation.Tanh), (CostFunction.Quadratic, Activation.LeakyReLU) })
         {
             var network = new Network([784, 30, 10], 1, new NetworkOptions { Cost = cost, HiddenActivation = hidden, WeightInit = WeightInit.He });
-            var sgd = new Sgd(network, _train, new TrainingOptions
+            var sgd = new Trainer(network, _train, new TrainingOptions
             {
                 MiniBatchSize = 7, Eta = 0.1f, Lambda = 1f, L1 = 0.1f, Optimizer = optimizer, Patience = 100, HalveEtaAfter = 50,
-                Monitor = Monitoring.All, Path = path,
+                Monitor = Monitoring.All,
             });
             Action<int, int> progress = (_, _) => { };
             Assert.Equal(0, AllocatedBy(() => sgd.RunEpoch(_test, progress)));
             Assert.Equal(0, AllocatedBy(() => sgd.Train(2, _test)));
             var workspace = new Workspace(network);
             Assert.Equal(0, AllocatedBy(() => Evaluation.TotalCost(network, workspace, _test, 1f, 0.1f)));
-            Assert.Equal(0, AllocatedBy(() => Backpropagation.Backprop(network, workspace, _train.Input(1), _train.Target(1))));
+            float[] x = _train.Input(1).ToArray(), y = _train.Target(1).ToArray();
+            Assert.Equal(0, AllocatedBy(() => Backpropagation.Backprop(network, workspace, x, y)));
         }
     }
 }

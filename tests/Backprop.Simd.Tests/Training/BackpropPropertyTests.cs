@@ -1,5 +1,5 @@
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 using FsCheck.Xunit;
 
 namespace Backprop.Simd.Tests.Training;
@@ -19,8 +19,7 @@ public class BackpropPropertyTests
         float[] y = shape.Target(ref random);
         ReferenceNetwork reference = shape.CreateReference(network);
 
-        workspace.Nabla.Fill(float.NaN); // Backprop adds: start from a cleared gradient
-        workspace.Nabla.Clear();
+        workspace.NablaArena.Fill(float.NaN); // Backprop overwrites the arena
         Backpropagation.Backprop(network, workspace, x, y);
         (double[][] nablaB, double[][][] nablaW) = reference.Backprop(TestData.ToDouble(x), TestData.ToDouble(y));
 
@@ -47,7 +46,7 @@ public class BackpropPropertyTests
     {
         int m = 1 + (samples % 13);
         Network network = shape.CreateNetwork();
-        var workspace = new Workspace(network, batchCapacity: m + 2);
+        var workspace = new Workspace(network, capacity: m + 2);
         var random = new SeededRandom(shape.Seed ^ 0xba7c);
         var inputs = new float[m * network.InputSize];
         var targets = new float[m * network.OutputSize];
@@ -59,8 +58,9 @@ public class BackpropPropertyTests
 
         var data = new Backprop.Simd.Data.Dataset(inputs, network.InputSize, targets, network.OutputSize);
         int[] batch = Enumerable.Range(0, m).Reverse().ToArray(); // any order of indices
-        workspace.Nabla.Fill(float.NaN); // the batched path overwrites
-        BatchedBackpropagation.Backprop(network, workspace, data, batch);
+        workspace.NablaArena.Fill(float.NaN); // Backprop overwrites the arena
+        (float[] x, float[] y) = TestTraining.Gather(data, batch);
+        Backpropagation.Backprop(network, workspace, x, y);
 
         ReferenceNetwork reference = shape.CreateReference(network);
         var samplesList = batch.Select(i => (TestData.ToDouble(data.Input(i)), TestData.ToDouble(data.Target(i)))).ToList();
@@ -70,10 +70,10 @@ public class BackpropPropertyTests
         var boundW = sumW.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
         var magnitudeB = sumB.Select(b => new double[b.Length]).ToArray();
         var magnitudeW = sumW.Select(w => w.Select(row => new double[row.Length]).ToArray()).ToArray();
-        foreach ((double[] x, double[] y) in samplesList)
+        foreach ((double[] xs, double[] ys) in samplesList)
         {
-            (double[][] bb, double[][][] bw) = GradientErrorBound.Compute(reference, x, y);
-            (double[][] gb, double[][][] gw) = reference.Backprop(x, y);
+            (double[][] bb, double[][][] bw) = GradientErrorBound.Compute(reference, xs, ys);
+            (double[][] gb, double[][][] gw) = reference.Backprop(xs, ys);
             for (int l = 0; l < bb.Length; l++)
             {
                 for (int j = 0; j < bb[l].Length; j++)

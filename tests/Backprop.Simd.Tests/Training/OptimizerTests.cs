@@ -1,6 +1,6 @@
 using Backprop.Simd.Data;
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Training;
 
@@ -35,10 +35,10 @@ public class OptimizerTests
             Optimizer = optimizer, Momentum = mu, Beta1 = beta1, Beta2 = beta2, Epsilon = epsilon,
         };
         ReferenceNetwork reference = shape.CreateReference(network);
-        new Sgd(network, train, options).RunEpoch();
+        new Trainer(network, train, options).RunEpoch();
 
         // The reference, step by step, with the error bound carried along the same trajectory.
-        var samples = SgdTests.ToReference(train);
+        var samples = TrainerTests.ToReference(train);
         var bound = new Bound(network.ParameterCount);
         for (int k = 0; k < samples.Count; k += 7)
         {
@@ -58,7 +58,7 @@ public class OptimizerTests
             }
         }
 
-        SgdTests.AssertParametersClose(reference.ToArena(), network.Parameters, bound.Parameters);
+        TrainerTests.AssertParametersClose(reference.ToArena(), network.Parameters, bound.Parameters);
     }
 
     /// <summary>

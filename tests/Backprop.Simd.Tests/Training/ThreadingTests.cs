@@ -1,5 +1,5 @@
 using Backprop.Simd.Data;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Training;
 
@@ -24,7 +24,7 @@ public class ThreadingTests
         (float[] Parameters, List<int> Correct) Train(int threads)
         {
             var network = new Network(sizes, 3, new NetworkOptions { Cost = cost, HiddenActivation = hidden, WeightInit = WeightInit.ScaledNormal });
-            using var sgd = new Sgd(network, train, new TrainingOptions
+            using var sgd = new Trainer(network, train, new TrainingOptions
             {
                 MiniBatchSize = batch, Eta = optimizer == Optimizer.Adam ? 0.001f : 0.5f, Optimizer = optimizer, Threads = threads, Seed = 4,
             });
@@ -49,9 +49,9 @@ public class ThreadingTests
         var network = new Network([784, 30, 10], 5);
         Dataset data = TestData.RandomDataset(1000, 784, 10, seed: 2);
         int perSample = Evaluation.Evaluate(network, new Workspace(network), data);
-        using var two = new Sgd(network, data, new TrainingOptions { Threads = 2 });
+        using var two = new Trainer(network, data, new TrainingOptions { Threads = 2 });
         Assert.Equal(perSample, two.Evaluate(data));
-        Assert.Equal(perSample, Evaluation.Evaluate(network, new Workspace(network, batchCapacity: 64), data));
+        Assert.Equal(perSample, Evaluation.Evaluate(network, new Workspace(network, capacity: 64), data));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class ThreadingTests
     {
         var network = new Network([784, 100, 10], 5);
         Dataset train = TestData.RandomDataset(500, 784, 10, seed: 2);
-        using var sgd = new Sgd(network, train, new TrainingOptions { Threads = 2, MiniBatchSize = 50, Eta = 0.1f });
+        using var sgd = new Trainer(network, train, new TrainingOptions { Threads = 2, MiniBatchSize = 50, Eta = 0.1f });
         sgd.Train(2, train); // warm-up
         var rounds = new long[4];
         for (int round = 0; round < rounds.Length; round++)
@@ -74,7 +74,7 @@ public class ThreadingTests
         Assert.True(rounds.Count(r => r == 0) >= rounds.Length / 2, string.Join(", ", rounds));
     }
 
-    private sealed class CountingWork : IParallelWork
+    private sealed class CountingWork : IShared
     {
         public int[] Done { get; } = new int[3];
 
@@ -111,7 +111,7 @@ public class ThreadingTests
         pool.Run(new CountingWork()); // and the pool still works
     }
 
-    private sealed class FailingWork : IParallelWork
+    private sealed class FailingWork : IShared
     {
         public void Execute(int worker, int workers)
         {
@@ -123,13 +123,10 @@ public class ThreadingTests
     }
 
     [Fact]
-    public void Several_threads_need_the_batched_path()
+    public void Thread_counts_below_one_are_rejected()
     {
         var network = new Network([4, 3, 2], 1);
-        ArgumentException error = Assert.Throws<ArgumentException>(() =>
-            new Sgd(network, TestData.RandomDataset(5, 4, 2, 1), new TrainingOptions { Threads = 2, Path = BackpropPath.PerSample }));
-        Assert.Equal("Threads", error.ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd(network, TestData.RandomDataset(5, 4, 2, 1), new TrainingOptions { Threads = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(network, TestData.RandomDataset(5, 4, 2, 1), new TrainingOptions { Threads = 0 }));
     }
 }
 

@@ -1,6 +1,6 @@
 using Backprop.Simd.Data;
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Training;
 
@@ -15,7 +15,7 @@ public class TrainingControlTests
     {
         // eta so small that the accuracy never changes: every epoch after the first is a plateau.
         var network = new Network([12, 5, 3], seed: 1);
-        var sgd = new Sgd(network, Train, new TrainingOptions { Eta = 1e-12f, HalveEtaAfter = 2, MaxHalvings = 3 });
+        var sgd = new Trainer(network, Train, new TrainingOptions { Eta = 1e-12f, HalveEtaAfter = 2, MaxHalvings = 3 });
         var etas = new List<float>();
         TrainingSummary summary = sgd.Train(100, Validation, r => etas.Add(r.Eta));
 
@@ -32,7 +32,7 @@ public class TrainingControlTests
     {
         // Random labels: the validation accuracy wanders, so the best epoch is rarely the last.
         var network = new Network([12, 20, 3], seed: 4);
-        var sgd = new Sgd(network, Train, new TrainingOptions { Eta = 3f, Patience = 3, MiniBatchSize = 5, Seed = 9 });
+        var sgd = new Trainer(network, Train, new TrainingOptions { Eta = 3f, Patience = 3, MiniBatchSize = 5, Seed = 9 });
         var snapshots = new List<float[]>();
         var correct = new List<int>();
         TrainingSummary summary = sgd.Train(200, Validation, r =>
@@ -52,10 +52,10 @@ public class TrainingControlTests
     [Fact]
     public void Schedule_and_early_stopping_need_evaluation_data()
     {
-        var sgd = new Sgd(new Network([12, 5, 3], seed: 1), Train, new TrainingOptions { Patience = 2 });
+        var sgd = new Trainer(new Network([12, 5, 3], seed: 1), Train, new TrainingOptions { Patience = 2 });
         ArgumentNullException error = Assert.Throws<ArgumentNullException>(() => sgd.Train(3));
         Assert.Equal("evaluationData", error.ParamName);
-        var monitored = new Sgd(new Network([12, 5, 3], seed: 1), Train, new TrainingOptions { Monitor = Monitoring.EvaluationCost });
+        var monitored = new Trainer(new Network([12, 5, 3], seed: 1), Train, new TrainingOptions { Monitor = Monitoring.EvaluationCost });
         Assert.Throws<ArgumentNullException>(() => monitored.RunEpoch());
     }
 
@@ -64,10 +64,10 @@ public class TrainingControlTests
     {
         // Linear layers: stable with a small step, overflowing with a large one.
         var network = new Network([12, 5, 3], 3, new NetworkOptions { HiddenActivation = Activation.Identity, OutputActivation = Activation.Identity });
-        new Sgd(network, Train, new TrainingOptions { Eta = 0.01f, MiniBatchSize = 4 }).Train(2, Validation);
+        new Trainer(network, Train, new TrainingOptions { Eta = 0.01f, MiniBatchSize = 4 }).Train(2, Validation);
         float[] good = network.Parameters.ToArray();
 
-        var sgd = new Sgd(network, Train, new TrainingOptions { Eta = 1e6f, MiniBatchSize = 4 });
+        var sgd = new Trainer(network, Train, new TrainingOptions { Eta = 1e6f, MiniBatchSize = 4 });
         TrainingDivergedException error = Assert.Throws<TrainingDivergedException>(() => sgd.Train(5, Validation));
 
         Assert.Equal(0, error.Epoch);
@@ -103,20 +103,20 @@ public class TrainingControlTests
     {
         var shape = new Architecture([12, 6, 3], [Activation.Tanh, Activation.Sigmoid], CostFunction.CrossEntropy, 5);
         Network network = shape.CreateNetwork();
-        var sgd = new Sgd(network, Train, new TrainingOptions { Eta = 0.5f, Lambda = 2f, L1 = 0.5f, Monitor = Monitoring.All });
+        var sgd = new Trainer(network, Train, new TrainingOptions { Eta = 0.5f, Lambda = 2f, L1 = 0.5f, Monitor = Monitoring.All });
         EpochResult result = sgd.RunEpoch(Validation);
 
         ReferenceNetwork reference = shape.CreateReference(network); // the trained parameters
-        var train = SgdTests.ToReference(Train);
-        var validation = SgdTests.ToReference(Validation);
+        var train = TrainerTests.ToReference(Train);
+        var validation = TrainerTests.ToReference(Validation);
         // A mean of per-sample costs, each a short float-input sum: a few units of roundoff per term, relative.
         Assert.Equal(reference.TotalCost(validation, 2, 0.5), result.EvaluationCost, 1e-5 * reference.TotalCost(validation, 2, 0.5));
         Assert.Equal(reference.TotalCost(train, 2, 0.5), result.TrainingCost, 1e-5 * reference.TotalCost(train, 2, 0.5));
-        Assert.Equal(reference.Evaluate(SgdTests.ToReferenceLabels(Train)), result.TrainingCorrect);
-        Assert.Equal(reference.Evaluate(SgdTests.ToReferenceLabels(Validation)), result.Correct);
+        Assert.Equal(reference.Evaluate(TrainerTests.ToReferenceLabels(Train)), result.TrainingCorrect);
+        Assert.Equal(reference.Evaluate(TrainerTests.ToReferenceLabels(Validation)), result.Correct);
         Assert.Equal(0.5f, result.Eta);
 
-        EpochResult quiet = new Sgd(network, Train, new TrainingOptions()).RunEpoch(Validation);
+        EpochResult quiet = new Trainer(network, Train, new TrainingOptions()).RunEpoch(Validation);
         Assert.True(double.IsNaN(quiet.EvaluationCost) && double.IsNaN(quiet.TrainingCost) && quiet.TrainingCorrect == -1);
     }
 
@@ -135,7 +135,7 @@ public class TrainingControlTests
     {
         var network = new Network([12, 5, 3], seed: 1);
         void Rejects(string name, TrainingOptions options) =>
-            Assert.Equal(name, Assert.ThrowsAny<ArgumentException>(() => new Sgd(network, Train, options)).ParamName);
+            Assert.Equal(name, Assert.ThrowsAny<ArgumentException>(() => new Trainer(network, Train, options)).ParamName);
 
         Rejects("Lambda", new TrainingOptions { Lambda = -1 });
         Rejects("L1", new TrainingOptions { L1 = float.NaN });

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Backprop.Simd.Kernels;
 
-namespace Backprop.Simd.Training;
+namespace Backprop.Simd.Runtime;
 
 /// <summary>
 /// The parameter updates of each <see cref="Optimizer"/>, one fused vectorized pass per span. For weights the

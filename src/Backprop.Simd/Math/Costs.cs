@@ -1,20 +1,18 @@
 using System.Numerics.Tensors;
 using Backprop.Simd.Kernels;
 
-namespace Backprop.Simd.Training;
+namespace Backprop.Simd;
 
 /// <summary>The value of each <see cref="CostFunction"/> for one sample, and its output error (BP1).</summary>
-public static class Costs
+internal static class Costs
 {
     /// <summary>
     /// The cost of output <paramref name="a"/> against target <paramref name="y"/>, in double precision. The
     /// cross-entropy and log-likelihood costs are NaN-safe as network2's <c>np.nan_to_num</c> makes them:
     /// <c>0 ln 0</c> counts as 0, and <c>-ln 0</c> as the largest finite double.
     /// </summary>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
     public static double Value(CostFunction cost, ReadOnlySpan<float> a, ReadOnlySpan<float> y)
     {
-        Guard.Length(y.Length, a.Length, "a.Length");
         double sum = 0;
         switch (cost)
         {
@@ -46,21 +44,22 @@ public static class Costs
     }
 
     /// <summary>
-    /// BP1, the output error <c>delta^L = dC/dz^L</c>: <c>(a - y) ⊙ f'(z^L)</c> for the quadratic cost, and <c>a - y</c>
-    /// for cross-entropy on a sigmoid output and log-likelihood on a softmax output, where <c>f'</c> cancels.
+    /// BP1, the output error <c>delta^L = dC/dz^L</c>, for every row at once: <c>(a - y) ⊙ f'(z^L)</c> for the
+    /// quadratic cost, and <c>a - y</c> for cross-entropy on a sigmoid output and log-likelihood on a softmax output,
+    /// where <c>f'</c> cancels.
     /// </summary>
-    internal static void OutputError(CostFunction cost, Activation output, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta)
+    public static void OutputError(CostFunction cost, Activation output, ReadOnlySpan<float> z, ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta)
     {
         if (cost == CostFunction.Quadratic && output == Activation.Sigmoid)
         {
-            Elementwise.OutputErrorQuadraticUnchecked(a, y, delta); // the seed's case, fused in one pass
+            Elementwise.OutputErrorQuadraticSigmoid(a, y, delta); // the seed's case, fused in one pass
             return;
         }
 
         TensorPrimitives.Subtract(a, y, delta);
         if (cost == CostFunction.Quadratic)
         {
-            Activations.MultiplyByDerivativeUnchecked(output, delta, z, a);
+            ActivationFunctions.MultiplyByDerivative(output, delta, z, a);
         }
     }
 

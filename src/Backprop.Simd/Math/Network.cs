@@ -5,10 +5,12 @@ namespace Backprop.Simd;
 
 /// <summary>
 /// A fully connected network, Nielsen's <c>Network</c>: sigmoid layers and the quadratic cost by default, with
-/// per-layer <see cref="Simd.Activation"/>s and a <see cref="CostFunction"/> as network2 and its successors add. It owns only its parameters, all of them in ONE
-/// contiguous <see cref="float"/> arena: for each layer <c>l = 1..L</c> its row-major <c>n_l x n_{l-1}</c> weight
-/// matrix followed by its <c>n_l</c> biases. Everything that changes while computing lives in a
-/// <see cref="Workspace"/>, so one network can be shared read-only by many threads, each with its own workspace.
+/// per-layer <see cref="Activation"/>s and a <see cref="CostFunction"/> as network2 and its successors add. It owns
+/// only its parameters, all of them in ONE contiguous <see cref="float"/> arena: for each layer <c>l = 1..L</c> its
+/// row-major <c>n_l x n_{l-1}</c> weight matrix followed by its <c>n_l</c> biases. Everything that changes while
+/// computing lives in a <see cref="Workspace"/>, so one network can be shared by many threads, each with its own
+/// workspace; its parameters change only through the <c>Set</c> methods and training, never through the spans it
+/// hands out.
 /// </summary>
 /// <remarks>
 /// Layer numbering: layer 0 is the input (the math's layer 1), layer <c>L = </c><see cref="OutputLayer"/> the output.
@@ -18,6 +20,7 @@ public sealed class Network
 {
     private readonly float[] _parameters;
     private readonly Activation[] _activations; // [l - 1] is layer l's
+    private long _version;
 
     /// <summary>Creates the seed's network: sigmoid layers, quadratic cost, weights and biases drawn from N(0, 1) as
     /// network.py does, reproducibly from <paramref name="seed"/>.</summary>
@@ -33,7 +36,7 @@ public sealed class Network
     /// <param name="sizes">Neurons per layer, input first: at least 2 layers, each at least 1.</param>
     /// <param name="seed">Seed of the generator; the same seed gives bit-identical parameters.</param>
     /// <param name="options">Activations, cost and weight initialisation.</param>
-    /// <exception cref="ArgumentException">The sizes are invalid, or the activations do not fit the cost (see <see cref="CheckArchitecture"/>).</exception>
+    /// <exception cref="ArgumentException">The sizes are invalid, or the activations do not fit the cost (softmax only on the output layer and with the log-likelihood cost, the cross-entropy cost only on a sigmoid output).</exception>
     /// <exception cref="ArgumentOutOfRangeException">The sizes describe more parameters than one array holds, or
     /// than the memory available to the process (the message says how much they need).</exception>
     public Network(ReadOnlySpan<int> sizes, ulong seed, NetworkOptions options)
@@ -51,7 +54,7 @@ public sealed class Network
         // network.py draws every bias vector first, then every weight matrix; so do we.
         for (int l = 1; l <= OutputLayer; l++)
         {
-            FillGaussian(Biases(l), options.WeightInit is WeightInit.StandardNormal or WeightInit.ScaledNormal ? 1.0 : 0.0, ref random);
+            FillGaussian(Mutable(Layout.BiasOffset(l), Layout.Sizes[l]), options.WeightInit is WeightInit.StandardNormal or WeightInit.ScaledNormal ? 1.0 : 0.0, ref random);
         }
 
         for (int l = 1; l <= OutputLayer; l++)
@@ -65,7 +68,7 @@ public sealed class Network
                 WeightInit.He => Math.Sqrt(2.0 / fanIn),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.WeightInit, "unknown weight initialisation"),
             };
-            FillGaussian(Weights(l), deviation, ref random);
+            FillGaussian(Mutable(Layout.WeightOffset(l), fanIn * fanOut), deviation, ref random);
         }
     }
 
@@ -112,9 +115,6 @@ public sealed class Network
     /// <summary>The cost the network is trained on; it decides the output error (BP1).</summary>
     public CostFunction Cost { get; }
 
-    /// <summary>The activation of every layer 1..L; element <c>l - 1</c> is layer <c>l</c>'s.</summary>
-    public ReadOnlySpan<Activation> Activations => _activations;
-
     /// <summary>The activation of the output layer.</summary>
     public Activation OutputActivation => _activations[^1];
 
@@ -127,42 +127,90 @@ public sealed class Network
     /// <summary>Number of weights and biases, the length of <see cref="Parameters"/>.</summary>
     public int ParameterCount => Layout.ParameterCount;
 
-    /// <summary>The whole parameter arena: per layer, its weights (row-major) then its biases.</summary>
-    public Span<float> Parameters => _parameters;
+    /// <summary>The whole parameter arena: per layer, its weights (row-major) then its biases. Change it with <see cref="SetParameters"/>.</summary>
+    public ReadOnlySpan<float> Parameters => _parameters;
+
+    /// <summary>The activation <c>f_l</c> of layer <paramref name="layer"/>, 1..<see cref="OutputLayer"/>.</summary>
+    public Activation ActivationOf(int layer)
+    {
+        Layout.CheckLayer(layer);
+        return _activations[layer - 1];
+    }
 
     /// <summary>The <c>n_l x n_{l-1}</c> row-major weight matrix <c>W^l</c>; row <c>j</c> holds the weights into neuron <c>j</c>.</summary>
     /// <param name="layer">1..<see cref="OutputLayer"/>.</param>
-    public Span<float> Weights(int layer)
+    public ReadOnlySpan<float> Weights(int layer)
     {
         Layout.CheckLayer(layer);
-        return _parameters.AsSpan(Layout.WeightOffset(layer), Layout.Sizes[layer] * Layout.Sizes[layer - 1]);
+        return WeightsOf(layer);
     }
 
     /// <summary>The bias vector <c>b^l</c>.</summary>
     /// <param name="layer">1..<see cref="OutputLayer"/>.</param>
-    public Span<float> Biases(int layer)
+    public ReadOnlySpan<float> Biases(int layer)
     {
         Layout.CheckLayer(layer);
-        return _parameters.AsSpan(Layout.BiasOffset(layer), Layout.Sizes[layer]);
+        return BiasesOf(layer);
     }
+
+    /// <summary>Replaces every parameter, laid out as <see cref="Parameters"/> describes.</summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> has the wrong length.</exception>
+    public void SetParameters(ReadOnlySpan<float> values)
+    {
+        Guard.Length(values.Length, ParameterCount, $"parameter count of {Layout.Describe()}");
+        values.CopyTo(_parameters);
+        ParametersChanged();
+    }
+
+    /// <summary>Replaces the weight matrix <c>W^l</c> (row-major, <c>n_l x n_{l-1}</c>).</summary>
+    /// <exception cref="ArgumentException">The layer is out of range or <paramref name="values"/> has the wrong length.</exception>
+    public void SetWeights(int layer, ReadOnlySpan<float> values)
+    {
+        Layout.CheckLayer(layer);
+        Guard.Length(values.Length, Layout.Sizes[layer] * Layout.Sizes[layer - 1], $"n_{layer} x n_{layer - 1}");
+        values.CopyTo(Mutable(Layout.WeightOffset(layer), values.Length));
+        ParametersChanged();
+    }
+
+    /// <summary>Replaces the bias vector <c>b^l</c>.</summary>
+    /// <exception cref="ArgumentException">The layer is out of range or <paramref name="values"/> has the wrong length.</exception>
+    public void SetBiases(int layer, ReadOnlySpan<float> values)
+    {
+        Layout.CheckLayer(layer);
+        Guard.Length(values.Length, Layout.Sizes[layer], $"n_{layer}");
+        values.CopyTo(Mutable(Layout.BiasOffset(layer), values.Length));
+        ParametersChanged();
+    }
+
+    /// <summary>Copies the parameters of <paramref name="source"/>, a network of the same shape, into this one.</summary>
+    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    public void CopyParametersFrom(Network source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckShape(source.Layout, nameof(source));
+        source._parameters.AsSpan().CopyTo(_parameters);
+        ParametersChanged();
+    }
+
+    /// <summary>A deep copy: same architecture, a new arena with the same parameters.</summary>
+    public Network Clone() => new(Sizes, _parameters, _activations, Cost);
 
     /// <summary>
     /// Nielsen's <c>feedforward</c>: <c>a = f(W^l a + b^l)</c> for every layer. Allocates nothing.
     /// </summary>
     /// <param name="x">Input, length <see cref="InputSize"/>.</param>
     /// <param name="workspace">This thread's workspace; the result lives in it until its next use.</param>
-    /// <returns>The output activation <c>a^L</c>, a view into <paramref name="workspace"/>. The claim on the workspace
-    /// ends when this method returns, so the span is valid only until the next call on that workspace from any
-    /// thread: copy it before the workspace is used again.</returns>
+    /// <returns>The output activation <c>a^L</c>, a view into <paramref name="workspace"/>, valid only until the next
+    /// call on that workspace from any thread: copy it before the workspace is used again.</returns>
     /// <exception cref="ArgumentException"><paramref name="x"/> has the wrong length or the workspace belongs to another shape.</exception>
     /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public ReadOnlySpan<float> FeedForward(ReadOnlySpan<float> x, Workspace workspace)
     {
         CheckWorkspace(workspace);
         Guard.Length(x.Length, InputSize, "the network's input size");
-        using (workspace.Use())
+        using (workspace.Use(1))
         {
-            return FeedForwardUnchecked(x, workspace);
+            return FeedForwardOne(x, workspace);
         }
     }
 
@@ -173,30 +221,17 @@ public sealed class Network
     {
         CheckWorkspace(workspace);
         Guard.Length(x.Length, InputSize, "the network's input size");
-        using (workspace.Use())
+        using (workspace.Use(1))
         {
-            return ArgMax(FeedForwardUnchecked(x, workspace)); // read while the claim holds: another call may overwrite the output
+            return ArgMax(FeedForwardOne(x, workspace)); // read while the claim holds: another call may overwrite the output
         }
     }
-
-    /// <summary>Copies the parameters of <paramref name="source"/>, a network of the same shape, into this one.</summary>
-    /// <exception cref="ArgumentException">The shapes differ.</exception>
-    public void CopyParametersFrom(Network source)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        CheckShape(source.Layout, nameof(source));
-        source._parameters.AsSpan().CopyTo(_parameters);
-    }
-
-    /// <summary>A deep copy: same architecture, a new arena with the same parameters.</summary>
-    public Network Clone() => new(Sizes, _parameters, _activations, Cost);
 
     /// <summary>
     /// Throws unless the activations and the cost go together: softmax only on the output layer and only with the
     /// log-likelihood cost (which needs it); the cross-entropy cost needs a sigmoid output, whose values lie in (0, 1).
     /// </summary>
-    /// <exception cref="ArgumentException">They do not.</exception>
-    public static void CheckArchitecture(ReadOnlySpan<Activation> activations, CostFunction cost)
+    internal static void CheckArchitecture(ReadOnlySpan<Activation> activations, CostFunction cost)
     {
         for (int l = 0; l < activations.Length; l++)
         {
@@ -226,26 +261,37 @@ public sealed class Network
         }
     }
 
+    /// <summary>Counts every change of the parameters, so that a copy derived from them (transposed weights) knows when it is stale.</summary>
+    internal long Version => Volatile.Read(ref _version);
+
+    /// <summary>The activations of layers 1..L; element <c>l - 1</c> is layer <c>l</c>'s.</summary>
+    internal ReadOnlySpan<Activation> Activations => _activations;
+
+    /// <summary>The arena for training to write; call <see cref="ParametersChanged"/> after writing.</summary>
+    internal Span<float> MutableParameters => _parameters;
+
+    internal void ParametersChanged() => Interlocked.Increment(ref _version);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal ReadOnlySpan<float> FeedForwardUnchecked(ReadOnlySpan<float> x, Workspace workspace)
+    private ReadOnlySpan<float> FeedForwardOne(ReadOnlySpan<float> x, Workspace workspace)
     {
         ReadOnlySpan<float> a = x;
         for (int l = 1; l <= OutputLayer; l++)
         {
-            Span<float> z = workspace.ZUnchecked(l);
-            Span<float> next = workspace.ActivationUnchecked(l);
-            MatrixVector.MultiplyAddUnchecked(WeightsUnchecked(l), Layout.Sizes[l], Layout.Sizes[l - 1], a, BiasesUnchecked(l), z); // z^l = W^l a^{l-1} + b^l
-            Kernels.Activations.ApplyUnchecked(_activations[l - 1], z, next);                                                    // a^l = f(z^l)
+            Span<float> z = workspace.ZRows(l, 1), next = workspace.ARows(l, 1);
+            MatrixVector.MultiplyAdd(WeightsOf(l), Layout.Sizes[l], Layout.Sizes[l - 1], a, BiasesOf(l), z); // z^l = W^l a^{l-1} + b^l
+            ActivationFunctions.Apply(_activations[l - 1], z, next, z.Length);                                // a^l = f(z^l)
             a = next;
         }
 
         return a;
     }
 
-    internal ReadOnlySpan<float> WeightsUnchecked(int l) =>
-        new(_parameters, Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
+    internal ReadOnlySpan<float> WeightsOf(int l) => new(_parameters, Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
 
-    internal ReadOnlySpan<float> BiasesUnchecked(int l) => new(_parameters, Layout.BiasOffset(l), Layout.Sizes[l]);
+    internal ReadOnlySpan<float> BiasesOf(int l) => new(_parameters, Layout.BiasOffset(l), Layout.Sizes[l]);
+
+    internal Span<float> Mutable(int offset, int length) => new(_parameters, offset, length);
 
     internal void CheckWorkspace(Workspace workspace)
     {

@@ -1,4 +1,4 @@
-namespace Backprop.Simd.Training;
+namespace Backprop.Simd.Runtime;
 
 /// <summary>
 /// Training produced a NaN or infinite gradient or parameter, usually because the learning rate is too large.

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 using Backprop.Simd.Data;
 using Backprop.Simd.Reference;
-using Backprop.Simd.Training;
+using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Tests.Training;
 
-public class SgdTests
+public class TrainerTests
 {
     internal static List<(double[] X, double[] Y)> ToReference(Dataset data) =>
         Enumerable.Range(0, data.Count).Select(i => (TestData.ToDouble(data.Input(i)), TestData.ToDouble(data.Target(i)))).ToList();
@@ -20,7 +20,6 @@ public class SgdTests
     public void UpdateMiniBatch_matches_reference(int[] sizes, int batchSize, float eta)
     {
         var network = new Network(sizes, seed: 7);
-        var workspace = new Workspace(network);
         Dataset data = TestData.RandomDataset(batchSize + 5, sizes[0], sizes[^1], seed: 11);
         int[] batch = Enumerable.Range(2, batchSize).ToArray();
         var reference = ReferenceNetwork.FromArena(sizes, network.Parameters);
@@ -29,7 +28,7 @@ public class SgdTests
         var bound = new double[network.ParameterCount];
         var miniBatch = batch.Select(i => referenceData[i]).ToList();
         AddStepBound(reference, miniBatch, eta, bound);
-        Backpropagation.UpdateMiniBatch(network, workspace, data, batch, eta);
+        TestTraining.UpdateMiniBatch(network, data, batch, eta);
         reference.UpdateMiniBatch(miniBatch, eta);
 
         AssertParametersClose(reference.ToArena(), network.Parameters, bound);
@@ -43,7 +42,7 @@ public class SgdTests
         Dataset train = TestData.RandomDataset(23, sizes[0], sizes[^1], seed: 5); // 23 = 4 batches of 5 + one of 3
         Dataset test = TestData.RandomDataset(17, sizes[0], sizes[^1], seed: 6);
         var reference = ReferenceNetwork.FromArena(sizes, network.Parameters);
-        var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 5, Eta = 0.5f, Seed = 99 });
+        var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 5, Eta = 0.5f, Seed = 99 });
 
         var orders = new List<int[]>();
         var correct = new List<int>();
@@ -53,7 +52,7 @@ public class SgdTests
             orders.Add(sgd.Order.ToArray());
             correct.Add(result.Correct);
             Assert.Equal(epoch, result.Epoch);
-            Assert.Equal(test.Count, result.TestCount);
+            Assert.Equal(test.Count, result.EvaluatedCount);
         }
 
         // The error bound grows step by step along the reference's own trajectory.
@@ -84,19 +83,18 @@ public class SgdTests
     {
         var network = new Network([4, 3, 2], seed: 1);
         Dataset train = TestData.RandomDataset(10, 4, 2, seed: 2);
-        var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 3, Eta = 1f, Shuffle = false, Path = BackpropPath.PerSample });
+        var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 3, Eta = 1f, Shuffle = false });
         sgd.RunEpoch();
         sgd.RunEpoch();
         Assert.Equal(Enumerable.Range(0, 10), sgd.Order.ToArray());
 
         // ...and that matches updating batch by batch by hand.
         var manual = new Network([4, 3, 2], seed: 1);
-        var workspace = new Workspace(manual);
         for (int epoch = 0; epoch < 2; epoch++)
         {
             for (int k = 0; k < 10; k += 3)
             {
-                Backpropagation.UpdateMiniBatch(manual, workspace, train, Enumerable.Range(k, Math.Min(3, 10 - k)).ToArray(), 1f);
+                TestTraining.UpdateMiniBatch(manual, train, Enumerable.Range(k, Math.Min(3, 10 - k)).ToArray(), 1f);
             }
         }
 
@@ -104,10 +102,10 @@ public class SgdTests
     }
 
     [Theory]
-    [InlineData(Optimizer.Sgd, 0f)]       // the step folded into the last sample's rank-1 update
-    [InlineData(Optimizer.Sgd, 0.5f)]     // L1: a separate step, the first sample's gradient stored
+    [InlineData(Optimizer.Sgd, 0f)]       // the step folded into the weight-gradient product
+    [InlineData(Optimizer.Sgd, 0.5f)]     // L1: a separate step on the stored gradient
     [InlineData(Optimizer.Momentum, 0f)]
-    public void Per_sample_fusions_give_the_bits_of_clear_accumulate_and_step(Optimizer optimizer, float l1)
+    public void The_folded_step_gives_the_bits_of_a_separate_gradient_and_step(Optimizer optimizer, float l1)
     {
         const float Eta = 0.7f, Lambda = 2f, Mu = 0.9f;
         int[] sizes = [13, 9, 5];
@@ -127,16 +125,16 @@ public class SgdTests
 
         Dataset train = Dataset.FromLabels(inputs, 13, labels, 5);
         var network = new Network(sizes, seed: 5);
-        var sgd = new Sgd(network, train, new TrainingOptions
+        var sgd = new Trainer(network, train, new TrainingOptions
         {
-            MiniBatchSize = 3, Eta = Eta, Lambda = Lambda, L1 = l1, Optimizer = optimizer, Momentum = Mu, Shuffle = false, Path = BackpropPath.PerSample,
+            MiniBatchSize = 3, Eta = Eta, Lambda = Lambda, L1 = l1, Optimizer = optimizer, Momentum = Mu, Shuffle = false,
         });
         sgd.RunEpoch();
         sgd.RunEpoch();
 
-        // The same two epochs as separate passes: clear the arena, add every sample's gradient, one update pass.
+        // The same two epochs as separate passes: the mini-batch's gradient, then one update pass.
         var manual = new Network(sizes, seed: 5);
-        var workspace = new Workspace(manual);
+        var workspace = new Workspace(manual, 3);
         var velocity = new float[manual.ParameterCount];
         float l2PerSample = Lambda / (float)train.Count, l1PerSample = l1 / (float)train.Count;
         for (int epoch = 0; epoch < 2; epoch++)
@@ -144,36 +142,35 @@ public class SgdTests
             for (int k = 0; k < train.Count; k += 3)
             {
                 int m = Math.Min(3, train.Count - k);
-                workspace.Nabla.Clear();
-                for (int i = k; i < k + m; i++)
-                {
-                    Backpropagation.Backprop(manual, workspace, train.Input(i), train.Target(i));
-                }
-
+                (float[] x, float[] y) = TestTraining.Gather(train, Enumerable.Range(k, m).ToArray());
+                Backpropagation.Backprop(manual, workspace, x, y);
+                float[] p = manual.Parameters.ToArray();
                 for (int l = 1; l <= manual.OutputLayer; l++)
                 {
                     Update(manual.Layout.WeightOffset(l), sizes[l] * sizes[l - 1], l2PerSample, l1PerSample, m);
                     Update(manual.Layout.BiasOffset(l), sizes[l], 0f, 0f, m);
+                }
+
+                manual.SetParameters(p);
+
+                void Update(int offset, int length, float l2, float l1Strength, int m)
+                {
+                    Span<float> region = p.AsSpan(offset, length);
+                    ReadOnlySpan<float> nabla = workspace.Nabla.Slice(offset, length);
+                    if (optimizer == Optimizer.Sgd)
+                    {
+                        UpdateRules.Sgd(region, nabla, -Eta / m, 1 - (Eta * l2), Eta * l1Strength);
+                    }
+                    else
+                    {
+                        UpdateRules.Momentum(region, velocity.AsSpan(offset, length), nabla, 1f / m, l2, l1Strength, Mu, Eta);
+                    }
                 }
             }
         }
 
         // Bit patterns: -0 and +0 must not pass for each other (a zero input times a negative delta is -0).
         Assert.Equal(MemoryMarshal.Cast<float, int>(manual.Parameters).ToArray(), MemoryMarshal.Cast<float, int>(network.Parameters).ToArray());
-
-        void Update(int offset, int length, float l2, float l1Strength, int m)
-        {
-            Span<float> p = manual.Parameters.Slice(offset, length);
-            ReadOnlySpan<float> nabla = workspace.Nabla.Slice(offset, length);
-            if (optimizer == Optimizer.Sgd)
-            {
-                UpdateRules.Sgd(p, nabla, -Eta / m, 1 - (Eta * l2), Eta * l1Strength);
-            }
-            else
-            {
-                UpdateRules.Momentum(p, velocity.AsSpan(offset, length), nabla, 1f / m, l2, l1Strength, Mu, Eta);
-            }
-        }
     }
 
     [Fact]
@@ -183,7 +180,7 @@ public class SgdTests
         {
             var network = new Network([30, 16, 10], seed);
             Dataset train = TestData.RandomDataset(200, 30, 10, seed: 4);
-            var sgd = new Sgd(network, train, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = seed });
+            var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = seed });
             sgd.Train(3);
             return network.Parameters.ToArray();
         }
@@ -202,7 +199,7 @@ public class SgdTests
         byte[] labels = Enumerable.Range(0, 400).Select(i => (byte)(inputs[i * 5] > 0 ? 1 : 0)).ToArray();
         Dataset data = Dataset.FromLabels(inputs, 5, labels, 2);
         var network = new Network([5, 8, 2], seed: 1);
-        var sgd = new Sgd(network, data.Slice(0, 300), new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
+        var sgd = new Trainer(network, data.Slice(0, 300), new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
         var results = new List<EpochResult>();
         sgd.Train(20, data.Slice(300, 100), results.Add);
         Assert.Equal(20, results.Count);

@@ -30,14 +30,12 @@ internal sealed class Layout
         _weightOffsets = new int[sizes.Length];
         _neuronOffsets = new int[sizes.Length];
         long parameters = 0, neurons = 0;
-        int maxWidth = sizes[0];
         for (int l = 1; l < sizes.Length; l++)
         {
             _weightOffsets[l] = (int)parameters;
             _neuronOffsets[l] = (int)neurons;
             parameters += ((long)sizes[l] * sizes[l - 1]) + sizes[l]; // at most 2^62 + 2^31: no overflow before the check
             neurons += sizes[l];
-            maxWidth = Math.Max(maxWidth, sizes[l]);
             if (parameters > Array.MaxLength)
             {
                 // Checked per layer, so the offsets above always fit an int; the total is named exactly.
@@ -54,7 +52,6 @@ internal sealed class Layout
 
         ParameterCount = (int)parameters;
         NeuronCount = (int)neurons;
-        MaxWidth = maxWidth;
     }
 
     public ReadOnlySpan<int> Sizes => _sizes;
@@ -66,8 +63,6 @@ internal sealed class Layout
 
     /// <summary>Neurons in layers 1..L (the length of the zs, activations and deltas arenas).</summary>
     public int NeuronCount { get; }
-
-    public int MaxWidth { get; }
 
     public int WeightOffset(int l) => _weightOffsets[l];
 

@@ -1,35 +1,26 @@
 using System.Numerics.Tensors;
 using Backprop.Simd.Data;
 
-namespace Backprop.Simd.Training;
+namespace Backprop.Simd.Runtime;
 
-/// <summary>The seed's <c>evaluate</c> and network2's <c>total_cost</c>.</summary>
+/// <summary>
+/// The seed's <c>evaluate</c> and network2's <c>total_cost</c>, one sample at a time through
+/// <see cref="Network.FeedForward"/> on the caller's thread. For many samples on several threads, use
+/// <see cref="BatchInference.Evaluate"/>.
+/// </summary>
 public static class Evaluation
 {
-    /// <summary>Samples per block when a workspace with a batch capacity evaluates (fewer if its capacity is smaller).</summary>
-    public const int BlockSize = 64;
-
-    /// <summary>
-    /// Counts the samples of <paramref name="data"/> whose output's argmax equals their label. Allocates nothing.
-    /// A workspace with a batch capacity evaluates blocks of samples through the batched forward pass.
-    /// </summary>
+    /// <summary>Counts the samples of <paramref name="data"/> whose output's argmax equals their label. Allocates nothing.</summary>
     /// <exception cref="ArgumentException">The data's or the workspace's shape does not match the network.</exception>
     /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
     public static int Evaluate(Network network, Workspace workspace, Dataset data)
     {
         ArgumentNullException.ThrowIfNull(network);
-        network.CheckWorkspace(workspace);
-        Backpropagation.CheckData(network, data);
-        using Workspace.Lease lease = workspace.Use();
+        CheckData(network, data);
         int correct = 0;
-        if (workspace.BatchCapacity > 0)
-        {
-            return BatchedBackpropagation.CountCorrect(network, workspace, data, 0, 1);
-        }
-
         for (int i = 0; i < data.Count; i++)
         {
-            if (Network.ArgMax(network.FeedForwardUnchecked(data.Input(i), workspace)) == data.Label(i))
+            if (network.Predict(data.Input(i), workspace) == data.Label(i))
             {
                 correct++;
             }
@@ -48,15 +39,13 @@ public static class Evaluation
     public static double TotalCost(Network network, Workspace workspace, Dataset data, float lambda = 0f, float l1 = 0f)
     {
         ArgumentNullException.ThrowIfNull(network);
-        network.CheckWorkspace(workspace);
-        Backpropagation.CheckData(network, data);
+        CheckData(network, data);
         Guard.FiniteNonNegative(lambda);
         Guard.FiniteNonNegative(l1);
-        using Workspace.Lease lease = workspace.Use();
         double cost = 0;
         for (int i = 0; i < data.Count; i++)
         {
-            cost += Costs.Value(network.Cost, network.FeedForwardUnchecked(data.Input(i), workspace), data.Target(i));
+            cost += Costs.Value(network.Cost, network.FeedForward(data.Input(i), workspace), data.Target(i));
         }
 
         int n = Math.Max(data.Count, 1);
@@ -66,13 +55,25 @@ public static class Evaluation
             double squares = 0, magnitudes = 0;
             for (int l = 1; l <= network.OutputLayer; l++)
             {
-                squares += TensorPrimitives.SumOfSquares(network.WeightsUnchecked(l));
-                magnitudes += TensorPrimitives.SumOfMagnitudes(network.WeightsUnchecked(l));
+                squares += TensorPrimitives.SumOfSquares(network.WeightsOf(l));
+                magnitudes += TensorPrimitives.SumOfMagnitudes(network.WeightsOf(l));
             }
 
             cost += (0.5 * lambda / n * squares) + (l1 / (double)n * magnitudes);
         }
 
         return cost;
+    }
+
+    /// <summary>Throws unless <paramref name="data"/> has the network's input and output sizes.</summary>
+    internal static void CheckData(Network network, Dataset data, string paramName = "data")
+    {
+        ArgumentNullException.ThrowIfNull(data, paramName);
+        if (data.InputSize != network.InputSize || data.TargetSize != network.OutputSize)
+        {
+            throw new ArgumentException(
+                $"{paramName} has inputs of {data.InputSize} and targets of {data.TargetSize}, expected {network.InputSize} and {network.OutputSize} (the network's input and output sizes).",
+                paramName);
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace Backprop.Simd.Training;
+namespace Backprop.Simd.Runtime;
 
 /// <summary>How parameters move given a mini-batch's gradient.</summary>
 public enum Optimizer
@@ -13,20 +13,7 @@ public enum Optimizer
     Adam,
 }
 
-/// <summary>How a mini-batch's gradient is computed; both give the same mathematics, within float rounding.</summary>
-public enum BackpropPath
-{
-    /// <summary>
-    /// The batch as matrices (<see cref="BatchedBackpropagation"/>): one register-blocked matrix product per layer and
-    /// direction, so each weight matrix and gradient crosses memory once per batch. The fast default.
-    /// </summary>
-    Batched,
-
-    /// <summary>The seed's shape (<see cref="Backpropagation"/>): one sample at a time, matrix-vector products and rank-1 updates.</summary>
-    PerSample,
-}
-
-/// <summary>Which extra per-epoch measurements <see cref="Sgd"/> takes (network2's <c>monitor_*</c> flags).</summary>
+/// <summary>Which extra per-epoch measurements <see cref="Trainer"/> takes (network2's <c>monitor_*</c> flags).</summary>
 [Flags]
 public enum Monitoring
 {
@@ -52,8 +39,17 @@ public sealed record TrainingOptions
     /// <summary>Samples per mini-batch (the last batch of an epoch may be smaller). Default 10.</summary>
     public int MiniBatchSize { get; init; } = 10;
 
-    /// <summary>Learning rate eta, finite and &gt;= 0. Default 3.0.</summary>
-    public float Eta { get; init; } = 3.0f;
+    /// <summary>
+    /// Learning rate eta, finite and &gt;= 0; <c>null</c> (the default) takes the optimizer's own,
+    /// <see cref="DefaultEta"/>: 3.0 for SGD and momentum (the seed's), 0.001 for Adam.
+    /// </summary>
+    public float? Eta { get; init; }
+
+    /// <summary>The learning rate in force: <see cref="Eta"/>, or the optimizer's default.</summary>
+    public float EffectiveEta => Eta ?? DefaultEta(Optimizer);
+
+    /// <summary>The learning rate each optimizer starts from when <see cref="Eta"/> is not given.</summary>
+    public static float DefaultEta(Optimizer optimizer) => optimizer == Optimizer.Adam ? 0.001f : 3.0f;
 
     /// <summary>Seed of the per-epoch shuffle; the same seed visits the samples in the same order.</summary>
     public ulong Seed { get; init; }
@@ -67,10 +63,10 @@ public sealed record TrainingOptions
     /// <summary>L1 regularisation strength: weights move by <c>-(eta l1 / n) sgn(w)</c> per step. Default 0.</summary>
     public float L1 { get; init; }
 
-    /// <summary>The update rule. Default <see cref="Training.Optimizer.Sgd"/>.</summary>
+    /// <summary>The update rule. Default <see cref="Runtime.Optimizer.Sgd"/>.</summary>
     public Optimizer Optimizer { get; init; } = Optimizer.Sgd;
 
-    /// <summary>Momentum coefficient mu of <see cref="Training.Optimizer.Momentum"/>, in [0, 1). Default 0.9.</summary>
+    /// <summary>Momentum coefficient mu of <see cref="Runtime.Optimizer.Momentum"/>, in [0, 1). Default 0.9.</summary>
     public float Momentum { get; init; } = 0.9f;
 
     /// <summary>Adam's first-moment decay beta1, in [0, 1). Default 0.9.</summary>
@@ -95,13 +91,11 @@ public sealed record TrainingOptions
     /// best epoch's parameters (0, the default, never stops early). Needs evaluation data.</summary>
     public int Patience { get; init; }
 
-    /// <summary>How each mini-batch's gradient is computed. Default <see cref="BackpropPath.Batched"/>.</summary>
-    public BackpropPath Path { get; init; } = BackpropPath.Batched;
-
     /// <summary>
-    /// Threads that share each mini-batch's work (the batched path only), from a pool created once by
-    /// <see cref="Sgd"/>. The result is bit-identical whatever the count. Default 1; at most <see cref="MaxThreads"/>.
-    /// More threads than cores never run faster, and such a pool sleeps between mini-batches instead of spinning.
+    /// Threads that share each mini-batch's work, from a pool created once by <see cref="Trainer"/>. The result is
+    /// bit-identical whatever the count. Default 1, so that an app that embeds the library decides how many of its
+    /// cores training takes (the <c>backprop</c> tool uses all of them); at most <see cref="MaxThreads"/>. More threads
+    /// than cores never run faster, and such a pool sleeps between mini-batches instead of polling.
     /// </summary>
     public int Threads { get; init; } = 1;
 
@@ -121,7 +115,11 @@ public sealed record TrainingOptions
     internal void Validate()
     {
         Guard.Positive(MiniBatchSize);
-        Guard.FiniteNonNegative(Eta);
+        if (Eta is { } eta)
+        {
+            Guard.FiniteNonNegative(eta, nameof(Eta));
+        }
+
         Guard.FiniteNonNegative(Lambda);
         Guard.FiniteNonNegative(L1);
         UnitInterval(Momentum, nameof(Momentum));
@@ -137,18 +135,8 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, $"Optimizer {Optimizer} is not a known optimizer.");
         }
 
-        if (!Enum.IsDefined(Path))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Path), Path, $"Path {Path} is not a known path.");
-        }
-
         Guard.Positive(Threads);
         CheckThreads(Threads, nameof(Threads));
-        if (Threads > 1 && Path != BackpropPath.Batched)
-        {
-            throw new ArgumentException($"Threads is {Threads}, but only the batched path runs on several threads; use Path = Batched or Threads = 1.", nameof(Threads));
-        }
-
         ArgumentOutOfRangeException.ThrowIfNegative(HalveEtaAfter);
         ArgumentOutOfRangeException.ThrowIfNegative(Patience);
         Guard.Positive(MaxHalvings);

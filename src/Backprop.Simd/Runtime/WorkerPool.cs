@@ -1,19 +1,13 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
-namespace Backprop.Simd.Training;
-
-/// <summary>A piece of work a <see cref="WorkerPool"/> runs on every worker at once; each worker takes its share.</summary>
-internal interface IParallelWork
-{
-    /// <summary>Does share <paramref name="worker"/> of the work, out of <paramref name="workers"/>.</summary>
-    void Execute(int worker, int workers);
-}
+namespace Backprop.Simd.Runtime;
 
 /// <summary>
 /// A fixed set of threads created once, for data-parallel work without allocation: no <c>Task</c> per call, no
-/// closure, no queue. The calling thread does share 0; between calls the others spin briefly (mini-batches arrive
-/// every few microseconds) and then sleep on an event until the next call, except in a pool with more workers than
-/// cores, whose workers never spin and go straight to sleep.
+/// closure, no queue. The calling thread does share 0; between calls the others poll for at most
+/// <see cref="SpinMicroseconds"/> (the products of a mini-batch arrive every few microseconds) and then sleep until
+/// the next call, so an idle pool costs no processor time; a pool with more workers than cores never polls.
 /// </summary>
 /// <remarks>
 /// <para>Share w is normally done by worker w, so the same rows of a weight matrix stay in the same core's cache
@@ -21,23 +15,26 @@ internal interface IParallelWork
 /// processes) would stall every call, so each share is claimed with a compare-and-swap: when the caller has finished
 /// its own share and a worker has not yet claimed its one, the caller claims it and does it itself.</para>
 /// <para>Results never depend on the number of workers, nor on who did a share, as long as every
-/// <see cref="IParallelWork"/> splits its output, never a sum, among the shares.</para>
+/// <see cref="IShared"/> splits its output, never a sum, among the shares.</para>
 /// </remarks>
-internal sealed class WorkerPool : IDisposable
+internal sealed class WorkerPool : IWorkers, IDisposable
 {
-    private const int SpinIterations = 200_000; // a few milliseconds of polling (between epochs, say) before a worker sleeps
+    /// <summary>How long an idle worker polls for the next call before it sleeps: long enough to span the gap between
+    /// two products of a mini-batch, short enough that a pool between calls (an app's idle inference) costs nothing.</summary>
+    public const int SpinMicroseconds = 100;
+
     private const int PatienceIterations = 2_000; // how long the caller waits at most for a worker to claim its share
 
     // Per share, for the current generation g: (g << 2) | state, with state Open, Claimed or Done.
     private const long Open = 0, Claimed = 1, Done = 2;
 
-    private readonly int _spinIterations; // SpinIterations, or 0 when there are more threads than cores
+    private readonly long _spinTicks; // SpinMicroseconds in Stopwatch ticks, or 0 when there are more threads than cores
     private readonly Thread[] _threads;
     private readonly object[] _signals; // Monitor wait/pulse: nothing allocated lazily (SemaphoreSlim allocates on wake, ManualResetEventSlim on its first wait)
     private readonly int[] _sleeping;
     private readonly long[] _shares;
     private readonly int[] _patience; // per worker: shrinks when it misses its share, grows back when it makes it
-    private IParallelWork? _work;
+    private IShared? _work;
     private long _generation;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _failure;
@@ -48,7 +45,7 @@ internal sealed class WorkerPool : IDisposable
         Workers = workers;
         // With more threads than cores a spinning worker takes the core another thread needs to finish its share:
         // an oversubscribed pool sleeps between calls instead (1,000 spinning threads once stalled an epoch for minutes).
-        _spinIterations = workers <= Environment.ProcessorCount ? SpinIterations : 0;
+        _spinTicks = workers <= Environment.ProcessorCount ? Stopwatch.Frequency * SpinMicroseconds / 1_000_000 : 0;
         _threads = new Thread[workers];
         _signals = new object[workers];
         _sleeping = new int[workers];
@@ -66,8 +63,10 @@ internal sealed class WorkerPool : IDisposable
 
     public int Workers { get; }
 
+    int IWorkers.Count => Workers;
+
     /// <summary>Runs every share of <paramref name="work"/> and returns when all are done; rethrows the first failure.</summary>
-    public void Run(IParallelWork work)
+    public void Run(IShared work)
     {
         if (Workers == 1)
         {
@@ -130,7 +129,7 @@ internal sealed class WorkerPool : IDisposable
     // Waits for share w to be done; takes it over if its worker has not claimed it in time. A worker that keeps
     // missing its share (descheduled: the machine is busy) gets less and less patience, so a busy machine costs
     // about what one thread would, instead of a wait per call.
-    private void Finish(int w, long generation, IParallelWork work)
+    private void Finish(int w, long generation, IShared work)
     {
         long open = (generation << 2) | Open, done = (generation << 2) | Done;
         if (Volatile.Read(ref _shares[w]) != open)
@@ -152,7 +151,7 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    private void Do(int w, long generation, IParallelWork work)
+    private void Do(int w, long generation, IShared work)
     {
         try
         {
@@ -180,10 +179,10 @@ internal sealed class WorkerPool : IDisposable
         while (true)
         {
             long generation;
-            int spins = 0;
-            while ((generation = Volatile.Read(ref _generation)) == seen)
+            long spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
+            for (int spins = 0; (generation = Volatile.Read(ref _generation)) == seen; spins++)
             {
-                if (++spins < _spinIterations)
+                if (_spinTicks > 0 && ((spins & 63) != 0 || Stopwatch.GetTimestamp() < spinUntil))
                 {
                     Thread.SpinWait(1);
                     continue;
@@ -201,7 +200,7 @@ internal sealed class WorkerPool : IDisposable
                     Volatile.Write(ref _sleeping[worker], 0);
                 }
 
-                spins = 0;
+                spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
             }
 
             seen = generation;

@@ -2,21 +2,21 @@ using System.Diagnostics;
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
 
-namespace Backprop.Simd.Training;
+namespace Backprop.Simd.Runtime;
 
 /// <summary>
 /// The seed's <c>SGD</c> and network2's additions. Each epoch shuffles an index array in place (the data are never
 /// copied), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), computes each
-/// batch's gradient (as matrices with <see cref="BatchedBackpropagation"/>, spread over
-/// <see cref="TrainingOptions.Threads"/>, or sample by sample with <see cref="Backpropagation"/>'s kernels) and moves
-/// the parameters with the chosen <see cref="Optimizer"/> and regularisation; with plain SGD (no L1 term) both paths
-/// fold the weight step into the gradient's last product, so the weight gradient never makes a separate pass. <see cref="Train"/> adds network2's learning-rate schedule, early
-/// stopping and a divergence guard. Every buffer is allocated by the constructor: epochs allocate nothing.
+/// batch's gradient with <see cref="Backpropagation"/> (its products spread over <see cref="TrainingOptions.Threads"/>)
+/// and moves the parameters with the chosen <see cref="Optimizer"/> and regularisation; with plain SGD (no L1 term) the
+/// weight step is folded into the weight-gradient product, so the weight gradient never makes a separate pass.
+/// <see cref="Train"/> adds network2's learning-rate schedule, early stopping and a divergence guard. Every buffer is
+/// allocated by the constructor: epochs allocate nothing.
 /// </summary>
 /// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.
 /// A trainer serves one thread at a time; its <see cref="Workspace"/> is claimed during each mini-batch and each
 /// evaluation, so a call from another thread meanwhile throws an <see cref="InvalidOperationException"/>.</remarks>
-public sealed class Sgd : IDisposable, IRowUpdate
+public sealed class Trainer : IDisposable, IShared
 {
     private readonly int[] _order;
     private readonly TrainingOptions _options;
@@ -25,25 +25,31 @@ public sealed class Sgd : IDisposable, IRowUpdate
     private readonly float[]? _velocity;  // momentum
     private readonly float[]? _first;     // Adam's first moments
     private readonly float[]? _second;    // Adam's second moments
-    private readonly ParallelBatch? _parallel; // the batched path's workers (just the calling thread for Threads = 1)
+    private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
+    private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
+    private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
+    private readonly WorkerPool _pool;
+    private readonly LayerProducts _products;
+    private readonly BatchInference _inference; // evaluation, on the same workers
+    private readonly bool _foldStep; // plain SGD without L1: weights updated inside the weight-gradient product (BP4)
     private SeededRandom _random;
     private long _adamSteps;
     private Step _step; // the constants of the optimizer step in progress
-    private readonly bool _foldStep; // plain SGD without L1: weights updated inside the weight-gradient product (BP4)
+    private int _updateLayer; // the layer whose update the workers share
 
     /// <summary>Prepares training <paramref name="network"/> on <paramref name="trainingData"/>; allocates the index array, a workspace and the optimizer's state.</summary>
     /// <exception cref="ArgumentException">The data do not fit the network, or an option is invalid (batch size below 1, eta NaN or negative, ...).</exception>
     /// <exception cref="ArgumentOutOfRangeException">Training needs more memory than the process has available (the message says how much).</exception>
-    public Sgd(Network network, Dataset trainingData, TrainingOptions options)
+    public Trainer(Network network, Dataset trainingData, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(options);
-        Backpropagation.CheckData(network, trainingData, nameof(trainingData));
+        Evaluation.CheckData(network, trainingData, nameof(trainingData));
         options.Validate();
         Network = network;
         TrainingData = trainingData;
         _options = options;
-        Eta = options.Eta;
+        Eta = options.EffectiveEta;
         _random = new SeededRandom(options.Seed);
         _order = new int[trainingData.Count];
         for (int i = 0; i < _order.Length; i++)
@@ -51,9 +57,10 @@ public sealed class Sgd : IDisposable, IRowUpdate
             _order[i] = i;
         }
 
-        // The batched path also evaluates in blocks of the workspace's capacity. No batch is larger than the data, so
-        // a huge MiniBatchSize means one batch of everything, not an arena for samples that do not exist.
-        int capacity = options.Path == BackpropPath.Batched ? Math.Max(Math.Min(options.MiniBatchSize, trainingData.Count), Evaluation.BlockSize) : 0;
+        // The workspace also evaluates, in blocks of its capacity. No batch is larger than the data, so a huge
+        // MiniBatchSize means one batch of everything, not an arena for samples that do not exist.
+        int batch = Math.Max(1, Math.Min(options.MiniBatchSize, trainingData.Count));
+        int capacity = Math.Max(batch, BatchInference.DefaultBlockSize);
         CheckMemory(network, trainingData, options, capacity);
         Workspace = new Workspace(network, capacity);
         _lastGood = new float[network.ParameterCount];
@@ -61,7 +68,12 @@ public sealed class Sgd : IDisposable, IRowUpdate
         _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
-        _parallel = options.Path == BackpropPath.Batched ? new ParallelBatch(network, Workspace, options.Threads) : null;
+        _batch = new int[batch];
+        _next = new int[batch];
+        _targets = new float[batch * network.OutputSize];
+        _pool = new WorkerPool(options.Threads);
+        _products = new LayerProducts(network, Workspace, _pool);
+        _inference = new BatchInference(network, _pool, Workspace);
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
@@ -69,14 +81,13 @@ public sealed class Sgd : IDisposable, IRowUpdate
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
-        int copies = 1 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 };
-        int workspaces = options.Path == BackpropPath.Batched ? options.Threads : 1;
+        int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
-        Int128 bytes = (parameters * (copies + (options.Path == BackpropPath.Batched ? 1 : 0))) // + the transposed weights for evaluation
-            + (Workspace.RequiredBytes(network.Layout, capacity) * workspaces)
+        Int128 bytes = (parameters * copies)
+            + (Workspace.RequiredBytes(network.Layout, capacity) * options.Threads)
             + ((Int128)trainingData.Count * sizeof(int));
         MemoryBudget.Check(bytes, nameof(options),
-            $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {workspaces} thread{(workspaces == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
+            $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {options.Threads} thread{(options.Threads == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
     }
 
     /// <summary>The network being trained.</summary>
@@ -122,32 +133,25 @@ public sealed class Sgd : IDisposable, IRowUpdate
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
             ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
-            using (ClaimForMiniBatch()) // per mini-batch, so that the progress callback may still use the workspace
+            using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
             {
                 PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
-                // Plain SGD folds each weight gradient into the weights as it is computed (see Epilogue).
-                Epilogue fold = _foldStep ? Epilogue.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Epilogue.Store;
-                if (_options.Path == BackpropPath.Batched)
-                {
-                    BatchedBackpropagation.BackpropUnchecked(Network, Workspace, TrainingData, batch, _parallel, fold, next);
-                }
-                else
-                {
-                    Backpropagation.AccumulateMiniBatchUnchecked(Network, Workspace, TrainingData, batch, fold, next);
-                }
+                Backpropagation.Backprop(Begin(batch, next), _targets.AsSpan(0, batch.Length * Network.OutputSize));
 
                 // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
                 // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
                 for (int l = 1; l <= Network.OutputLayer; l++)
                 {
-                    if (!Elementwise.AllFinite(Workspace.NablaBiasesUnchecked(l)))
+                    if (!Elementwise.AllFinite(Workspace.NablaBiases(l)))
                     {
                         Diverged(epoch, batchIndex, "the gradient");
                     }
                 }
 
                 Update();
+                Network.ParametersChanged();
             }
+
             progress?.Invoke(k + batch.Length, _order.Length);
         }
 
@@ -237,47 +241,59 @@ public sealed class Sgd : IDisposable, IRowUpdate
         bool restored = false;
         if (_best is not null && bestEpoch >= 0 && bestEpoch != EpochsCompleted - 1)
         {
-            _best.CopyTo(Network.Parameters);
+            _best.CopyTo(Network.MutableParameters);
+            Network.ParametersChanged();
             restored = true;
         }
 
         return new TrainingSummary(run, bestEpoch, bestCorrect, reason, Eta, restored);
     }
 
-    /// <summary>Counts the samples of <paramref name="data"/> the network classifies correctly, on all of the trainer's threads.</summary>
+    /// <summary>Counts the samples of <paramref name="data"/> the network classifies correctly, through
+    /// <see cref="BatchInference"/> on all of the trainer's threads.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the network.</exception>
     /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/> at the same time.</exception>
-    public int Evaluate(Dataset data)
+    public int Evaluate(Dataset data) => _inference.Evaluate(data);
+
+    // The mini-batch's indices and targets where the workers can read them, and the pass that runs on them. The plain
+    // SGD step is folded into BP4: W = (1 - eta lambda / n) W - (eta / m) nabla_W as each gradient element is computed.
+    private Pass Begin(ReadOnlySpan<int> batch, ReadOnlySpan<int> next)
     {
-        Backpropagation.CheckData(Network, data);
-        if (_parallel is null)
+        int m = batch.Length, nL = Network.OutputSize;
+        batch.CopyTo(_batch);
+        next.CopyTo(_next);
+        for (int i = 0; i < m; i++)
         {
-            return Evaluation.Evaluate(Network, Workspace, data); // claims the workspace itself
+            TrainingData.Target(batch[i]).CopyTo(_targets.AsSpan(i * nL, nL));
         }
 
-        using (Workspace.Use()) // the trainer's workspace is the first worker's
-        {
-            return _parallel.Evaluate(data);
-        }
+        Fold fold = _foldStep ? Fold.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Fold.None;
+        return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length);
     }
 
     // Another thread holding the workspace between two mini-batches would leave the epoch half applied: go back to
     // the parameters of the epoch's start, as the divergence guard does, and let the caller see the exception.
-    private Workspace.Lease ClaimForMiniBatch()
+    private Workspace.Lease ClaimForMiniBatch(int m)
     {
         try
         {
-            return Workspace.Use();
+            return Workspace.Use(m);
         }
         catch (InvalidOperationException)
         {
-            _lastGood.CopyTo(Network.Parameters);
+            RestoreLastGood();
             throw;
         }
     }
 
+    private void RestoreLastGood()
+    {
+        _lastGood.CopyTo(Network.MutableParameters);
+        Network.ParametersChanged();
+    }
+
     /// <summary>Stops the worker threads, if any.</summary>
-    public void Dispose() => _parallel?.Dispose();
+    public void Dispose() => _pool.Dispose();
 
     /// <summary>The constants of the optimizer step for a batch of <paramref name="m"/> samples.</summary>
     private void PrepareStep(int m)
@@ -305,9 +321,11 @@ public sealed class Sgd : IDisposable, IRowUpdate
             {
                 UpdateRegion(Network.Layout.BiasOffset(l), sizes[l], 0f, 0f);
             }
-            else if (_parallel is not null && _parallel.Worthwhile(BatchedBackpropagation.BackwardWork(sizes, l, _step.M)))
+            else if (_products.Worthwhile(LayerProducts.BackwardWork(sizes, l, _step.M)))
             {
-                _parallel.RunUpdate(l, this);
+                // Each worker updates the rows of W^l (and b^l) whose gradient it computed: they are in its core's cache.
+                _updateLayer = l;
+                _pool.Run(this);
             }
             else
             {
@@ -316,8 +334,14 @@ public sealed class Sgd : IDisposable, IRowUpdate
         }
     }
 
-    /// <summary>Rows [start, end) of layer l: their weights carry the regularisation terms; biases are not decayed (network2).</summary>
-    void IRowUpdate.UpdateRows(int layer, int start, int end) => UpdateRows(layer, start, end);
+    void IShared.Execute(int share, int shares)
+    {
+        (int start, int end) = LayerProducts.Split(Network.Sizes[_updateLayer], share, shares);
+        if (start < end)
+        {
+            UpdateRows(_updateLayer, start, end);
+        }
+    }
 
     private void UpdateRows(int l, int start, int end)
     {
@@ -329,8 +353,8 @@ public sealed class Sgd : IDisposable, IRowUpdate
 
     private void UpdateRegion(int offset, int length, float l2, float l1)
     {
-        Span<float> p = Network.Parameters.Slice(offset, length);
-        ReadOnlySpan<float> nabla = Workspace.Nabla.Slice(offset, length);
+        Span<float> p = Network.Mutable(offset, length);
+        ReadOnlySpan<float> nabla = Workspace.NablaArena.Slice(offset, length);
         Step s = _step;
         switch (_options.Optimizer)
         {
@@ -354,7 +378,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
     {
         if (evaluationData is not null)
         {
-            Backpropagation.CheckData(Network, evaluationData, nameof(evaluationData));
+            Evaluation.CheckData(Network, evaluationData, nameof(evaluationData));
         }
         else if (needed)
         {
@@ -367,7 +391,7 @@ public sealed class Sgd : IDisposable, IRowUpdate
     // an epoch with finite gradients.
     private void Diverged(int epoch, int batch, string what)
     {
-        _lastGood.CopyTo(Network.Parameters);
+        RestoreLastGood();
         EpochsCompleted = epoch;
         throw new TrainingDivergedException(epoch, batch,
             $"training diverged in epoch {epoch}, mini-batch {batch}: {what} became NaN or infinite (eta {Eta} may be too large). " +

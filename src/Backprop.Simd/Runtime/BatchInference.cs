@@ -1,29 +1,34 @@
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
-using Backprop.Simd.Training;
 
-namespace Backprop.Simd;
+namespace Backprop.Simd.Runtime;
 
 /// <summary>
-/// Inference over many samples at once: blocks of samples go through the batched forward pass (one register-blocked
-/// matrix product per layer and block), shared among a fixed set of threads created once. Each call first copies
-/// every weight matrix transposed, so that the products can take the outer-product shape of
-/// <see cref="Gemm.MultiplyAddBias"/> (no horizontal sums; each weight load serves eight samples), and inputs that
-/// are zero in all eight samples of a block are skipped (exact while the weights are finite); each worker owns a
-/// workspace and takes blocks <c>w, w + threads, ...</c>; the outputs are bit-identical whatever the thread count.
-/// Allocates nothing per call.
+/// Inference over many samples at once, for apps that call it again and again: blocks of up to
+/// <see cref="BlockSize"/> samples go through one outer-product matrix product per layer (each weight load serves
+/// eight samples, no horizontal sums), shared among a fixed set of threads created once. The products read the
+/// weights transposed; the transposed copy is refreshed only when the network's parameters have changed since the
+/// last call, so one sample costs about what <see cref="Network.FeedForward"/> costs. Inputs that are zero in all
+/// eight samples of a block are skipped (exact while the weights are finite). The outputs are bit-identical whatever
+/// the thread count. Allocates nothing per call.
 /// </summary>
 /// <remarks>The network is only read; do not change its parameters while a call runs. Not thread-safe itself: one
 /// caller at a time, and a second call while one runs (from another thread) throws an
 /// <see cref="InvalidOperationException"/> instead of disturbing the first.</remarks>
-public sealed class BatchInference : IDisposable, IParallelWork
+public sealed class BatchInference : IDisposable, IShared
 {
+    /// <summary>Samples per block when no block size is given.</summary>
+    public const int DefaultBlockSize = 64;
+
     private readonly Network _network;
     private readonly WorkerPool _pool;
     private readonly bool _ownsPool;
     private readonly Workspace[] _workspaces;
-    private readonly float[] _transposed; // (W^l)^T at each layer's weight offset, refreshed by every call
-    private bool _skipZeros; // this call skips zero inputs: SkipZeroInputs is on and every parameter is finite (exact only then)
+    private readonly ZeroSkipping[] _skipping; // per worker and layer: when to look for zero inputs
+    private readonly float[] _transposed; // (W^l)^T at each layer's weight offset
+    private long _transposedVersion = -1; // the network's Version the transposed copy was made from
+    private bool _finite; // every parameter of the transposed copy's version is finite: skipping zero inputs is exact
+    private bool _skipZeros; // this call skips zero inputs: SkipZeroInputs is on and the parameters are finite
     private ReadOnlyMemory<float> _inputs;
     private Memory<float> _outputs;
     private Dataset? _data;
@@ -36,7 +41,7 @@ public sealed class BatchInference : IDisposable, IParallelWork
     /// <paramref name="threads"/> is above <see cref="TrainingOptions.MaxThreads"/>, <paramref name="blockSize"/> rows
     /// of the network's neurons exceed one array, or the arenas would exceed the memory available to the process (the
     /// exception names <paramref name="blockSize"/> when one thread's arenas do not fit, else <paramref name="threads"/>).</exception>
-    public BatchInference(Network network, int threads = 1, int blockSize = Evaluation.BlockSize)
+    public BatchInference(Network network, int threads = 1, int blockSize = DefaultBlockSize)
     {
         ArgumentNullException.ThrowIfNull(network);
         Guard.Positive(threads);
@@ -52,6 +57,24 @@ public sealed class BatchInference : IDisposable, IParallelWork
         {
             _workspaces[w] = new Workspace(network, blockSize);
         }
+
+        _skipping = new ZeroSkipping[threads * network.Sizes.Length];
+    }
+
+    // Shares a trainer's pool; worker 0 uses the trainer's workspace.
+    internal BatchInference(Network network, WorkerPool pool, Workspace first)
+    {
+        _network = network;
+        _pool = pool;
+        _transposed = new float[network.ParameterCount];
+        _workspaces = new Workspace[pool.Workers];
+        _workspaces[0] = first;
+        for (int w = 1; w < pool.Workers; w++)
+        {
+            _workspaces[w] = new Workspace(network, first.Capacity);
+        }
+
+        _skipping = new ZeroSkipping[pool.Workers * network.Sizes.Length];
     }
 
     // Blame the parameter that decides: blockSize when one worker's arenas do not fit (or exceed an array), threads
@@ -75,29 +98,18 @@ public sealed class BatchInference : IDisposable, IParallelWork
         }
     }
 
-    // Shares a trainer's pool; worker 0 uses the trainer's workspace.
-    internal BatchInference(Network network, WorkerPool pool, Workspace first)
-    {
-        _network = network;
-        _pool = pool;
-        _transposed = new float[network.ParameterCount];
-        _workspaces = new Workspace[pool.Workers];
-        _workspaces[0] = first;
-        for (int w = 1; w < pool.Workers; w++)
-        {
-            _workspaces[w] = new Workspace(network, first.BatchCapacity);
-        }
-    }
-
     /// <summary>Threads sharing each call.</summary>
     public int Threads => _pool.Workers;
+
+    /// <summary>Samples per block: each worker's arenas hold one block.</summary>
+    public int BlockSize => _workspaces[0].Capacity;
 
     /// <summary>
     /// Whether a block skips the inputs that are zero in all eight of its samples (default true). Skipping changes no
     /// output while every parameter is finite, and each call checks that first (a NaN or infinite weight turns it off
     /// for the call, so that it reaches every output as in the dense product). It pays on sparse inputs such as
-    /// digits on a blank background; on inputs that are never zero it costs the scan that finds that out, one vector
-    /// OR per eight loads, which turning it off saves.
+    /// digits on a blank background; on inputs that are never zero the scans soon stop (they are retried at
+    /// growing intervals), and turning it off saves even those.
     /// </summary>
     public bool SkipZeroInputs { get; set; } = true;
 
@@ -121,13 +133,14 @@ public sealed class BatchInference : IDisposable, IParallelWork
             // Checked by hand: an interpolated description passed to Guard would be built (and allocated) on every call.
             throw new ArgumentException($"outputs has length {outputs.Length}, expected {count * nL} ({count} samples x output size {nL}).", nameof(outputs));
         }
+
         Enter();
-        _count = inputs.Length / n0;
+        _count = count;
         _inputs = inputs;
         _outputs = outputs;
         try
         {
-            TransposeWeights();
+            RefreshWeights();
             _pool.Run(this);
         }
         finally
@@ -143,13 +156,13 @@ public sealed class BatchInference : IDisposable, IParallelWork
     /// <exception cref="InvalidOperationException">Another call is running (see the remarks).</exception>
     public int Evaluate(Dataset data)
     {
-        Backpropagation.CheckData(_network, data);
+        Evaluation.CheckData(_network, data);
         Enter();
         _data = data;
         _correct = 0;
         try
         {
-            TransposeWeights();
+            RefreshWeights();
             _pool.Run(this);
         }
         finally
@@ -170,18 +183,26 @@ public sealed class BatchInference : IDisposable, IParallelWork
         }
     }
 
-    void IParallelWork.Execute(int worker, int workers)
+    // Worker w takes blocks w, w + workers, ...: each output is computed by one worker with the same arithmetic.
+    void IShared.Execute(int worker, int workers)
     {
         Workspace ws = _workspaces[worker];
-        int block = ws.BatchCapacity, n0 = _network.InputSize, nL = _network.OutputSize;
+        int block = ws.Capacity, n0 = _network.InputSize, nL = _network.OutputSize;
+        using Workspace.Lease lease = ws.Use(block);
         if (_data is { } data)
         {
             int correct = 0;
             for (int start = worker * block; start < data.Count; start += workers * block)
             {
                 int count = Math.Min(block, data.Count - start);
-                ReadOnlySpan<float> outputs = BatchedBackpropagation.FeedForwardTransposed(_network, ws, _transposed, data.InputRows(start, count), count, _skipZeros);
-                correct += BatchedBackpropagation.Correct(outputs, nL, data, start);
+                ReadOnlySpan<float> outputs = FeedForwardBlock(ws, worker, data.InputRows(start, count), count);
+                for (int i = 0; i < count; i++)
+                {
+                    if (Network.ArgMax(outputs.Slice(i * nL, nL)) == data.Label(start + i))
+                    {
+                        correct++;
+                    }
+                }
             }
 
             Interlocked.Add(ref _correct, correct);
@@ -191,9 +212,30 @@ public sealed class BatchInference : IDisposable, IParallelWork
         for (int start = worker * block; start < _count; start += workers * block)
         {
             int count = Math.Min(block, _count - start);
-            BatchedBackpropagation.FeedForwardTransposed(_network, ws, _transposed, _inputs.Span.Slice(start * n0, count * n0), count, _skipZeros)
-                .CopyTo(_outputs.Span.Slice(start * nL, count * nL));
+            FeedForwardBlock(ws, worker, _inputs.Span.Slice(start * n0, count * n0), count).CopyTo(_outputs.Span.Slice(start * nL, count * nL));
         }
+    }
+
+    // A^L of m samples: Z^l = A^{l-1} (W^l)^T + b^l through the transposed weights, then A^l = f(Z^l), layer by layer.
+    private ReadOnlySpan<float> FeedForwardBlock(Workspace ws, int worker, ReadOnlySpan<float> x, int m)
+    {
+        ReadOnlySpan<int> n = _network.Sizes;
+        Layout layout = _network.Layout;
+        for (int l = 1; l <= _network.OutputLayer; l++)
+        {
+            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
+            ref ZeroSkipping skip = ref _skipping[(worker * n.Length) + l];
+            bool scan = _skipZeros && skip.ScanNext();
+            int sparse = Gemm.Multiply(input, _transposed.AsSpan(layout.WeightOffset(l), n[l] * n[l - 1]), _network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], scan);
+            if (scan)
+            {
+                skip.Found(sparse > 0);
+            }
+
+            ActivationFunctions.Apply(_network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), n[l]);
+        }
+
+        return ws.ARows(_network.OutputLayer, m);
     }
 
     private void Enter()
@@ -204,15 +246,57 @@ public sealed class BatchInference : IDisposable, IParallelWork
         }
     }
 
-    // The network may have changed since the last call (a training epoch, say): about a microsecond per thousand weights.
-    private void TransposeWeights()
+    // The transposed copy is refreshed only when the parameters changed (a training step, say): about a microsecond
+    // per thousand weights, which would otherwise dominate a call on a few samples.
+    private void RefreshWeights()
+    {
+        long version = _network.Version;
+        if (version != _transposedVersion)
+        {
+            Transpose();
+            _finite = Elementwise.AllFinite(_network.Parameters);
+            _transposedVersion = version;
+        }
+
+        _skipZeros = SkipZeroInputs && _finite;
+    }
+
+    private void Transpose()
     {
         Layout layout = _network.Layout;
-        _skipZeros = SkipZeroInputs && Elementwise.AllFinite(_network.Parameters);
         for (int l = 1; l <= _network.OutputLayer; l++)
         {
             int rows = layout.Sizes[l], cols = layout.Sizes[l - 1];
-            Gemm.Transpose(_network.WeightsUnchecked(l), rows, cols, _transposed.AsSpan(layout.WeightOffset(l), rows * cols));
+            Gemm.Transpose(_network.WeightsOf(l), rows, cols, _transposed.AsSpan(layout.WeightOffset(l), rows * cols));
+        }
+    }
+
+    /// <summary>
+    /// When to look for zero inputs: a scan costs a pass over a block's inputs, and on inputs that are never zero it
+    /// finds nothing, so after a dense block the next scan waits 1 block, then 2, 4, ... up to 64; a block with
+    /// enough zeros brings scanning back to every block. Skipping changes no result, so neither does this policy.
+    /// </summary>
+    private struct ZeroSkipping
+    {
+        private const int MaxWait = 64;
+        private int _wait;
+        private int _backoff;
+
+        public bool ScanNext()
+        {
+            if (_wait > 0)
+            {
+                _wait--;
+                return false;
+            }
+
+            return true;
+        }
+
+        public void Found(bool sparse)
+        {
+            _backoff = sparse ? 0 : Math.Min(Math.Max(1, 2 * _backoff), MaxWait);
+            _wait = _backoff;
         }
     }
 }

@@ -1,0 +1,239 @@
+using Backprop.Simd.Kernels;
+
+namespace Backprop.Simd;
+
+/// <summary>A piece of work split into shares, each done by one worker; the split must be of outputs, never of a sum.</summary>
+internal interface IShared
+{
+    /// <summary>Does share <paramref name="share"/> of <paramref name="shares"/>.</summary>
+    void Execute(int share, int shares);
+}
+
+/// <summary>Threads that run every share of an <see cref="IShared"/> at once (the runtime's worker pool).</summary>
+internal interface IWorkers
+{
+    /// <summary>How many shares each run is split into.</summary>
+    int Count { get; }
+
+    /// <summary>Runs every share of <paramref name="work"/>; returns when all are done.</summary>
+    void Run(IShared work);
+}
+
+/// <summary>
+/// Where BP4's product goes: stored in <c>nabla_W^l</c>, or folded straight into the weights as a gradient step,
+/// <c>W^l = Beta W^l + Alpha nabla_W^l</c>, each element the moment it is computed (so the weight gradient never
+/// makes a pass of its own through memory).
+/// </summary>
+internal readonly record struct Fold(bool IntoWeights, float Alpha, float Beta)
+{
+    public static Fold None => default;
+
+    public static Fold Step(float alpha, float beta) => new(true, alpha, beta);
+}
+
+/// <summary>
+/// One backprop's data and where its matrix products run: on the calling thread, or split among
+/// <see cref="LayerProducts"/>' workers when a product is large enough to be worth waking them.
+/// </summary>
+internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int m,
+    Fold fold = default, LayerProducts? parallel = null, ReadOnlySpan<int> next = default)
+{
+    public Network Network { get; } = network;
+
+    public Workspace Workspace { get; } = workspace;
+
+    /// <summary>Rows of the inputs <c>A^0</c>: row i is row <c>Rows[i]</c> of <c>X</c> (all of <c>X</c> in order when empty).</summary>
+    public ReadOnlySpan<float> X { get; } = x;
+
+    public ReadOnlySpan<int> Rows { get; } = rows;
+
+    public int M { get; } = m;
+
+    public Fold Fold { get; } = fold;
+
+    /// <summary>Rows of <c>X</c> the next pass will read: prefetched while this one runs.</summary>
+    public ReadOnlySpan<int> Next { get; } = next;
+
+    /// <summary><c>Z^l = A^{l-1} (W^l)^T + b^l</c>.</summary>
+    public void Forward(int l)
+    {
+        if (parallel is not null && parallel.Worthwhile(LayerProducts.ForwardWork(Network.Sizes, l, M)))
+        {
+            parallel.Run(LayerProducts.Phase.Forward, l);
+        }
+        else
+        {
+            LayerProducts.Forward(Network, Workspace, X, Rows, l, M, 0, 1);
+        }
+
+        // The next mini-batch's inputs start on their way from memory while the backward pass runs; when the first
+        // layer's gradient is split, each worker fetches them into its own core's cache after its share instead.
+        if (l == Network.OutputLayer && !(parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, 1, M))))
+        {
+            Prefetch.Rows(X, Next, Network.InputSize);
+        }
+    }
+
+    /// <summary>BP2's product, <c>Delta^{l-1} = Delta^l W^l</c> (before the derivative).</summary>
+    public void PropagateError(int l)
+    {
+        if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, l, M)))
+        {
+            parallel.Run(LayerProducts.Phase.PropagateError, l);
+        }
+        else
+        {
+            LayerProducts.PropagateError(Network, Workspace, l, M, 0, 1);
+        }
+    }
+
+    /// <summary>BP4's product, <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>W^l</c>.</summary>
+    public void WeightGradient(int l)
+    {
+        if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, l, M)))
+        {
+            parallel.Run(LayerProducts.Phase.WeightGradient, l);
+        }
+        else
+        {
+            LayerProducts.WeightGradient(Network, Workspace, X, Rows, l, M, Fold, 0, 1);
+        }
+    }
+}
+
+/// <summary>
+/// The matrix products of backprop, each split among workers by its OUTPUT: the forward pass by neurons, the weight
+/// gradient by rows of <c>nabla_W</c>, BP2 by samples. Every output element is computed by exactly one worker with
+/// exactly the arithmetic one thread uses, so results are bit-identical whatever the number of workers.
+/// </summary>
+internal sealed class LayerProducts(Network network, Workspace workspace, IWorkers workers) : IShared
+{
+    /// <summary>Below this many multiply-adds a product runs on the calling thread: waking the others costs more.</summary>
+    private const long ParallelThreshold = 32 * 1024;
+
+    /// <summary>
+    /// Shares of a product end at even rows: 100 neurons split 50 / 50, where multiples of the 4-row tile split them
+    /// 48 / 52 and left one core waiting 8% of every phase. The kernels give the same bits at any split.
+    /// </summary>
+    private const int ShareAlign = 2;
+
+    private ReadOnlyMemory<float> _x;
+    private int[] _rows = [];
+    private int[] _next = [];
+    private int _m;
+    private int _nextCount;
+    private Fold _fold;
+    private Phase _phase;
+    private int _layer;
+
+    internal enum Phase
+    {
+        Forward,
+        PropagateError,
+        WeightGradient,
+    }
+
+    public IWorkers Workers => workers;
+
+    /// <summary>
+    /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
+    /// stored or folded as <paramref name="fold"/> says and the rows <paramref name="next"/> prefetched.
+    /// <paramref name="rows"/> and <paramref name="next"/> are copied (the workers read them): their arrays are the caller's to keep.
+    /// </summary>
+    public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount)
+    {
+        _x = x;
+        _rows = rows;
+        _m = m;
+        _fold = fold;
+        _next = next;
+        _nextCount = nextCount;
+        return new Pass(network, workspace, x.Span, rows.AsSpan(0, m), m, fold, this, next.AsSpan(0, nextCount));
+    }
+
+    public bool Worthwhile(long multiplyAdds) => workers.Count > 1 && multiplyAdds >= ParallelThreshold;
+
+    public void Run(Phase phase, int layer)
+    {
+        _phase = phase;
+        _layer = layer;
+        workers.Run(this);
+    }
+
+    void IShared.Execute(int share, int shares)
+    {
+        ReadOnlySpan<float> x = _x.Span;
+        ReadOnlySpan<int> rows = _rows.AsSpan(0, _m);
+        switch (_phase)
+        {
+            case Phase.Forward:
+                Forward(network, workspace, x, rows, _layer, _m, share, shares);
+                break;
+            case Phase.PropagateError:
+                PropagateError(network, workspace, _layer, _m, share, shares);
+                break;
+            case Phase.WeightGradient:
+                WeightGradient(network, workspace, x, rows, _layer, _m, _fold, share, shares);
+                if (_layer == 1)
+                {
+                    Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Multiply-adds of layer l's forward product.</summary>
+    public static long ForwardWork(ReadOnlySpan<int> sizes, int l, int m) => (long)m * sizes[l] * sizes[l - 1];
+
+    /// <summary>Multiply-adds of layer l's backward products (BP2's and BP4's; the first layer has no BP2).</summary>
+    public static long BackwardWork(ReadOnlySpan<int> sizes, int l, int m) => (long)m * sizes[l] * sizes[l - 1] * (l > 1 ? 2 : 1);
+
+    /// <summary>Share <paramref name="share"/>'s neurons of <c>Z^l = A^{l-1} (W^l)^T + b^l</c>.</summary>
+    public static void Forward(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, int share, int shares)
+    {
+        ReadOnlySpan<int> n = network.Sizes;
+        (int start, int end) = Split(n[l], share, shares); // the same neurons as WeightGradient's rows: they stay in one core's cache
+        if (start < end)
+        {
+            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
+            Gemm.MultiplyTransposed(input, l > 1 ? default : rows, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], start, end);
+        }
+    }
+
+    /// <summary>Share <paramref name="share"/>'s samples of BP2's <c>Delta^{l-1} = Delta^l W^l</c>.</summary>
+    public static void PropagateError(Network network, Workspace ws, int l, int m, int share, int shares)
+    {
+        ReadOnlySpan<int> n = network.Sizes;
+        (int start, int end) = Split(m, share, shares);
+        if (start < end)
+        {
+            Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, ws.DeltaRows(l - 1, m), m, n[l], n[l - 1], start, end, 1f, 0f);
+        }
+    }
+
+    /// <summary>Share <paramref name="share"/>'s rows of BP4's <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>W^l</c>.</summary>
+    public static void WeightGradient(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, Fold fold, int share, int shares)
+    {
+        ReadOnlySpan<int> n = network.Sizes;
+        (int start, int end) = Split(n[l], share, shares);
+        if (start < end)
+        {
+            Span<float> destination = fold.IntoWeights
+                ? network.Mutable(network.Layout.WeightOffset(l), n[l] * n[l - 1])
+                : ws.NablaWeights(l);
+            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
+            Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, n[l], input, l > 1 ? default : rows, destination, n[l], m, n[l - 1], start, end,
+                fold.IntoWeights ? fold.Alpha : 1f, fold.IntoWeights ? fold.Beta : 0f);
+        }
+    }
+
+    /// <summary>Share <paramref name="share"/> of [0, <paramref name="total"/>), cut at multiples of <see cref="ShareAlign"/>.</summary>
+    public static (int Start, int End) Split(int total, int share, int shares)
+    {
+        int chunks = (total + ShareAlign - 1) / ShareAlign;
+        int start = Math.Min(total, (int)((long)chunks * share / shares) * ShareAlign);
+        int end = Math.Min(total, (int)((long)chunks * (share + 1) / shares) * ShareAlign);
+        return (start, end);
+    }
+}
