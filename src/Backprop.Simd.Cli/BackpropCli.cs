@@ -80,7 +80,7 @@ public static class BackpropCli
 
     // Library errors name the parameter in a suffix and sometimes add the actual value on a second line;
     // the message itself already says both.
-    private static string OneLine(Exception e)
+    internal static string OneLine(Exception e)
     {
         string message = e.Message.Split('\n')[0].TrimEnd();
         return e is ArgumentException { ParamName: string name } ? message.Replace($" (Parameter '{name}')", "") : message;

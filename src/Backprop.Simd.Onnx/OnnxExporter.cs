@@ -1,3 +1,4 @@
+using Backprop.Simd.Serialization;
 using System.Globalization;
 using Backprop.Simd.Onnx.Protobuf;
 using S = Backprop.Simd.Onnx.Protobuf.OnnxSchema;
@@ -72,7 +73,7 @@ internal static class OnnxExporter
                 .Int64(S.OperatorSetId.Version, OnnxModel.OpsetVersion))
             .Message(S.Model.MetadataProps, new ProtoMessage()
                 .String(S.StringStringEntry.Key, OnnxModel.CostMetadataKey)
-                .String(S.StringStringEntry.Value, network.Cost.ToString()));
+                .String(S.StringStringEntry.Value, Names.OnnxCosts.Of(network.Cost)));
         return model;
     }
 
@@ -91,7 +92,7 @@ internal static class OnnxExporter
     private static string Describe(Network network) => string.Create(CultureInfo.InvariantCulture,
         $"Fully connected network [{string.Join(", ", network.Sizes.ToArray())}] exported by {OnnxModel.ProducerName}: " +
         $"per layer y = x W^T + b (Gemm, transB=1, W stored [n_out, n_in]) then its activation " +
-        $"({string.Join(", ", network.Activations.ToArray())}); trained with the {network.Cost} cost. " +
+        $"({Names.Of(network.Activations)}); trained with the {Names.Of(network.Cost)} cost. " +
         $"Input '{OnnxModel.InputName}' [N, {network.InputSize}], output '{OnnxModel.OutputName}' [N, {network.OutputSize}], float32.");
 
     private static ProtoMessage Node(string name, string op, string[] inputs, string output)

@@ -1,3 +1,4 @@
+using Backprop.Simd.Serialization;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -95,20 +96,8 @@ internal sealed class OnnxImporter
                 case "Add":
                     Add(node, current);
                     break;
-                case "Sigmoid":
-                    SetActivation(node, current, Activation.Sigmoid);
-                    break;
-                case "Tanh":
-                    SetActivation(node, current, Activation.Tanh);
-                    break;
-                case "Relu":
-                    SetActivation(node, current, Activation.ReLU);
-                    break;
-                case "LeakyRelu":
-                    SetActivation(node, current, Activation.LeakyReLU);
-                    break;
-                case "Softmax":
-                    SetActivation(node, current, Activation.Softmax);
+                case var op when ActivationOf(op) is Activation activation:
+                    SetActivation(node, current, activation);
                     break;
                 case "Identity":
                     DataInput(node, current, inputs: 1);
@@ -314,6 +303,20 @@ internal sealed class OnnxImporter
         }
 
         SetBias(node, 1 - data, "the bias");
+    }
+
+    /// <summary>The activation an ONNX operator computes (the inverse of <see cref="OnnxExporter.OperatorOf"/>); null for any other operator.</summary>
+    private static Activation? ActivationOf(string op)
+    {
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            if (OnnxExporter.OperatorOf(activation) == op)
+            {
+                return activation;
+            }
+        }
+
+        return null;
     }
 
     private void SetActivation(OnnxNode node, string current, Activation activation)
@@ -650,12 +653,11 @@ internal sealed class OnnxImporter
                 continue;
             }
 
-            if (!Enum.GetNames<CostFunction>().Contains(value, StringComparer.Ordinal))
+            if (!Serialization.Names.OnnxCosts.TryParse(value, out CostFunction cost))
             {
-                throw Fail($"model.metadata_props[{i}]", $"'{key}' is '{value}', expected {string.Join(", ", Enum.GetNames<CostFunction>())}");
+                throw Fail($"model.metadata_props[{i}]", $"'{key}' is '{value}', expected {string.Join(", ", Serialization.Names.OnnxCosts.All)}");
             }
 
-            var cost = Enum.Parse<CostFunction>(value);
             try
             {
                 Network.CheckArchitecture(activations, cost);

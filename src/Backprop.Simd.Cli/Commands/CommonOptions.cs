@@ -1,16 +1,23 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Backprop.Simd.Data;
 using Backprop.Simd.Serialization;
 
 namespace Backprop.Simd.Cli.Commands;
 
-/// <summary>Options and loading steps that several commands share.</summary>
+/// <summary>
+/// Options and loading steps that several commands share. Conventions of every option: the placeholder in the help
+/// is upper case (<c>N</c>, <c>X</c>, <c>FILE</c>, <c>DIR</c>, <c>NAME</c>); a default is stated once, as
+/// <c>[default: ...]</c> at the end of the description; a bad value is one line naming the option, what it must be
+/// and what was given.
+/// </summary>
 internal static class CommonOptions
 {
     public static Option<string> Data() => new("--data")
     {
-        Description = "Directory holding the four MNIST-format files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz). Default: the bundled 10,000 MNIST digits.",
+        Description = "Directory holding the four MNIST-format files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; raw or .gz). " +
+            Default("the bundled 10,000 MNIST digits"),
         HelpName = "DIR",
     };
 
@@ -21,10 +28,32 @@ internal static class CommonOptions
         Required = required,
     };
 
-    /// <summary>The data in <paramref name="directory"/>, or without one the digits bundled inside the library
-    /// (<see cref="MnistData.LoadBundled"/>), so the installed tool trains from any directory.</summary>
-    public static MnistSplit LoadData(string? directory, int validation = 0) =>
-        directory is null ? MnistData.LoadBundled(validation) : MnistData.Load(directory, validation);
+    /// <summary>A default stated the way the help states the defaults it knows itself: <c>[default: text]</c>.</summary>
+    public static string Default(string text) => $"[default: {text}]";
+
+    /// <summary>
+    /// The data in <paramref name="directory"/>, or without one the digits bundled inside the library
+    /// (<see cref="MnistData.LoadBundled"/>), so the installed tool trains from any directory; with
+    /// <paramref name="validation"/> above 0 the last that many training images are held out, as the library does.
+    /// Any problem is a user error naming <c>--data</c> or <c>--validation</c>.
+    /// </summary>
+    public static MnistSplit LoadData(string? directory, int validation = 0)
+    {
+        MnistSplit all = About("--data", () => directory is null ? MnistData.LoadBundled() : MnistData.Load(directory));
+        if (validation == 0)
+        {
+            return all;
+        }
+
+        int count = all.Training.Count;
+        if (validation >= count)
+        {
+            throw new UserErrorException(
+                $"--validation must be a whole number from 0 to {count - 1} ({DataName(directory)} hold {Count(count, "training image")}, and at least 1 must stay for training), but was {validation}.");
+        }
+
+        return new MnistSplit(all.Training.Slice(0, count - validation), all.Training.Slice(count - validation, validation), all.Test, all.Directory);
+    }
 
     /// <summary>How to name the data in messages: the directory given, or the bundled set.</summary>
     public static string DataName(string? directory) => directory ?? "the bundled MNIST-10k digits";
@@ -32,12 +61,39 @@ internal static class CommonOptions
     /// <summary><c>correct / total</c> as a percentage with two decimals, e.g. <c>93.69%</c>.</summary>
     public static string Percent(int correct, int total) => $"{100.0 * correct / total:F2}%";
 
-    /// <summary>A model file's network, with its architecture; a bad file is an <see cref="InvalidDataException"/> naming it.</summary>
-    public static Network LoadModel(string path) => ModelJson.Load(path);
+    /// <summary><c>1 epoch</c>, <c>2 epochs</c>: a count and its noun, plural unless the count is 1.</summary>
+    public static string Count(long count, string noun, string? plural = null) =>
+        $"{count:N0} {(count == 1 ? noun : plural ?? noun + "s")}";
 
-    /// <summary>A network's architecture in one phrase: <c>[784, 30, 10] (Sigmoid, Softmax; LogLikelihood cost)</c>.</summary>
+    /// <summary>A model file's network; any problem with the file is a user error naming <paramref name="option"/>.</summary>
+    public static Network LoadModel(string path, string option = "--model") => About(option, () => ModelJson.Load(path));
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which reads or writes what <paramref name="option"/> names; a file problem
+    /// (missing, unreadable, corrupt, not writable) becomes a user error that starts with the option.
+    /// </summary>
+    public static T About<T>(string option, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UserErrorException($"{option}: {BackpropCli.OneLine(e)}");
+        }
+    }
+
+    /// <inheritdoc cref="About{T}(string, Func{T})"/>
+    public static void About(string option, Action work) => About(option, () =>
+    {
+        work();
+        return 0;
+    });
+
+    /// <summary>A network's architecture in one phrase: <c>[784, 30, 10] (sigmoid, softmax; log-likelihood cost)</c>.</summary>
     public static string Describe(Network network) =>
-        $"[{string.Join(", ", network.Sizes.ToArray())}] ({string.Join(", ", network.Activations.ToArray())}; {network.Cost} cost)";
+        $"[{string.Join(", ", network.Sizes.ToArray())}] ({Names.Of(network.Activations)}; {Names.Of(network.Cost)} cost)";
 
     /// <summary>A user error unless the network's input and output sizes fit the data.</summary>
     public static void CheckFits(Network network, Dataset data, string networkSource, string dataSource)
@@ -49,40 +105,96 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>A whole-number option that must be at least <paramref name="minimum"/>.</summary>
-    public static Option<int> WholeNumber(string name, string description, int defaultValue, int minimum, string helpName = "N") => new(name)
+    /// <summary>A whole-number option from <paramref name="minimum"/> to <paramref name="maximum"/>; without a
+    /// <paramref name="defaultValue"/> it is 0 when not given (check with <c>GetResult</c>).</summary>
+    public static Option<int> WholeNumber(string name, string description, int? defaultValue, int minimum, int maximum = int.MaxValue, string helpName = "N")
+    {
+        var option = new Option<int>(name)
+        {
+            Description = description,
+            HelpName = helpName,
+            CustomParser = result => Parse(result, name, WholeNumberRange(minimum, maximum), defaultValue ?? 0, (string text, out int value) =>
+                int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value) && value >= minimum && value <= maximum),
+        };
+        if (defaultValue is int value)
+        {
+            option.DefaultValueFactory = _ => value;
+        }
+
+        return option;
+    }
+
+    /// <summary>What a whole-number option accepts, e.g. <c>a whole number &gt;= 1</c> or <c>a whole number from 1 to 8</c>.</summary>
+    public static string WholeNumberRange(long minimum, long maximum) =>
+        maximum == int.MaxValue ? $"a whole number >= {minimum}" : $"a whole number from {minimum} to {maximum}";
+
+    /// <summary>The seed: any 64-bit unsigned whole number.</summary>
+    public static Option<ulong> Seed(string description) => new("--seed")
     {
         Description = description,
-        HelpName = helpName,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
-            {
-                result.AddError($"{name} must be a whole number >= {minimum}, but was '{text}'.");
-                return defaultValue;
-            }
-
-            return value;
-        },
+        HelpName = "N",
+        DefaultValueFactory = _ => 0UL,
+        CustomParser = result => Parse(result, "--seed", $"a whole number from 0 to {ulong.MaxValue}", 0UL, (string text, out ulong value) =>
+            ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)),
     };
 
-    /// <summary>A real-number option that must be finite and at least 0.</summary>
-    public static Option<float> NonNegativeReal(string name, string description, float defaultValue) => new(name)
+    /// <summary>A real-number option that must be finite, at least 0 and, with <paramref name="below"/>, less than that.</summary>
+    public static Option<float> NonNegativeReal(string name, string description, float? defaultValue, float? below = null)
     {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
+        string range = below is float b ? $"a number >= 0 and < {b.ToString(CultureInfo.InvariantCulture)}" : "a finite number >= 0";
+        var option = new Option<float>(name)
         {
-            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value) || value < 0)
-            {
-                result.AddError($"{name} must be a finite number >= 0, but was '{text}'.");
-                return defaultValue;
-            }
+            Description = description,
+            HelpName = "X",
+            CustomParser = result => Parse(result, name, range, defaultValue ?? 0f, (string text, out float value) =>
+                float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value) && value >= 0 && !(value >= below)),
+        };
+        if (defaultValue is float value)
+        {
+            option.DefaultValueFactory = _ => value;
+        }
 
+        return option;
+    }
+
+    /// <summary>
+    /// An option naming one of <paramref name="names"/>' values, spelled as <see cref="Names"/> spells it; the
+    /// value is null when the option is not given (the help states <paramref name="defaultText"/>).
+    /// </summary>
+    public static Option<T?> Choice<T>(string name, string helpName, string description, NameTable<T> names, string defaultText, IReadOnlyList<string>? allowed = null)
+        where T : struct, Enum
+    {
+        IReadOnlyList<string> accepted = allowed ?? names.All;
+        string oneOf = $"one of {string.Join(", ", accepted)}";
+        return new Option<T?>(name)
+        {
+            Description = $"{description} {Default(defaultText)}",
+            HelpName = helpName,
+            CustomParser = result => Parse<T?>(result, name, oneOf, null, (string text, out T? value) =>
+            {
+                value = null;
+                if (accepted.Contains(text, StringComparer.Ordinal) && names.TryParse(text, out T parsed))
+                {
+                    value = parsed;
+                }
+
+                return value is not null;
+            }),
+        };
+    }
+
+    private delegate bool TryParser<T>(string text, out T value);
+
+    // One token, parsed and checked; otherwise one error naming the option, what it accepts and what it got.
+    private static T Parse<T>(ArgumentResult result, string name, string expected, T fallback, TryParser<T> tryParse)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (tryParse(text, out T value))
+        {
             return value;
-        },
-    };
+        }
+
+        result.AddError($"{name} must be {expected}, but was '{text}'.");
+        return fallback;
+    }
 }

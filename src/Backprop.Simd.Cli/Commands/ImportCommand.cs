@@ -10,15 +10,15 @@ internal static class ImportCommand
 {
     public static Command Create(CliConsole console)
     {
-        Option<string> onnx = new("--onnx") { Description = "An ONNX model whose graph is a chain of Gemm (or MatMul + Add) layers and activations, e.g. from torch.onnx.export of an nn.Sequential.", HelpName = "IN.onnx", Required = true };
+        Option<string> onnx = new("--onnx") { Description = "An ONNX model whose graph is a chain of Gemm (or MatMul + Add) layers and activations, e.g. from torch.onnx.export of an nn.Sequential.", HelpName = "FILE", Required = true };
         Option<string> save = new("--save") { Description = "The model file to write (network2.py's JSON layout).", HelpName = "FILE", Required = true };
         var command = new Command("import", "Import an ONNX model of fully connected layers and save it as a model file.") { onnx, save };
         command.SetAction(parsed =>
         {
             string onnxPath = parsed.GetRequiredValue(onnx), savePath = parsed.GetRequiredValue(save);
-            SafeFile.CheckWritable(savePath); // before the work, so a bad destination is reported first
-            Network network = OnnxModel.Load(onnxPath);
-            ModelJson.Save(network, savePath);
+            CommonOptions.About("--save", () => SafeFile.CheckWritable(savePath)); // before the work, so a bad destination is reported first
+            Network network = CommonOptions.About("--onnx", () => OnnxModel.Load(onnxPath));
+            CommonOptions.About("--save", () => ModelJson.Save(network, savePath));
             console.Out.WriteLine($"Imported {CommonOptions.Describe(network)} from {onnxPath} and saved it to {savePath}.");
             return 0;
         });

@@ -1,5 +1,5 @@
-using System.CommandLine;
 using Backprop.Simd.Serialization;
+using System.CommandLine;
 
 namespace Backprop.Simd.Cli.Commands;
 
@@ -14,12 +14,12 @@ internal static class InfoCommand
         {
             string path = parsed.GetRequiredValue(model);
             Network network = CommonOptions.LoadModel(path);
-            console.Out.WriteLine($"Model:      {path}");
-            console.Out.WriteLine($"Sizes:      [{string.Join(", ", network.Sizes.ToArray())}]");
-            console.Out.WriteLine($"Layers:     {network.Sizes.Length} ({network.OutputLayer} weight layers)");
-            console.Out.WriteLine($"Parameters: {network.ParameterCount:N0}");
-            console.Out.WriteLine($"Cost:       {ModelJson.CostName(network.Cost)}");
-            console.Out.WriteLine($"Activations: {string.Join(", ", network.Activations.ToArray().Select(ModelJson.ActivationName))}");
+            console.Out.WriteLine($"Model:       {path}");
+            console.Out.WriteLine($"Sizes:       [{string.Join(", ", network.Sizes.ToArray())}]");
+            console.Out.WriteLine($"Layers:      {network.Sizes.Length} ({CommonOptions.Count(network.OutputLayer, "weight layer")})");
+            console.Out.WriteLine($"Parameters:  {network.ParameterCount:N0}");
+            console.Out.WriteLine($"Cost:        {Names.Of(network.Cost)}");
+            console.Out.WriteLine($"Activations: {Names.Of(network.Activations)}");
             return 0;
         });
         return command;

@@ -3,22 +3,22 @@ using Backprop.Simd.Data;
 
 namespace Backprop.Simd.Cli.Commands;
 
-/// <summary><c>backprop predict --model FILE --image FILE.png | --index K</c>: classify one digit.</summary>
+/// <summary><c>backprop predict --model FILE --image FILE | --index N</c>: classify one digit.</summary>
 internal static class PredictCommand
 {
     public static Command Create(CliConsole console)
     {
         Option<string> model = CommonOptions.Model(required: true);
-        Option<string> image = new("--image") { Description = "A 28x28 grayscale PNG, white digit on black like MNIST.", HelpName = "FILE.png" };
-        Option<int?> index = new("--index") { Description = "Classify test image K of --data instead (0-based).", HelpName = "K" };
+        Option<string> image = new("--image") { Description = "A 28x28 grayscale PNG image, white digit on black like MNIST.", HelpName = "FILE" };
+        Option<int> index = CommonOptions.WholeNumber("--index", "Classify test image N of --data instead (0-based).", defaultValue: null, minimum: 0);
         Option<string> data = CommonOptions.Data();
         var command = new Command("predict", "Classify one image and print the output activations.") { model, image, index, data };
         command.Validators.Add(result =>
         {
-            bool hasImage = result.GetValue(image) is not null, hasIndex = result.GetValue(index) is not null;
+            bool hasImage = result.GetResult(image) is not null, hasIndex = result.GetResult(index) is not null;
             if (hasImage == hasIndex)
             {
-                result.AddError("predict needs exactly one of --image FILE.png or --index K.");
+                result.AddError("predict needs exactly one of --image FILE or --index N.");
             }
         });
         command.SetAction(parsed =>
@@ -30,16 +30,17 @@ internal static class PredictCommand
             int? label = null;
             if (parsed.GetValue(image) is string path)
             {
-                pixels = DigitImage.Load(path);
+                pixels = CommonOptions.About("--image", () => DigitImage.Load(path));
                 what = path;
             }
             else
             {
-                int k = parsed.GetValue(index)!.Value;
+                int k = parsed.GetValue(index);
                 MnistSplit split = CommonOptions.LoadData(parsed.GetValue(data));
-                if (k < 0 || k >= split.Test.Count)
+                if (k >= split.Test.Count)
                 {
-                    throw new UserErrorException($"--index is {k}, but the test set of {CommonOptions.DataName(parsed.GetValue(data))} has images 0 to {split.Test.Count - 1}.");
+                    throw new UserErrorException(
+                        $"--index must be {CommonOptions.WholeNumberRange(0, split.Test.Count - 1)}, the test images of {CommonOptions.DataName(parsed.GetValue(data))}, but was {k}.");
                 }
 
                 pixels = split.Test.Input(k).ToArray();

@@ -15,68 +15,81 @@ namespace Backprop.Simd.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    private static readonly string[] CostNames = ["quadratic", "cross-entropy", "log-likelihood"];
-    private static readonly string[] HiddenActivationNames = ["sigmoid", "tanh", "relu", "leaky-relu", "identity"];
-    private static readonly string[] WeightInitNames = ["normal", "scaled-normal", "glorot", "he"];
-    private static readonly string[] OptimizerNames = ["sgd", "momentum", "adam"];
 
     public static Command Create(CliConsole console)
     {
         Option<string> data = CommonOptions.Data();
         Option<int[]> sizes = new("--sizes")
         {
-            Description = "Layer sizes, input first, comma-separated. Default 784,30,10 (or the --init model's sizes).",
+            Description = $"Layer sizes, input first, comma-separated. {CommonOptions.Default("784,30,10, or the --init model's sizes")}",
             HelpName = "N,N,...",
             Arity = ArgumentArity.ExactlyOne,
             CustomParser = ParseSizes,
         };
         Option<int> epochs = CommonOptions.WholeNumber("--epochs", "Passes over the training data.", 30, minimum: 1);
         Option<int> batchSize = CommonOptions.WholeNumber("--batch-size", "Samples per mini-batch.", 10, minimum: 1);
-        Option<float> eta = CommonOptions.NonNegativeReal("--eta", "Learning rate. Default 3.0, or 0.001 with --optimizer adam.", 3.0f);
-        Option<ulong> seed = new("--seed") { Description = "Seed for the initial weights and the shuffles; the same seed gives the same run.", DefaultValueFactory = _ => 0UL };
-        Option<bool> noShuffle = new("--no-shuffle") { Description = "Visit the training samples in file order instead of shuffling every epoch." };
+        Option<float> eta = CommonOptions.NonNegativeReal(
+            "--eta",
+            $"Learning rate. {CommonOptions.Default($"3 for {Names.Of(Optimizer.Sgd)} and {Names.Of(Optimizer.Momentum)}, 0.001 for {Names.Of(Optimizer.Adam)}")}",
+            defaultValue: null);
+        Option<ulong> seed = CommonOptions.Seed("Seed for the initial weights and the shuffles; the same seed gives the same run.");
+        Option<bool> noShuffle = new("--no-shuffle") { Description = "Visit the training samples in file order instead of shuffling every epoch.", Arity = ArgumentArity.Zero };
         Option<int> validation = CommonOptions.WholeNumber(
             "--validation",
             "Hold out the last N training images as validation data (60000 -> 50000 + 10000, as the seed's loader does); epochs are then evaluated on them and the test set once at the end.",
             0,
             minimum: 0);
-        Option<string> cost = Choice("--cost", "The cost: quadratic (the seed's), cross-entropy (sigmoid output) or log-likelihood (softmax output). Default quadratic, or the --init model's cost.", CostNames);
-        Option<string> activation = Choice("--activation", "Activation of the hidden layers (the output layer follows the cost: softmax for log-likelihood, sigmoid otherwise). Default sigmoid.", HiddenActivationNames);
-        Option<string> weightInit = Choice("--weight-init", "Initial weights: normal N(0,1) (the seed's), scaled-normal N(0,1/n_in) (network2's), glorot or he. Default normal.", WeightInitNames);
+        Option<CostFunction?> cost = CommonOptions.Choice(
+            "--cost",
+            "NAME",
+            $"The cost: {Names.Of(CostFunction.Quadratic)} (the seed's), {Names.Of(CostFunction.CrossEntropy)} (sigmoid output) or {Names.Of(CostFunction.LogLikelihood)} (softmax output).",
+            Names.Costs,
+            $"{Names.Of(CostFunction.Quadratic)}, or the --init model's cost");
+        Option<Activation?> activation = CommonOptions.Choice(
+            "--activation",
+            "NAME",
+            $"Activation of the hidden layers: {Names.List(Names.HiddenActivations)}. The output layer follows the cost: {Names.Of(Activation.Softmax)} for {Names.Of(CostFunction.LogLikelihood)}, {Names.Of(Activation.Sigmoid)} otherwise.",
+            Names.Activations,
+            $"{Names.Of(Activation.Sigmoid)}, or the --init model's activations",
+            allowed: Names.HiddenActivations);
+        Option<WeightInit?> weightInit = CommonOptions.Choice(
+            "--weight-init",
+            "NAME",
+            $"Initial weights: {Names.Of(WeightInit.StandardNormal)} N(0,1) (the seed's), {Names.Of(WeightInit.ScaledNormal)} N(0,1/n_in) (network2's), {Names.Of(WeightInit.Glorot)} or {Names.Of(WeightInit.He)}.",
+            Names.WeightInits,
+            Names.Of(WeightInit.StandardNormal));
         Option<float> lambda = CommonOptions.NonNegativeReal("--lambda", "L2 regularisation strength (network2's lmbda): w = (1 - eta*lambda/n) w - (eta/m) nabla_w.", 0f);
         Option<float> l1 = CommonOptions.NonNegativeReal("--l1", "L1 regularisation strength: w = w - (eta*l1/n) sgn(w) - (eta/m) nabla_w.", 0f);
-        Option<string> optimizer = Choice("--optimizer", "Update rule: sgd (the seed's), momentum or adam. Default sgd.", OptimizerNames);
-        Option<float> momentum = CommonOptions.NonNegativeReal("--momentum", "Momentum coefficient mu for --optimizer momentum, below 1.", 0.9f);
-        Option<int> patience = CommonOptions.WholeNumber("--patience", "Early stopping: stop when the accuracy on the evaluation data has not improved for N epochs, and keep the best epoch's parameters. 0 (default) never stops early.", 0, minimum: 0);
-        Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings. 0 (default) keeps eta constant.", 0, minimum: 0);
-        Option<int> threads = CommonOptions.WholeNumber("--threads", $"Threads sharing each mini-batch (the batched path); the results are the same for any count. Default: all {Environment.ProcessorCount} cores.", Environment.ProcessorCount, minimum: 1);
-        Option<bool> monitor = new("--monitor") { Description = "After every epoch also print the cost on the evaluation data and the cost and accuracy on the training data (network2's four monitor_* series)." };
+        Option<Optimizer?> optimizer = CommonOptions.Choice(
+            "--optimizer",
+            "NAME",
+            $"Update rule: {Names.Of(Optimizer.Sgd)} (the seed's), {Names.Of(Optimizer.Momentum)} or {Names.Of(Optimizer.Adam)}.",
+            Names.Optimizers,
+            Names.Of(Optimizer.Sgd));
+        Option<float> momentum = CommonOptions.NonNegativeReal("--momentum", $"Momentum coefficient mu for --optimizer {Names.Of(Optimizer.Momentum)}.", 0.9f, below: 1f);
+        Option<int> patience = CommonOptions.WholeNumber("--patience", "Early stopping: stop when the accuracy on the evaluation data has not improved for N epochs, and keep the best epoch's parameters; 0 never stops early.", 0, minimum: 0);
+        Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings; 0 keeps eta constant.", 0, minimum: 0);
+        Option<int> threads = CommonOptions.WholeNumber(
+            "--threads",
+            $"Threads sharing each mini-batch; the results are the same for any count. {CommonOptions.Default($"{Environment.ProcessorCount}, one per core")}",
+            defaultValue: null,
+            minimum: 1,
+            maximum: TrainingOptions.MaxThreads);
+        Option<bool> monitor = new("--monitor") { Description = "After every epoch also print the cost on the evaluation data and the cost and accuracy on the training data (network2's four monitor_* series).", Arity = ArgumentArity.Zero };
         Option<string> init = new("--init") { Description = "Start from this saved model (its weights, activations and cost) instead of random weights.", HelpName = "FILE" };
         Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout, plus \"activations\" for non-sigmoid networks).", HelpName = "FILE" };
-        Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch (and, with --monitor, every monitored series) as a PNG line chart.", HelpName = "FILE.png" };
+        Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch (and, with --monitor, every monitored series) as a PNG line chart; the name must end in .png.", HelpName = "FILE" };
 
         var command = new Command("train", "Train a network with mini-batch stochastic gradient descent and report the accuracy after every epoch.")
         {
             data, sizes, epochs, batchSize, eta, seed, noShuffle, validation, cost, activation, weightInit, lambda, l1, optimizer,
             momentum, patience, halveEtaAfter, threads, monitor, init, save, plot,
         };
-        momentum.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<float>() >= 1f)
-            {
-                result.AddError($"--momentum must be below 1, but was {result.GetValueOrDefault<float>()}.");
-            }
-        });
         command.SetAction(parsed =>
         {
-            Optimizer chosen = parsed.GetValue(optimizer) switch { "momentum" => Optimizer.Momentum, "adam" => Optimizer.Adam, _ => Optimizer.Sgd };
-            bool etaGiven = parsed.GetResult(eta) is { Implicit: false };
-            if (parsed.GetValue(threads) > TrainingOptions.MaxThreads)
-            {
-                throw new UserErrorException(
-                    $"--threads is {parsed.GetValue(threads)}, but this machine has {Environment.ProcessorCount} cores and at most {TrainingOptions.MaxThreads} threads ({TrainingOptions.MaxThreadsPerCore} per core) are allowed.");
-            }
-
+            Optimizer chosen = parsed.GetValue(optimizer) ?? Optimizer.Sgd;
+            bool etaGiven = parsed.GetResult(eta) is not null;
+            bool threadsGiven = parsed.GetResult(threads) is not null;
             return Run(console, new Settings(
                 parsed.GetValue(data),
                 parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
@@ -94,24 +107,12 @@ internal static class TrainCommand
                     Patience = parsed.GetValue(patience),
                     HalveEtaAfter = parsed.GetValue(halveEtaAfter),
                     Monitor = parsed.GetValue(monitor) ? Monitoring.All : Monitoring.None,
-                    Threads = parsed.GetValue(threads),
+                    Threads = threadsGiven ? parsed.GetValue(threads) : Environment.ProcessorCount,
                 },
                 parsed.GetValue(validation),
-                parsed.GetValue(cost) switch
-                {
-                    "cross-entropy" => CostFunction.CrossEntropy,
-                    "log-likelihood" => CostFunction.LogLikelihood,
-                    "quadratic" => CostFunction.Quadratic,
-                    _ => null,
-                },
-                parsed.GetValue(activation) is string a ? ParseActivation(a) : null,
-                parsed.GetValue(weightInit) switch
-                {
-                    "scaled-normal" => WeightInit.ScaledNormal,
-                    "glorot" => WeightInit.Glorot,
-                    "he" => WeightInit.He,
-                    _ => WeightInit.StandardNormal,
-                },
+                parsed.GetValue(cost),
+                parsed.GetValue(activation),
+                parsed.GetValue(weightInit) ?? WeightInit.StandardNormal,
                 parsed.GetValue(init),
                 parsed.GetValue(save),
                 parsed.GetValue(plot)));
@@ -122,13 +123,6 @@ internal static class TrainCommand
     private sealed record Settings(
         string? Data, int[]? Sizes, int Epochs, TrainingOptions Options, int Validation, CostFunction? Cost, Activation? Hidden,
         WeightInit WeightInit, string? Init, string? Save, string? Plot);
-
-    private static Option<string> Choice(string name, string description, string[] values)
-    {
-        var option = new Option<string>(name) { Description = description, HelpName = string.Join("|", values) };
-        option.AcceptOnlyFromAmong(values);
-        return option;
-    }
 
     private static void CheckDestination(string option, string? path)
     {
@@ -147,9 +141,6 @@ internal static class TrainCommand
         }
     }
 
-    private static Activation ParseActivation(string name) =>
-        ModelJson.TryParseActivation(name, out Activation activation) ? activation : throw new UserErrorException($"unknown activation '{name}'.");
-
     private static int Run(CliConsole console, Settings s)
     {
         if (s.Plot is not null && !s.Plot.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
@@ -162,15 +153,7 @@ internal static class TrainCommand
         CheckDestination("--plot", s.Plot);
 
         long start = Stopwatch.GetTimestamp();
-        MnistSplit split;
-        try
-        {
-            split = CommonOptions.LoadData(s.Data, s.Validation);
-        }
-        catch (ArgumentOutOfRangeException e) when (e.ParamName == "validationCount")
-        {
-            throw new UserErrorException($"--validation {s.Validation} leaves nothing to train on: {e.Message.Split('\n')[0].Replace(" (Parameter 'validationCount')", "")}");
-        }
+        MnistSplit split = CommonOptions.LoadData(s.Data, s.Validation);
 
         Network network = CreateNetwork(s, split);
         Dataset evaluation = split.Validation ?? split.Test;
@@ -179,11 +162,11 @@ internal static class TrainCommand
 
         TextWriter output = console.Out;
         output.WriteLine(
-            $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {split.Training.Count:N0} images from {CommonOptions.DataName(s.Data)}; " +
-            $"evaluating on {evaluation.Count:N0} {evaluationName} images.");
+            $"Training [{string.Join(", ", network.Sizes.ToArray())}] on {CommonOptions.Count(split.Training.Count, "image")} from {CommonOptions.DataName(s.Data)}; " +
+            $"evaluating on {CommonOptions.Count(evaluation.Count, evaluationName + " image")}.");
         output.WriteLine(
-            $"{s.Epochs} epochs, mini-batch {o.MiniBatchSize}, eta {o.EffectiveEta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}; " +
-            $"{o.Threads} thread{(o.Threads == 1 ? "" : "s")}, {KernelsInUse()}.");
+            $"{CommonOptions.Count(s.Epochs, "epoch")}, mini-batch {o.MiniBatchSize}, eta {o.EffectiveEta}, seed {o.Seed}{(o.Shuffle ? "" : ", no shuffle")}{(s.Init is null ? "" : $", from {s.Init}")}; " +
+            $"{CommonOptions.Count(o.Threads, "thread")}, {KernelsInUse()}.");
         if (!IsSeed(network, o))
         {
             output.WriteLine(Describe(network, o, s.Init is null ? s.WeightInit : null));
@@ -191,6 +174,7 @@ internal static class TrainCommand
 
         using var sgd = new Trainer(network, split.Training, o);
         var series = new Series(o.Monitor != Monitoring.None);
+        var warnings = new TrainingWarnings(evaluation.TargetSize, evaluationName);
         string label = "";
         float eta = o.EffectiveEta;
         Action<int, int> progress = (done, total) => console.Progress.Report(label, done, total);
@@ -208,6 +192,11 @@ internal static class TrainCommand
                     output.WriteLine(
                         $"  cost on training data {result.TrainingCost:F6}, accuracy on training data {result.TrainingCorrect} / {result.SamplesTrained} ({CommonOptions.Percent(result.TrainingCorrect, result.SamplesTrained)}), " +
                         $"cost on {evaluationName} data {result.EvaluationCost:F6}");
+                }
+
+                foreach (string warning in warnings.After(result.Epoch, result.Correct, evaluation.Count, o.Monitor != Monitoring.None ? result.TrainingCost : null))
+                {
+                    console.Error.WriteLine(warning);
                 }
 
                 if (sgd.Eta != eta)
@@ -230,7 +219,7 @@ internal static class TrainCommand
         {
             output.WriteLine(summary.Reason == StopReason.NoImprovement
                 ? $"Stopped early: no improvement for {Epochs(o.Patience)}{(summary.RestoredBest ? $"; kept the parameters of epoch {summary.BestEpoch}" : "")}."
-                : $"Stopped: eta was halved {o.MaxHalvings} times (now {summary.FinalEta}).");
+                : $"Stopped: eta was halved {CommonOptions.Count(o.MaxHalvings, "time")} (now {summary.FinalEta}).");
         }
         output.WriteLine(
             $"Best: epoch {summary.BestEpoch}, {summary.BestCorrect} / {evaluation.Count} ({CommonOptions.Percent(summary.BestCorrect, evaluation.Count)}) on {evaluationName} data. " +
@@ -243,20 +232,20 @@ internal static class TrainCommand
 
         if (s.Save is not null)
         {
-            ModelJson.Save(network, s.Save);
+            CommonOptions.About("--save", () => ModelJson.Save(network, s.Save));
             output.WriteLine($"Saved the model to {s.Save}.");
         }
 
         if (s.Plot is not null)
         {
-            series.Plot(s.Plot, $"[{string.Join(", ", network.Sizes.ToArray())}], eta {o.EffectiveEta}, mini-batch {o.MiniBatchSize}", evaluationName);
+            CommonOptions.About("--plot", () => series.Plot(s.Plot, $"[{string.Join(", ", network.Sizes.ToArray())}], eta {o.EffectiveEta}, mini-batch {o.MiniBatchSize}", evaluationName));
             output.WriteLine($"Plotted {(series.Monitored ? "the monitored series" : "the accuracy")} to {s.Plot}.");
         }
 
         return 0;
     }
 
-    private static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
+    private static string Epochs(int n) => CommonOptions.Count(n, "epoch");
 
     /// <summary>The kernels this machine runs, e.g. <c>512-bit vectors</c>, <c>128-bit vectors, no FMA</c> or <c>scalar, no SIMD</c>.</summary>
     private static string KernelsInUse() =>
@@ -270,15 +259,15 @@ internal static class TrainCommand
     {
         var parts = new List<string>
         {
-            $"cost {ModelJson.CostName(network.Cost)}",
-            $"activations {string.Join(", ", network.Activations.ToArray().Select(ModelJson.ActivationName))}",
+            $"cost {Names.Of(network.Cost)}",
+            $"activations {Names.Of(network.Activations)}",
         };
         if (init is WeightInit w)
         {
-            parts.Add($"weights {WeightInitNames[(int)w]}");
+            parts.Add($"weight-init {Names.Of(w)}");
         }
 
-        parts.Add(o.Optimizer switch { Optimizer.Momentum => $"momentum {o.Momentum}", Optimizer.Adam => "Adam", _ => "plain SGD" });
+        parts.Add($"optimizer {Names.Of(o.Optimizer)}{(o.Optimizer == Optimizer.Momentum ? $" {o.Momentum}" : "")}");
         if (o.Lambda > 0)
         {
             parts.Add($"L2 lambda {o.Lambda}");
@@ -308,7 +297,7 @@ internal static class TrainCommand
         Network network;
         if (s.Init is not null)
         {
-            Network saved = CommonOptions.LoadModel(s.Init);
+            Network saved = CommonOptions.LoadModel(s.Init, "--init");
             source = s.Init;
             if (s.Sizes is not null && !s.Sizes.AsSpan().SequenceEqual(saved.Sizes))
             {
@@ -319,7 +308,7 @@ internal static class TrainCommand
             if (s.Hidden is Activation hidden && saved.Activations[..^1].ContainsAnyExcept(hidden))
             {
                 throw new UserErrorException(
-                    $"--activation {ModelJson.ActivationName(hidden)} differs from the hidden activations of --init {s.Init}: {string.Join(", ", saved.Activations[..^1].ToArray().Select(ModelJson.ActivationName))}.");
+                    $"--activation {Names.Of(hidden)} differs from the hidden activations of --init {s.Init}: {Names.Of(saved.Activations[..^1])}.");
             }
 
             network = saved;

@@ -47,77 +47,29 @@ public static class ModelJson
     /// network2.py has no such cost class, so it cannot load these files.</summary>
     public const string LogLikelihoodCost = "LogLikelihoodCost";
 
-    private const string Sigmoid = "sigmoid", Tanh = "tanh", ReLU = "relu", LeakyReLU = "leaky-relu", Identity = "identity", Softmax = "softmax";
-
     /// <summary>The name of every <see cref="Activation"/> as the <c>activations</c> key (and the command line) spells
     /// it, in the enum's order: <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>leaky-relu</c>, <c>identity</c>, <c>softmax</c>.</summary>
-    public static IReadOnlyList<string> ActivationNames { get; } = Array.AsReadOnly(Enum.GetValues<Activation>().Select(ActivationName).ToArray());
+    public static IReadOnlyList<string> ActivationNames => Names.Activations.All;
 
     /// <summary>The file's name for <paramref name="cost"/>: <see cref="QuadraticCost"/>, <see cref="CrossEntropyCost"/> or <see cref="LogLikelihoodCost"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="cost"/> is not a defined <see cref="CostFunction"/>.</exception>
-    public static string CostName(CostFunction cost) => cost switch
-    {
-        CostFunction.Quadratic => QuadraticCost,
-        CostFunction.CrossEntropy => CrossEntropyCost,
-        CostFunction.LogLikelihood => LogLikelihoodCost,
-        _ => throw new ArgumentOutOfRangeException(nameof(cost), cost, "cost is not a known cost function."),
-    };
+    public static string CostName(CostFunction cost) => Names.JsonCosts.Of(cost);
 
     /// <summary>The cost a file's <c>cost</c> name stands for; the match is exact (case-sensitive), as in network2.py.</summary>
     /// <param name="name">A cost name such as <see cref="QuadraticCost"/>.</param>
     /// <param name="cost">The cost, or <see cref="CostFunction.Quadratic"/> when the name is unknown.</param>
     /// <returns>Whether <paramref name="name"/> is one of the three names.</returns>
-    public static bool TryParseCost(string? name, out CostFunction cost)
-    {
-        CostFunction? found = name switch
-        {
-            QuadraticCost => CostFunction.Quadratic,
-            CrossEntropyCost => CostFunction.CrossEntropy,
-            LogLikelihoodCost => CostFunction.LogLikelihood,
-            _ => null,
-        };
-        cost = found ?? default;
-        return found is not null;
-    }
+    public static bool TryParseCost(string? name, out CostFunction cost) => Names.JsonCosts.TryParse(name, out cost);
 
     /// <summary>The lower-case name of <paramref name="activation"/>, e.g. <c>leaky-relu</c> for <see cref="Activation.LeakyReLU"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a defined <see cref="Activation"/>.</exception>
-    public static string ActivationName(Activation activation) => activation switch
-    {
-        Activation.Sigmoid => Sigmoid,
-        Activation.Tanh => Tanh,
-        Activation.ReLU => ReLU,
-        Activation.LeakyReLU => LeakyReLU,
-        Activation.Identity => Identity,
-        Activation.Softmax => Softmax,
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "activation is not a known activation."),
-    };
+    public static string ActivationName(Activation activation) => Names.Of(activation);
 
     /// <summary>The activation an <c>activations</c> entry stands for; the match is exact (lower-case, see <see cref="ActivationNames"/>).</summary>
     /// <param name="name">An activation name such as <c>relu</c>.</param>
     /// <param name="activation">The activation, or <see cref="Activation.Sigmoid"/> when the name is unknown.</param>
     /// <returns>Whether <paramref name="name"/> is one of <see cref="ActivationNames"/>.</returns>
-    public static bool TryParseActivation(string? name, out Activation activation)
-    {
-        Activation? found = name switch
-        {
-            Sigmoid => Activation.Sigmoid,
-            Tanh => Activation.Tanh,
-            ReLU => Activation.ReLU,
-            LeakyReLU => Activation.LeakyReLU,
-            Identity => Activation.Identity,
-            Softmax => Activation.Softmax,
-            _ => null,
-        };
-        activation = found ?? default;
-        return found is not null;
-    }
-
-    /// <summary>The three cost names, quoted, for messages.</summary>
-    internal const string KnownCosts = $"\"{QuadraticCost}\", \"{CrossEntropyCost}\" or \"{LogLikelihoodCost}\"";
-
-    /// <summary>The activation names, quoted, for messages.</summary>
-    internal static string KnownActivations { get; } = string.Join(", ", ActivationNames.Select(n => $"\"{n}\""));
+    public static bool TryParseActivation(string? name, out Activation activation) => Names.TryParseActivation(name, out activation);
 
     /// <summary>Whether the network is the seed's all-sigmoid one, which a file without <c>activations</c> stands for.</summary>
     internal static bool AllSigmoid(ReadOnlySpan<Activation> activations) => !activations.ContainsAnyExcept(Activation.Sigmoid);

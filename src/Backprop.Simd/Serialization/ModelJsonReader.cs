@@ -91,9 +91,9 @@ internal static class ModelJsonReader
         Fields fields = Scan(json, source);
         CheckPresent(fields, source);
         int[] sizes = fields.Sizes!;
-        if (!ModelJson.TryParseCost(fields.Cost, out CostFunction cost))
+        if (!Names.JsonCosts.TryParse(fields.Cost, out CostFunction cost))
         {
-            throw Invalid(source, "$.cost", $"is \"{Shorten(fields.Cost!)}\", expected {ModelJson.KnownCosts}");
+            throw Invalid(source, "$.cost", $"is \"{Shorten(fields.Cost!)}\", expected {Names.JsonCosts.Quoted("or")}");
         }
 
         Activation[] activations = CheckArchitecture(fields.Activations, cost, fields.Cost!, sizes, source);
@@ -155,7 +155,7 @@ internal static class ModelJsonReader
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
                     {
-                        throw Invalid(source, "$.cost", $"is {Describe(ref reader)}, expected a string, {ModelJson.KnownCosts}");
+                        throw Invalid(source, "$.cost", $"is {Describe(ref reader)}, expected a string, {Names.JsonCosts.Quoted("or")}");
                     }
 
                     fields.Cost = ReadString(ref reader);
@@ -284,13 +284,13 @@ internal static class ModelJsonReader
             string path = $"$.activations[{activations.Count}]";
             if (reader.TokenType != JsonTokenType.String)
             {
-                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {ModelJson.KnownActivations}");
+                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {Names.Activations.Quoted()}");
             }
 
             string name = ReadString(ref reader);
-            if (!ModelJson.TryParseActivation(name, out Activation activation))
+            if (!Names.TryParseActivation(name, out Activation activation))
             {
-                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {ModelJson.KnownActivations}");
+                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {Names.Activations.Quoted()}");
             }
 
             activations.Add(activation);
@@ -321,7 +321,7 @@ internal static class ModelJsonReader
             string problem = e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
             string described = activations is null
                 ? $"$ has no \"activations\" (so every layer is sigmoid, as in network2.py), which does not go with $.cost \"{costName}\""
-                : $"$.activations [{string.Join(", ", resolved.Select(ModelJson.ActivationName))}] and $.cost \"{costName}\" do not go together";
+                : $"$.activations [{Names.Of(resolved)}] and $.cost \"{costName}\" do not go together";
             throw new InvalidDataException($"{source}: {described}: {problem}", e);
         }
 

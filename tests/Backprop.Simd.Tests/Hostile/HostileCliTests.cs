@@ -82,7 +82,7 @@ public sealed class HostileCliTests : IDisposable
     {
         AssertOneLineUserError(Run("train", "--epochs", "1", "--sizes", "784,100000000,10"), "--sizes 784,100000000,10", "79,500,000,010 parameters", "296.2 GiB");
         string tooMany = (TrainingOptions.MaxThreads + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        AssertOneLineUserError(Run("train", "--epochs", "1", "--threads", tooMany), $"--threads is {tooMany}", $"at most {TrainingOptions.MaxThreads} threads");
+        AssertOneLineUserError(Run("train", "--epochs", "1", "--threads", tooMany), $"--threads must be a whole number from 1 to {TrainingOptions.MaxThreads}, but was '{tooMany}'");
 
         var huge = Run("train", "--epochs", "1", "--batch-size", "10000000", "--sizes", "784,10");
         Assert.True(huge.Exit == 0, huge.Err);

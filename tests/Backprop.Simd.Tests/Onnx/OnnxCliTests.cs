@@ -31,7 +31,7 @@ public sealed class OnnxCliTests : IDisposable
         var (exit, output, error) = Run("export", "--model", json, "--onnx", onnx);
         Assert.True(exit == 0, error);
         Assert.Equal("", error);
-        Assert.StartsWith($"Exported [784, 30, 10] (Sigmoid, Sigmoid; Quadratic cost) from {json} to {onnx} (", output);
+        Assert.StartsWith($"Exported [784, 30, 10] (sigmoid, sigmoid; quadratic cost) from {json} to {onnx} (", output);
         Assert.Contains($"bytes, ONNX IR {OnnxModel.IrVersion}, opset {OnnxModel.OpsetVersion}).", output);
 
         using (var oracle = new OnnxRuntimeOracle(File.ReadAllBytes(onnx)))
@@ -49,7 +49,7 @@ public sealed class OnnxCliTests : IDisposable
 
         (exit, output, error) = Run("import", "--onnx", onnx, "--save", back);
         Assert.True(exit == 0, error);
-        Assert.Equal($"Imported [784, 30, 10] (Sigmoid, Sigmoid; Quadratic cost) from {onnx} and saved it to {back}.", output.Trim());
+        Assert.Equal($"Imported [784, 30, 10] (sigmoid, sigmoid; quadratic cost) from {onnx} and saved it to {back}.", output.Trim());
         Assert.Equal(File.ReadAllBytes(json), File.ReadAllBytes(back));
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
     }
@@ -78,7 +78,7 @@ public sealed class OnnxCliTests : IDisposable
         var (exit, output, error) = Run("import", "--onnx", onnx, "--save", json);
 
         Assert.True(exit == 0, error);
-        Assert.Contains("Imported [6, 5, 4, 3] (ReLU, Tanh, Softmax; LogLikelihood cost)", output);
+        Assert.Contains("Imported [6, 5, 4, 3] (relu, tanh, softmax; log-likelihood cost)", output);
         Assert.True(File.Exists(json));
     }
 
@@ -92,11 +92,11 @@ public sealed class OnnxCliTests : IDisposable
 
         (string[] Args, string Mention)[] cases =
         [
-            (["import", "--onnx", corrupt, "--save", json], $"backprop: {corrupt}: model: field 7 (graph) at byte 8 declares 155 bytes, but only 29 remain"),
-            (["import", "--onnx", conv, "--save", json], $"backprop: {conv}: graph.node[0] 'c' (Conv): is a 'Conv' node, which is not supported"),
-            (["import", "--onnx", PathOf("missing.onnx"), "--save", json], "missing.onnx"),
+            (["import", "--onnx", corrupt, "--save", json], $"backprop: --onnx: {corrupt}: model: field 7 (graph) at byte 8 declares 155 bytes, but only 29 remain"),
+            (["import", "--onnx", conv, "--save", json], $"backprop: --onnx: {conv}: graph.node[0] 'c' (Conv): is a 'Conv' node, which is not supported"),
+            (["import", "--onnx", PathOf("missing.onnx"), "--save", json], "--onnx: ONNX model file"),
             (["import", "--onnx", corrupt], "--save"),
-            (["export", "--model", PathOf("missing.json"), "--onnx", PathOf("x.onnx")], "missing.json"),
+            (["export", "--model", PathOf("missing.json"), "--onnx", PathOf("x.onnx")], "--model: model file"),
             (["export", "--model", PathOf("missing.json")], "--onnx"),
         ];
         foreach ((string[] args, string mention) in cases)

@@ -1,3 +1,4 @@
+using Backprop.Simd.Serialization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Backprop.Simd.Tests.Onnx;
