@@ -12,7 +12,7 @@ public enum Activation
     /// <summary><c>max(0, z)</c>; <c>f' = 1</c> for <c>z &gt; 0</c>, else 0.</summary>
     ReLU,
 
-    /// <summary><c>z</c> for <c>z &gt; 0</c>, else <c>0.01 z</c> (<see cref="Kernels.Activations.LeakySlope"/>).</summary>
+    /// <summary><c>z</c> for <c>z &gt; 0</c>, else <c>0.01 z</c> (<c>ActivationFunctions.LeakySlope</c>).</summary>
     LeakyReLU,
 
     /// <summary><c>z</c> itself (a linear layer).</summary>

@@ -8,7 +8,7 @@ namespace Backprop.Simd;
 /// Inference over many samples at once: blocks of samples go through the batched forward pass (one register-blocked
 /// matrix product per layer and block), shared among a fixed set of threads created once. Each call first copies
 /// every weight matrix transposed, so that the products can take the outer-product shape of
-/// <see cref="Gemm.MultiplyAddBias"/> (no horizontal sums; each weight load serves eight samples), and inputs that
+/// <c>Gemm.Multiply</c> (no horizontal sums; each weight load serves eight samples), and inputs that
 /// are zero in all eight samples of a block are skipped (exact while the weights are finite); each worker owns a
 /// workspace and takes blocks <c>w, w + threads, ...</c>; the outputs are bit-identical whatever the thread count.
 /// Allocates nothing per call.

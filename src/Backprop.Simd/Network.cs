@@ -234,8 +234,8 @@ public sealed class Network
         {
             Span<float> z = workspace.ZUnchecked(l);
             Span<float> next = workspace.ActivationUnchecked(l);
-            MatrixVector.MultiplyAddUnchecked(WeightsUnchecked(l), Layout.Sizes[l], Layout.Sizes[l - 1], a, BiasesUnchecked(l), z); // z^l = W^l a^{l-1} + b^l
-            Kernels.Activations.ApplyUnchecked(_activations[l - 1], z, next);                                                    // a^l = f(z^l)
+            MatrixVector.MultiplyAdd(WeightsUnchecked(l), Layout.Sizes[l], Layout.Sizes[l - 1], a, BiasesUnchecked(l), z); // z^l = W^l a^{l-1} + b^l
+            ActivationFunctions.Apply(_activations[l - 1], z, next);                                                    // a^l = f(z^l)
             a = next;
         }
 

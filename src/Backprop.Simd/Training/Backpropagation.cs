@@ -159,7 +159,7 @@ public static class Backpropagation
             if (l > 1)
             {
                 TransposedMatrixVector.MultiplyUnchecked(network.WeightsUnchecked(l), sizes[l], sizes[l - 1], delta, below);
-                Activations.MultiplyByDerivativeUnchecked(network.Activations[l - 2], below, ws.ZUnchecked(l - 1), ws.ActivationUnchecked(l - 1));
+                ActivationFunctions.MultiplyByDerivative(network.Activations[l - 2], below, ws.ZUnchecked(l - 1), ws.ActivationUnchecked(l - 1));
             }
 
             // BP4: dC/dW^l = delta^l (a^{l-1})^T, a rank-1 update (stored, added, or folded into W^l)

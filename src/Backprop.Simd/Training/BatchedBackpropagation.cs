@@ -140,7 +140,7 @@ public static class BatchedBackpropagation
             {
                 // BP2 (second half): ⊙ f'(Z^{l-1})
                 Span<float> below = ws.BatchDelta(l - 1, m);
-                Activations.MultiplyByDerivativeUnchecked(network.Activations[l - 2], below, ws.BatchZ(l - 1, m), ws.BatchActivation(l - 1, m));
+                ActivationFunctions.MultiplyByDerivative(network.Activations[l - 2], below, ws.BatchZ(l - 1, m), ws.BatchActivation(l - 1, m));
                 delta = below;
             }
         }
@@ -178,7 +178,7 @@ public static class BatchedBackpropagation
     /// <summary>
     /// The forward pass for the first m rows of <paramref name="x"/> with each layer's weights given transposed
     /// (<c>(W^l)^T</c> at <see cref="Layout.WeightOffset"/> of <paramref name="transposed"/>), through the
-    /// outer-product kernel <see cref="Gemm.MultiplyAddBias"/>, skipping inputs that are zero in a whole block of
+    /// outer-product kernel <c>Gemm.Multiply</c>, skipping inputs that are zero in a whole block of
     /// samples when <paramref name="skipZeroInputs"/> (exact only for finite weights); returns <c>A^L</c> (m x n_L).
     /// </summary>
     internal static ReadOnlySpan<float> FeedForwardTransposed(Network network, Workspace ws, ReadOnlySpan<float> transposed, ReadOnlySpan<float> x, int m, bool skipZeroInputs)
@@ -190,9 +190,14 @@ public static class BatchedBackpropagation
             int n = sizes[l], k = sizes[l - 1];
             // Z^l = A^{l-1} (W^l)^T + b^l
             ReadOnlySpan<float> input = l > 1 ? ws.BatchActivation(l - 1, m) : x;
-            ref ZeroSkipping skip = ref ws.ZeroSkipping(l); // per layer: the inputs' density carries over from the last block
+            ref ZeroSkipping skip = ref ws.ZeroSkipping(l); // per layer: the inputs' density carries over from the last call
             skip.Enabled = skipZeroInputs;
-            Gemm.MultiplyAddBiasUnchecked(input, transposed.Slice(layout.WeightOffset(l), n * k), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, n, k, ref skip);
+            bool scan = skip.Scan();
+            int sparseBlocks = Gemm.Multiply(input, transposed.Slice(layout.WeightOffset(l), n * k), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, n, k, scan);
+            if (scan)
+            {
+                skip.Record(sparseBlocks);
+            }
             Activate(network, ws, l, m);
         }
 
@@ -204,18 +209,7 @@ public static class BatchedBackpropagation
     {
         int n = network.Sizes[l];
         Span<float> z = ws.BatchZ(l, m), a = ws.BatchActivation(l, m);
-        Activation f = network.Activations[l - 1];
-        if (f == Activation.Softmax)
-        {
-            for (int i = 0; i < m; i++)
-            {
-                Activations.ApplyUnchecked(f, z.Slice(i * n, n), a.Slice(i * n, n));
-            }
-        }
-        else
-        {
-            Activations.ApplyUnchecked(f, z, a);
-        }
+        ActivationFunctions.ApplyRows(network.Activations[l - 1], z, a, n);
     }
 
     /// <summary>Worker <paramref name="worker"/>'s neurons of layer l's forward product (all of them for 0 of 1).</summary>
@@ -227,11 +221,11 @@ public static class BatchedBackpropagation
         {
             if (l > 1)
             {
-                Gemm.MultiplyTransposedAddBiasUnchecked(ws.BatchActivation(l - 1, m), default, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
+                Gemm.MultiplyTransposed(ws.BatchActivation(l - 1, m), default, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
             }
             else
             {
-                Gemm.MultiplyTransposedAddBiasUnchecked(x, rows, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
+                Gemm.MultiplyTransposed(x, rows, network.WeightsUnchecked(l), network.BiasesUnchecked(l), ws.BatchZ(l, m), m, sizes[l], sizes[l - 1], start, end);
             }
         }
     }
@@ -250,11 +244,11 @@ public static class BatchedBackpropagation
             Span<float> destination = step.Fold ? network.Parameters.Slice(network.Layout.WeightOffset(l), rows * cols) : ws.NablaWeightsUnchecked(l);
             if (l > 1)
             {
-                Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), 1, rows, ws.BatchActivation(l - 1, m), default, destination, rows, m, cols, start, end, step);
+                Gemm.MultiplyStrided(ws.BatchDelta(l, m), 1, rows, ws.BatchActivation(l - 1, m), default, destination, rows, m, cols, start, end, step.Alpha, step.Beta);
             }
             else
             {
-                Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), 1, rows, data.InputRows(0, data.Count), ws.BatchIndices(m), destination, rows, m, cols, start, end, step);
+                Gemm.MultiplyStrided(ws.BatchDelta(l, m), 1, rows, data.InputRows(0, data.Count), ws.BatchIndices(m), destination, rows, m, cols, start, end, step.Alpha, step.Beta);
             }
         }
     }
@@ -267,7 +261,7 @@ public static class BatchedBackpropagation
         (int start, int end) = Share(m, worker, workers);
         if (start < end)
         {
-            Gemm.MultiplyRowsUnchecked(ws.BatchDelta(l, m), rows, 1, network.WeightsUnchecked(l), default, ws.BatchDelta(l - 1, m), m, rows, cols, start, end, Epilogue.Store);
+            Gemm.MultiplyStrided(ws.BatchDelta(l, m), rows, 1, network.WeightsUnchecked(l), default, ws.BatchDelta(l - 1, m), m, rows, cols, start, end, 1f, 0f);
         }
     }
 

@@ -53,14 +53,14 @@ public static class Costs
     {
         if (cost == CostFunction.Quadratic && output == Activation.Sigmoid)
         {
-            Elementwise.OutputErrorQuadraticUnchecked(a, y, delta); // the seed's case, fused in one pass
+            Elementwise.OutputErrorQuadraticSigmoid(a, y, delta); // the seed's case, fused in one pass
             return;
         }
 
         TensorPrimitives.Subtract(a, y, delta);
         if (cost == CostFunction.Quadratic)
         {
-            Activations.MultiplyByDerivativeUnchecked(output, delta, z, a);
+            ActivationFunctions.MultiplyByDerivative(output, delta, z, a);
         }
     }
 
