@@ -68,32 +68,44 @@ internal readonly struct SimdVector<T> : ISimd<SimdVector<T>>
 
     private SimdVector(T value) => _v = value;
 
-    public static int Count => Unsafe.SizeOf<T>() / sizeof(float);
+    public static int Count
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Unsafe.SizeOf<T>() / sizeof(float);
+    }
 
     public static SimdVector<T> Zero => default;
 
-    private static bool Is128 => typeof(T) == typeof(Vector128<float>);
+    private Vector128<float> V128
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Unsafe.BitCast<T, Vector128<float>>(_v);
+    }
 
-    private static bool Is256 => typeof(T) == typeof(Vector256<float>);
+    private Vector256<float> V256
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Unsafe.BitCast<T, Vector256<float>>(_v);
+    }
 
-    private Vector128<float> V128 => Unsafe.BitCast<T, Vector128<float>>(_v);
-
-    private Vector256<float> V256 => Unsafe.BitCast<T, Vector256<float>>(_v);
-
-    private Vector512<float> V512 => Unsafe.BitCast<T, Vector512<float>>(_v);
+    private Vector512<float> V512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Unsafe.BitCast<T, Vector512<float>>(_v);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Load(ref float source, nuint offset) =>
-        Is128 ? Of(Vector128.LoadUnsafe(ref source, offset)) : Is256 ? Of(Vector256.LoadUnsafe(ref source, offset)) : Of(Vector512.LoadUnsafe(ref source, offset));
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.LoadUnsafe(ref source, offset)) : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.LoadUnsafe(ref source, offset)) : Of(Vector512.LoadUnsafe(ref source, offset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(SimdVector<T> value, ref float destination, nuint offset)
     {
-        if (Is128)
+        if (typeof(T) == typeof(Vector128<float>))
         {
             value.V128.StoreUnsafe(ref destination, offset);
         }
-        else if (Is256)
+        else if (typeof(T) == typeof(Vector256<float>))
         {
             value.V256.StoreUnsafe(ref destination, offset);
         }
@@ -105,69 +117,69 @@ internal readonly struct SimdVector<T> : ISimd<SimdVector<T>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Broadcast(float value) =>
-        Is128 ? Of(Vector128.Create(value)) : Is256 ? Of(Vector256.Create(value)) : Of(Vector512.Create(value));
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.Create(value)) : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.Create(value)) : Of(Vector512.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> MultiplyAdd(SimdVector<T> a, SimdVector<T> b, SimdVector<T> c) =>
-        Is128 ? Of(MultiplyAdds.Of(a.V128, b.V128, c.V128)) : Is256 ? Of(MultiplyAdds.Of(a.V256, b.V256, c.V256)) : Of(MultiplyAdds.Of(a.V512, b.V512, c.V512));
+        typeof(T) == typeof(Vector128<float>) ? Of(MultiplyAdds.Of(a.V128, b.V128, c.V128)) : typeof(T) == typeof(Vector256<float>) ? Of(MultiplyAdds.Of(a.V256, b.V256, c.V256)) : Of(MultiplyAdds.Of(a.V512, b.V512, c.V512));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Add(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(a.V128 + b.V128) : Is256 ? Of(a.V256 + b.V256) : Of(a.V512 + b.V512);
+        typeof(T) == typeof(Vector128<float>) ? Of(a.V128 + b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 + b.V256) : Of(a.V512 + b.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Subtract(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(a.V128 - b.V128) : Is256 ? Of(a.V256 - b.V256) : Of(a.V512 - b.V512);
+        typeof(T) == typeof(Vector128<float>) ? Of(a.V128 - b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 - b.V256) : Of(a.V512 - b.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Multiply(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(a.V128 * b.V128) : Is256 ? Of(a.V256 * b.V256) : Of(a.V512 * b.V512);
+        typeof(T) == typeof(Vector128<float>) ? Of(a.V128 * b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 * b.V256) : Of(a.V512 * b.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Divide(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(a.V128 / b.V128) : Is256 ? Of(a.V256 / b.V256) : Of(a.V512 / b.V512);
+        typeof(T) == typeof(Vector128<float>) ? Of(a.V128 / b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 / b.V256) : Of(a.V512 / b.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> SquareRoot(SimdVector<T> value) =>
-        Is128 ? Of(Vector128.Sqrt(value.V128)) : Is256 ? Of(Vector256.Sqrt(value.V256)) : Of(Vector512.Sqrt(value.V512));
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.Sqrt(value.V128)) : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.Sqrt(value.V256)) : Of(Vector512.Sqrt(value.V512));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(SimdVector<T> value) =>
-        Is128 ? Vector128.Sum(value.V128) : Is256 ? Vector256.Sum(value.V256) : Vector512.Sum(value.V512);
+        typeof(T) == typeof(Vector128<float>) ? Vector128.Sum(value.V128) : typeof(T) == typeof(Vector256<float>) ? Vector256.Sum(value.V256) : Vector512.Sum(value.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> GreaterThan(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(Vector128.GreaterThan(a.V128, b.V128)) : Is256 ? Of(Vector256.GreaterThan(a.V256, b.V256)) : Of(Vector512.GreaterThan(a.V512, b.V512));
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.GreaterThan(a.V128, b.V128)) : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.GreaterThan(a.V256, b.V256)) : Of(Vector512.GreaterThan(a.V512, b.V512));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> LessThan(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(Vector128.LessThan(a.V128, b.V128)) : Is256 ? Of(Vector256.LessThan(a.V256, b.V256)) : Of(Vector512.LessThan(a.V512, b.V512));
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.LessThan(a.V128, b.V128)) : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.LessThan(a.V256, b.V256)) : Of(Vector512.LessThan(a.V512, b.V512));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> LanesFrom(int firstLane) =>
-        Is128 ? Of(Vector128.GreaterThanOrEqual(Vector128<float>.Indices, Vector128.Create((float)firstLane)))
-        : Is256 ? Of(Vector256.GreaterThanOrEqual(Vector256<float>.Indices, Vector256.Create((float)firstLane)))
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.GreaterThanOrEqual(Vector128<float>.Indices, Vector128.Create((float)firstLane)))
+        : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.GreaterThanOrEqual(Vector256<float>.Indices, Vector256.Create((float)firstLane)))
         : Of(Vector512.GreaterThanOrEqual(Vector512<float>.Indices, Vector512.Create((float)firstLane)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> And(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(a.V128 & b.V128) : Is256 ? Of(a.V256 & b.V256) : Of(a.V512 & b.V512);
+        typeof(T) == typeof(Vector128<float>) ? Of(a.V128 & b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 & b.V256) : Of(a.V512 & b.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Or(SimdVector<T> a, SimdVector<T> b) =>
-        Is128 ? Of(a.V128 | b.V128) : Is256 ? Of(a.V256 | b.V256) : Of(a.V512 | b.V512);
+        typeof(T) == typeof(Vector128<float>) ? Of(a.V128 | b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 | b.V256) : Of(a.V512 | b.V512);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Select(SimdVector<T> mask, SimdVector<T> yes, SimdVector<T> no) =>
-        Is128 ? Of(Vector128.ConditionalSelect(mask.V128, yes.V128, no.V128))
-        : Is256 ? Of(Vector256.ConditionalSelect(mask.V256, yes.V256, no.V256))
+        typeof(T) == typeof(Vector128<float>) ? Of(Vector128.ConditionalSelect(mask.V128, yes.V128, no.V128))
+        : typeof(T) == typeof(Vector256<float>) ? Of(Vector256.ConditionalSelect(mask.V256, yes.V256, no.V256))
         : Of(Vector512.ConditionalSelect(mask.V512, yes.V512, no.V512));
 
     // The magnitude bits of each lane compared with zero; one bit per lane, Count <= 16 of them.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong NonZeroLanes(SimdVector<T> value) =>
-        ~(Is128 ? Vector128.Equals(value.V128.AsUInt32() & Vector128.Create(0x7FFF_FFFFu), Vector128<uint>.Zero).ExtractMostSignificantBits()
-        : Is256 ? Vector256.Equals(value.V256.AsUInt32() & Vector256.Create(0x7FFF_FFFFu), Vector256<uint>.Zero).ExtractMostSignificantBits()
+        ~(typeof(T) == typeof(Vector128<float>) ? Vector128.Equals(value.V128.AsUInt32() & Vector128.Create(0x7FFF_FFFFu), Vector128<uint>.Zero).ExtractMostSignificantBits()
+        : typeof(T) == typeof(Vector256<float>) ? Vector256.Equals(value.V256.AsUInt32() & Vector256.Create(0x7FFF_FFFFu), Vector256<uint>.Zero).ExtractMostSignificantBits()
         : (ulong)Vector512.Equals(value.V512.AsUInt32() & Vector512.Create(0x7FFF_FFFFu), Vector512<uint>.Zero).ExtractMostSignificantBits())
         & ((1UL << Count) - 1);
 
