@@ -30,7 +30,7 @@ internal static class OnnxExporter
                 ProtoMessage node = Node($"layer{l}.{op.ToLowerInvariant()}", op, [gemmOutput], layerOutput);
                 if (activation == Activation.LeakyReLU)
                 {
-                    node.Message(S.Node.Attribute, FloatAttribute("alpha", Kernels.Activations.LeakySlope));
+                    node.Message(S.Node.Attribute, FloatAttribute("alpha", ActivationFunctions.LeakySlope));
                 }
                 else if (activation == Activation.Softmax)
                 {

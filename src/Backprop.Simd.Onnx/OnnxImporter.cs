@@ -328,9 +328,9 @@ internal sealed class OnnxImporter
             {
                 case (Activation.LeakyReLU, "alpha"):
                     float alpha = FloatValue(node, attribute);
-                    if (alpha != Kernels.Activations.LeakySlope)
+                    if (alpha != ActivationFunctions.LeakySlope)
                     {
-                        throw Fail(node.Describe, $"has alpha={Format(alpha)}, which is not supported: Backprop.Simd's leaky ReLU has slope {Format(Kernels.Activations.LeakySlope)}");
+                        throw Fail(node.Describe, $"has alpha={Format(alpha)}, which is not supported: Backprop.Simd's leaky ReLU has slope {Format(ActivationFunctions.LeakySlope)}");
                     }
 
                     break;

@@ -124,4 +124,34 @@ public class BatchInferenceTests
         Assert.Equal("outputs", Assert.Throws<ArgumentException>(() => inference.FeedForward(new float[784 * 2], new float[10])).ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchInference(network, 0));
     }
+
+    [Fact]
+    public void Zero_skipping_backs_off_on_dense_blocks_and_returns_on_sparse_ones()
+    {
+        var skip = new ZeroSkipping();
+        int expectedWait = 0;
+        for (int dense = 0; dense < 10; dense++)
+        {
+            for (int i = 0; i < expectedWait; i++)
+            {
+                Assert.False(skip.Scan(), $"block {i} of the wait after dense scan {dense}");
+            }
+
+            Assert.True(skip.Scan());
+            Assert.False(skip.Found(false));
+            expectedWait = Math.Min(Math.Max(1, 2 * expectedWait), ZeroSkipping.MaxWait); // 1, 2, 4, ..., 64, 64
+        }
+
+        Assert.Equal(ZeroSkipping.MaxWait, expectedWait);
+        for (int i = 0; i < ZeroSkipping.MaxWait; i++)
+        {
+            Assert.False(skip.Scan());
+        }
+
+        Assert.True(skip.Scan());
+        Assert.True(skip.Found(true)); // a sparse block: scan every block again
+        Assert.True(skip.Scan());
+        Assert.True(skip.Found(true));
+        Assert.True(skip.Scan());
+    }
 }

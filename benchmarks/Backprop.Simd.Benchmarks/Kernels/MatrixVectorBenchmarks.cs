@@ -26,7 +26,7 @@ public class MatrixVectorBenchmarks : KernelBenchmark
         }
     }
 
-    /// <summary>The library's hand-written Vector&lt;T&gt; kernel, <see cref="MatrixVector.MultiplyAdd"/>.</summary>
+    /// <summary>The library's hand-written kernel, <c>MatrixVector.MultiplyAdd</c>, at <see cref="SimdWidth.Bits"/>.</summary>
     [Benchmark]
     [BenchmarkCategory(Categories.Hand)]
     public void Hand() => MatrixVector.MultiplyAdd(W, Rows, Cols, ColsVector, Bias, Output.AsSpan(0, Rows));

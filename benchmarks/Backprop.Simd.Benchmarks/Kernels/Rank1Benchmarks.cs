@@ -1,4 +1,5 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
+using Backprop.Simd.Benchmarks.Ladder.PerSample;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using BenchmarkDotNet.Attributes;
@@ -33,7 +34,7 @@ public class Rank1Benchmarks : KernelBenchmark
         }
     }
 
-    /// <summary>The library's hand-written Vector&lt;T&gt; kernel, <see cref="Rank1.Update"/>.</summary>
+    /// <summary>The lab's hand-written Vector&lt;T&gt; kernel, <see cref="Rank1.Update"/>.</summary>
     [Benchmark]
     [BenchmarkCategory(Categories.Hand)]
     public void Hand() => Rank1.Update(W, Rows, Cols, _alpha = -_alpha, RowsVector, ColsVector);

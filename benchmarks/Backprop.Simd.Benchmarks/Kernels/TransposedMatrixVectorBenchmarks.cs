@@ -1,4 +1,5 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
+using Backprop.Simd.Benchmarks.Ladder.PerSample;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using BenchmarkDotNet.Attributes;
@@ -27,7 +28,7 @@ public class TransposedMatrixVectorBenchmarks : KernelBenchmark
         }
     }
 
-    /// <summary>The library's hand-written Vector&lt;T&gt; kernel, <see cref="TransposedMatrixVector.Multiply"/>.</summary>
+    /// <summary>The lab's hand-written Vector&lt;T&gt; kernel, <see cref="TransposedMatrixVector.Multiply"/>.</summary>
     [Benchmark]
     [BenchmarkCategory(Categories.Hand)]
     public void Hand() => TransposedMatrixVector.Multiply(W, Rows, Cols, RowsVector, Output.AsSpan(0, Cols));

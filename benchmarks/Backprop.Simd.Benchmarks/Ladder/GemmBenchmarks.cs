@@ -1,4 +1,5 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
+using Backprop.Simd.Benchmarks.Ladder.PerSample;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using BenchmarkDotNet.Attributes;
@@ -76,10 +77,10 @@ public class GemmBenchmarks
         }
     }
 
-    /// <summary>Forward, batched: one <see cref="Gemm.MultiplyTransposedAddBias"/> (4 x 3 tiles; W streamed m/4 times from L1/L2).</summary>
+    /// <summary>Forward, batched: one <c>Gemm.MultiplyTransposed</c> (4 x 3 tiles; W streamed m/4 times from L1/L2).</summary>
     [Benchmark]
     [SimdBitsJobs]
-    public void ForwardGemm() => Gemm.MultiplyTransposedAddBias(_x, _w, _bias, _z, M, N, K);
+    public void ForwardGemm() => Gemm.MultiplyTransposed(_x, default, _w, _bias, _z, M, N, K, 0, N);
 
     /// <summary>Weight gradient, per sample: m calls of <see cref="Rank1.Update"/> (nabla_W read and written m times).</summary>
     [Benchmark]
@@ -92,8 +93,8 @@ public class GemmBenchmarks
         }
     }
 
-    /// <summary>Weight gradient, batched: one <see cref="Gemm.MultiplyRows"/>, <c>nabla_W = Delta^T X</c> (4-row x 2-vector tiles; nabla_W written once).</summary>
+    /// <summary>Weight gradient, batched: one <c>Gemm.MultiplyStrided</c>, <c>nabla_W = Delta^T X</c> (4-row x 2-vector tiles; nabla_W written once).</summary>
     [Benchmark]
     [SimdBitsJobs]
-    public void GradientGemm() => Gemm.MultiplyRows(_delta, 1, N, _x, _nablaW, N, M, K);
+    public void GradientGemm() => Gemm.MultiplyStrided(_delta, 1, N, _x, default, _nablaW, N, M, K, 0, N, 1f, 0f);
 }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -6,149 +5,211 @@ using System.Runtime.InteropServices;
 namespace Backprop.Simd.Kernels;
 
 /// <summary>
-/// The element-wise pieces of backpropagation. Where <see cref="TensorPrimitives"/> already does the job
-/// (sigmoid, add, axpy) it is called directly; only the fused BP1/BP2 expressions are written by hand, because
-/// fusing them saves a pass over memory and a temporary buffer.
+/// Element-wise primitives. <see cref="TensorPrimitives"/> does the ones it has; the fused products are written
+/// here, one vector loop (<see cref="SimdWidth.Bits"/>) then a scalar loop for the tail, both with the same
+/// arithmetic per element. Outputs may be the inputs themselves.
 /// </summary>
-/// <remarks>
-/// The derivative of the sigmoid is taken from the activation, <c>sigma'(z) = sigma(z) (1 - sigma(z)) = a (1 - a)</c>,
-/// so the backward pass never evaluates <c>exp</c> again.
-/// </remarks>
-public static partial class Elementwise
+internal static class Elementwise
 {
-    /// <summary><c>a = sigma(z) = 1 / (1 + e^-z)</c>, element-wise. <paramref name="a"/> may be <paramref name="z"/> itself.</summary>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static void Sigmoid(ReadOnlySpan<float> z, Span<float> a)
-    {
-        Guard.Length(a.Length, z.Length, "z.Length");
-        TensorPrimitives.Sigmoid(z, a);
-    }
+    /// <summary><c>a = 1 / (1 + e^-z)</c>.</summary>
+    public static void Sigmoid(ReadOnlySpan<float> z, Span<float> a) => TensorPrimitives.Sigmoid(z, a);
 
-    /// <summary><c>result = sigma'(z) = sigma(z) (1 - sigma(z))</c>, element-wise. <paramref name="result"/> may be <paramref name="z"/> itself.</summary>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static void SigmoidPrime(ReadOnlySpan<float> z, Span<float> result)
-    {
-        Guard.Length(result.Length, z.Length, "z.Length");
-        TensorPrimitives.Sigmoid(z, result);
-        ref float r0 = ref MemoryMarshal.GetReference(result);
-        int n = result.Length;
-        int width = Vector<float>.Count;
-        int vectorEnd = VectorLoops.VectorEnd(n);
-        int i = 0;
-        for (; i < vectorEnd; i += width)
-        {
-            Vector<float> s = Vector.LoadUnsafe(ref r0, (nuint)i);
-            (s * (Vector<float>.One - s)).StoreUnsafe(ref r0, (nuint)i);
-        }
+    /// <summary><c>a = tanh z</c>.</summary>
+    public static void Tanh(ReadOnlySpan<float> z, Span<float> a) => TensorPrimitives.Tanh(z, a);
 
-        for (; i < n; i++)
+    /// <summary><c>a = max(z, 0)</c>.</summary>
+    public static void ReLU(ReadOnlySpan<float> z, Span<float> a) => TensorPrimitives.Max(z, 0f, a);
+
+    /// <summary><c>a = z &gt; 0 ? z : slope z</c>.</summary>
+    public static void LeakyReLU(ReadOnlySpan<float> z, float slope, Span<float> a) => Map(z, z, a, new Leaky(slope));
+
+    /// <summary>The stable softmax of each row of <paramref name="width"/> floats: <c>e^(z - max z) / sum e^(z - max z)</c>, so nothing overflows.</summary>
+    public static void SoftmaxRows(ReadOnlySpan<float> z, Span<float> a, int width)
+    {
+        for (int start = 0; start < z.Length; start += width)
         {
-            float s = Unsafe.Add(ref r0, i);
-            Unsafe.Add(ref r0, i) = s * (1f - s);
+            ReadOnlySpan<float> row = z.Slice(start, width);
+            Span<float> result = a.Slice(start, width);
+            float max = TensorPrimitives.Max(row);
+            TensorPrimitives.Subtract(row, max, result);
+            TensorPrimitives.Exp(result, result);
+            TensorPrimitives.Divide(result, TensorPrimitives.Sum(result), result);
         }
     }
 
-    /// <summary>
-    /// BP1 for the quadratic cost: <c>delta = (a - y) ⊙ sigma'(z)</c> with <c>sigma'(z) = a (1 - a)</c>.
-    /// </summary>
-    /// <param name="a">Output activation <c>a^L</c>.</param>
-    /// <param name="y">Target <c>y</c>, same length.</param>
-    /// <param name="delta">Output error <c>delta^L</c>, same length; overwritten.</param>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static void OutputErrorQuadratic(ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta)
-    {
-        Guard.Length(y.Length, a.Length, "a.Length");
-        Guard.Length(delta.Length, a.Length, "a.Length");
-        OutputErrorQuadraticUnchecked(a, y, delta);
-    }
+    /// <summary><c>delta = delta (a (1 - a))</c>: the sigmoid's derivative taken from its value <c>a</c>.</summary>
+    public static void MultiplyBySigmoidPrime(Span<float> delta, ReadOnlySpan<float> a) => Map(delta, a, delta, default(SigmoidPrime));
 
-    /// <summary>
-    /// Second half of BP2: <c>delta = delta ⊙ sigma'(z)</c> with <c>sigma'(z) = a (1 - a)</c>.
-    /// </summary>
-    /// <param name="delta">On entry <c>(W^{l+1})^T delta^{l+1}</c>, on return <c>delta^l</c>.</param>
-    /// <param name="a">Activation <c>a^l</c>, same length.</param>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static void MultiplyBySigmoidPrime(Span<float> delta, ReadOnlySpan<float> a)
-    {
-        Guard.Length(a.Length, delta.Length, "delta.Length");
-        MultiplyBySigmoidPrimeUnchecked(delta, a);
-    }
+    /// <summary><c>delta = delta (1 - a^2)</c>: tanh's derivative taken from its value <c>a</c>.</summary>
+    public static void MultiplyByTanhPrime(Span<float> delta, ReadOnlySpan<float> a) => Map(delta, a, delta, default(TanhPrime));
 
-    /// <summary><c>y = y + alpha * x</c> (axpy), element-wise.</summary>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
-    {
-        Guard.Length(y.Length, x.Length, "x.Length");
-        TensorPrimitives.MultiplyAdd(x, alpha, y, y);
-    }
+    /// <summary><c>delta = z &gt; 0 ? delta : negativeSlope delta</c> (ReLU with slope 0, leaky ReLU with its slope).</summary>
+    public static void MultiplyByStep(Span<float> delta, ReadOnlySpan<float> z, float negativeSlope) => Map(delta, z, delta, new Step(negativeSlope));
 
-    /// <summary>Whether every value is finite (no NaN, no infinity): one vectorized pass, used by the divergence guard.</summary>
+    /// <summary><c>delta = (a - y) (a (1 - a))</c>: the output error of the quadratic cost on a sigmoid layer.</summary>
+    public static void OutputErrorQuadraticSigmoid(ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta) => Map(a, y, delta, default(QuadraticSigmoid));
+
+    /// <summary>Whether every value is finite (no NaN, no infinity), in one vector pass.</summary>
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
-        // x * 0 is 0 for every finite x and NaN for NaN and both infinities; NaN then sticks in the accumulator.
-        ref float v0 = ref MemoryMarshal.GetReference(values);
-        int n = values.Length;
-        int width = Vector<float>.Count;
-        int vectorEnd = VectorLoops.VectorEnd(n);
-        Vector<float> acc = Vector<float>.Zero;
-        int i = 0;
-        for (; i < vectorEnd; i += width)
-        {
-            acc += Vector.LoadUnsafe(ref v0, (nuint)i) * Vector<float>.Zero;
-        }
-
-        float tail = 0f;
-        for (; i < n; i++)
-        {
-            tail += Unsafe.Add(ref v0, i) * 0f;
-        }
-
-        return Vector.EqualsAll(acc, Vector<float>.Zero) && tail == 0f;
+        var kernel = new Finite(values);
+        SimdDispatch.Run(ref kernel, SimdWidth.Bits);
+        return kernel.Result;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
-    internal static void OutputErrorQuadraticUnchecked(ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta)
+    /// <summary><c>sum = row 0 + row 1 + ...</c> of a <paramref name="rows"/> x <paramref name="width"/> matrix, added in that order.</summary>
+    public static void SumRows(ReadOnlySpan<float> matrix, int rows, int width, Span<float> sum)
     {
-        ref float a0 = ref MemoryMarshal.GetReference(a);
-        ref float y0 = ref MemoryMarshal.GetReference(y);
-        ref float d0 = ref MemoryMarshal.GetReference(delta);
-        int n = a.Length;
-        int width = Vector<float>.Count;
-        int vectorEnd = VectorLoops.VectorEnd(n);
-        int i = 0;
-        for (; i < vectorEnd; i += width)
+        matrix[..width].CopyTo(sum);
+        for (int i = 1; i < rows; i++)
         {
-            Vector<float> av = Vector.LoadUnsafe(ref a0, (nuint)i);
-            Vector<float> yv = Vector.LoadUnsafe(ref y0, (nuint)i);
-            ((av - yv) * (av * (Vector<float>.One - av))).StoreUnsafe(ref d0, (nuint)i);
-        }
-
-        for (; i < n; i++)
-        {
-            float ai = Unsafe.Add(ref a0, i);
-            Unsafe.Add(ref d0, i) = (ai - Unsafe.Add(ref y0, i)) * (ai * (1f - ai));
+            TensorPrimitives.Add(sum, matrix.Slice(i * width, width), sum);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
-    internal static void MultiplyBySigmoidPrimeUnchecked(Span<float> delta, ReadOnlySpan<float> a)
-    {
-        ref float a0 = ref MemoryMarshal.GetReference(a);
-        ref float d0 = ref MemoryMarshal.GetReference(delta);
-        int n = delta.Length;
-        int width = Vector<float>.Count;
-        int vectorEnd = VectorLoops.VectorEnd(n);
-        int i = 0;
-        for (; i < vectorEnd; i += width)
-        {
-            Vector<float> av = Vector.LoadUnsafe(ref a0, (nuint)i);
-            (Vector.LoadUnsafe(ref d0, (nuint)i) * (av * (Vector<float>.One - av))).StoreUnsafe(ref d0, (nuint)i);
-        }
+    // The element-wise kernels at a given width, for the tests of each width.
+    internal static void LeakyReLU(ReadOnlySpan<float> z, float slope, Span<float> a, int bits) => Map(z, z, a, new Leaky(slope), bits);
 
-        for (; i < n; i++)
+    internal static void MultiplyBySigmoidPrime(Span<float> delta, ReadOnlySpan<float> a, int bits) => Map(delta, a, delta, default(SigmoidPrime), bits);
+
+    internal static void MultiplyByTanhPrime(Span<float> delta, ReadOnlySpan<float> a, int bits) => Map(delta, a, delta, default(TanhPrime), bits);
+
+    internal static void MultiplyByStep(Span<float> delta, ReadOnlySpan<float> z, float negativeSlope, int bits) => Map(delta, z, delta, new Step(negativeSlope), bits);
+
+    internal static void OutputErrorQuadraticSigmoid(ReadOnlySpan<float> a, ReadOnlySpan<float> y, Span<float> delta, int bits) => Map(a, y, delta, default(QuadraticSigmoid), bits);
+
+    internal static bool AllFinite(ReadOnlySpan<float> values, int bits)
+    {
+        var kernel = new Finite(values);
+        SimdDispatch.Run(ref kernel, bits);
+        return kernel.Result;
+    }
+
+    // result[i] = op(u[i], v[i]) for i < u.Length.
+    private static void Map<TOp>(ReadOnlySpan<float> u, ReadOnlySpan<float> v, Span<float> result, TOp op, int bits = 0)
+        where TOp : struct, IBinaryOp
+    {
+        var kernel = new MapKernel<TOp>(u, v, result, op);
+        SimdDispatch.Run(ref kernel, bits == 0 ? SimdWidth.Bits : bits);
+    }
+
+    /// <summary>One element-wise operation, as a vector of lanes and as a scalar with the same arithmetic.</summary>
+    private interface IBinaryOp
+    {
+        TV Vector<TV>(TV u, TV v)
+            where TV : struct, ISimd<TV>;
+
+        float Scalar(float u, float v);
+    }
+
+    private readonly ref struct MapKernel<TOp>(ReadOnlySpan<float> u, ReadOnlySpan<float> v, Span<float> result, TOp op) : ISimdKernel
+        where TOp : struct, IBinaryOp
+    {
+        private readonly ReadOnlySpan<float> u = u;
+        private readonly ReadOnlySpan<float> v = v;
+        private readonly Span<float> result = result;
+
+        // Without SIMD (one lane) the scalar loop does all the work, as it did where Vector<T> was not accelerated.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
+        public void Run<TV>()
+            where TV : struct, ISimd<TV>
         {
-            float ai = Unsafe.Add(ref a0, i);
-            Unsafe.Add(ref d0, i) *= ai * (1f - ai);
+            ref float u0 = ref MemoryMarshal.GetReference(u);
+            ref float v0 = ref MemoryMarshal.GetReference(v);
+            ref float r0 = ref MemoryMarshal.GetReference(result);
+            int n = u.Length, width = TV.Count;
+            int vectorEnd = width == 1 ? 0 : n - (n % width);
+            int i = 0;
+            for (; i < vectorEnd; i += width)
+            {
+                TV.Store(op.Vector(TV.Load(ref u0, (nuint)i), TV.Load(ref v0, (nuint)i)), ref r0, (nuint)i);
+            }
+
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref r0, i) = op.Scalar(Unsafe.Add(ref u0, i), Unsafe.Add(ref v0, i));
+            }
+        }
+    }
+
+    private readonly struct Leaky(float slope) : IBinaryOp
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Vector<TV>(TV z, TV unused)
+            where TV : struct, ISimd<TV> => TV.Select(TV.GreaterThan(z, TV.Zero), z, TV.Multiply(z, TV.Broadcast(slope)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Scalar(float z, float unused) => z > 0f ? z : z * slope;
+    }
+
+    private readonly struct SigmoidPrime : IBinaryOp
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Vector<TV>(TV d, TV a)
+            where TV : struct, ISimd<TV> => TV.Multiply(d, TV.Multiply(a, TV.Subtract(TV.Broadcast(1f), a)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Scalar(float d, float a) => d * (a * (1f - a));
+    }
+
+    private readonly struct TanhPrime : IBinaryOp
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Vector<TV>(TV d, TV a)
+            where TV : struct, ISimd<TV> => TV.Multiply(d, TV.Subtract(TV.Broadcast(1f), TV.Multiply(a, a)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Scalar(float d, float a) => d * (1f - (a * a));
+    }
+
+    // The vector selects on z > 0 and the scalar multiplies where z <= 0, as the kernels always have (they differ only for a NaN z).
+    private readonly struct Step(float negativeSlope) : IBinaryOp
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Vector<TV>(TV d, TV z)
+            where TV : struct, ISimd<TV> => TV.Select(TV.GreaterThan(z, TV.Zero), d, TV.Multiply(d, TV.Broadcast(negativeSlope)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Scalar(float d, float z) => z <= 0f ? d * negativeSlope : d;
+    }
+
+    private readonly struct QuadraticSigmoid : IBinaryOp
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Vector<TV>(TV a, TV y)
+            where TV : struct, ISimd<TV> => TV.Multiply(TV.Subtract(a, y), TV.Multiply(a, TV.Subtract(TV.Broadcast(1f), a)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Scalar(float a, float y) => (a - y) * (a * (1f - a));
+    }
+
+    // x * 0 is 0 for every finite x and NaN for NaN and both infinities; NaN then sticks in the accumulator.
+    private ref struct Finite(ReadOnlySpan<float> values) : ISimdKernel
+    {
+        private readonly ReadOnlySpan<float> values = values;
+
+        public bool Result;
+
+        public void Run<TV>()
+            where TV : struct, ISimd<TV>
+        {
+            ref float v0 = ref MemoryMarshal.GetReference(values);
+            int n = values.Length, width = TV.Count;
+            int vectorEnd = width == 1 ? 0 : n - (n % width);
+            TV acc = TV.Zero;
+            int i = 0;
+            for (; i < vectorEnd; i += width)
+            {
+                acc = TV.Add(acc, TV.Multiply(TV.Load(ref v0, (nuint)i), TV.Zero));
+            }
+
+            float tail = 0f;
+            for (; i < n; i++)
+            {
+                tail += Unsafe.Add(ref v0, i) * 0f;
+            }
+
+            Result = TV.NonZeroLanes(acc) == 0 && tail == 0f;
         }
     }
 }

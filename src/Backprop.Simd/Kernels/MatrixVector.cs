@@ -1,55 +1,61 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Backprop.Simd.Kernels;
 
 /// <summary>
-/// Matrix-vector product with bias, <c>y = W x + b</c>: the forward pass of one layer (<c>z = W a + b</c>).
+/// Matrix-vector product with bias, <c>y = W x + b</c>: the forward pass of one sample (<c>z = W a + b</c>).
 /// <c>W</c> is row-major, <c>rows x cols</c>; row <c>j</c> holds the weights into output <c>j</c>.
 /// </summary>
 /// <remarks>
-/// Shape of the loop: four rows at a time share each load of <c>x</c>, and each row keeps its own
-/// <see cref="Vector{T}"/> accumulator, so four independent multiply-add chains are in flight.
-/// Columns that do not fill a whole vector are finished by a scalar remainder loop; leftover rows
-/// (rows % 4) run two accumulators each. Without SIMD a scalar kernel of the same shape runs instead.
+/// Four rows at a time share each load of <c>x</c>, each row with its own accumulator: four independent
+/// multiply-add chains. Leftover rows (rows % 4) run two accumulators each; columns past the last whole vector go
+/// through a scalar remainder loop. Without SIMD (<see cref="SimdWidth.Bits"/> 32) a scalar kernel of the same
+/// shape runs instead.
 /// </remarks>
-public static class MatrixVector
+internal static class MatrixVector
 {
-    /// <summary>Computes <c>y = W x + b</c>.</summary>
-    /// <param name="w">Row-major <c>rows x cols</c> matrix.</param>
-    /// <param name="rows">Number of rows of <paramref name="w"/> (length of <paramref name="y"/>).</param>
-    /// <param name="cols">Number of columns of <paramref name="w"/> (length of <paramref name="x"/>).</param>
-    /// <param name="x">Input vector, length <paramref name="cols"/>.</param>
-    /// <param name="b">Bias vector, length <paramref name="rows"/>.</param>
-    /// <param name="y">Output vector, length <paramref name="rows"/>; must not overlap the inputs.</param>
-    /// <exception cref="ArgumentException">A length does not match the shape.</exception>
-    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y)
+    /// <summary><c>y = W x + b</c>; <paramref name="y"/> (length <paramref name="rows"/>) must not overlap the inputs.</summary>
+    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y) =>
+        MultiplyAdd(w, rows, cols, x, b, y, SimdWidth.Bits);
+
+    /// <summary><see cref="MultiplyAdd(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> at <paramref name="bits"/>.</summary>
+    public static void MultiplyAdd(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y, int bits)
     {
-        Guard.Positive(rows);
-        Guard.Positive(cols);
-        Guard.Length(w.Length, rows * cols, "rows * cols");
-        Guard.Length(x.Length, cols, "cols");
-        Guard.Length(b.Length, rows, "rows");
-        Guard.Length(y.Length, rows, "rows");
-        MultiplyAddUnchecked(w, rows, cols, x, b, y);
+        var kernel = new Kernel(w, rows, cols, x, b, y);
+        SimdDispatch.Run(ref kernel, bits);
     }
 
-    /// <summary>The kernel body; shapes were checked by the caller.</summary>
+    private readonly ref struct Kernel(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y) : ISimdKernel
+    {
+        private readonly ReadOnlySpan<float> w = w;
+        private readonly ReadOnlySpan<float> x = x;
+        private readonly ReadOnlySpan<float> b = b;
+        private readonly Span<float> y = y;
+
+        public void Run<TV>()
+            where TV : struct, ISimd<TV>
+        {
+            if (TV.Count == 1)
+            {
+                MultiplyAddScalar(ref MemoryMarshal.GetReference(w), rows, cols, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(b), ref MemoryMarshal.GetReference(y));
+            }
+            else
+            {
+                MultiplyAdd<TV>(w, rows, cols, x, b, y);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no tier-0 epoch
-    internal static void MultiplyAddUnchecked(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y)
+    private static void MultiplyAdd<TV>(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> b, Span<float> y)
+        where TV : struct, ISimd<TV>
     {
         ref float w0 = ref MemoryMarshal.GetReference(w);
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float b0 = ref MemoryMarshal.GetReference(b);
         ref float y0 = ref MemoryMarshal.GetReference(y);
-        if (!Vector.IsHardwareAccelerated)
-        {
-            MultiplyAddScalar(ref w0, rows, cols, ref x0, ref b0, ref y0);
-            return;
-        }
-
-        int width = Vector<float>.Count;
+        int width = TV.Count;
         int vectorEnd = cols - (cols % width);
 
         int j = 0;
@@ -59,18 +65,18 @@ public static class MatrixVector
             ref float r1 = ref Unsafe.Add(ref r0, cols);
             ref float r2 = ref Unsafe.Add(ref r1, cols);
             ref float r3 = ref Unsafe.Add(ref r2, cols);
-            Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, acc2 = Vector<float>.Zero, acc3 = Vector<float>.Zero;
+            TV acc0 = TV.Zero, acc1 = TV.Zero, acc2 = TV.Zero, acc3 = TV.Zero;
             int k = 0;
             for (; k < vectorEnd; k += width)
             {
-                Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k);
-                acc0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
-                acc1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
-                acc2 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r2, (nuint)k), xv, acc2);
-                acc3 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r3, (nuint)k), xv, acc3);
+                TV xv = TV.Load(ref x0, (nuint)k);
+                acc0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)k), xv, acc0);
+                acc1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)k), xv, acc1);
+                acc2 = TV.MultiplyAdd(TV.Load(ref r2, (nuint)k), xv, acc2);
+                acc3 = TV.MultiplyAdd(TV.Load(ref r3, (nuint)k), xv, acc3);
             }
 
-            float s0 = Vector.Sum(acc0), s1 = Vector.Sum(acc1), s2 = Vector.Sum(acc2), s3 = Vector.Sum(acc3);
+            float s0 = TV.Sum(acc0), s1 = TV.Sum(acc1), s2 = TV.Sum(acc2), s3 = TV.Sum(acc3);
             for (; k < cols; k++)
             {
                 float xk = Unsafe.Add(ref x0, k);
@@ -91,25 +97,25 @@ public static class MatrixVector
             // Two rows left (30 = 7 x 4 + 2): two accumulators each, so four independent chains instead of one per row.
             ref float r0 = ref Unsafe.Add(ref w0, (nint)j * cols);
             ref float r1 = ref Unsafe.Add(ref r0, cols);
-            Vector<float> acc0 = Vector<float>.Zero, acc1 = Vector<float>.Zero, odd0 = Vector<float>.Zero, odd1 = Vector<float>.Zero;
+            TV acc0 = TV.Zero, acc1 = TV.Zero, odd0 = TV.Zero, odd1 = TV.Zero;
             int k = 0;
             for (; k + (2 * width) <= vectorEnd; k += 2 * width)
             {
-                Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k), xw = Vector.LoadUnsafe(ref x0, (nuint)(k + width));
-                acc0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
-                acc1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
-                odd0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)(k + width)), xw, odd0);
-                odd1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)(k + width)), xw, odd1);
+                TV xv = TV.Load(ref x0, (nuint)k), xw = TV.Load(ref x0, (nuint)(k + width));
+                acc0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)k), xv, acc0);
+                acc1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)k), xv, acc1);
+                odd0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)(k + width)), xw, odd0);
+                odd1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)(k + width)), xw, odd1);
             }
 
             for (; k < vectorEnd; k += width)
             {
-                Vector<float> xv = Vector.LoadUnsafe(ref x0, (nuint)k);
-                acc0 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), xv, acc0);
-                acc1 = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), xv, acc1);
+                TV xv = TV.Load(ref x0, (nuint)k);
+                acc0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)k), xv, acc0);
+                acc1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)k), xv, acc1);
             }
 
-            float s0 = Vector.Sum(acc0 + odd0), s1 = Vector.Sum(acc1 + odd1);
+            float s0 = TV.Sum(TV.Add(acc0, odd0)), s1 = TV.Sum(TV.Add(acc1, odd1));
             for (; k < cols; k++)
             {
                 float xk = Unsafe.Add(ref x0, k);
@@ -126,20 +132,20 @@ public static class MatrixVector
         {
             // A last row: two accumulators, two independent chains.
             ref float r = ref Unsafe.Add(ref w0, (nint)j * cols);
-            Vector<float> acc = Vector<float>.Zero, odd = Vector<float>.Zero;
+            TV acc = TV.Zero, odd = TV.Zero;
             int k = 0;
             for (; k + (2 * width) <= vectorEnd; k += 2 * width)
             {
-                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
-                odd = MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)(k + width)), Vector.LoadUnsafe(ref x0, (nuint)(k + width)), odd);
+                acc = TV.MultiplyAdd(TV.Load(ref r, (nuint)k), TV.Load(ref x0, (nuint)k), acc);
+                odd = TV.MultiplyAdd(TV.Load(ref r, (nuint)(k + width)), TV.Load(ref x0, (nuint)(k + width)), odd);
             }
 
             for (; k < vectorEnd; k += width)
             {
-                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), Vector.LoadUnsafe(ref x0, (nuint)k), acc);
+                acc = TV.MultiplyAdd(TV.Load(ref r, (nuint)k), TV.Load(ref x0, (nuint)k), acc);
             }
 
-            float s = Vector.Sum(acc + odd);
+            float s = TV.Sum(TV.Add(acc, odd));
             for (; k < cols; k++)
             {
                 s += Unsafe.Add(ref r, k) * Unsafe.Add(ref x0, k);
@@ -154,7 +160,7 @@ public static class MatrixVector
     /// each with two accumulators (even and odd columns), eight independent chains.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static void MultiplyAddScalar(ref float w0, int rows, int cols, ref float x0, ref float b0, ref float y0)
+    private static void MultiplyAddScalar(ref float w0, int rows, int cols, ref float x0, ref float b0, ref float y0)
     {
         int pairEnd = cols & ~1;
         int j = 0;

@@ -225,11 +225,11 @@ public sealed class BatchInference : IDisposable, IShared
         {
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
             ref ZeroSkipping skip = ref _skipping[(worker * n.Length) + l];
-            bool scan = _skipZeros && skip.ScanNext();
+            bool scan = _skipZeros && skip.Scan();
             int sparse = Gemm.Multiply(input, _transposed.AsSpan(layout.WeightOffset(l), n[l] * n[l - 1]), _network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], scan);
             if (scan)
             {
-                skip.Found(sparse > 0);
+                _ = skip.Found(sparse > 0);
             }
 
             ActivationFunctions.Apply(_network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), n[l]);
@@ -270,33 +270,39 @@ public sealed class BatchInference : IDisposable, IShared
             Gemm.Transpose(_network.WeightsOf(l), rows, cols, _transposed.AsSpan(layout.WeightOffset(l), rows * cols));
         }
     }
+}
 
-    /// <summary>
-    /// When to look for zero inputs: a scan costs a pass over a block's inputs, and on inputs that are never zero it
-    /// finds nothing, so after a dense block the next scan waits 1 block, then 2, 4, ... up to 64; a block with
-    /// enough zeros brings scanning back to every block. Skipping changes no result, so neither does this policy.
-    /// </summary>
-    private struct ZeroSkipping
+/// <summary>
+/// When <see cref="BatchInference"/> looks for zero inputs: a scan costs a pass over a block's inputs, and on inputs
+/// that are never zero it finds nothing, so after a dense block the next scan waits 1 block, then 2, 4, ... up to
+/// <see cref="MaxWait"/>; a block with enough zeros brings scanning back to every block. Skipping changes no result,
+/// so neither does this policy: only the time.
+/// </summary>
+internal struct ZeroSkipping
+{
+    /// <summary>The longest wait, in blocks, between two scans.</summary>
+    public const int MaxWait = 64;
+
+    private int _wait;    // blocks to go before the next scan
+    private int _backoff; // the wait after the next dense scan
+
+    /// <summary>Whether to scan the next block (counts it when not).</summary>
+    public bool Scan()
     {
-        private const int MaxWait = 64;
-        private int _wait;
-        private int _backoff;
-
-        public bool ScanNext()
+        if (_wait > 0)
         {
-            if (_wait > 0)
-            {
-                _wait--;
-                return false;
-            }
-
-            return true;
+            _wait--;
+            return false;
         }
 
-        public void Found(bool sparse)
-        {
-            _backoff = sparse ? 0 : Math.Min(Math.Max(1, 2 * _backoff), MaxWait);
-            _wait = _backoff;
-        }
+        return true;
+    }
+
+    /// <summary>Records what a scan found; returns <paramref name="sparse"/>.</summary>
+    public bool Found(bool sparse)
+    {
+        _backoff = sparse ? 0 : Math.Min(Math.Max(1, 2 * _backoff), MaxWait);
+        _wait = _backoff;
+        return sparse;
     }
 }

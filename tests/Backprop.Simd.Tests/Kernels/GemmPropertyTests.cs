@@ -12,7 +12,7 @@ public class GemmPropertyTests
     public static IEnumerable<int> Widths => new[] { 32, 128, 256, 512 }.Where(bits => bits <= SimdWidth.MaximumSupportedBits);
 
     [Property]
-    public void MultiplyTransposedAddBias_matches_naive(Shape s, byte samples)
+    public void MultiplyTransposed_matches_naive(Shape s, byte samples)
     {
         int m = 1 + (samples % 23), n = s.Rows, k = s.Cols; // m up to 23: every 4-row remainder; n: every 3-column remainder
         var random = new SeededRandom(s.Seed);
@@ -26,13 +26,8 @@ public class GemmPropertyTests
         {
             var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
             var picked = new float[m * n];
-            switch (bits)
-            {
-                case 32: Gemm.Forward<SimdScalar>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<SimdScalar>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
-                case 128: Gemm.Forward<Simd128>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd128>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
-                case 256: Gemm.Forward<Simd256>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd256>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
-                default: Gemm.Forward<Simd512>(a, default, b, bias, fast, m, n, k, 0, n); Gemm.Forward<Simd512>(pool, picks, b, bias, picked, m, n, k, 0, n); break;
-            }
+            Gemm.MultiplyTransposed(a, default, b, bias, fast, m, n, k, 0, n, bits);
+            Gemm.MultiplyTransposed(pool, picks, b, bias, picked, m, n, k, 0, n, bits);
 
             Assert.Equal(fast, picked);
 
@@ -51,12 +46,10 @@ public class GemmPropertyTests
             }
         }
 
-        var viaPublic = new float[m * n];
-        Gemm.MultiplyTransposedAddBias(a, b, bias, viaPublic, m, n, k);
     }
 
     [Property]
-    public void MultiplyAddBias_matches_naive(Shape s, byte samples)
+    public void Multiply_matches_naive(Shape s, byte samples)
     {
         int m = 1 + (samples % 27), n = s.Rows, k = s.Cols; // m up to 27: every 8- and 4-row remainder; n: vector multiples and tails
         var random = new SeededRandom(s.Seed);
@@ -68,13 +61,7 @@ public class GemmPropertyTests
         foreach (int bits in Widths)
         {
             var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
-            switch (bits)
-            {
-                case 32: Gemm.Outer<SimdScalar>(a, b, bias, fast, m, n, k); break;
-                case 128: Gemm.Outer<Simd128>(a, b, bias, fast, m, n, k); break;
-                case 256: Gemm.Outer<Simd256>(a, b, bias, fast, m, n, k); break;
-                default: Gemm.Outer<Simd512>(a, b, bias, fast, m, n, k); break;
-            }
+            Assert.Equal(0, Gemm.Multiply(a, b, bias, fast, m, n, k, skipZeroInputs: false, bits));
 
             for (int i = 0; i < m; i++)
             {
@@ -109,13 +96,9 @@ public class GemmPropertyTests
         {
             var dense = new float[m * n];
             var skipping = new float[m * n];
-            switch (bits)
-            {
-                case 32: Gemm.Outer<SimdScalar>(a, b, bias, dense, m, n, k); Gemm.Outer<SimdScalar>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
-                case 128: Gemm.Outer<Simd128>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd128>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
-                case 256: Gemm.Outer<Simd256>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd256>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
-                default: Gemm.Outer<Simd512>(a, b, bias, dense, m, n, k); Gemm.Outer<Simd512>(a, b, bias, skipping, m, n, k, skipZeroInputs: true); break;
-            }
+            Gemm.Multiply(a, b, bias, dense, m, n, k, skipZeroInputs: false, bits);
+            int sparseBlocks = Gemm.Multiply(a, b, bias, skipping, m, n, k, skipZeroInputs: true, bits);
+            Assert.InRange(sparseBlocks, 0, m / 8);
 
             Assert.Equal(dense, skipping); // float equality: a zero sum may differ in sign only
         }
@@ -123,8 +106,8 @@ public class GemmPropertyTests
         // The same product from W = B^T in the other shape agrees within the same bound (the forward pass either way).
         var viaPublic = new float[m * n];
         var dotForm = new float[m * n];
-        Gemm.MultiplyAddBias(a, b, bias, viaPublic, m, n, k);
-        Gemm.MultiplyTransposedAddBias(a, transposed, bias, dotForm, m, n, k);
+        Gemm.Multiply(a, b, bias, viaPublic, m, n, k, skipZeroInputs: false);
+        Gemm.MultiplyTransposed(a, default, transposed, bias, dotForm, m, n, k, 0, n);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++)
@@ -141,7 +124,7 @@ public class GemmPropertyTests
     }
 
     [Property]
-    public void MultiplyRows_matches_naive_in_both_stridings(Shape s, byte samples)
+    public void MultiplyStrided_matches_naive_in_both_stridings(Shape s, byte samples)
     {
         int m = 1 + (samples % 23), n = Math.Min(s.Rows, 120), cols = s.Cols;
         var random = new SeededRandom(s.Seed);
@@ -158,35 +141,14 @@ public class GemmPropertyTests
                 var fast = TestData.Mixed(rows * cols, ref random);
                 float[] before = TestData.Mixed(rows * cols, ref random), folded = (float[])before.Clone();
                 var picked = new float[rows * cols];
-                var step = Epilogue.Step(-0.375f, 0.75f);
-                switch (bits)
-                {
-                    case 32:
-                        Gemm.Rows<SimdScalar>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<SimdScalar>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<SimdScalar>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
-                        break;
-                    case 128:
-                        Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<Simd128>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<Simd128>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
-                        break;
-                    case 256:
-                        Gemm.Rows<Simd256>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<Simd256>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<Simd256>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
-                        break;
-                    default:
-                        Gemm.Rows<Simd512>(delta, rowStride, sumStride, r, default, fast, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<Simd512>(delta, rowStride, sumStride, pool, picks, picked, sums, cols, 0, rows, Epilogue.Store);
-                        Gemm.Rows<Simd512>(delta, rowStride, sumStride, r, default, folded, sums, cols, 0, rows, step);
-                        break;
-                }
+                Gemm.MultiplyStrided(delta, rowStride, sumStride, r, default, fast, rows, sums, cols, 0, rows, 1f, 0f, bits);
+                Gemm.MultiplyStrided(delta, rowStride, sumStride, pool, picks, picked, rows, sums, cols, 0, rows, 1f, 0f, bits);
+                Gemm.MultiplyStrided(delta, rowStride, sumStride, r, default, folded, rows, sums, cols, 0, rows, -0.375f, 0.75f, bits);
 
                 Assert.Equal(fast, picked);
                 for (int i = 0; i < fast.Length; i++)
                 {
-                    // The fold is exactly decay * C + scale * t with t the stored result: the same bits as a separate update.
+                    // The fold is exactly (C * beta) + (alpha * t) with t the stored result: the same bits as a separate update.
                     Assert.Equal((before[i] * 0.75f) + (-0.375f * fast[i]), folded[i]);
                 }
 
@@ -208,36 +170,6 @@ public class GemmPropertyTests
     }
 
     [Fact]
-    public void Zero_skipping_backs_off_on_dense_blocks_and_returns_on_sparse_ones()
-    {
-        var skip = new ZeroSkipping { Enabled = true };
-        int expectedWait = 0;
-        for (int dense = 0; dense < 10; dense++)
-        {
-            for (int i = 0; i < expectedWait; i++)
-            {
-                Assert.False(skip.Scan(), $"block {i} of the wait after dense scan {dense}");
-            }
-
-            Assert.True(skip.Scan());
-            Assert.False(skip.Found(false));
-            expectedWait = Math.Min(Math.Max(1, 2 * expectedWait), ZeroSkipping.MaxWait); // 1, 2, 4, ..., 64, 64
-        }
-
-        Assert.Equal(ZeroSkipping.MaxWait, expectedWait);
-        for (int i = 0; i < ZeroSkipping.MaxWait; i++)
-        {
-            Assert.False(skip.Scan());
-        }
-
-        Assert.True(skip.Scan());
-        Assert.True(skip.Found(true)); // a sparse block: scan every block again
-        Assert.True(skip.Scan());
-        Assert.True(skip.Found(true));
-        Assert.True(skip.Scan());
-    }
-
-    [Fact]
     public void Splitting_the_output_among_workers_changes_no_bit()
     {
         // Any split point: the workers' shares are not always multiples of a tile.
@@ -246,35 +178,50 @@ public class GemmPropertyTests
         float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
         var whole = new float[m * n];
         var rowsWhole = new float[n * k];
-        Gemm.MultiplyTransposedAddBiasUnchecked(a, default, b, bias, whole, m, n, k, 0, n);
-        Gemm.MultiplyRowsUnchecked(a, 1, n, b, default, rowsWhole, n, m, k, 0, n, Epilogue.Store); // uses a as an m x n left factor
+        Gemm.MultiplyTransposed(a, default, b, bias, whole, m, n, k, 0, n);
+        Gemm.MultiplyStrided(a, 1, n, b, default, rowsWhole, n, m, k, 0, n, 1f, 0f); // uses a as an m x n left factor
         for (int split = 1; split < n; split++)
         {
             var parts = new float[m * n];
-            Gemm.MultiplyTransposedAddBiasUnchecked(a, default, b, bias, parts, m, n, k, 0, split);
-            Gemm.MultiplyTransposedAddBiasUnchecked(a, default, b, bias, parts, m, n, k, split, n);
+            Gemm.MultiplyTransposed(a, default, b, bias, parts, m, n, k, 0, split);
+            Gemm.MultiplyTransposed(a, default, b, bias, parts, m, n, k, split, n);
             Assert.Equal(whole, parts);
 
             var rowsParts = new float[n * k];
-            Gemm.MultiplyRowsUnchecked(a, 1, n, b, default, rowsParts, n, m, k, 0, split, Epilogue.Store);
-            Gemm.MultiplyRowsUnchecked(a, 1, n, b, default, rowsParts, n, m, k, split, n, Epilogue.Store);
+            Gemm.MultiplyStrided(a, 1, n, b, default, rowsParts, n, m, k, 0, split, 1f, 0f);
+            Gemm.MultiplyStrided(a, 1, n, b, default, rowsParts, n, m, k, split, n, 1f, 0f);
             Assert.Equal(rowsWhole, rowsParts);
         }
     }
 
-    [Fact]
-    public void Public_entry_points_validate_shapes()
+    [Property]
+    public void MultiplyStrided_scales_and_folds_with_alpha_and_beta(Shape s, byte samples)
     {
-        float[] a = new float[12], b = new float[8], bias = new float[2], c = new float[6];
-        Assert.Equal("b", Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedAddBias(new float[15], b, bias, c, 3, 2, 5)).ParamName);
-        Assert.Equal("c", Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedAddBias(a, b, bias, new float[5], 3, 2, 4)).ParamName);
-        ArgumentException error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyRows(new float[5], 1, 3, b, c, 3, 2, 4));
-        Assert.Equal("lhs", error.ParamName);
-        Assert.Contains("expected more than 5", error.Message);
-        error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyAddBias(a, new float[7], bias, c, 3, 2, 4));
-        Assert.Equal("b", error.ParamName);
-        Assert.Contains("8", error.Message);
-        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => Gemm.MultiplyAddBias(a, b, new float[3], c, 3, 2, 4)).ParamName);
+        int m = 1 + (samples % 23), n = Math.Min(s.Rows, 120), cols = s.Cols;
+        var random = new SeededRandom(s.Seed);
+        float[] delta = TestData.Mixed(m * n, ref random), r = TestData.Mixed(m * cols, ref random);
+        float alpha = (float)((random.NextDouble() * 4) - 2), beta = 1 - (float)random.NextDouble();
+        foreach (int bits in Widths)
+        {
+            // The plain sum, then beta = 0 with any alpha over a C full of NaN: C is never read.
+            var sum = new float[n * cols];
+            Gemm.MultiplyStrided(delta, 1, n, r, default, sum, n, m, cols, 0, n, 1f, 0f, bits);
+            float[] scaled = Enumerable.Repeat(float.NaN, n * cols).ToArray();
+            Gemm.MultiplyStrided(delta, 1, n, r, default, scaled, n, m, cols, 0, n, alpha, 0f, bits);
+            float[] stored = Enumerable.Repeat(float.NaN, n * cols).ToArray();
+            Gemm.MultiplyStrided(delta, 1, n, r, default, stored, n, m, cols, 0, n, 1f, 0f, bits);
+            Assert.Equal(sum, stored);
+
+            // beta != 0: (C * beta) + (alpha * sum), unfused, in that order.
+            float[] before = TestData.Mixed(n * cols, ref random), folded = (float[])before.Clone();
+            Gemm.MultiplyStrided(delta, 1, n, r, default, folded, n, m, cols, 0, n, alpha, beta, bits);
+            for (int i = 0; i < sum.Length; i++)
+            {
+                Assert.True(float.IsFinite(scaled[i]), $"C[{i}] read at beta = 0, {bits} bits");
+                Assert.Equal(alpha * sum[i], scaled[i]);
+                Assert.Equal((before[i] * beta) + (alpha * sum[i]), folded[i]);
+            }
+        }
     }
 
     // The rows of an m x k matrix copied into a larger matrix at shuffled places, and where each one went.

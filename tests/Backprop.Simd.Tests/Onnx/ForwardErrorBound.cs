@@ -90,7 +90,7 @@ internal static class ForwardErrorBound
                 Activation.Sigmoid => (1 / (1 + Math.Exp(-z[i])), (errorZ[i] / 4) + (FunctionUlps * U)),
                 Activation.Tanh => (Math.Tanh(z[i]), errorZ[i] + (FunctionUlps * U)),
                 Activation.ReLU => (Math.Max(z[i], 0), errorZ[i]),
-                Activation.LeakyReLU => (z[i] > 0 ? z[i] : z[i] * Backprop.Simd.Kernels.Activations.LeakySlope, errorZ[i] + (U * Math.Abs(z[i]))),
+                Activation.LeakyReLU => (z[i] > 0 ? z[i] : z[i] * Backprop.Simd.ActivationFunctions.LeakySlope, errorZ[i] + (U * Math.Abs(z[i]))),
                 Activation.Identity => (z[i], errorZ[i]),
                 _ => throw new ArgumentOutOfRangeException(nameof(f), f, "unknown activation"),
             };

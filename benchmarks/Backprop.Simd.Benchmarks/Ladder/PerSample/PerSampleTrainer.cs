@@ -119,7 +119,7 @@ public sealed class PerSampleTrainer
             Span<float> nablaW = _nabla.AsSpan(net.Layout.WeightOffset(l), n[l] * n[l - 1]);
             if (fold)
             {
-                Rank1.StepUnchecked(nablaW, net.Mutable(net.Layout.WeightOffset(l), nablaW.Length), n[l], n[l - 1], delta, previous, first, Epilogue.Step(scale, 1f)); // BP4, folded
+                Rank1.StepUnchecked(nablaW, net.Mutable(net.Layout.WeightOffset(l), nablaW.Length), n[l], n[l - 1], delta, previous, first, new SgdFold(scale, 1f)); // BP4, folded
             }
             else if (first)
             {

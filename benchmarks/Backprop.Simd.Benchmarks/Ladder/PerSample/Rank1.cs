@@ -2,7 +2,9 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Backprop.Simd.Kernels;
+using Backprop.Simd.Kernels;
+
+namespace Backprop.Simd.Benchmarks.Ladder.PerSample;
 
 /// <summary>
 /// Rank-1 update, <c>A += alpha * x y^T</c>: BP4 accumulating the weight gradient
@@ -15,7 +17,7 @@ namespace Backprop.Simd.Kernels;
 /// product (no clearing pass before it), and with plain SGD the last one folds the step into the weights
 /// (no separate update pass after it).
 /// </remarks>
-public static class Rank1
+internal static class Rank1
 {
     /// <summary>Computes <c>A += alpha * x y^T</c>.</summary>
     /// <param name="a">Row-major <c>rows x cols</c> matrix, updated in place.</param>
@@ -24,14 +26,8 @@ public static class Rank1
     /// <param name="alpha">Scale factor.</param>
     /// <param name="x">Column vector, length <paramref name="rows"/>.</param>
     /// <param name="y">Row vector, length <paramref name="cols"/>.</param>
-    /// <exception cref="ArgumentException">A length does not match the shape.</exception>
     public static void Update(Span<float> a, int rows, int cols, float alpha, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
-        Guard.Positive(rows);
-        Guard.Positive(cols);
-        Guard.Length(a.Length, rows * cols, "rows * cols");
-        Guard.Length(x.Length, rows, "rows");
-        Guard.Length(y.Length, cols, "cols");
         UpdateUnchecked(a, rows, cols, alpha, x, y);
     }
 
@@ -48,11 +44,11 @@ public static class Rank1
     /// <summary>
     /// The last rank-1 term of a gradient folded into the SGD step: with <c>t = nabla + x y^T</c> (<c>t = x y^T</c>
     /// when <paramref name="first"/>, and <paramref name="nabla"/> is not read), <c>W = decay W + scale t</c>, the
-    /// arithmetic of <see cref="UpdateUnchecked"/> followed by <see cref="Epilogue.Apply(float, ref float)"/>.
+    /// arithmetic of <see cref="UpdateUnchecked"/> followed by <see cref="SgdFold.Apply"/>.
     /// <paramref name="nabla"/> is only read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    internal static void StepUnchecked(ReadOnlySpan<float> nabla, Span<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> y, bool first, Epilogue step)
+    internal static void StepUnchecked(ReadOnlySpan<float> nabla, Span<float> w, int rows, int cols, ReadOnlySpan<float> x, ReadOnlySpan<float> y, bool first, SgdFold step)
     {
         if (first)
         {
@@ -108,7 +104,7 @@ public static class Rank1
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Apply(Vector<float> y, Vector<float> c, ref float source, ref float target, nuint k) =>
-            MultiplyAdds.Of(y, c, Vector.LoadUnsafe(ref source, k));
+            VectorMultiplyAdds.Of(y, c, Vector.LoadUnsafe(ref source, k));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Apply(float y, float c, float source, float target) => source + (c * y);
@@ -122,13 +118,13 @@ public static class Rank1
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<float> Apply(Vector<float> y, Vector<float> c, ref float source, ref float target, nuint k) =>
-            MultiplyAdds.Of(y, c, Vector<float>.Zero);
+            VectorMultiplyAdds.Of(y, c, Vector<float>.Zero);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Apply(float y, float c, float source, float target) => 0f + (c * y);
     }
 
-    /// <summary><c>decay target + scale t</c> with <c>t</c> the gradient <typeparamref name="TGradient"/> computes (the SGD step of <see cref="Epilogue"/>).</summary>
+    /// <summary><c>decay target + scale t</c> with <c>t</c> the gradient <typeparamref name="TGradient"/> computes (the SGD step of <see cref="SgdFold"/>).</summary>
     private readonly struct Step<TGradient>(float scale, float decay) : IRowOp
         where TGradient : struct, IRowOp
     {

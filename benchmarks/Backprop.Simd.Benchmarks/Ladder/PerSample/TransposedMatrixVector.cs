@@ -2,7 +2,9 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Backprop.Simd.Kernels;
+using Backprop.Simd.Kernels;
+
+namespace Backprop.Simd.Benchmarks.Ladder.PerSample;
 
 /// <summary>
 /// Transposed matrix-vector product, <c>y = W^T x</c>: the first half of BP2
@@ -14,7 +16,7 @@ namespace Backprop.Simd.Kernels;
 /// <c>y = sum_j x[j] * W[j,:]</c>. Four rows are folded into each pass over <c>y</c>, which cuts the
 /// loads and stores of <c>y</c> fourfold; the tail of each row is handled by a scalar remainder loop.
 /// </remarks>
-public static class TransposedMatrixVector
+internal static class TransposedMatrixVector
 {
     /// <summary>Computes <c>y = W^T x</c>.</summary>
     /// <param name="w">Row-major <c>rows x cols</c> matrix.</param>
@@ -22,14 +24,8 @@ public static class TransposedMatrixVector
     /// <param name="cols">Number of columns of <paramref name="w"/> (length of <paramref name="y"/>).</param>
     /// <param name="x">Input vector, length <paramref name="rows"/>.</param>
     /// <param name="y">Output vector, length <paramref name="cols"/>; overwritten; must not overlap the inputs.</param>
-    /// <exception cref="ArgumentException">A length does not match the shape.</exception>
     public static void Multiply(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
     {
-        Guard.Positive(rows);
-        Guard.Positive(cols);
-        Guard.Length(w.Length, rows * cols, "rows * cols");
-        Guard.Length(x.Length, rows, "rows");
-        Guard.Length(y.Length, cols, "cols");
         MultiplyUnchecked(w, rows, cols, x, y);
     }
 
@@ -57,10 +53,10 @@ public static class TransposedMatrixVector
             for (; k < vectorEnd; k += width)
             {
                 Vector<float> acc = Vector.LoadUnsafe(ref y0, (nuint)k);
-                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), v0, acc);
-                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), v1, acc);
-                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r2, (nuint)k), v2, acc);
-                acc = MultiplyAdds.Of(Vector.LoadUnsafe(ref r3, (nuint)k), v3, acc);
+                acc = VectorMultiplyAdds.Of(Vector.LoadUnsafe(ref r0, (nuint)k), v0, acc);
+                acc = VectorMultiplyAdds.Of(Vector.LoadUnsafe(ref r1, (nuint)k), v1, acc);
+                acc = VectorMultiplyAdds.Of(Vector.LoadUnsafe(ref r2, (nuint)k), v2, acc);
+                acc = VectorMultiplyAdds.Of(Vector.LoadUnsafe(ref r3, (nuint)k), v3, acc);
                 acc.StoreUnsafe(ref y0, (nuint)k);
             }
 
@@ -79,7 +75,7 @@ public static class TransposedMatrixVector
             int k = 0;
             for (; k < vectorEnd; k += width)
             {
-                MultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), v, Vector.LoadUnsafe(ref y0, (nuint)k)).StoreUnsafe(ref y0, (nuint)k);
+                VectorMultiplyAdds.Of(Vector.LoadUnsafe(ref r, (nuint)k), v, Vector.LoadUnsafe(ref y0, (nuint)k)).StoreUnsafe(ref y0, (nuint)k);
             }
 
             for (; k < cols; k++)

@@ -1,0 +1,301 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Simd.Kernels;
+
+// C = A B^T + 1 bias^T by dot products along rows of both operands: tiles of R rows of A against J rows of B
+// (4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times.
+internal static partial class Gemm
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transposed<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref float b0 = ref MemoryMarshal.GetReference(b);
+        ref float bias0 = ref MemoryMarshal.GetReference(bias);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        Dot<TV> dot = new(k, k - (k % w), TV.LanesFrom(w - (k % w))); // the tail's lanes: those of [k - w, k) past the last whole vector
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
+            ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, k));
+            ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, k));
+            int j = jStart;
+            if (SimdRegisters.Many || MultiplyAdds.AreFused)
+            {
+                for (; j + 3 <= jEnd; j += 3)
+                {
+                    Tile4x3(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+                }
+            }
+            else
+            {
+                // 16 registers and no FMA: 4 x 3 needs 12 accumulators, 3 + 1 operands and a temporary for the product,
+                // and the spilled accumulator's store-to-load round trip then bounds the whole loop. 4 x 2 fits.
+                for (; j + 2 <= jEnd; j += 2)
+                {
+                    Tile4x2(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+                }
+            }
+
+            for (; j < jEnd; j++)
+            {
+                Tile4x1(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+            }
+        }
+
+        if (i + 2 <= m)
+        {
+            // Two rows left (m = 10, say): one pass over B for both instead of one per row.
+            ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
+            int j = jStart;
+            for (; j + 3 <= jEnd; j += 3)
+            {
+                Tile2x3(ref ar0, ref ar1, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+            }
+
+            for (; j < jEnd; j++)
+            {
+                Tile2x1(ref ar0, ref ar1, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+            }
+
+            i += 2;
+        }
+
+        for (; i < m; i++)
+        {
+            ref float ar = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            int j = jStart;
+            for (; j + 3 <= jEnd; j += 3)
+            {
+                Tile1x3(ref ar, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), dot);
+            }
+
+            for (; j < jEnd; j++)
+            {
+                Tile1x1(ref ar, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), dot);
+            }
+        }
+    }
+
+    // The tiles of Transposed: R rows of A against J consecutive rows of B, R x J independent accumulators, each load of
+    // B used R times and each load of A J times; C[r, j] at cr + r * n + j. One method per tile shape keeps each
+    // small enough for the JIT to inline every vector operation in it.
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x3<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
+        TV s20 = TV.Zero, s21 = TV.Zero, s22 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero, s32 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            s02 = TV.MultiplyAdd(y, x2, s02);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            s12 = TV.MultiplyAdd(y, x2, s12);
+            y = TV.Load(ref ar2, (nuint)p);
+            s20 = TV.MultiplyAdd(y, x0, s20);
+            s21 = TV.MultiplyAdd(y, x1, s21);
+            s22 = TV.MultiplyAdd(y, x2, s22);
+            y = TV.Load(ref ar3, (nuint)p);
+            s30 = TV.MultiplyAdd(y, x0, s30);
+            s31 = TV.MultiplyAdd(y, x1, s31);
+            s32 = TV.MultiplyAdd(y, x2, s32);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, n + 2), s12, ref ar1, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (2 * n) + 1), s21, ref ar2, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, (2 * n) + 2), s22, ref ar2, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, (3 * n) + 2), s32, ref ar3, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s20 = TV.Zero, s21 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            y = TV.Load(ref ar2, (nuint)p);
+            s20 = TV.MultiplyAdd(y, x0, s20);
+            s21 = TV.MultiplyAdd(y, x1, s21);
+            y = TV.Load(ref ar3, (nuint)p);
+            s30 = TV.MultiplyAdd(y, x0, s30);
+            s31 = TV.MultiplyAdd(y, x1, s31);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (2 * n) + 1), s21, ref ar2, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x1<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV s00 = TV.Zero, s10 = TV.Zero, s20 = TV.Zero, s30 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+            s10 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x0, s10);
+            s20 = TV.MultiplyAdd(TV.Load(ref ar2, (nuint)p), x0, s20);
+            s30 = TV.MultiplyAdd(TV.Load(ref ar3, (nuint)p), x0, s30);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x3<TV>(ref float ar0, ref float ar1, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            s02 = TV.MultiplyAdd(y, x2, s02);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            s12 = TV.MultiplyAdd(y, x2, s12);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, n + 2), s12, ref ar1, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x1<TV>(ref float ar0, ref float ar1, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV s00 = TV.Zero, s10 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+            s10 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x0, s10);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x3<TV>(ref float ar0, ref float br0, ref float bias, ref float cr, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p), x2 = TV.Load(ref br2, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            s02 = TV.MultiplyAdd(y, x2, s02);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x1<TV>(ref float ar0, ref float br0, ref float bias, ref float cr, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV s00 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+        }
+
+        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
+    }
+
+    // The tail of one dot product, then the bias. The tail is the row's last whole vector, [k - w, k), with the lanes
+    // the main loop already summed masked to zero in both factors (0 * 0 adds nothing, whatever the other factor
+    // held): one vector step instead of a scalar chain of up to w - 1 dependent multiply-adds. Only 128-bit rows
+    // shorter than a vector fall back to scalars.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TV>(ref float destination, TV acc, ref float a, ref float b, float bias, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count, k = dot.K;
+        if (dot.VectorEnd < k && k >= w)
+        {
+            nuint p = (nuint)(k - w);
+            acc = TV.MultiplyAdd(TV.And(TV.Load(ref a, p), dot.Tail), TV.And(TV.Load(ref b, p), dot.Tail), acc);
+            destination = TV.Sum(acc) + bias;
+            return;
+        }
+
+        float sum = TV.Sum(acc);
+        for (int p = dot.VectorEnd; p < k; p++)
+        {
+            sum += Unsafe.Add(ref a, p) * Unsafe.Add(ref b, p);
+        }
+
+        destination = sum + bias;
+    }
+
+    // The shape of Transposed's dot products: their length, where the whole vectors end, and the tail's lanes.
+    private readonly record struct Dot<TV>(int K, int VectorEnd, TV Tail)
+        where TV : struct, ISimd<TV>;
+}
