@@ -37,12 +37,17 @@ public class TorchMiniBatchBenchmarks : TorchPeerBenchmark
         WarmUp.Run(() => TorchDefaultThreads());
     }
 
-    /// <summary>The SIMD core's <see cref="Backpropagation.UpdateMiniBatch"/>.</summary>
+    /// <summary>The SIMD core: the mini-batch's gradient (<see cref="Backpropagation"/>), then <c>params -= (eta/m) nabla</c>.</summary>
     [Benchmark(Baseline = true)]
     [Work(Samples = MiniBatchSize)]
     public void SimdCore()
     {
-        Backpropagation.UpdateMiniBatch(Fixture.Network, Fixture.Workspace, Fixture.Data, Fixture.Batches[_next], Eta);
+        int[] batch = Fixture.Batches[_next];
+        float[] x = batch.SelectMany(i => Fixture.Data.Input(i).ToArray()).ToArray(), y = batch.SelectMany(i => Fixture.Data.Target(i).ToArray()).ToArray();
+        Backpropagation.Backprop(Fixture.Network, Fixture.Workspace, x, y);
+        float[] p = Fixture.Network.Parameters.ToArray();
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Fixture.Workspace.Nabla, -Eta / batch.Length, p, p);
+        Fixture.Network.SetParameters(p);
         _next = _next + 1 == BatchesCycled ? 0 : _next + 1;
     }
 

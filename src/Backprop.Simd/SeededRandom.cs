@@ -5,7 +5,7 @@ namespace Backprop.Simd;
 /// SplitMix64). The library owns its generator rather than using <see cref="System.Random"/> so that the
 /// same seed gives bit-identical weights and shuffles on every .NET version.
 /// </summary>
-public struct SeededRandom
+internal struct SeededRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 

@@ -27,7 +27,7 @@ public sealed record Architecture(int[] Sizes, Activation[] Activations, CostFun
         ReferenceNetwork.FromArena(Sizes, network.Parameters, Activations.Select(Map.ToReference).ToArray(), Map.ToReference(Cost));
 
     /// <summary>A target the cost makes sense for: one-hot for log-likelihood, values in [0, 1] otherwise.</summary>
-    public float[] Target(ref SeededRandom random)
+    internal float[] Target(ref SeededRandom random)
     {
         if (Cost == CostFunction.LogLikelihood)
         {
@@ -93,7 +93,7 @@ public static class Generators
 }
 
 /// <summary>Deterministic test values and data sets.</summary>
-public static class TestData
+internal static class TestData
 {
     /// <summary>
     /// Fills <paramref name="values"/> with a mixture that exercises rounding: mostly moderate values of both signs,

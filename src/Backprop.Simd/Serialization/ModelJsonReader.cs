@@ -110,13 +110,7 @@ internal static class ModelJsonReader
         float[]? arena = layout.ParameterCount <= (long)weights.Length + biases.Length ? new float[layout.ParameterCount] : null;
         ReadWeights(weightsJson, layout, arena, source);
         ReadBiases(biasesJson, layout, arena, source);
-        if (arena is null)
-        {
-            // Not reached: reads that succeed have seen every parameter, one or more bytes each. Kept as a safeguard.
-            throw Invalid(source, "$", $"sizes {layout.Describe()} describe {layout.ParameterCount} parameters, more than weights and biases ({(long)weights.Length + biases.Length} bytes) can hold");
-        }
-
-        return new Network(sizes, arena, activations, cost);
+        return new Network(sizes, arena!, activations, cost); // reads that succeed have seen every parameter, a byte or more each: the arena exists
     }
 
     private static Fields Scan(ReadOnlySpan<byte> json, string source)

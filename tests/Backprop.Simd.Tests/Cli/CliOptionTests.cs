@@ -202,7 +202,7 @@ public sealed partial class CliOptionTests : IDisposable
         Assert.True(exit == 0, error);
         Assert.Contains("evaluating on 1 validation image.", output);
         Assert.Contains("1 epoch, mini-batch 10", output);
-        Assert.Contains("batched, 1 thread,", output);
+        Assert.Contains("; 1 thread,", output);
         Assert.DoesNotMatch(@"\b1 (epochs|threads|images)\b", output);
 
         (exit, output, error) = Run("info", "--model", PathOf("small.json"));

@@ -33,7 +33,7 @@ public sealed partial class CliTests : IDisposable
         Assert.True(exit == 0, error);
         Assert.Equal("", error);
         Assert.Contains("Training [784, 30, 10] on 8,004 images from the bundled MNIST-10k digits", output);
-        Assert.Contains("2 epochs, mini-batch 10, eta 3, seed 5; batched, ", output);
+        Assert.Contains("2 epochs, mini-batch 10, eta 3, seed 5; ", output);
         MatchCollection epochs = EpochLine().Matches(output);
         Assert.Equal(2, epochs.Count);
         Assert.Equal(["0", "1"], epochs.Select(m => m.Groups[1].Value));

@@ -71,7 +71,7 @@ public sealed class FailingStream(Stream inner, long budget) : Stream
 }
 
 /// <summary>Networks whose parameters exercise float formatting: every kind of finite float.</summary>
-public static class ModelNetworks
+internal static class ModelNetworks
 {
     /// <summary>Values that are easy to get wrong when written as text.</summary>
     public static readonly float[] Awkward =
