@@ -49,7 +49,6 @@ internal static partial class Gemm
     {
         int w = TV.Count;
         int pairEnd = cols - (cols % (2 * w));
-        int vectorEnd = cols - (cols % w);
         ref float cr1 = ref Unsafe.Add(ref cr0, cols);
         ref float cr2 = ref Unsafe.Add(ref cr1, cols);
         ref float cr3 = ref Unsafe.Add(ref cr2, cols);
@@ -92,7 +91,22 @@ internal static partial class Gemm
             epilogue.Apply(t31, ref cr3, q + w);
         }
 
-        // A last single vector of columns, then the tail vector: four rows, four independent chains (not four one-chain rows).
+        FourRowsSingles(ref lr, rowStride, sumStride, ref r0, rRows, ref cr0, sums, cols, q, tail, epilogue);
+    }
+
+    // FourRows past its pairs: a last single vector of columns, then the tail vector (four rows, four independent
+    // chains, not four one-chain rows), then any scalar columns. A method of its own so that the JIT's inlining budget,
+    // spent on one method's inlinees, is not used up by the pairs first: inside FourRows it ran out here and left
+    // about a dozen wrapper calls (Tail.Lanes, Epilogue.ApplyTail, SimdVector.V256, Store) in the tail's epilogue.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FourRowsSingles<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        int vectorEnd = cols - (cols % w);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        ref float cr2 = ref Unsafe.Add(ref cr1, cols);
+        ref float cr3 = ref Unsafe.Add(ref cr2, cols);
         for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
             int at = q < vectorEnd ? q : tail.Start;
