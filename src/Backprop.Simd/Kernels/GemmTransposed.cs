@@ -25,7 +25,7 @@ internal static partial class Gemm
             ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, k));
             ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, k));
             int j = jStart;
-            if (SimdRegisters.Many || MultiplyAdds.AreFused)
+            if (SimdRegisters.Many)
             {
                 for (; j + 3 <= jEnd; j += 3)
                 {
@@ -34,8 +34,11 @@ internal static partial class Gemm
             }
             else
             {
-                // 16 registers and no FMA: 4 x 3 needs 12 accumulators, 3 + 1 operands and a temporary for the product,
-                // and the spilled accumulator's store-to-load round trip then bounds the whole loop. 4 x 2 fits.
+                // 16 registers: 4 x 3 needs 12 accumulators and 3 + 1 operands, all 16, and no room for a temporary:
+                // without FMA the product needs one, and with FMA the JIT (.NET 10, SimdVector<T>) still takes one for
+                // an accumulator it copies, so one accumulator is spilled and its store-to-load round trip on every
+                // step bounds the whole loop (DotProduct evaluation 1.43x slower than the hand-written Simd256 of
+                // dbe5e35, whose 4 x 3 fitted). 4 x 2 fits; each C element is the same sum in the same order.
                 for (; j + 2 <= jEnd; j += 2)
                 {
                     Tile4x2(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
