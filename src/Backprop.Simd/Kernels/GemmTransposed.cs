@@ -177,10 +177,10 @@ internal static partial class Gemm
         for (int p = 0; p < dot.VectorEnd; p += w)
         {
             TV x0 = TV.Load(ref br0, (nuint)p);
-            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
-            s10 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x0, s10);
-            s20 = TV.MultiplyAdd(TV.Load(ref ar2, (nuint)p), x0, s20);
-            s30 = TV.MultiplyAdd(TV.Load(ref ar3, (nuint)p), x0, s30);
+            s00 = TV.MultiplyAddLoad(ref ar0, (nuint)p, x0, s00);
+            s10 = TV.MultiplyAddLoad(ref ar1, (nuint)p, x0, s10);
+            s20 = TV.MultiplyAddLoad(ref ar2, (nuint)p, x0, s20);
+            s30 = TV.MultiplyAddLoad(ref ar3, (nuint)p, x0, s30);
         }
 
         Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
@@ -227,8 +227,8 @@ internal static partial class Gemm
         for (int p = 0; p < dot.VectorEnd; p += w)
         {
             TV x0 = TV.Load(ref br0, (nuint)p);
-            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
-            s10 = TV.MultiplyAdd(TV.Load(ref ar1, (nuint)p), x0, s10);
+            s00 = TV.MultiplyAddLoad(ref ar0, (nuint)p, x0, s00);
+            s10 = TV.MultiplyAddLoad(ref ar1, (nuint)p, x0, s10);
         }
 
         Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
@@ -266,7 +266,7 @@ internal static partial class Gemm
         for (int p = 0; p < dot.VectorEnd; p += w)
         {
             TV x0 = TV.Load(ref br0, (nuint)p);
-            s00 = TV.MultiplyAdd(TV.Load(ref ar0, (nuint)p), x0, s00);
+            s00 = TV.MultiplyAddLoad(ref ar0, (nuint)p, x0, s00);
         }
 
         Finish(ref cr, s00, ref ar0, ref br0, bias, dot);

@@ -70,10 +70,10 @@ internal static class MatrixVector
             for (; k < vectorEnd; k += width)
             {
                 TV xv = TV.Load(ref x0, (nuint)k);
-                acc0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)k), xv, acc0);
-                acc1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)k), xv, acc1);
-                acc2 = TV.MultiplyAdd(TV.Load(ref r2, (nuint)k), xv, acc2);
-                acc3 = TV.MultiplyAdd(TV.Load(ref r3, (nuint)k), xv, acc3);
+                acc0 = TV.MultiplyAddLoad(ref r0, (nuint)k, xv, acc0);
+                acc1 = TV.MultiplyAddLoad(ref r1, (nuint)k, xv, acc1);
+                acc2 = TV.MultiplyAddLoad(ref r2, (nuint)k, xv, acc2);
+                acc3 = TV.MultiplyAddLoad(ref r3, (nuint)k, xv, acc3);
             }
 
             float s0 = TV.Sum(acc0), s1 = TV.Sum(acc1), s2 = TV.Sum(acc2), s3 = TV.Sum(acc3);
@@ -102,17 +102,17 @@ internal static class MatrixVector
             for (; k + (2 * width) <= vectorEnd; k += 2 * width)
             {
                 TV xv = TV.Load(ref x0, (nuint)k), xw = TV.Load(ref x0, (nuint)(k + width));
-                acc0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)k), xv, acc0);
-                acc1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)k), xv, acc1);
-                odd0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)(k + width)), xw, odd0);
-                odd1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)(k + width)), xw, odd1);
+                acc0 = TV.MultiplyAddLoad(ref r0, (nuint)k, xv, acc0);
+                acc1 = TV.MultiplyAddLoad(ref r1, (nuint)k, xv, acc1);
+                odd0 = TV.MultiplyAddLoad(ref r0, (nuint)(k + width), xw, odd0);
+                odd1 = TV.MultiplyAddLoad(ref r1, (nuint)(k + width), xw, odd1);
             }
 
             for (; k < vectorEnd; k += width)
             {
                 TV xv = TV.Load(ref x0, (nuint)k);
-                acc0 = TV.MultiplyAdd(TV.Load(ref r0, (nuint)k), xv, acc0);
-                acc1 = TV.MultiplyAdd(TV.Load(ref r1, (nuint)k), xv, acc1);
+                acc0 = TV.MultiplyAddLoad(ref r0, (nuint)k, xv, acc0);
+                acc1 = TV.MultiplyAddLoad(ref r1, (nuint)k, xv, acc1);
             }
 
             float s0 = TV.Sum(TV.Add(acc0, odd0)), s1 = TV.Sum(TV.Add(acc1, odd1));
@@ -136,13 +136,13 @@ internal static class MatrixVector
             int k = 0;
             for (; k + (2 * width) <= vectorEnd; k += 2 * width)
             {
-                acc = TV.MultiplyAdd(TV.Load(ref r, (nuint)k), TV.Load(ref x0, (nuint)k), acc);
-                odd = TV.MultiplyAdd(TV.Load(ref r, (nuint)(k + width)), TV.Load(ref x0, (nuint)(k + width)), odd);
+                acc = TV.MultiplyAddLoad(ref r, (nuint)k, TV.Load(ref x0, (nuint)k), acc);
+                odd = TV.MultiplyAddLoad(ref r, (nuint)(k + width), TV.Load(ref x0, (nuint)(k + width)), odd);
             }
 
             for (; k < vectorEnd; k += width)
             {
-                acc = TV.MultiplyAdd(TV.Load(ref r, (nuint)k), TV.Load(ref x0, (nuint)k), acc);
+                acc = TV.MultiplyAddLoad(ref r, (nuint)k, TV.Load(ref x0, (nuint)k), acc);
             }
 
             float s = TV.Sum(TV.Add(acc, odd));

@@ -24,6 +24,13 @@ internal interface ISimd<TSelf>
     /// <summary><c>a * b + c</c>: one fused instruction where the processor has one, else a multiply and an add (see <see cref="MultiplyAdds"/>).</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
+    /// <summary>
+    /// <see cref="MultiplyAdd"/> with <c>a</c> loaded from <paramref name="source"/>: the same arithmetic, in a form
+    /// the JIT compiles to one multiply-add with a memory operand into the accumulator's own register (through
+    /// <see cref="Load"/> and then <see cref="MultiplyAdd"/>, a struct wrapper makes it add a register copy per step).
+    /// </summary>
+    static abstract TSelf MultiplyAddLoad(ref float source, nuint offset, TSelf b, TSelf c);
+
     static abstract TSelf Add(TSelf a, TSelf b);
 
     static abstract TSelf Subtract(TSelf a, TSelf b);
@@ -124,6 +131,12 @@ internal readonly struct SimdVector<T> : ISimd<SimdVector<T>>
         typeof(T) == typeof(Vector128<float>) ? Of(MultiplyAdds.Of(a.V128, b.V128, c.V128)) : typeof(T) == typeof(Vector256<float>) ? Of(MultiplyAdds.Of(a.V256, b.V256, c.V256)) : Of(MultiplyAdds.Of(a.V512, b.V512, c.V512));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdVector<T> MultiplyAddLoad(ref float source, nuint offset, SimdVector<T> b, SimdVector<T> c) =>
+        typeof(T) == typeof(Vector128<float>) ? Of(MultiplyAdds.Of(Vector128.LoadUnsafe(ref source, offset), b.V128, c.V128))
+        : typeof(T) == typeof(Vector256<float>) ? Of(MultiplyAdds.Of(Vector256.LoadUnsafe(ref source, offset), b.V256, c.V256))
+        : Of(MultiplyAdds.Of(Vector512.LoadUnsafe(ref source, offset), b.V512, c.V512));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Add(SimdVector<T> a, SimdVector<T> b) =>
         typeof(T) == typeof(Vector128<float>) ? Of(a.V128 + b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 + b.V256) : Of(a.V512 + b.V512);
 
@@ -212,6 +225,9 @@ internal readonly struct SimdScalar(float value) : ISimd<SimdScalar>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdScalar MultiplyAdd(SimdScalar a, SimdScalar b, SimdScalar c) => new(MultiplyAdds.Scalar(a._v, b._v, c._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar MultiplyAddLoad(ref float source, nuint offset, SimdScalar b, SimdScalar c) => new(MultiplyAdds.Scalar(Unsafe.Add(ref source, offset), b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdScalar Add(SimdScalar a, SimdScalar b) => new(a._v + b._v);
