@@ -17,7 +17,7 @@ public static class BackpropCli
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var console = new CliConsole(output, error, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
-        var root = new RootCommand("backprop: train and run small sigmoid networks with Backprop.Simd (SIMD, zero-allocation backpropagation).")
+        var root = new RootCommand("backprop: train and run small fully connected networks with Backprop.Simd (SIMD, zero-allocation backpropagation).")
         {
             TrainCommand.Create(console),
             EvaluateCommand.Create(console),

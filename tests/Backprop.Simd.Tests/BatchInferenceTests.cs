@@ -126,6 +126,32 @@ public class BatchInferenceTests
     }
 
     [Fact]
+    public void A_call_on_a_few_samples_gives_the_bits_of_FeedForward_and_allocates_nothing()
+    {
+        var network = new Network([784, 30, 10], 3);
+        Dataset data = TestData.RandomDataset(3, 784, 10, seed: 5);
+        using var inference = new BatchInference(network, 2);
+        var workspace = new Workspace(network);
+        for (int count = 1; count <= 3; count++)
+        {
+            float[] inputs = data.InputRows(0, count).ToArray();
+            var outputs = new float[count * 10];
+            inference.FeedForward(inputs, outputs);
+            for (int i = 0; i < count; i++)
+            {
+                Assert.Equal(network.FeedForward(data.Input(i), workspace).ToArray(), outputs.AsSpan(i * 10, 10).ToArray());
+            }
+        }
+
+        float[] one = data.Input(0).ToArray();
+        var answer = new float[10];
+        inference.FeedForward(one, answer);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        inference.FeedForward(one, answer);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Zero_skipping_backs_off_on_dense_blocks_and_returns_on_sparse_ones()
     {
         var skip = new ZeroSkipping();

@@ -11,9 +11,9 @@ public class ReadmeExampleTests
     {
         MnistSplit data = MnistData.LoadBundled();
         var network = new Network([784, 30, 10], seed: 1);
-        using var sgd = new Trainer(network, data.Training, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
+        using var trainer = new Trainer(network, data.Training, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Seed = 1 });
         var lines = new List<string>();
-        sgd.Train(epochs: 2, data.Test, epoch => lines.Add(epoch.ToString()));
+        trainer.Train(epochs: 2, data.Test, epoch => lines.Add(epoch.ToString()));
 
         var workspace = new Workspace(network);
         int digit = network.Predict(data.Test.Input(0), workspace);
@@ -32,16 +32,16 @@ public class ReadmeExampleTests
             HiddenActivation = Activation.ReLU,
             WeightInit = WeightInit.He,
         });
-        using var sgd = new Trainer(network, data.Training, new TrainingOptions
+        using var trainer = new Trainer(network, data.Training, new TrainingOptions
         {
-            Optimizer = Optimizer.Adam, Eta = 0.001f,
+            Optimizer = Optimizer.Adam,
             Lambda = 5f, L1 = 0f,
             HalveEtaAfter = 3, MaxHalvings = 7,
             Patience = 10,
             Monitor = Monitoring.All,
         });
         var costs = new List<double>();
-        TrainingSummary summary = sgd.Train(2, data.Validation, epoch => costs.Add(epoch.EvaluationCost));
+        TrainingSummary summary = trainer.Train(2, data.Validation, epoch => costs.Add(epoch.EvaluationCost));
         Assert.Equal(2, summary.EpochsRun);
         Assert.All(costs, c => Assert.True(double.IsFinite(c) && c > 0));
         Assert.True(summary.BestCorrect > 800, $"{summary}"); // 2 epochs of Adam on 7,004 digits: well above chance

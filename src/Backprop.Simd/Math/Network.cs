@@ -273,7 +273,7 @@ public sealed class Network
     internal void ParametersChanged() => Interlocked.Increment(ref _version);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private ReadOnlySpan<float> FeedForwardOne(ReadOnlySpan<float> x, Workspace workspace)
+    internal ReadOnlySpan<float> FeedForwardOne(ReadOnlySpan<float> x, Workspace workspace)
     {
         ReadOnlySpan<float> a = x;
         for (int l = 1; l <= OutputLayer; l++)

@@ -8,7 +8,8 @@ namespace Backprop.Simd.Runtime;
 /// <see cref="BlockSize"/> samples go through one outer-product matrix product per layer (each weight load serves
 /// eight samples, no horizontal sums), shared among a fixed set of threads created once. The products read the
 /// weights transposed; the transposed copy is refreshed only when the network's parameters have changed since the
-/// last call, so one sample costs about what <see cref="Network.FeedForward"/> costs. Inputs that are zero in all
+/// last call. A call on fewer than four samples runs them one at a time through <see cref="Network.FeedForward"/>'s
+/// kernel on the calling thread, so an app can call it per request too. Inputs that are zero in all
 /// eight samples of a block are skipped (exact while the weights are finite). The outputs are bit-identical whatever
 /// the thread count. Allocates nothing per call.
 /// </summary>
@@ -19,6 +20,10 @@ public sealed class BatchInference : IDisposable, IShared
 {
     /// <summary>Samples per block when no block size is given.</summary>
     public const int DefaultBlockSize = 64;
+
+    // Calls on fewer samples than this go one sample at a time through FeedForward's matrix-vector kernel, whose
+    // four rows per pass keep more multiply-add chains going than the outer-product tiles can on one or two samples.
+    private const int SmallCall = 4;
 
     private readonly Network _network;
     private readonly WorkerPool _pool;
@@ -140,6 +145,12 @@ public sealed class BatchInference : IDisposable, IShared
         _outputs = outputs;
         try
         {
+            if (count < SmallCall)
+            {
+                FeedForwardEach(inputs.Span, outputs.Span, count);
+                return;
+            }
+
             RefreshWeights();
             _pool.Run(this);
         }
@@ -236,6 +247,17 @@ public sealed class BatchInference : IDisposable, IShared
         }
 
         return ws.ARows(_network.OutputLayer, m);
+    }
+
+    private void FeedForwardEach(ReadOnlySpan<float> inputs, Span<float> outputs, int count)
+    {
+        int n0 = _network.InputSize, nL = _network.OutputSize;
+        Workspace ws = _workspaces[0];
+        using Workspace.Lease lease = ws.Use(1);
+        for (int i = 0; i < count; i++)
+        {
+            _network.FeedForwardOne(inputs.Slice(i * n0, n0), ws).CopyTo(outputs.Slice(i * nL, nL));
+        }
     }
 
     private void Enter()
