@@ -133,8 +133,6 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         WeightGradient,
     }
 
-    public IWorkers Workers => workers;
-
     /// <summary>
     /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
     /// stored or folded as <paramref name="fold"/> says and the rows <paramref name="next"/> prefetched.

@@ -6,6 +6,7 @@ using Backprop.Simd.IO;
 using Backprop.Simd.Serialization;
 using Backprop.Simd.Tests.Serialization;
 using Backprop.Simd.Runtime;
+using static Backprop.Simd.Tests.Cli.CliRunner;
 
 namespace Backprop.Simd.Tests.Hostile;
 
@@ -18,14 +19,6 @@ public sealed class HostileCliTests : IDisposable
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = BackpropCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     /// <summary>Asserts the run was a user error reported in one line that mentions every one of <paramref name="mentions"/>.</summary>
     private static void AssertOneLineUserError((int Exit, string Out, string Err) run, params string[] mentions)

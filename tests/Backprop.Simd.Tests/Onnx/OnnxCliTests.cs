@@ -1,6 +1,7 @@
 using Backprop.Simd.Cli;
 using Backprop.Simd.Onnx;
 using Backprop.Simd.Serialization;
+using static Backprop.Simd.Tests.Cli.CliRunner;
 
 namespace Backprop.Simd.Tests.Onnx;
 
@@ -10,14 +11,6 @@ public sealed class OnnxCliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("backprop-onnx-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = BackpropCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     private string PathOf(string name) => Path.Combine(_dir, name);
 
