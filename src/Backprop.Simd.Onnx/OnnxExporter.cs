@@ -28,9 +28,9 @@ internal static class OnnxExporter
             if (op is not null)
             {
                 ProtoMessage node = Node($"layer{l}.{op.ToLowerInvariant()}", op, [gemmOutput], layerOutput);
-                if (activation == Activation.LeakyReLU)
+                if (activation.Kind == ActivationKind.LeakyReLU)
                 {
-                    node.Message(S.Node.Attribute, FloatAttribute("alpha", ActivationFunctions.LeakySlope));
+                    node.Message(S.Node.Attribute, FloatAttribute("alpha", activation.Slope));
                 }
                 else if (activation == Activation.Softmax)
                 {
@@ -78,14 +78,14 @@ internal static class OnnxExporter
     }
 
     /// <summary>The ONNX operator of an activation; null for <see cref="Activation.Identity"/>, which needs no node.</summary>
-    internal static string? OperatorOf(Activation activation) => activation switch
+    internal static string? OperatorOf(Activation activation) => activation.Kind switch
     {
-        Activation.Sigmoid => "Sigmoid",
-        Activation.Tanh => "Tanh",
-        Activation.ReLU => "Relu",
-        Activation.LeakyReLU => "LeakyRelu",
-        Activation.Softmax => "Softmax",
-        Activation.Identity => null,
+        ActivationKind.Sigmoid => "Sigmoid",
+        ActivationKind.Tanh => "Tanh",
+        ActivationKind.ReLU => "Relu",
+        ActivationKind.LeakyReLU => "LeakyRelu",
+        ActivationKind.Softmax => "Softmax",
+        ActivationKind.Identity => null,
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
     };
 

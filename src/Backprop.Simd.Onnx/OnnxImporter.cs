@@ -308,8 +308,9 @@ internal sealed class OnnxImporter
     /// <summary>The activation an ONNX operator computes (the inverse of <see cref="OnnxExporter.OperatorOf"/>); null for any other operator.</summary>
     private static Activation? ActivationOf(string op)
     {
-        foreach (Activation activation in Enum.GetValues<Activation>())
+        foreach (ActivationKind kind in (ActivationKind[])[ActivationKind.Sigmoid, ActivationKind.Tanh, ActivationKind.ReLU, ActivationKind.LeakyReLU, ActivationKind.Softmax])
         {
+            Activation activation = Activation.Of(kind);
             if (OnnxExporter.OperatorOf(activation) == op)
             {
                 return activation;
@@ -324,17 +325,18 @@ internal sealed class OnnxImporter
         DataInput(node, current, inputs: 1);
         foreach (OnnxAttribute attribute in node.Attributes)
         {
-            switch ((activation, attribute.Name))
+            switch ((activation.Kind, attribute.Name))
             {
-                case (Activation.LeakyReLU, "alpha"):
+                case (ActivationKind.LeakyReLU, "alpha"):
                     float alpha = FloatValue(node, attribute);
-                    if (alpha != ActivationFunctions.LeakySlope)
+                    if (!(alpha >= -1f && alpha <= 1f))
                     {
-                        throw Fail(node.Describe, $"has alpha={Format(alpha)}, which is not supported: Backprop.Simd's leaky ReLU has slope {Format(ActivationFunctions.LeakySlope)}");
+                        throw Fail(node.Describe, $"has alpha={Format(alpha)}, which is not supported: the leaky ReLU's slope must be from -1 to 1");
                     }
 
+                    activation = Activation.LeakyReLUWithSlope(alpha);
                     break;
-                case (Activation.Softmax, "axis"):
+                case (ActivationKind.Softmax, "axis"):
                     long axis = IntValue(node, attribute);
                     if (axis is not (1 or -1))
                     {
@@ -343,10 +345,10 @@ internal sealed class OnnxImporter
 
                     break;
                 default:
-                    throw UnknownAttribute(node, attribute, activation switch
+                    throw UnknownAttribute(node, attribute, activation.Kind switch
                     {
-                        Activation.LeakyReLU => "alpha",
-                        Activation.Softmax => "axis",
+                        ActivationKind.LeakyReLU => "alpha",
+                        ActivationKind.Softmax => "axis",
                         _ => "none",
                     });
             }

@@ -46,12 +46,14 @@ public class NetworkOptionsTests
     }
 
     [Theory]
-    [InlineData(CostFunction.CrossEntropy, Activation.ReLU, "cross-entropy cost needs a sigmoid output")]
-    [InlineData(CostFunction.LogLikelihood, Activation.Sigmoid, "log-likelihood cost needs a softmax output")]
-    [InlineData(CostFunction.Quadratic, Activation.Softmax, "quadratic cost cannot train a softmax output")]
-    public void Costs_and_output_activations_must_fit(CostFunction cost, Activation output, string mention)
+    [InlineData(CostFunction.CrossEntropy, ActivationKind.ReLU, "cross-entropy cost needs a sigmoid output")]
+    [InlineData(CostFunction.CrossEntropy, ActivationKind.LogSoftmax, "cross-entropy cost needs a sigmoid output")]
+    [InlineData(CostFunction.LogLikelihood, ActivationKind.Sigmoid, "log-likelihood cost needs a softmax output")]
+    [InlineData(CostFunction.Quadratic, ActivationKind.Softmax, "quadratic cost cannot train a Softmax output")]
+    [InlineData(CostFunction.Quadratic, ActivationKind.LogSoftmax, "quadratic cost cannot train a LogSoftmax output")]
+    public void Costs_and_output_activations_must_fit(CostFunction cost, ActivationKind output, string mention)
     {
-        ArgumentException error = Assert.Throws<ArgumentException>(() => new Network([4, 3], 1, new NetworkOptions { Cost = cost, OutputActivation = output }));
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new Network([4, 3], 1, new NetworkOptions { Cost = cost, OutputActivation = Activation.Of(output) }));
         Assert.Equal("cost", error.ParamName);
         Assert.Contains(mention, error.Message);
     }

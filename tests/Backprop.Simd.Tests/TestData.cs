@@ -46,7 +46,7 @@ public sealed record Architecture(int[] Sizes, Activation[] Activations, CostFun
 /// <summary>Maps the library's enums to the reference's, by name.</summary>
 public static class Map
 {
-    public static ReferenceActivation ToReference(Activation a) => Enum.Parse<ReferenceActivation>(a.ToString());
+    public static ReferenceActivation ToReference(Activation a) => Enum.Parse<ReferenceActivation>(a.Kind.ToString());
 
     public static ReferenceCost ToReference(CostFunction c) => Enum.Parse<ReferenceCost>(c.ToString());
 }

@@ -183,6 +183,25 @@ internal static class CommonOptions
         };
     }
 
+    /// <summary>
+    /// An option naming a hidden layer's activation as <see cref="Names"/> spells it, a leaky ReLU's slope included
+    /// (<c>leaky-relu:0.2</c>); null when the option is not given.
+    /// </summary>
+    public static Option<Activation?> HiddenActivation(string name, string helpName, string description, string defaultText)
+    {
+        string oneOf = $"one of {Names.ActivationChoices(Names.HiddenActivations)}";
+        return new Option<Activation?>(name)
+        {
+            Description = $"{description} {Default(defaultText)}",
+            HelpName = helpName,
+            CustomParser = result => Parse<Activation?>(result, name, oneOf, null, (string text, out Activation? value) =>
+            {
+                value = Names.TryParseActivation(text, out Activation parsed) && !parsed.IsOutputOnly ? parsed : null;
+                return value is not null;
+            }),
+        };
+    }
+
     private delegate bool TryParser<T>(string text, out T value);
 
     // One token, parsed and checked; otherwise one error naming the option, what it accepts and what it got.

@@ -45,13 +45,11 @@ internal static class TrainCommand
             $"The cost: {Names.Of(CostFunction.Quadratic)} (the seed's), {Names.Of(CostFunction.CrossEntropy)} (sigmoid output) or {Names.Of(CostFunction.LogLikelihood)} (softmax output).",
             Names.Costs,
             $"{Names.Of(CostFunction.Quadratic)}, or the --init model's cost");
-        Option<Activation?> activation = CommonOptions.Choice(
+        Option<Activation?> activation = CommonOptions.HiddenActivation(
             "--activation",
             "NAME",
-            $"Activation of the hidden layers: {Names.List(Names.HiddenActivations)}. The output layer follows the cost: {Names.Of(Activation.Softmax)} for {Names.Of(CostFunction.LogLikelihood)}, {Names.Of(Activation.Sigmoid)} otherwise.",
-            Names.Activations,
-            $"{Names.Of(Activation.Sigmoid)}, or the --init model's activations",
-            allowed: Names.HiddenActivations);
+            $"Activation of the hidden layers: {Names.List(Names.HiddenActivations)}; leaky-relu{Names.SlopeSeparator}SLOPE sets the leaky ReLU's slope (leaky-relu is leaky-relu{Names.SlopeSeparator}0.01). The output layer follows the cost: {Names.Of(Activation.Softmax)} for {Names.Of(CostFunction.LogLikelihood)}, {Names.Of(Activation.Sigmoid)} otherwise.",
+            $"{Names.Of(Activation.Sigmoid)}, or the --init model's activations");
         Option<WeightInit?> weightInit = CommonOptions.Choice(
             "--weight-init",
             "NAME",
@@ -315,7 +313,8 @@ internal static class TrainCommand
             if (s.Cost is CostFunction cost && cost != saved.Cost)
             {
                 Activation[] activations = saved.Activations.ToArray();
-                activations[^1] = cost == CostFunction.LogLikelihood ? Activation.Softmax : activations[^1] == Activation.Softmax ? Activation.Sigmoid : activations[^1];
+                activations[^1] = cost == CostFunction.LogLikelihood ? (activations[^1].IsOutputOnly ? activations[^1] : Activation.Softmax)
+                    : activations[^1].IsOutputOnly ? Activation.Sigmoid : activations[^1];
                 network = new Network(saved.Sizes, saved.Parameters, activations, cost);
             }
         }

@@ -228,30 +228,30 @@ public sealed class Network
     }
 
     /// <summary>
-    /// Throws unless the activations and the cost go together: softmax only on the output layer and only with the
-    /// log-likelihood cost (which needs it); the cross-entropy cost needs a sigmoid output, whose values lie in (0, 1).
+    /// Throws unless the activations and the cost go together: softmax and log-softmax only on the output layer and only
+    /// with the log-likelihood cost (which needs one of them); the cross-entropy cost needs a sigmoid output, whose values lie in (0, 1).
     /// </summary>
     internal static void CheckArchitecture(ReadOnlySpan<Activation> activations, CostFunction cost)
     {
         for (int l = 0; l < activations.Length; l++)
         {
-            if (!Enum.IsDefined(activations[l]))
+            if (!activations[l].IsValid)
             {
                 throw new ArgumentOutOfRangeException(nameof(activations), activations[l], $"activations[{l}] is not a known activation.");
             }
 
-            if (activations[l] == Activation.Softmax && l != activations.Length - 1)
+            if (activations[l].IsOutputOnly && l != activations.Length - 1)
             {
-                throw new ArgumentException($"activations[{l}] is Softmax, but softmax is only supported on the output layer (activations[{activations.Length - 1}]).", nameof(activations));
+                throw new ArgumentException($"activations[{l}] is {activations[l]}, but it is only supported on the output layer (activations[{activations.Length - 1}]).", nameof(activations));
             }
         }
 
         Activation output = activations[^1];
         string? problem = cost switch
         {
-            CostFunction.Quadratic when output == Activation.Softmax => "the quadratic cost cannot train a softmax output; use the log-likelihood cost",
+            CostFunction.Quadratic when output.IsOutputOnly => $"the quadratic cost cannot train a {output} output; use the log-likelihood cost",
             CostFunction.CrossEntropy when output != Activation.Sigmoid => $"the cross-entropy cost needs a sigmoid output layer, not {output}",
-            CostFunction.LogLikelihood when output != Activation.Softmax => $"the log-likelihood cost needs a softmax output layer, not {output}",
+            CostFunction.LogLikelihood when !output.IsOutputOnly => $"the log-likelihood cost needs a softmax output layer (or log-softmax), not {output}",
             CostFunction.Quadratic or CostFunction.CrossEntropy or CostFunction.LogLikelihood => null,
             _ => $"{cost} is not a known cost",
         };

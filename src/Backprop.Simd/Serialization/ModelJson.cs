@@ -15,7 +15,7 @@ namespace Backprop.Simd.Serialization;
 /// </summary>
 /// <remarks>
 /// <para>Architecture: <c>cost</c> is <see cref="QuadraticCost"/> or <see cref="CrossEntropyCost"/> (network2.py's
-/// class names, so such files still load there) or <see cref="LogLikelihoodCost"/> (softmax output; network2.py has no
+/// class names, so such files still load there) or <see cref="LogLikelihoodCost"/> (softmax or log-softmax output; network2.py has no
 /// such class and refuses the file). <c>activations</c> holds one of <see cref="ActivationNames"/> per layer after the
 /// input and is written only when some layer is not sigmoid: a file without it means every layer is sigmoid, the
 /// seed's and network2.py's network, so such networks are saved with exactly network2.py's four keys. Beware that network2.py also loads a file whose <c>activations</c> say e.g.
@@ -47,8 +47,10 @@ public static class ModelJson
     /// network2.py has no such cost class, so it cannot load these files.</summary>
     public const string LogLikelihoodCost = "LogLikelihoodCost";
 
-    /// <summary>The name of every <see cref="Activation"/> as the <c>activations</c> key (and the command line) spells
-    /// it, in the enum's order: <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>leaky-relu</c>, <c>identity</c>, <c>softmax</c>.</summary>
+    /// <summary>The name of every <see cref="ActivationKind"/> as the <c>activations</c> key (and the command line) spells
+    /// it, in the enum's order: <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>leaky-relu</c>, <c>identity</c>, <c>softmax</c>,
+    /// <c>elu</c>, <c>gelu</c>, <c>silu</c>, <c>log-softmax</c>. A leaky ReLU whose slope is not 0.01 is spelled with it:
+    /// <c>leaky-relu:0.2</c>.</summary>
     public static IReadOnlyList<string> ActivationNames => Names.Activations.All;
 
     /// <summary>The file's name for <paramref name="cost"/>: <see cref="QuadraticCost"/>, <see cref="CrossEntropyCost"/> or <see cref="LogLikelihoodCost"/>.</summary>
@@ -61,14 +63,15 @@ public static class ModelJson
     /// <returns>Whether <paramref name="name"/> is one of the three names.</returns>
     public static bool TryParseCost(string? name, out CostFunction cost) => Names.JsonCosts.TryParse(name, out cost);
 
-    /// <summary>The lower-case name of <paramref name="activation"/>, e.g. <c>leaky-relu</c> for <see cref="Activation.LeakyReLU"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a defined <see cref="Activation"/>.</exception>
+    /// <summary>The lower-case name of <paramref name="activation"/>, e.g. <c>leaky-relu</c> for <see cref="Activation.LeakyReLU"/>
+    /// and <c>leaky-relu:0.2</c> for a slope of 0.2.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a valid <see cref="Activation"/>.</exception>
     public static string ActivationName(Activation activation) => Names.Of(activation);
 
     /// <summary>The activation an <c>activations</c> entry stands for; the match is exact (lower-case, see <see cref="ActivationNames"/>).</summary>
     /// <param name="name">An activation name such as <c>relu</c>.</param>
     /// <param name="activation">The activation, or <see cref="Activation.Sigmoid"/> when the name is unknown.</param>
-    /// <returns>Whether <paramref name="name"/> is one of <see cref="ActivationNames"/>.</returns>
+    /// <returns>Whether <paramref name="name"/> is one of <see cref="ActivationNames"/> or <c>leaky-relu:SLOPE</c> with a slope from -1 to 1.</returns>
     public static bool TryParseActivation(string? name, out Activation activation) => Names.TryParseActivation(name, out activation);
 
     /// <summary>Whether the network is the seed's all-sigmoid one, which a file without <c>activations</c> stands for.</summary>

@@ -278,13 +278,13 @@ internal static class ModelJsonReader
             string path = $"$.activations[{activations.Count}]";
             if (reader.TokenType != JsonTokenType.String)
             {
-                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {Names.Activations.Quoted()}");
+                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {Names.ActivationChoices()}");
             }
 
             string name = ReadString(ref reader);
             if (!Names.TryParseActivation(name, out Activation activation))
             {
-                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {Names.Activations.Quoted()}");
+                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {Names.ActivationChoices()}");
             }
 
             activations.Add(activation);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Serialization;
@@ -11,14 +12,22 @@ namespace Backprop.Simd.Serialization;
 /// </summary>
 internal static class Names
 {
-    /// <summary>Every <see cref="Activation"/>, as the command line and the model file's <c>activations</c> key spell it.</summary>
-    public static NameTable<Activation> Activations { get; } = new(
-        (Activation.Sigmoid, "sigmoid"),
-        (Activation.Tanh, "tanh"),
-        (Activation.ReLU, "relu"),
-        (Activation.LeakyReLU, "leaky-relu"),
-        (Activation.Identity, "identity"),
-        (Activation.Softmax, "softmax"));
+    /// <summary>Every <see cref="ActivationKind"/>, as the command line and the model file's <c>activations</c> key spell
+    /// it. A leaky ReLU of another slope than the default appends it: <c>leaky-relu:0.2</c> (<see cref="Of(Activation)"/>).</summary>
+    public static NameTable<ActivationKind> Activations { get; } = new(
+        (ActivationKind.Sigmoid, "sigmoid"),
+        (ActivationKind.Tanh, "tanh"),
+        (ActivationKind.ReLU, "relu"),
+        (ActivationKind.LeakyReLU, "leaky-relu"),
+        (ActivationKind.Identity, "identity"),
+        (ActivationKind.Softmax, "softmax"),
+        (ActivationKind.ELU, "elu"),
+        (ActivationKind.GELU, "gelu"),
+        (ActivationKind.SiLU, "silu"),
+        (ActivationKind.LogSoftmax, "log-softmax"));
+
+    /// <summary>How a leaky ReLU's slope is spelled after its name: <c>leaky-relu:0.2</c>.</summary>
+    public const string SlopeSeparator = ":";
 
     /// <summary>Every <see cref="CostFunction"/>, as users see it.</summary>
     public static NameTable<CostFunction> Costs { get; } = new(
@@ -51,11 +60,28 @@ internal static class Names
         (Optimizer.Momentum, "momentum"),
         (Optimizer.Adam, "adam"));
 
-    /// <summary>The activations a hidden layer may have: all but softmax, which only an output layer with the log-likelihood cost has.</summary>
+    /// <summary>The activations a hidden layer may have: all but softmax and log-softmax, which only an output layer with the log-likelihood cost has.</summary>
     public static IReadOnlyList<string> HiddenActivations { get; } =
-        Array.AsReadOnly(Activations.All.Where(n => n != Of(Activation.Softmax)).ToArray());
+        Array.AsReadOnly(Activations.All.Where(n => !(Activations.TryParse(n, out ActivationKind kind) && Activation.Of(kind).IsOutputOnly)).ToArray());
 
-    public static string Of(Activation activation) => Activations.Of(activation);
+    /// <summary>Every accepted spelling, for messages: the names, and the leaky ReLU's with a slope.</summary>
+    public static string ActivationChoices(IReadOnlyList<string>? names = null) =>
+        $"{string.Join(", ", names ?? Activations.All)} (or leaky-relu{SlopeSeparator}SLOPE, e.g. leaky-relu{SlopeSeparator}0.2)";
+
+    /// <summary>The activation's name, with the slope of a leaky ReLU whose slope is not the default: <c>relu</c>, <c>leaky-relu:0.2</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a valid activation.</exception>
+    public static string Of(Activation activation)
+    {
+        if (!activation.IsValid)
+        {
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, $"{activation} is not a known activation.");
+        }
+
+        string name = Activations.Of(activation.Kind);
+        return activation.Kind == ActivationKind.LeakyReLU && activation.Slope != Activation.DefaultLeakySlope
+            ? name + SlopeSeparator + activation.Slope.ToString("R", CultureInfo.InvariantCulture)
+            : name;
+    }
 
     public static string Of(CostFunction cost) => Costs.Of(cost);
 
@@ -75,7 +101,38 @@ internal static class Names
         return string.Join(", ", names);
     }
 
-    public static bool TryParseActivation(string? name, out Activation activation) => Activations.TryParse(name, out activation);
+    /// <summary>The activation <paramref name="name"/> spells: a name of <see cref="Activations"/>, or
+    /// <c>leaky-relu:SLOPE</c> with a slope from -1 to 1 in invariant notation (<c>0.2</c>, <c>1e-3</c>).</summary>
+    public static bool TryParseActivation(string? name, out Activation activation)
+    {
+        activation = default;
+        if (name is null)
+        {
+            return false;
+        }
+
+        string leaky = Activations.Of(ActivationKind.LeakyReLU) + SlopeSeparator;
+        if (name.StartsWith(leaky, StringComparison.Ordinal))
+        {
+            string text = name[leaky.Length..];
+            if (text.Length == 0 || text.Length > 32 || char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1]) ||
+                !float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float slope) || !(slope >= -1f && slope <= 1f))
+            {
+                return false;
+            }
+
+            activation = Activation.LeakyReLUWithSlope(slope);
+            return true;
+        }
+
+        if (Activations.TryParse(name, out ActivationKind kind))
+        {
+            activation = Activation.Of(kind);
+            return true;
+        }
+
+        return false;
+    }
 
     public static bool TryParseCost(string? name, out CostFunction cost) => Costs.TryParse(name, out cost);
 

@@ -189,7 +189,7 @@ public class KernelPropertyTests
         float[] d = TestData.Mixed(n, ref random);
         double[] zd = TestData.ToDouble(z);
         var a = new float[n];
-        foreach (Activation f in Enum.GetValues<Activation>())
+        foreach (Activation f in (Activation[])[Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.Identity, Activation.Softmax])
         {
             ActivationFunctions.Apply(f, z, a, n);
             double[] expected = ReferenceNetwork.Activate(Map.ToReference(f), zd);

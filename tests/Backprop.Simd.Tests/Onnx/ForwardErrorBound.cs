@@ -85,13 +85,13 @@ internal static class ForwardErrorBound
 
         for (int i = 0; i < z.Length; i++)
         {
-            (a[i], error[i]) = f switch
+            (a[i], error[i]) = f.Kind switch
             {
-                Activation.Sigmoid => (1 / (1 + Math.Exp(-z[i])), (errorZ[i] / 4) + (FunctionUlps * U)),
-                Activation.Tanh => (Math.Tanh(z[i]), errorZ[i] + (FunctionUlps * U)),
-                Activation.ReLU => (Math.Max(z[i], 0), errorZ[i]),
-                Activation.LeakyReLU => (z[i] > 0 ? z[i] : z[i] * Backprop.Simd.ActivationFunctions.LeakySlope, errorZ[i] + (U * Math.Abs(z[i]))),
-                Activation.Identity => (z[i], errorZ[i]),
+                ActivationKind.Sigmoid => (1 / (1 + Math.Exp(-z[i])), (errorZ[i] / 4) + (FunctionUlps * U)),
+                ActivationKind.Tanh => (Math.Tanh(z[i]), errorZ[i] + (FunctionUlps * U)),
+                ActivationKind.ReLU => (Math.Max(z[i], 0), errorZ[i]),
+                ActivationKind.LeakyReLU => (z[i] > 0 ? z[i] : z[i] * f.Slope, errorZ[i] + (U * Math.Abs(z[i]))),
+                ActivationKind.Identity => (z[i], errorZ[i]),
                 _ => throw new ArgumentOutOfRangeException(nameof(f), f, "unknown activation"),
             };
         }

@@ -114,9 +114,10 @@ internal static class ModelNetworks
     /// <see cref="Network.CheckArchitecture"/> accepts it.</summary>
     public static IEnumerable<(Activation Hidden, Activation Output, CostFunction Cost, bool Valid)> Architectures()
     {
-        foreach (Activation hidden in Enum.GetValues<Activation>())
+        Activation[] all = [.. Enum.GetValues<ActivationKind>().Select(Activation.Of), Activation.LeakyReLUWithSlope(0.2f)];
+        foreach (Activation hidden in all)
         {
-            foreach (Activation output in Enum.GetValues<Activation>())
+            foreach (Activation output in all)
             {
                 foreach (CostFunction cost in Enum.GetValues<CostFunction>())
                 {

@@ -28,14 +28,19 @@ public class ModelJsonNamesTests
     }
 
     [Theory]
-    [InlineData(Activation.Sigmoid, "sigmoid")]
-    [InlineData(Activation.Tanh, "tanh")]
-    [InlineData(Activation.ReLU, "relu")]
-    [InlineData(Activation.LeakyReLU, "leaky-relu")]
-    [InlineData(Activation.Identity, "identity")]
-    [InlineData(Activation.Softmax, "softmax")]
-    public void Activation_names_map_both_ways(Activation activation, string name)
+    [InlineData(ActivationKind.Sigmoid, "sigmoid")]
+    [InlineData(ActivationKind.Tanh, "tanh")]
+    [InlineData(ActivationKind.ReLU, "relu")]
+    [InlineData(ActivationKind.LeakyReLU, "leaky-relu")]
+    [InlineData(ActivationKind.Identity, "identity")]
+    [InlineData(ActivationKind.Softmax, "softmax")]
+    [InlineData(ActivationKind.ELU, "elu")]
+    [InlineData(ActivationKind.GELU, "gelu")]
+    [InlineData(ActivationKind.SiLU, "silu")]
+    [InlineData(ActivationKind.LogSoftmax, "log-softmax")]
+    public void Activation_names_map_both_ways(ActivationKind kind, string name)
     {
+        Activation activation = Activation.Of(kind);
         Assert.Equal(name, ModelJson.ActivationName(activation));
         Assert.True(ModelJson.TryParseActivation(name, out Activation parsed));
         Assert.Equal(activation, parsed);
@@ -43,7 +48,31 @@ public class ModelJsonNamesTests
 
     [Fact]
     public void ActivationNames_lists_every_activation_in_enum_order() =>
-        Assert.Equal(["sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax"], ModelJson.ActivationNames);
+        Assert.Equal(["sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax", "elu", "gelu", "silu", "log-softmax"], ModelJson.ActivationNames);
+
+    [Theory]
+    [InlineData("leaky-relu:0.2", 0.2f, "leaky-relu:0.2")]
+    [InlineData("leaky-relu:0.01", 0.01f, "leaky-relu")]
+    [InlineData("leaky-relu:1e-3", 0.001f, "leaky-relu:0.001")]
+    [InlineData("leaky-relu:-0.5", -0.5f, "leaky-relu:-0.5")]
+    [InlineData("leaky-relu:0", 0f, "leaky-relu:0")]
+    [InlineData("leaky-relu:-0", 0f, "leaky-relu:0")]
+    [InlineData("leaky-relu:1", 1f, "leaky-relu:1")]
+    public void A_leaky_relu_slope_is_spelled_after_a_colon(string name, float slope, string canonical)
+    {
+        Assert.True(ModelJson.TryParseActivation(name, out Activation parsed));
+        Assert.Equal(Activation.LeakyReLUWithSlope(slope), parsed);
+        Assert.Equal(ActivationKind.LeakyReLU, parsed.Kind);
+        Assert.Equal(canonical, ModelJson.ActivationName(parsed));
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(1.5f)]
+    [InlineData(-2f)]
+    public void A_leaky_relu_slope_must_be_from_minus_one_to_one(float slope) =>
+        Assert.Equal("slope", Assert.Throws<ArgumentOutOfRangeException>(() => Activation.LeakyReLUWithSlope(slope)).ParamName);
 
     [Theory]
     [InlineData(null)]
@@ -65,6 +94,14 @@ public class ModelJsonNamesTests
     [InlineData("leaky_relu")]
     [InlineData("linear")]
     [InlineData("sigmoid ")]
+    [InlineData("leaky-relu:")]
+    [InlineData("leaky-relu: 0.2")]
+    [InlineData("leaky-relu:0.2 ")]
+    [InlineData("leaky-relu:2")]
+    [InlineData("leaky-relu:NaN")]
+    [InlineData("leaky-relu:0,2")]
+    [InlineData("relu:0.2")]
+    [InlineData("leaky-relu:0.2:0.3")]
     public void Unknown_activation_names_do_not_parse(string? name)
     {
         Assert.False(ModelJson.TryParseActivation(name, out Activation activation));
@@ -75,6 +112,7 @@ public class ModelJsonNamesTests
     public void Undefined_enum_values_have_no_name()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelJson.CostName((CostFunction)42));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ModelJson.ActivationName((Activation)(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelJson.ActivationName(Activation.Of((ActivationKind)(-1))));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Activation.Of((ActivationKind)42));
     }
 }

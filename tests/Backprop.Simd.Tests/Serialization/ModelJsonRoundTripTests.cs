@@ -132,13 +132,18 @@ public class ModelJsonRoundTripTests
     }
 
     [Theory]
-    [InlineData(new[] { Activation.ReLU, Activation.Sigmoid }, CostFunction.CrossEntropy, "CrossEntropyCost", """["relu","sigmoid"]""")]
-    [InlineData(new[] { Activation.Sigmoid, Activation.Identity }, CostFunction.Quadratic, "QuadraticCost", """["sigmoid","identity"]""")]
-    [InlineData(new[] { Activation.LeakyReLU, Activation.Tanh }, CostFunction.Quadratic, "QuadraticCost", """["leaky-relu","tanh"]""")]
-    [InlineData(new[] { Activation.Sigmoid, Activation.Softmax }, CostFunction.LogLikelihood, "LogLikelihoodCost", """["sigmoid","softmax"]""")]
-    public void Non_sigmoid_network_is_written_with_its_activations_after_network2s_keys(Activation[] activations, CostFunction cost, string costName, string names)
+    [InlineData("relu", "sigmoid", CostFunction.CrossEntropy, "CrossEntropyCost", """["relu","sigmoid"]""")]
+    [InlineData("sigmoid", "identity", CostFunction.Quadratic, "QuadraticCost", """["sigmoid","identity"]""")]
+    [InlineData("leaky-relu", "tanh", CostFunction.Quadratic, "QuadraticCost", """["leaky-relu","tanh"]""")]
+    [InlineData("leaky-relu:0.2", "gelu", CostFunction.Quadratic, "QuadraticCost", """["leaky-relu:0.2","gelu"]""")]
+    [InlineData("elu", "silu", CostFunction.Quadratic, "QuadraticCost", """["elu","silu"]""")]
+    [InlineData("sigmoid", "softmax", CostFunction.LogLikelihood, "LogLikelihoodCost", """["sigmoid","softmax"]""")]
+    [InlineData("silu", "log-softmax", CostFunction.LogLikelihood, "LogLikelihoodCost", """["silu","log-softmax"]""")]
+    public void Non_sigmoid_network_is_written_with_its_activations_after_network2s_keys(string hidden, string output, CostFunction cost, string costName, string names)
     {
-        var network = new Network([1, 1, 1], [0.5f, 0f, -1f, 2f], activations, cost);
+        Assert.True(ModelJson.TryParseActivation(hidden, out Activation f1));
+        Assert.True(ModelJson.TryParseActivation(output, out Activation f2));
+        var network = new Network([1, 1, 1], [0.5f, 0f, -1f, 2f], [f1, f2], cost);
         Assert.Equal($$"""{"sizes":[1,1,1],"weights":[[[0.5]],[[-1]]],"biases":[[[0]],[[2]]],"cost":"{{costName}}","activations":{{names}}}""", WriteToString(network));
     }
 
