@@ -249,9 +249,9 @@ public sealed class Network
         Activation output = activations[^1];
         string? problem = cost switch
         {
-            CostFunction.Quadratic when output.IsOutputOnly => $"the quadratic cost cannot train a {output} output; use the log-likelihood cost",
+            CostFunction.Quadratic when output.IsOutputOnly => $"the quadratic cost cannot train a {(output.Kind == ActivationKind.Softmax ? "softmax" : "log-softmax")} output; use the log-likelihood cost",
             CostFunction.CrossEntropy when output != Activation.Sigmoid => $"the cross-entropy cost needs a sigmoid output layer, not {output}",
-            CostFunction.LogLikelihood when !output.IsOutputOnly => $"the log-likelihood cost needs a softmax output layer (or log-softmax), not {output}",
+            CostFunction.LogLikelihood when !output.IsOutputOnly => $"the log-likelihood cost needs a softmax or log-softmax output layer, not {output}",
             CostFunction.Quadratic or CostFunction.CrossEntropy or CostFunction.LogLikelihood => null,
             _ => $"{cost} is not a known cost",
         };

@@ -278,13 +278,13 @@ internal static class ModelJsonReader
             string path = $"$.activations[{activations.Count}]";
             if (reader.TokenType != JsonTokenType.String)
             {
-                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {Names.ActivationChoices()}");
+                throw Invalid(source, path, $"is {Describe(ref reader)}, expected an activation name: one of {Names.QuotedActivationChoices()}");
             }
 
             string name = ReadString(ref reader);
             if (!Names.TryParseActivation(name, out Activation activation))
             {
-                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {Names.ActivationChoices()}");
+                throw Invalid(source, path, $"is \"{Shorten(name)}\", expected one of {Names.QuotedActivationChoices()}");
             }
 
             activations.Add(activation);

@@ -64,7 +64,11 @@ internal static class Names
     public static IReadOnlyList<string> HiddenActivations { get; } =
         Array.AsReadOnly(Activations.All.Where(n => !(Activations.TryParse(n, out ActivationKind kind) && Activation.Of(kind).IsOutputOnly)).ToArray());
 
-    /// <summary>Every accepted spelling, for messages: the names, and the leaky ReLU's with a slope.</summary>
+    /// <summary>Every accepted spelling in quotes, for messages about a file: the names, and the leaky ReLU's with a slope.</summary>
+    public static string QuotedActivationChoices() =>
+        $"{Activations.Quoted()}, or \"leaky-relu{SlopeSeparator}SLOPE\" (e.g. \"leaky-relu{SlopeSeparator}0.2\")";
+
+    /// <summary>Every accepted spelling, for the command line: the names, and the leaky ReLU's with a slope.</summary>
     public static string ActivationChoices(IReadOnlyList<string>? names = null) =>
         $"{string.Join(", ", names ?? Activations.All)} (or leaky-relu{SlopeSeparator}SLOPE, e.g. leaky-relu{SlopeSeparator}0.2)";
 

@@ -179,7 +179,8 @@ public sealed partial class CliOptionTests : IDisposable
     public void Train_help_lists_the_names_of_the_shared_table()
     {
         string help = Run("train", "--help").Out;
-        Assert.Contains($"{Names.List(Names.HiddenActivations)}.", help);
+        Assert.Contains($"{Names.List(Names.HiddenActivations)};", help);
+        Assert.Contains("leaky-relu:SLOPE", help);
         Assert.Contains("[default: 3 for sgd and momentum, 0.001 for adam]", help);
         Assert.DoesNotContain("[default: 3]", help);
         foreach (string name in Names.Costs.All.Concat(Names.WeightInits.All).Concat(Names.Optimizers.All))
