@@ -93,6 +93,10 @@ public class NetworkOptionsTests
                 {
                     Assert.Equal(1.0, actual.ToArray().Sum(v => (double)v), 1e-5);
                 }
+                else if (output == Activation.LogSoftmax)
+                {
+                    Assert.Equal(1.0, actual.ToArray().Sum(v => Math.Exp(v)), 1e-5);
+                }
             }
         }
     }
