@@ -223,7 +223,7 @@ public sealed partial class CliTests : IDisposable
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["train", "--cost", "hinge"], "--cost must be one of quadratic, cross-entropy, log-likelihood, but was 'hinge'." },
-        { ["train", "--activation", "softmax"], "--activation must be one of sigmoid, tanh, relu, leaky-relu, identity, but was 'softmax'." },
+        { ["train", "--activation", "softmax"], "--activation must be one of sigmoid, tanh, relu, leaky-relu, identity, elu, gelu, silu (or leaky-relu:SLOPE with a SLOPE from -1 to 1, e.g. leaky-relu:0.2), but was 'softmax'." },
         { ["train", "--optimizer", "rmsprop"], "--optimizer must be one of sgd, momentum, adam, but was 'rmsprop'." },
         { ["train", "--weight-init", "zeros"], "--weight-init must be one of normal, scaled-normal, glorot, he, but was 'zeros'." },
         { ["train", "--momentum", "1"], "--momentum must be a number >= 0 and < 1, but was '1'." },

@@ -12,7 +12,7 @@ public class ModelJsonRejectionTests
     private const string Biases = "[[[1], [2], [3]], [[4]]]";
     private const string Cost = "\"QuadraticCost\"";
 
-    private const string AllNames = "\"sigmoid\", \"tanh\", \"relu\", \"leaky-relu\", \"identity\", \"softmax\"";
+    private const string AllNames = "sigmoid, tanh, relu, leaky-relu, identity, softmax, elu, gelu, silu, log-softmax (or leaky-relu:SLOPE with a SLOPE from -1 to 1, e.g. leaky-relu:0.2)";
 
     private static string Model(string sizes = Sizes, string weights = Weights, string biases = Biases, string cost = Cost, string? activations = null) =>
         activations is null
@@ -116,13 +116,16 @@ public class ModelJsonRejectionTests
     public void Rejects_bad_activations(string activations, params string[] mentions) => Rejects(Model(activations: activations), mentions);
 
     [Theory]
-    [InlineData("[\"softmax\", \"softmax\"]", "\"LogLikelihoodCost\"", "$.activations [softmax, softmax] and $.cost \"LogLikelihoodCost\" do not go together", "activations[0] is Softmax, but softmax is only supported on the output layer")]
+    [InlineData("[\"softmax\", \"softmax\"]", "\"LogLikelihoodCost\"", "$.activations [softmax, softmax] and $.cost \"LogLikelihoodCost\" do not go together", "activations[0] is Softmax, but it is only supported on the output layer (activations[1])")]
     [InlineData("[\"softmax\", \"sigmoid\"]", "\"QuadraticCost\"", "$.activations [softmax, sigmoid] and $.cost \"QuadraticCost\" do not go together", "only supported on the output layer")]
     [InlineData("[\"sigmoid\", \"relu\"]", "\"CrossEntropyCost\"", "$.activations [sigmoid, relu] and $.cost \"CrossEntropyCost\" do not go together: the cross-entropy cost needs a sigmoid output layer, not ReLU.")]
     [InlineData("[\"relu\", \"softmax\"]", "\"CrossEntropyCost\"", "the cross-entropy cost needs a sigmoid output layer, not Softmax.")]
-    [InlineData("[\"relu\", \"softmax\"]", "\"QuadraticCost\"", "$.activations [relu, softmax] and $.cost \"QuadraticCost\"", "the quadratic cost cannot train a softmax output; use the log-likelihood cost.")]
-    [InlineData("[\"relu\", \"sigmoid\"]", "\"LogLikelihoodCost\"", "the log-likelihood cost needs a softmax output layer, not Sigmoid.")]
-    [InlineData(null, "\"LogLikelihoodCost\"", "$ has no \"activations\" (so every layer is sigmoid, as in network2.py), which does not go with $.cost \"LogLikelihoodCost\": the log-likelihood cost needs a softmax output layer, not Sigmoid.")]
+    [InlineData("[\"relu\", \"softmax\"]", "\"QuadraticCost\"", "$.activations [relu, softmax] and $.cost \"QuadraticCost\"", "the quadratic cost cannot train a Softmax output; use the log-likelihood cost.")]
+    [InlineData("[\"relu\", \"sigmoid\"]", "\"LogLikelihoodCost\"", "the log-likelihood cost needs a softmax output layer (or log-softmax), not Sigmoid.")]
+    [InlineData("[\"log-softmax\", \"log-softmax\"]", "\"LogLikelihoodCost\"", "activations[0] is LogSoftmax, but it is only supported on the output layer (activations[1])")]
+    [InlineData("[\"relu\", \"log-softmax\"]", "\"QuadraticCost\"", "the quadratic cost cannot train a LogSoftmax output; use the log-likelihood cost.")]
+    [InlineData("[\"gelu\", \"silu\"]", "\"CrossEntropyCost\"", "the cross-entropy cost needs a sigmoid output layer, not SiLU.")]
+    [InlineData(null, "\"LogLikelihoodCost\"", "$ has no \"activations\" (so every layer is sigmoid, as in network2.py), which does not go with $.cost \"LogLikelihoodCost\": the log-likelihood cost needs a softmax output layer (or log-softmax), not Sigmoid.")]
     public void Rejects_activations_that_do_not_fit_the_cost(string? activations, string cost, params string[] mentions)
     {
         InvalidDataException error = Rejects(Model(cost: cost, activations: activations), mentions);
@@ -152,7 +155,7 @@ public class ModelJsonRejectionTests
             }
         }
 
-        Assert.Equal((6 * 6 * 3) - (5 * 7), rejected);
+        Assert.Equal((11 * 11 * 3) - (9 * 12), rejected); // 10 kinds and leaky-relu:0.2, all three costs, less the valid ones
     }
 
     [Fact]

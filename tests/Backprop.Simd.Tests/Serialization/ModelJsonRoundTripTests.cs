@@ -43,8 +43,9 @@ public class ModelJsonRoundTripTests
     [Fact]
     public void Valid_architectures_are_every_hidden_activation_but_softmax_with_every_output_and_cost_pair_that_fits()
     {
-        // 5 hidden activations x (5 quadratic outputs + sigmoid/cross-entropy + softmax/log-likelihood)
-        Assert.Equal(5 * 7, ValidArchitectures().Count);
+        // 9 hidden activations (8 kinds and leaky-relu:0.2) x (9 quadratic outputs + sigmoid/cross-entropy
+        // + softmax/log-likelihood + log-softmax/log-likelihood)
+        Assert.Equal(9 * 12, ValidArchitectures().Count);
     }
 
     [Theory]

@@ -36,11 +36,11 @@ public class NamesTests
     [Fact]
     public void Users_see_lower_case_hyphenated_names()
     {
-        Assert.Equal(["sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax"], Names.Activations.All);
+        Assert.Equal(["sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax", "elu", "gelu", "silu", "log-softmax"], Names.Activations.All);
         Assert.Equal(["quadratic", "cross-entropy", "log-likelihood"], Names.Costs.All);
         Assert.Equal(["normal", "scaled-normal", "glorot", "he"], Names.WeightInits.All);
         Assert.Equal(["sgd", "momentum", "adam"], Names.Optimizers.All);
-        Assert.Equal(["sigmoid", "tanh", "relu", "leaky-relu", "identity"], Names.HiddenActivations);
+        Assert.Equal(["sigmoid", "tanh", "relu", "leaky-relu", "identity", "elu", "gelu", "silu"], Names.HiddenActivations);
         Assert.Equal("relu, leaky-relu, softmax", Names.Of([Activation.ReLU, Activation.LeakyReLU, Activation.Softmax]));
     }
 
