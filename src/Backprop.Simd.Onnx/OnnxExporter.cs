@@ -5,7 +5,10 @@ using S = Backprop.Simd.Onnx.Protobuf.OnnxSchema;
 
 namespace Backprop.Simd.Onnx;
 
-/// <summary>Builds the <c>ModelProto</c> of a network: one <c>Gemm</c> (transB=1) and one activation node per layer.</summary>
+/// <summary>
+/// Builds the <c>ModelProto</c> of a network: per layer one <c>Gemm</c> (transB=1) and its activation, one node, or
+/// for SiLU and GELU the nodes PyTorch 1.13 writes for them at opset 17 (no such operators before opset 20).
+/// </summary>
 internal static class OnnxExporter
 {
     public static ProtoMessage Build(Network network)
@@ -17,29 +20,14 @@ internal static class OnnxExporter
         for (int l = 1; l <= layers; l++)
         {
             Activation activation = network.Activations[l - 1];
-            string? op = OperatorOf(activation);
             string layerOutput = l == layers ? OnnxModel.OutputName : $"layer{l}.a";
-            string gemmOutput = op is null ? layerOutput : $"layer{l}.z";
+            string gemmOutput = activation == Activation.Identity ? layerOutput : $"layer{l}.z";
             string weight = $"layer{l}.weight", bias = $"layer{l}.bias";
 
             // y = x W^T + b: Gemm with transB=1 takes our row-major n_l x n_{l-1} W as it is, like PyTorch's Linear.
             graph.Message(S.Graph.Node, Node($"layer{l}.gemm", "Gemm", [previous, weight, bias], gemmOutput)
                 .Message(S.Node.Attribute, IntAttribute("transB", 1)));
-            if (op is not null)
-            {
-                ProtoMessage node = Node($"layer{l}.{op.ToLowerInvariant()}", op, [gemmOutput], layerOutput);
-                if (activation.Kind == ActivationKind.LeakyReLU)
-                {
-                    node.Message(S.Node.Attribute, FloatAttribute("alpha", activation.Slope));
-                }
-                else if (activation == Activation.Softmax)
-                {
-                    node.Message(S.Node.Attribute, IntAttribute("axis", -1));
-                }
-
-                graph.Message(S.Graph.Node, node);
-            }
-
+            AddActivation(graph, l, activation, gemmOutput, layerOutput);
             previous = layerOutput;
         }
 
@@ -55,6 +43,13 @@ internal static class OnnxExporter
             offset += rows * cols;
             graph.Message(S.Graph.Initializer, FloatTensor($"layer{l}.bias", [rows], parameters.AsMemory(offset, rows)));
             offset += rows;
+            if (network.Activations[l - 1] == Activation.GELU)
+            {
+                // GELU's constants, as PyTorch writes them: float32 scalars (dims []).
+                graph.Message(S.Graph.Initializer, FloatTensor($"layer{l}.gelu.sqrt2", [], new[] { GeluSqrt2 }));
+                graph.Message(S.Graph.Initializer, FloatTensor($"layer{l}.gelu.one", [], new[] { 1f }));
+                graph.Message(S.Graph.Initializer, FloatTensor($"layer{l}.gelu.half", [], new[] { 0.5f }));
+            }
         }
 
         graph.String(S.Graph.DocString, Describe(network));
@@ -77,7 +72,14 @@ internal static class OnnxExporter
         return model;
     }
 
-    /// <summary>The ONNX operator of an activation; null for <see cref="Activation.Identity"/>, which needs no node.</summary>
+    /// <summary>sqrt 2 rounded to float, the divisor of PyTorch's GELU export (1.4142135381698608).</summary>
+    internal const float GeluSqrt2 = 1.4142135f;
+
+    /// <summary>
+    /// The ONNX operator of an activation written as one node; null for <see cref="Activation.Identity"/>, which needs
+    /// no node. SiLU and GELU take several nodes (see <see cref="AddActivation"/>) and have none.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is SiLU, GELU or not a known kind.</exception>
     internal static string? OperatorOf(Activation activation) => activation.Kind switch
     {
         ActivationKind.Sigmoid => "Sigmoid",
@@ -85,9 +87,60 @@ internal static class OnnxExporter
         ActivationKind.ReLU => "Relu",
         ActivationKind.LeakyReLU => "LeakyRelu",
         ActivationKind.Softmax => "Softmax",
+        ActivationKind.ELU => "Elu",
+        ActivationKind.LogSoftmax => "LogSoftmax",
         ActivationKind.Identity => null,
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation of one ONNX operator"),
     };
+
+    /// <summary>
+    /// The nodes of layer <paramref name="l"/>'s activation, from <paramref name="z"/> to <paramref name="a"/>:
+    /// <list type="bullet">
+    /// <item>SiLU: <c>Sigmoid(z)</c>, then <c>Mul(z, sigmoid)</c>.</item>
+    /// <item>GELU: <c>Div(z, sqrt2) -> Erf -> Add(., one) -> Mul(z, .) -> Mul(., half)</c>, z/2 (1 + erf(z / sqrt 2)),
+    /// with the scalar initializers <c>layer{l}.gelu.sqrt2</c>, <c>.one</c> and <c>.half</c>.</item>
+    /// <item>Any other: its one operator (<see cref="OperatorOf"/>), with LeakyRelu's <c>alpha</c> (the slope), Elu's
+    /// <c>alpha</c> (1.0, written out) and the <c>axis</c> (-1) of Softmax and LogSoftmax; Identity: no node.</item>
+    /// </list>
+    /// </summary>
+    private static void AddActivation(ProtoMessage graph, int l, Activation activation, string z, string a)
+    {
+        switch (activation.Kind)
+        {
+            case ActivationKind.Identity:
+                return;
+            case ActivationKind.SiLU:
+                string sigmoid = $"layer{l}.silu.sigmoid";
+                graph.Message(S.Graph.Node, Node(sigmoid, "Sigmoid", [z], sigmoid));
+                graph.Message(S.Graph.Node, Node($"layer{l}.silu.mul", "Mul", [z, sigmoid], a));
+                return;
+            case ActivationKind.GELU:
+                string gelu = $"layer{l}.gelu";
+                graph.Message(S.Graph.Node, Node($"{gelu}.div", "Div", [z, $"{gelu}.sqrt2"], $"{gelu}.div"));
+                graph.Message(S.Graph.Node, Node($"{gelu}.erf", "Erf", [$"{gelu}.div"], $"{gelu}.erf"));
+                graph.Message(S.Graph.Node, Node($"{gelu}.add", "Add", [$"{gelu}.erf", $"{gelu}.one"], $"{gelu}.add"));
+                graph.Message(S.Graph.Node, Node($"{gelu}.mul", "Mul", [z, $"{gelu}.add"], $"{gelu}.mul"));
+                graph.Message(S.Graph.Node, Node($"{gelu}.mul_half", "Mul", [$"{gelu}.mul", $"{gelu}.half"], a));
+                return;
+        }
+
+        string op = OperatorOf(activation)!;
+        ProtoMessage node = Node($"layer{l}.{op.ToLowerInvariant()}", op, [z], a);
+        switch (activation.Kind)
+        {
+            case ActivationKind.LeakyReLU:
+                node.Message(S.Node.Attribute, FloatAttribute("alpha", activation.Slope));
+                break;
+            case ActivationKind.ELU:
+                node.Message(S.Node.Attribute, FloatAttribute("alpha", 1f));
+                break;
+            case ActivationKind.Softmax or ActivationKind.LogSoftmax:
+                node.Message(S.Node.Attribute, IntAttribute("axis", -1));
+                break;
+        }
+
+        graph.Message(S.Graph.Node, node);
+    }
 
     private static string Describe(Network network) => string.Create(CultureInfo.InvariantCulture,
         $"Fully connected network [{string.Join(", ", network.Sizes.ToArray())}] exported by {OnnxModel.ProducerName}: " +

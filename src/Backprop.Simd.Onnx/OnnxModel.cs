@@ -11,8 +11,11 @@ namespace Backprop.Simd.Onnx;
 /// <see cref="OpsetVersion"/>: per layer <c>l</c> one <c>Gemm</c> node with <c>transB=1</c>, whose weight initializer
 /// <c>layer{l}.weight</c> is our row-major <c>[n_l, n_{l-1}]</c> matrix as it is (PyTorch's <c>Linear</c> layout) and
 /// whose bias is <c>layer{l}.bias</c> <c>[n_l]</c>, followed by the layer's activation node: <c>Sigmoid</c>,
-/// <c>Tanh</c>, <c>Relu</c>, <c>LeakyRelu</c> (alpha 0.01), <c>Softmax</c> (axis -1), and none for
-/// <see cref="Activation.Identity"/>. The initializers are float32 <c>raw_data</c>, little-endian. The graph input
+/// <c>Tanh</c>, <c>Relu</c>, <c>LeakyRelu</c> (alpha = the slope), <c>Elu</c> (alpha 1.0), <c>Softmax</c> and
+/// <c>LogSoftmax</c> (axis -1), and none for <see cref="Activation.Identity"/>; SiLU and GELU, which have no
+/// operator before opset 20, as the nodes PyTorch 1.13 writes for them: <c>Sigmoid</c> then <c>Mul(z, sigmoid)</c>,
+/// and <c>Div(z, sqrt 2)</c>, <c>Erf</c>, <c>Add(., 1)</c>, <c>Mul(z, .)</c>, <c>Mul(., 0.5)</c> with the float32
+/// scalar initializers <c>layer{l}.gelu.sqrt2</c>, <c>.one</c> and <c>.half</c>. The initializers are float32 <c>raw_data</c>, little-endian. The graph input
 /// <see cref="InputName"/> is <c>[N, n_0]</c> and the output <see cref="OutputName"/> <c>[N, n_L]</c>, with the
 /// symbolic batch dimension <see cref="BatchDimension"/>. The cost is kept in the metadata entry
 /// <see cref="CostMetadataKey"/> so that importing our own files restores it.</para>

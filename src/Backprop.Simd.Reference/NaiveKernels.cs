@@ -76,6 +76,87 @@ public static class NaiveKernels
         }
     }
 
+    /// <summary><c>a = z &gt; 0 ? z : e^z - 1</c> (ELU), as written: near 0, <c>e^z - 1</c> keeps only its absolute accuracy.</summary>
+    public static void ELU(ReadOnlySpan<float> z, Span<float> a)
+    {
+        for (int i = 0; i < z.Length; i++)
+        {
+            a[i] = z[i] > 0f ? z[i] : MathF.Exp(z[i]) - 1f;
+        }
+    }
+
+    /// <summary><c>delta *= z &gt; 0 ? 1 : a + 1</c>: ELU's derivative <c>e^z</c> from its value.</summary>
+    public static void MultiplyByELUPrime(Span<float> delta, ReadOnlySpan<float> z, ReadOnlySpan<float> a)
+    {
+        for (int i = 0; i < delta.Length; i++)
+        {
+            delta[i] *= z[i] > 0f ? 1f : a[i] + 1f;
+        }
+    }
+
+    /// <summary><c>a = z (1 + erf(z / sqrt 2)) / 2</c> (GELU); erf in double (<see cref="ReferenceNetwork.Erf"/>), as float has none.</summary>
+    public static void GELU(ReadOnlySpan<float> z, Span<float> a)
+    {
+        for (int i = 0; i < z.Length; i++)
+        {
+            a[i] = 0.5f * z[i] * (1f + (float)ReferenceNetwork.Erf(z[i] / MathF.Sqrt(2f)));
+        }
+    }
+
+    /// <summary><c>delta *= Phi(z) + z e^(-z^2/2) / sqrt(2 pi)</c>: GELU's derivative.</summary>
+    public static void MultiplyByGELUPrime(Span<float> delta, ReadOnlySpan<float> z)
+    {
+        for (int i = 0; i < delta.Length; i++)
+        {
+            float phi = 0.5f * (1f + (float)ReferenceNetwork.Erf(z[i] / MathF.Sqrt(2f)));
+            delta[i] *= phi + (z[i] * MathF.Exp(-0.5f * z[i] * z[i]) / MathF.Sqrt(2f * MathF.PI));
+        }
+    }
+
+    /// <summary><c>a = z / (1 + e^-z)</c> (SiLU).</summary>
+    public static void SiLU(ReadOnlySpan<float> z, Span<float> a)
+    {
+        for (int i = 0; i < z.Length; i++)
+        {
+            a[i] = z[i] / (1f + MathF.Exp(-z[i]));
+        }
+    }
+
+    /// <summary><c>delta *= s (1 + z (1 - s))</c>, <c>s = 1 / (1 + e^-z)</c>: SiLU's derivative.</summary>
+    public static void MultiplyBySiLUPrime(Span<float> delta, ReadOnlySpan<float> z)
+    {
+        for (int i = 0; i < delta.Length; i++)
+        {
+            float s = 1f / (1f + MathF.Exp(-z[i]));
+            delta[i] *= s * (1f + (z[i] * (1f - s)));
+        }
+    }
+
+    /// <summary>The log-softmax of each row of <paramref name="width"/> floats, <c>(z - max) - ln sum e^(z - max)</c>.</summary>
+    public static void LogSoftmaxRows(ReadOnlySpan<float> z, Span<float> a, int width)
+    {
+        for (int start = 0; start < z.Length; start += width)
+        {
+            float max = float.NegativeInfinity;
+            for (int j = 0; j < width; j++)
+            {
+                max = MathF.Max(max, z[start + j]);
+            }
+
+            float sum = 0f;
+            for (int j = 0; j < width; j++)
+            {
+                sum += MathF.Exp(z[start + j] - max);
+            }
+
+            float logSum = MathF.Log(sum);
+            for (int j = 0; j < width; j++)
+            {
+                a[start + j] = z[start + j] - max - logSum;
+            }
+        }
+    }
+
     /// <summary><c>C = A B^T + 1 b^T</c>: A is <c>m x k</c>, B is <c>n x k</c>, C is <c>m x n</c>, all row-major.</summary>
     public static void MultiplyTransposedAddBias(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k)
     {

@@ -1,7 +1,7 @@
 namespace Backprop.Simd.Reference;
 
-/// <summary>The activations the reference knows, by the same names as the library's.</summary>
-public enum ReferenceActivation
+/// <summary>The activation functions the reference knows, by the same names as the library's kinds.</summary>
+public enum ReferenceKind
 {
     /// <summary>1 / (1 + e^-z).</summary>
     Sigmoid,
@@ -12,7 +12,7 @@ public enum ReferenceActivation
     /// <summary>max(0, z).</summary>
     ReLU,
 
-    /// <summary>z for z &gt; 0, else 0.01 z.</summary>
+    /// <summary>z for z &gt; 0, else slope z.</summary>
     LeakyReLU,
 
     /// <summary>z.</summary>
@@ -20,6 +20,30 @@ public enum ReferenceActivation
 
     /// <summary>e^z_j / sum_k e^z_k (output layer only).</summary>
     Softmax,
+
+    /// <summary>z for z &gt; 0, else e^z - 1.</summary>
+    ELU,
+
+    /// <summary>z Phi(z) = z (1 + erf(z / sqrt 2)) / 2.</summary>
+    GELU,
+
+    /// <summary>z / (1 + e^-z).</summary>
+    SiLU,
+
+    /// <summary>z_j - ln sum_k e^z_k (output layer only).</summary>
+    LogSoftmax,
+}
+
+/// <summary>An activation of the reference: its kind and, for the leaky ReLU, the slope for negative inputs.</summary>
+/// <param name="Kind">Which function.</param>
+/// <param name="Slope">The leaky ReLU's slope for negative inputs; ignored by every other kind.</param>
+public readonly record struct ReferenceActivation(ReferenceKind Kind, double Slope = 0)
+{
+    /// <summary>The seed's sigmoid.</summary>
+    public static ReferenceActivation Sigmoid => new(ReferenceKind.Sigmoid);
+
+    /// <summary>The kind's function; a leaky ReLU gets PyTorch's default slope, 0.01.</summary>
+    public static ReferenceActivation Of(ReferenceKind kind) => new(kind, kind == ReferenceKind.LeakyReLU ? 0.01 : 0);
 }
 
 /// <summary>The costs the reference knows, by the same names as the library's.</summary>
@@ -31,7 +55,7 @@ public enum ReferenceCost
     /// <summary>sum -y ln a - (1 - y) ln(1 - a).</summary>
     CrossEntropy,
 
-    /// <summary>-sum y ln a.</summary>
+    /// <summary>-sum y ln a, or -sum y a on a log-softmax output (whose a is already ln softmax).</summary>
     LogLikelihood,
 }
 
@@ -177,7 +201,9 @@ public sealed class ReferenceNetwork
         // backward pass: network2's cost.delta(z, a, y)
         double[] delta = CostKind == ReferenceCost.Quadratic
             ? Multiply(CostDerivative(activations[^1], y), ActivationPrime(Activations[^1], zs[^1]))
-            : CostDerivative(activations[^1], y); // cross-entropy on sigmoid, log-likelihood on softmax: a - y
+            : Activations[^1].Kind == ReferenceKind.LogSoftmax
+            ? CostDerivative(activations[^1].Select(Math.Exp).ToArray(), y) // log-likelihood on log-softmax: softmax(z) - y = e^a - y
+            : CostDerivative(activations[^1], y);                           // cross-entropy on sigmoid, log-likelihood on softmax: a - y
         nablaB[^1] = delta;
         nablaW[^1] = Outer(delta, activations[^2]);
         for (int l = 2; l < NumLayers; l++)
@@ -353,6 +379,7 @@ public sealed class ReferenceNetwork
             {
                 ReferenceCost.Quadratic => 0.5 * (a[i] - y[i]) * (a[i] - y[i]),
                 ReferenceCost.CrossEntropy => NanToNum((-y[i] * Math.Log(a[i])) - ((1 - y[i]) * Math.Log(1 - a[i]))),
+                _ when Activations[^1].Kind == ReferenceKind.LogSoftmax => NanToNum(-y[i] * a[i]),
                 _ => NanToNum(-y[i] * Math.Log(a[i])),
             };
         }
@@ -369,26 +396,33 @@ public sealed class ReferenceNetwork
         return cost + (0.5 * lambda / data.Count * squares) + (l1 / data.Count * magnitudes);
     }
 
-    /// <summary>Applies activation <paramref name="kind"/> to <paramref name="z"/>.</summary>
-    public static double[] Activate(ReferenceActivation kind, double[] z) => kind switch
+    /// <summary>Applies activation <paramref name="f"/> to <paramref name="z"/>.</summary>
+    public static double[] Activate(ReferenceActivation f, double[] z) => f.Kind switch
     {
-        ReferenceActivation.Sigmoid => Sigmoid(z),
-        ReferenceActivation.Tanh => z.Select(Math.Tanh).ToArray(),
-        ReferenceActivation.ReLU => z.Select(v => Math.Max(0, v)).ToArray(),
-        ReferenceActivation.LeakyReLU => z.Select(v => v > 0 ? v : 0.01 * v).ToArray(),
-        ReferenceActivation.Identity => (double[])z.Clone(),
+        ReferenceKind.Sigmoid => Sigmoid(z),
+        ReferenceKind.Tanh => z.Select(Math.Tanh).ToArray(),
+        ReferenceKind.ReLU => z.Select(v => Math.Max(0, v)).ToArray(),
+        ReferenceKind.LeakyReLU => z.Select(v => v > 0 ? v : f.Slope * v).ToArray(),
+        ReferenceKind.Identity => (double[])z.Clone(),
+        ReferenceKind.ELU => z.Select(v => v > 0 ? v : ExpMinusOne(v)).ToArray(),
+        ReferenceKind.GELU => z.Select(v => v * Phi(v)).ToArray(),
+        ReferenceKind.SiLU => z.Select(v => v / (1 + Math.Exp(-v))).ToArray(),
+        ReferenceKind.LogSoftmax => LogSoftmax(z),
         _ => Softmax(z),
     };
 
-    /// <summary>The derivative of activation <paramref name="kind"/> at <paramref name="z"/> (not for softmax).</summary>
-    public static double[] ActivationPrime(ReferenceActivation kind, double[] z) => kind switch
+    /// <summary>The derivative of activation <paramref name="f"/> at <paramref name="z"/> (not for softmax and log-softmax).</summary>
+    public static double[] ActivationPrime(ReferenceActivation f, double[] z) => f.Kind switch
     {
-        ReferenceActivation.Sigmoid => SigmoidPrime(z),
-        ReferenceActivation.Tanh => z.Select(v => 1 - (Math.Tanh(v) * Math.Tanh(v))).ToArray(),
-        ReferenceActivation.ReLU => z.Select(v => v > 0 ? 1.0 : 0.0).ToArray(),
-        ReferenceActivation.LeakyReLU => z.Select(v => v > 0 ? 1.0 : 0.01).ToArray(),
-        ReferenceActivation.Identity => z.Select(_ => 1.0).ToArray(),
-        _ => throw new ArgumentException("softmax has no element-wise derivative", nameof(kind)),
+        ReferenceKind.Sigmoid => SigmoidPrime(z),
+        ReferenceKind.Tanh => z.Select(v => 1 - (Math.Tanh(v) * Math.Tanh(v))).ToArray(),
+        ReferenceKind.ReLU => z.Select(v => v > 0 ? 1.0 : 0.0).ToArray(),
+        ReferenceKind.LeakyReLU => z.Select(v => v > 0 ? 1.0 : f.Slope).ToArray(),
+        ReferenceKind.Identity => z.Select(_ => 1.0).ToArray(),
+        ReferenceKind.ELU => z.Select(v => v > 0 ? 1.0 : Math.Exp(v)).ToArray(),
+        ReferenceKind.GELU => z.Select(v => Phi(v) + (v * Math.Exp(-v * v / 2) / Math.Sqrt(2 * Math.PI))).ToArray(),
+        ReferenceKind.SiLU => Sigmoid(z).Select((s, i) => s * (1 + (z[i] * (1 - s)))).ToArray(),
+        _ => throw new ArgumentException($"{f.Kind} has no element-wise derivative", nameof(f)),
     };
 
     /// <summary>Softmax, computed after subtracting the largest input.</summary>
@@ -399,6 +433,45 @@ public sealed class ReferenceNetwork
         double sum = e.Sum();
         return e.Select(v => v / sum).ToArray();
     }
+
+    /// <summary>Log-softmax, <c>(z - max) - ln sum e^(z - max)</c>.</summary>
+    public static double[] LogSoftmax(double[] z)
+    {
+        double max = z.Max();
+        double logSum = Math.Log(z.Sum(v => Math.Exp(v - max)));
+        return z.Select(v => v - max - logSum).ToArray();
+    }
+
+    /// <summary>
+    /// The error function, <c>erf x = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (1 3 5 ... (2n+1))</c> (Abramowitz and
+    /// Stegun 7.1.6): every term positive, so nothing cancels and the sum is good to a few units of double roundoff;
+    /// beyond |x| = 6, erf x rounds to +-1 in double.
+    /// </summary>
+    public static double Erf(double x)
+    {
+        double ax = Math.Abs(x);
+        if (ax >= 6)
+        {
+            return Math.Sign(x);
+        }
+
+        double term = ax, sum = ax;
+        for (int n = 1; term > 1e-17 * sum; n++)
+        {
+            term *= 2 * ax * ax / ((2 * n) + 1);
+            sum += term;
+        }
+
+        return Math.Sign(x) * 2 / Math.Sqrt(Math.PI) * Math.Exp(-ax * ax) * sum;
+    }
+
+    /// <summary>The standard normal distribution function, <c>Phi(z) = (1 + erf(z / sqrt 2)) / 2</c>.</summary>
+    public static double Phi(double z) => (1 + Erf(z / Math.Sqrt(2))) / 2;
+
+    /// <summary><c>e^z - 1</c> without the cancellation near 0: a short Taylor series for <c>|z| &lt; 10^-3</c>, whose
+    /// first term left out is below 10^-14 of the result; <c>e^z - 1</c> elsewhere, good to 3 10^-13 relative.</summary>
+    public static double ExpMinusOne(double z) =>
+        Math.Abs(z) < 1e-3 ? z * (1 + (z / 2 * (1 + (z / 3 * (1 + (z / 4)))))) : Math.Exp(z) - 1;
 
     private static double NanToNum(double v) => double.IsNaN(v) ? 0 : double.IsPositiveInfinity(v) ? double.MaxValue : v;
 

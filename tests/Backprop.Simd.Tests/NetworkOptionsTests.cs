@@ -48,9 +48,9 @@ public class NetworkOptionsTests
     [Theory]
     [InlineData(CostFunction.CrossEntropy, ActivationKind.ReLU, "cross-entropy cost needs a sigmoid output")]
     [InlineData(CostFunction.CrossEntropy, ActivationKind.LogSoftmax, "cross-entropy cost needs a sigmoid output")]
-    [InlineData(CostFunction.LogLikelihood, ActivationKind.Sigmoid, "log-likelihood cost needs a softmax output")]
-    [InlineData(CostFunction.Quadratic, ActivationKind.Softmax, "quadratic cost cannot train a Softmax output")]
-    [InlineData(CostFunction.Quadratic, ActivationKind.LogSoftmax, "quadratic cost cannot train a LogSoftmax output")]
+    [InlineData(CostFunction.LogLikelihood, ActivationKind.Sigmoid, "log-likelihood cost needs a softmax or log-softmax output")]
+    [InlineData(CostFunction.Quadratic, ActivationKind.Softmax, "quadratic cost cannot train a softmax output")]
+    [InlineData(CostFunction.Quadratic, ActivationKind.LogSoftmax, "quadratic cost cannot train a log-softmax output")]
     public void Costs_and_output_activations_must_fit(CostFunction cost, ActivationKind output, string mention)
     {
         ArgumentException error = Assert.Throws<ArgumentException>(() => new Network([4, 3], 1, new NetworkOptions { Cost = cost, OutputActivation = Activation.Of(output) }));
@@ -92,6 +92,10 @@ public class NetworkOptionsTests
                 if (output == Activation.Softmax)
                 {
                     Assert.Equal(1.0, actual.ToArray().Sum(v => (double)v), 1e-5);
+                }
+                else if (output == Activation.LogSoftmax)
+                {
+                    Assert.Equal(1.0, actual.ToArray().Sum(v => Math.Exp(v)), 1e-5);
                 }
             }
         }

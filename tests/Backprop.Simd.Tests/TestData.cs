@@ -43,10 +43,10 @@ public sealed record Architecture(int[] Sizes, Activation[] Activations, CostFun
         $"[{string.Join(",", Sizes)}] {string.Join("/", Activations)} {Cost} (seed {Seed})";
 }
 
-/// <summary>Maps the library's enums to the reference's, by name.</summary>
+/// <summary>Maps the library's activations and costs to the reference's, by name (and the leaky ReLU's slope, as the float it is).</summary>
 public static class Map
 {
-    public static ReferenceActivation ToReference(Activation a) => Enum.Parse<ReferenceActivation>(a.Kind.ToString());
+    public static ReferenceActivation ToReference(Activation a) => new(Enum.Parse<ReferenceKind>(a.Kind.ToString()), a.Slope);
 
     public static ReferenceCost ToReference(CostFunction c) => Enum.Parse<ReferenceCost>(c.ToString());
 }
@@ -65,14 +65,21 @@ public static class Generators
     public static Arbitrary<Shape> Shapes() =>
         Arb.From(from rows in Dimension(300) from cols in Dimension(300) from seed in Seeds select new Shape(rows, cols, seed));
 
-    public static readonly Activation[] HiddenActivations = [Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.Identity];
+    /// <summary>Every kind a hidden layer may have, with leaky ReLUs of slope 0.01 (the default), 0.2 and -0.5.</summary>
+    public static readonly Activation[] HiddenActivations =
+    [
+        Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.LeakyReLUWithSlope(0.2f),
+        Activation.LeakyReLUWithSlope(-0.5f), Activation.Identity, Activation.ELU, Activation.GELU, Activation.SiLU,
+    ];
 
     /// <summary>Every (cost, output activation) pair the library trains.</summary>
     public static readonly (CostFunction Cost, Activation Output)[] Outputs =
     [
         (CostFunction.Quadratic, Activation.Sigmoid), (CostFunction.Quadratic, Activation.Tanh), (CostFunction.Quadratic, Activation.ReLU),
         (CostFunction.Quadratic, Activation.LeakyReLU), (CostFunction.Quadratic, Activation.Identity),
+        (CostFunction.Quadratic, Activation.ELU), (CostFunction.Quadratic, Activation.GELU), (CostFunction.Quadratic, Activation.SiLU),
         (CostFunction.CrossEntropy, Activation.Sigmoid), (CostFunction.LogLikelihood, Activation.Softmax),
+        (CostFunction.LogLikelihood, Activation.LogSoftmax),
     ];
 
     public static Arbitrary<Architecture> Architectures() =>

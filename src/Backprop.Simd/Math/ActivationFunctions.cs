@@ -5,7 +5,7 @@ namespace Backprop.Simd;
 /// <summary>Each <see cref="Activation"/> <c>f</c> and its derivative, on the element-wise kernels.</summary>
 internal static class ActivationFunctions
 {
-    /// <summary><c>a = f(z)</c> for rows of <paramref name="width"/> values: element-wise, except that softmax normalises each row.</summary>
+    /// <summary><c>a = f(z)</c> for rows of <paramref name="width"/> values: element-wise, except that softmax and log-softmax normalise each row.</summary>
     public static void Apply(Activation f, ReadOnlySpan<float> z, Span<float> a, int width)
     {
         switch (f.Kind)
@@ -28,13 +28,25 @@ internal static class ActivationFunctions
             case ActivationKind.Softmax:
                 Elementwise.SoftmaxRows(z, a, width);
                 break;
+            case ActivationKind.ELU:
+                SmoothActivations.ELU(z, a);
+                break;
+            case ActivationKind.GELU:
+                SmoothActivations.GELU(z, a);
+                break;
+            case ActivationKind.SiLU:
+                SmoothActivations.SiLU(z, a);
+                break;
+            case ActivationKind.LogSoftmax:
+                SmoothActivations.LogSoftmaxRows(z, a, width);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(f), f, "unknown activation");
         }
     }
 
-    /// <summary><c>delta = delta ⊙ f'(z)</c>, from the activation <c>a = f(z)</c> where that is cheaper. Softmax has no
-    /// element-wise derivative: its only cost, the log-likelihood, cancels it in BP1.</summary>
+    /// <summary><c>delta = delta ⊙ f'(z)</c>, from the activation <c>a = f(z)</c> where that is cheaper. Softmax and
+    /// log-softmax have no element-wise derivative: their only cost, the log-likelihood, cancels it in BP1.</summary>
     public static void MultiplyByDerivative(Activation f, Span<float> delta, ReadOnlySpan<float> z, ReadOnlySpan<float> a)
     {
         switch (f.Kind)
@@ -52,6 +64,15 @@ internal static class ActivationFunctions
                 Elementwise.MultiplyByStep(delta, z, f.Slope);
                 break;
             case ActivationKind.Identity: // f' = 1
+                break;
+            case ActivationKind.ELU: // f' = 1 for z > 0, else e^z = a + 1
+                SmoothActivations.MultiplyByELUPrime(delta, z, a);
+                break;
+            case ActivationKind.GELU: // f' = Phi(z) + z phi(z)
+                SmoothActivations.MultiplyByGELUPrime(delta, z);
+                break;
+            case ActivationKind.SiLU: // f' = s (1 + z (1 - s)), s = sigmoid(z)
+                SmoothActivations.MultiplyBySiLUPrime(delta, z);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(f), f, "no element-wise derivative");

@@ -45,7 +45,7 @@ public static class Evaluation
         double cost = 0;
         for (int i = 0; i < data.Count; i++)
         {
-            cost += Costs.Value(network.Cost, network.FeedForward(data.Input(i), workspace), data.Target(i));
+            cost += Costs.Value(network.Cost, network.OutputActivation, network.FeedForward(data.Input(i), workspace), data.Target(i));
         }
 
         int n = Math.Max(data.Count, 1);

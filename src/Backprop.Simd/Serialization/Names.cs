@@ -66,11 +66,11 @@ internal static class Names
 
     /// <summary>Every accepted spelling in quotes, for messages about a file: the names, and the leaky ReLU's with a slope.</summary>
     public static string QuotedActivationChoices() =>
-        $"{Activations.Quoted()}, or \"leaky-relu{SlopeSeparator}SLOPE\" (e.g. \"leaky-relu{SlopeSeparator}0.2\")";
+        $"{Activations.Quoted()}, or \"leaky-relu{SlopeSeparator}SLOPE\" with a SLOPE from -1 to 1 (e.g. \"leaky-relu{SlopeSeparator}0.2\")";
 
     /// <summary>Every accepted spelling, for the command line: the names, and the leaky ReLU's with a slope.</summary>
     public static string ActivationChoices(IReadOnlyList<string>? names = null) =>
-        $"{string.Join(", ", names ?? Activations.All)} (or leaky-relu{SlopeSeparator}SLOPE, e.g. leaky-relu{SlopeSeparator}0.2)";
+        $"{string.Join(", ", names ?? Activations.All)} (or leaky-relu{SlopeSeparator}SLOPE with a SLOPE from -1 to 1, e.g. leaky-relu{SlopeSeparator}0.2)";
 
     /// <summary>The activation's name, with the slope of a leaky ReLU whose slope is not the default: <c>relu</c>, <c>leaky-relu:0.2</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="activation"/> is not a valid activation.</exception>

@@ -73,6 +73,10 @@ public sealed partial class CliOptionTests : IDisposable
         { ["train", "--cost", "LogLikelihood"], "--cost" },
         { ["train", "--activation", "softmax"], "--activation" },
         { ["train", "--activation", "ReLU"], "--activation" },
+        { ["train", "--activation", "leaky-relu:2"], "--activation" },
+        { ["train", "--activation", "leaky-relu:x"], "--activation" },
+        { ["train", "--activation", "gelu:0.2"], "--activation" },
+        { ["train", "--activation", "log-softmax"], "--activation" },
         { ["train", "--weight-init", "zeros"], "--weight-init" },
         { ["train", "--optimizer", "rmsprop"], "--optimizer" },
         { ["train", "--lambda", "-1"], "--lambda" },
@@ -187,6 +191,25 @@ public sealed partial class CliOptionTests : IDisposable
         {
             Assert.Contains(name, help);
         }
+    }
+
+    [Theory]
+    [InlineData("gelu", "activations gelu, sigmoid")]
+    [InlineData("elu", "activations elu, sigmoid")]
+    [InlineData("silu", "activations silu, sigmoid")]
+    [InlineData("leaky-relu:0.2", "activations leaky-relu:0.2, sigmoid")]
+    [InlineData("leaky-relu:-0.5", "activations leaky-relu:-0.5, softmax")]
+    public void Train_takes_every_hidden_activation_and_saves_it(string activation, string described)
+    {
+        string model = PathOf($"{activation.Replace(':', '_')}.json");
+        string cost = described.EndsWith("softmax", StringComparison.Ordinal) ? "log-likelihood" : "cross-entropy";
+        var (exit, output, error) = Run("train", "--epochs", "1", "--sizes", "784,16,10", "--activation", activation, "--cost", cost,
+            "--weight-init", "he", "--eta", "0.1", "--threads", "1", "--save", model);
+        Assert.True(exit == 0, error);
+        Assert.Contains(described, output);
+        Match epoch = Regex.Match(output, @"^Epoch 0: (\d+) / 1996", RegexOptions.Multiline);
+        Assert.True(epoch.Success && int.Parse(epoch.Groups[1].Value) > 1996 * 0.8, output); // learns: all of them reach 87-89% in one epoch
+        Assert.Contains(described[("activations ".Length)..], Run("info", "--model", model).Out);
     }
 
     [Fact]

@@ -223,8 +223,8 @@ public sealed partial class CliTests : IDisposable
     public static TheoryData<string[], string> UserErrors => new()
     {
         { ["train", "--cost", "hinge"], "--cost must be one of quadratic, cross-entropy, log-likelihood, but was 'hinge'." },
-        { ["train", "--activation", "softmax"], "--activation must be one of sigmoid, tanh, relu, leaky-relu, identity, elu, gelu, silu (or leaky-relu:SLOPE, e.g. leaky-relu:0.2), but was 'softmax'." },
-        { ["train", "--activation", "log-softmax"], "--activation must be one of sigmoid, tanh, relu, leaky-relu, identity, elu, gelu, silu (or leaky-relu:SLOPE, e.g. leaky-relu:0.2), but was 'log-softmax'." },
+        { ["train", "--activation", "softmax"], "--activation must be one of sigmoid, tanh, relu, leaky-relu, identity, elu, gelu, silu (or leaky-relu:SLOPE with a SLOPE from -1 to 1, e.g. leaky-relu:0.2), but was 'softmax'." },
+        { ["train", "--activation", "log-softmax"], "--activation must be one of sigmoid, tanh, relu, leaky-relu, identity, elu, gelu, silu (or leaky-relu:SLOPE with a SLOPE from -1 to 1, e.g. leaky-relu:0.2), but was 'log-softmax'." },
         { ["train", "--activation", "leaky-relu:2"], "but was 'leaky-relu:2'." },
         { ["train", "--optimizer", "rmsprop"], "--optimizer must be one of sgd, momentum, adam, but was 'rmsprop'." },
         { ["train", "--weight-init", "zeros"], "--weight-init must be one of normal, scaled-normal, glorot, he, but was 'zeros'." },

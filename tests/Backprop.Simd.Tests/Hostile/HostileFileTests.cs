@@ -52,7 +52,7 @@ public sealed class HostileFileTests : IDisposable
     {
         string json = """{"sizes":[1,1],"weights":[[[1]]],"biases":[[[1]]],"cost":"QuadraticCost","activations":["a\nb\u001b[31m"]}""";
         var e = Assert.Throws<InvalidDataException>(() => ModelJson.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "m.json"));
-        Assert.Equal("""m.json: $.activations[0] is "a\u000Ab\u001B[31m", expected one of "sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax", "elu", "gelu", "silu", "log-softmax", or "leaky-relu:SLOPE" (e.g. "leaky-relu:0.2").""", e.Message);
+        Assert.Equal("""m.json: $.activations[0] is "a\u000Ab\u001B[31m", expected one of "sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax", "elu", "gelu", "silu", "log-softmax", or "leaky-relu:SLOPE" with a SLOPE from -1 to 1 (e.g. "leaky-relu:0.2").""", e.Message);
 
         // System.Text.Json quotes an invalid literal with what follows it, line breaks included (found by the long fuzzing run).
         var literal = Assert.Throws<InvalidDataException>(() => ModelJson.Read(new MemoryStream("{\"sizes\": f\n[1, 1]}"u8.ToArray()), "m.json"));

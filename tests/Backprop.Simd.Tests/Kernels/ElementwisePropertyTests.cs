@@ -19,8 +19,11 @@ public class ElementwisePropertyTests
         foreach (int bits in Widths)
         {
             float[] fast = new float[n];
-            Elementwise.LeakyReLU(z, 0.01f, fast, bits);
-            Assert.Equal(z.Select(v => v > 0f ? v : v * 0.01f), fast);
+            foreach (float slope in new[] { 0.01f, 0.2f, -0.5f, -1f, 1f })
+            {
+                Elementwise.LeakyReLU(z, slope, fast, bits);
+                Assert.Equal(z.Select(v => v > 0f ? v : v * slope), fast);
+            }
 
             Elementwise.OutputErrorQuadraticSigmoid(a, y, fast, bits);
             Assert.Equal(Enumerable.Range(0, n).Select(i => (a[i] - y[i]) * (a[i] * (1f - a[i]))), fast);
@@ -33,7 +36,7 @@ public class ElementwisePropertyTests
             Elementwise.MultiplyByTanhPrime(fast, a, bits);
             Assert.Equal(Enumerable.Range(0, n).Select(i => d[i] * (1f - (a[i] * a[i]))), fast);
 
-            foreach (float slope in new[] { 0f, 0.01f })
+            foreach (float slope in new[] { 0f, 0.01f, 0.2f, -0.5f })
             {
                 fast = (float[])d.Clone();
                 Elementwise.MultiplyByStep(fast, z, slope, bits);

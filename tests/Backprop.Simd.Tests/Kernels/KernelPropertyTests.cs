@@ -180,6 +180,10 @@ public class KernelPropertyTests
         }
     }
 
+    /// <summary>Every kind (a leaky ReLU of the default slope, of 0.2 and of a negative slope too).</summary>
+    public static Activation[] EveryActivation =>
+        [.. Enum.GetValues<ActivationKind>().Select(Activation.Of), Activation.LeakyReLUWithSlope(0.2f), Activation.LeakyReLUWithSlope(-0.5f)];
+
     [Property]
     public void Activations_and_their_derivatives_match_the_reference(Shape s)
     {
@@ -189,21 +193,28 @@ public class KernelPropertyTests
         float[] d = TestData.Mixed(n, ref random);
         double[] zd = TestData.ToDouble(z);
         var a = new float[n];
-        foreach (Activation f in (Activation[])[Activation.Sigmoid, Activation.Tanh, Activation.ReLU, Activation.LeakyReLU, Activation.Identity, Activation.Softmax])
+        foreach (Activation f in EveryActivation)
         {
+            ReferenceActivation reference = Map.ToReference(f);
             ActivationFunctions.Apply(f, z, a, n);
-            double[] expected = ReferenceNetwork.Activate(Map.ToReference(f), zd);
+            double[] expected = ReferenceNetwork.Activate(reference, zd);
             for (int i = 0; i < n; i++)
             {
                 // A few correctly rounded operations, or exp and a sum of n terms for softmax; nothing below a normal float.
                 // TensorPrimitives.Tanh is accurate to a couple of units of roundoff of 1, not of tanh z, near z = 0
-                // (it returns -6e-8 for 7e-21), so tanh gets an absolute term.
-                double tolerance = ((f == Activation.Softmax ? Tolerance.Gamma(n + 8) : 8 * Tolerance.U) * Math.Abs(expected[i]))
-                    + (f == Activation.Tanh ? 2 * Tolerance.U : 0) + Tolerance.Subnormal;
+                // (it returns -6e-8 for 7e-21), so tanh gets an absolute term. The smooth ones: SmoothActivationBound.
+                double tolerance = f.Kind switch
+                {
+                    ActivationKind.Softmax => Tolerance.Gamma(n + 8) * Math.Abs(expected[i]),
+                    ActivationKind.LogSoftmax => SmoothActivationBound.LogSoftmax(n, expected[i]),
+                    ActivationKind.ELU or ActivationKind.GELU or ActivationKind.SiLU => SmoothActivationBound.Value(reference.Kind, zd[i]),
+                    ActivationKind.Tanh => (8 * Tolerance.U * Math.Abs(expected[i])) + (2 * Tolerance.U),
+                    _ => 8 * Tolerance.U * Math.Abs(expected[i]),
+                } + Tolerance.Subnormal;
                 AssertClose(expected[i], a[i], tolerance, $"{f}({z[i]})");
             }
 
-            if (f == Activation.Softmax)
+            if (f.IsOutputOnly)
             {
                 Assert.Throws<ArgumentOutOfRangeException>(() => ActivationFunctions.MultiplyByDerivative(f, d.ToArray(), z, a));
                 continue;
@@ -211,12 +222,15 @@ public class KernelPropertyTests
 
             float[] product = (float[])d.Clone();
             ActivationFunctions.MultiplyByDerivative(f, product, z, a);
-            double[] prime = ReferenceNetwork.ActivationPrime(Map.ToReference(f), zd);
+            double[] prime = ReferenceNetwork.ActivationPrime(reference, zd);
             for (int i = 0; i < n; i++)
             {
                 // The library takes sigmoid' and tanh' from the float activation: its few-ulp error, magnified by at most 2.
+                // The smooth ones: their derived bound, then the product with delta's rounding.
                 double exact = d[i] * prime[i];
-                double tolerance = (16 * Tolerance.U * Math.Abs((double)d[i])) + (4 * Tolerance.U * Math.Abs(exact)) + Tolerance.Subnormal;
+                double tolerance = f.Kind is ActivationKind.ELU or ActivationKind.GELU or ActivationKind.SiLU
+                    ? (Math.Abs((double)d[i]) * SmoothActivationBound.Prime(reference.Kind, zd[i])) + (Tolerance.U * Math.Abs(exact)) + Tolerance.Subnormal
+                    : (16 * Tolerance.U * Math.Abs((double)d[i])) + (4 * Tolerance.U * Math.Abs(exact)) + Tolerance.Subnormal;
                 AssertClose(exact, product[i], tolerance, $"{f}'({z[i]}) * {d[i]}");
             }
         }

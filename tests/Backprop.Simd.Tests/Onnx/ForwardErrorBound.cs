@@ -1,3 +1,5 @@
+using Backprop.Simd.Reference;
+
 namespace Backprop.Simd.Tests.Onnx;
 
 /// <summary>
@@ -12,7 +14,18 @@ namespace Backprop.Simd.Tests.Onnx;
 /// <c>s_i = e^{z_i - m} / sum_j e^{z_j - m}</c>, an input error <c>E</c> changes <c>s_i</c> by at most
 /// <c>2 s_i max E</c> (its Jacobian's row <c>i</c> sums to <c>2 s_i (1 - s_i)</c> in absolute value); computing it
 /// adds relative error <c>u |z_i - m|</c> for the shift, a few units for <c>exp</c> and the division, and
-/// <c>gamma_n</c> for the sum, and an output too small for a normal float may underflow.
+/// <c>gamma_n</c> for the sum, and an output too small for a normal float may underflow. Log-softmax,
+/// <c>a_i = (z_i - m) - ln sum_j e^{z_j - m}</c>: an input error moves <c>a_i</c> by at most <c>E_i + max E</c> (the
+/// log-sum-exp moves by the softmax-weighted mean of the input errors); computing it adds <c>u |z_i - m|</c>, the
+/// sum's relative error (a few units for each exp, <c>gamma_n</c> for adding them), which the logarithm turns into an
+/// absolute one, the logarithm's own few units of <c>ln sum</c>, and <c>u |a_i|</c> for the last subtraction.
+/// The smooth ones carry the input error by their largest slope (ELU 1, GELU 1.13 at z = sqrt 2, SiLU 1.1 near
+/// z = 2.4) and add: ELU, <c>e^z</c> within a few units then <c>e^z - 1</c>'s rounding (ours: a Taylor series near 0,
+/// within 3u |a|); SiLU, <c>z</c> times the sigmoid's absolute error (which covers MLAS's clamping of z to
+/// [-18, 18]: at most 1.6e-8) plus the product's rounding; GELU, <c>z/2 (1 + erf(z / sqrt 2))</c>: dividing by
+/// sqrt 2 (or multiplying by its reciprocal) moves erf by at most 0.97u, erf errs by a few units absolute (ours within
+/// 3u |erf|; ONNX Runtime's <c>Erf</c>, measured through the GELU of exact inputs from -12 to 12, within 3.6u), then
+/// <c>u |1 + erf|</c> for the add and <c>u |a|</c> for each of the two products.
 /// </summary>
 internal static class ForwardErrorBound
 {
@@ -59,6 +72,19 @@ internal static class ForwardErrorBound
     {
         var a = new double[z.Length];
         var error = new double[z.Length];
+        if (f == Activation.LogSoftmax)
+        {
+            double max = z.Max(), sum = z.Sum(v => Math.Exp(v - max)), maxErrorZ = errorZ.Max();
+            double logSumError = (FunctionUlps * U) + Tolerance.Gamma(z.Length) + (FunctionUlps * U * Math.Log(sum));
+            for (int i = 0; i < z.Length; i++)
+            {
+                a[i] = z[i] - max - Math.Log(sum);
+                error[i] = errorZ[i] + maxErrorZ + (U * Math.Abs(z[i] - max)) + logSumError + (U * Math.Abs(a[i]));
+            }
+
+            return (a, error);
+        }
+
         if (f == Activation.Softmax)
         {
             double max = z.Max(), sum = 0, shiftError = 0, maxErrorZ = errorZ.Max();
@@ -92,10 +118,21 @@ internal static class ForwardErrorBound
                 ActivationKind.ReLU => (Math.Max(z[i], 0), errorZ[i]),
                 ActivationKind.LeakyReLU => (z[i] > 0 ? z[i] : z[i] * f.Slope, errorZ[i] + (U * Math.Abs(z[i]))),
                 ActivationKind.Identity => (z[i], errorZ[i]),
+                ActivationKind.ELU => z[i] > 0 ? (z[i], errorZ[i])
+                    : (ReferenceNetwork.ExpMinusOne(z[i]), errorZ[i] + (FunctionUlps * U * Math.Exp(z[i])) + (3 * U * Math.Abs(ReferenceNetwork.ExpMinusOne(z[i])))),
+                ActivationKind.SiLU => (z[i] / (1 + Math.Exp(-z[i])), (1.1 * errorZ[i]) + (Math.Abs(z[i]) * FunctionUlps * U) + (U * Math.Abs(z[i] / (1 + Math.Exp(-z[i]))))),
+                ActivationKind.GELU => Gelu(z[i], errorZ[i]),
                 _ => throw new ArgumentOutOfRangeException(nameof(f), f, "unknown activation"),
             };
         }
 
         return (a, error);
+    }
+
+    private static (double A, double Error) Gelu(double z, double errorZ)
+    {
+        double erf = ReferenceNetwork.Erf(z / Math.Sqrt(2)), a = 0.5 * z * (1 + erf);
+        double erfError = (0.97 * U) + (FunctionUlps * U) + (U * Math.Abs(1 + erf));
+        return (a, (1.13 * errorZ) + (0.5 * Math.Abs(z) * erfError) + (2 * U * Math.Abs(a)));
     }
 }

@@ -78,7 +78,7 @@ public class OnnxRejectionTests
         ["gemm transA"] = () => Chain(nodes: WithFirst(Gemm1(IntAttribute("transA", 1), TransB))),
         ["gemm unknown attribute"] = () => Chain(nodes: WithFirst(Gemm1(TransB, IntAttribute("broadcast", 1)))),
         ["gemm alpha as int"] = () => Chain(nodes: WithFirst(Gemm1(IntAttribute("alpha", 1), TransB))),
-        ["leaky 0.2"] = () => Chain(nodes: WithFirst(Gemm1(TransB), Node("LeakyRelu", "leaky1", ["h1"], "a1", FloatAttribute("alpha", 0.2f)), Node("Gemm", "fc2", ["a1", "W2", "b2"], "y", TransB))),
+        ["leaky 2"] = () => Chain(nodes: WithFirst(Gemm1(TransB), Node("LeakyRelu", "leaky1", ["h1"], "a1", FloatAttribute("alpha", 2f)), Node("Gemm", "fc2", ["a1", "W2", "b2"], "y", TransB))),
         ["softmax not last"] = () => Chain(nodes: WithFirst(Gemm1(TransB), Node("Softmax", "sm1", ["h1"], "a1"), Node("Gemm", "fc2", ["a1", "W2", "b2"], "y", TransB))),
         ["softmax axis 0"] = () => Chain(nodes: WithFirst(Gemm1(TransB), Node("Relu", "r", ["h1"], "a1"), Node("Gemm", "fc2", ["a1", "W2", "b2"], "h2", TransB), Node("Softmax", "sm", ["h2"], "y", IntAttribute("axis", 0)))),
         ["log softmax"] = () => Chain(nodes: WithFirst(Gemm1(TransB), Node("Relu", "r", ["h1"], "a1"), Node("Gemm", "fc2", ["a1", "W2", "b2"], "h2", TransB), Node("LogSoftmax", "lsm", ["h2"], "y"))),
@@ -150,7 +150,7 @@ public class OnnxRejectionTests
     [InlineData("gemm transA", "graph.node[0] 'fc1' (Gemm)", "transA=1")]
     [InlineData("gemm unknown attribute", "graph.node[0].attribute[1]", "'broadcast'", "not supported")]
     [InlineData("gemm alpha as int", "graph.node[0].attribute[0]", "'alpha'", "expected a FLOAT attribute")]
-    [InlineData("leaky 0.2", "graph.node[1] 'leaky1' (LeakyRelu)", "alpha=0.2", "slope 0.01")]
+    [InlineData("leaky 2", "graph.node[1] 'leaky1' (LeakyRelu)", "alpha=2", "slope must be from -1 to 1")]
     [InlineData("softmax not last", "graph.node[2] 'fc2' (Gemm)", "follows a Softmax", "only allowed on the output layer")]
     [InlineData("softmax axis 0", "graph.node[3] 'sm' (Softmax)", "axis=0")]
     [InlineData("log softmax", "graph.node[3] 'lsm' (LogSoftmax)", "'LogSoftmax' node, which is not supported")]
@@ -184,7 +184,7 @@ public class OnnxRejectionTests
     [InlineData("no layers", "graph", "has no Gemm or MatMul node")]
     [InlineData("graph twice", "model", "the graph field appears twice")]
     [InlineData("cost metadata unknown", "model.metadata_props[0]", "'backprop_simd.cost' is 'Hinge', expected Quadratic, CrossEntropy, LogLikelihood")]
-    [InlineData("cost metadata misfit", "model.metadata_props[0]", "'LogLikelihood', which does not fit", "needs a softmax output layer")]
+    [InlineData("cost metadata misfit", "model.metadata_props[0]", "'LogLikelihood', which does not fit", "needs a softmax or log-softmax output layer")]
     [InlineData("flatten later", "graph.node[1] 'f' (Flatten)", "is not applied to the graph input")]
     [InlineData("flatten unknown shape", "graph.node[0] 'f' (Flatten)", "[N, C, 6]", "expected fixed sizes")]
     [InlineData("add not a bias", "graph.node[1] 'add' (Add)", "only accepted as the bias of the layer right before it")]

@@ -12,7 +12,7 @@ public class ModelJsonRejectionTests
     private const string Biases = "[[[1], [2], [3]], [[4]]]";
     private const string Cost = "\"QuadraticCost\"";
 
-    private const string AllNames = "\"sigmoid\", \"tanh\", \"relu\", \"leaky-relu\", \"identity\", \"softmax\", \"elu\", \"gelu\", \"silu\", \"log-softmax\", or \"leaky-relu:SLOPE\" (e.g. \"leaky-relu:0.2\")";
+    private const string AllNames = "\"sigmoid\", \"tanh\", \"relu\", \"leaky-relu\", \"identity\", \"softmax\", \"elu\", \"gelu\", \"silu\", \"log-softmax\", or \"leaky-relu:SLOPE\" with a SLOPE from -1 to 1 (e.g. \"leaky-relu:0.2\")";
 
     private static string Model(string sizes = Sizes, string weights = Weights, string biases = Biases, string cost = Cost, string? activations = null) =>
         activations is null

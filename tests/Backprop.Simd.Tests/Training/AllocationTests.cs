@@ -65,9 +65,15 @@ public class AllocationTests
     [InlineData(Optimizer.Adam)]
     public void Epochs_allocate_nothing_with_every_option_on(Optimizer optimizer)
     {
-        foreach ((CostFunction cost, Activation hidden) in new[] { (CostFunction.LogLikelihood, Activation.ReLU), (CostFunction.CrossEntropy, Activation.Tanh), (CostFunction.Quadratic, Activation.LeakyReLU) })
+        foreach ((CostFunction cost, Activation hidden, Activation? output) in new (CostFunction, Activation, Activation?)[]
         {
-            var network = new Network([784, 30, 10], 1, new NetworkOptions { Cost = cost, HiddenActivation = hidden, WeightInit = WeightInit.He });
+            (CostFunction.LogLikelihood, Activation.ReLU, null), (CostFunction.CrossEntropy, Activation.Tanh, null), (CostFunction.Quadratic, Activation.LeakyReLU, null),
+            (CostFunction.LogLikelihood, Activation.GELU, Activation.LogSoftmax), (CostFunction.Quadratic, Activation.SiLU, Activation.ELU),
+            (CostFunction.CrossEntropy, Activation.ELU, null), (CostFunction.Quadratic, Activation.LeakyReLUWithSlope(0.2f), Activation.GELU),
+            (CostFunction.Quadratic, Activation.Sigmoid, Activation.SiLU),
+        })
+        {
+            var network = new Network([784, 30, 10], 1, new NetworkOptions { Cost = cost, HiddenActivation = hidden, OutputActivation = output, WeightInit = WeightInit.He });
             var sgd = new Trainer(network, _train, new TrainingOptions
             {
                 MiniBatchSize = 7, Eta = 0.1f, Lambda = 1f, L1 = 0.1f, Optimizer = optimizer, Patience = 100, HalveEtaAfter = 50,

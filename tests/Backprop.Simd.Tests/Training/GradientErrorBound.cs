@@ -1,4 +1,5 @@
 using Backprop.Simd.Reference;
+using Backprop.Simd.Tests.Kernels;
 
 namespace Backprop.Simd.Tests.Training;
 
@@ -8,10 +9,15 @@ namespace Backprop.Simd.Tests.Training;
 /// contributes <c>gamma_n</c> times the sum of its absolute terms (so cancellation is accounted for), every
 /// element-wise operation a few units of roundoff, and errors already present are carried through the same
 /// equations with absolute values and each activation's Lipschitz constant (sigmoid 1/4, tanh, ReLU, leaky ReLU
-/// and identity 1; softmax moves each output by at most <c>2 a_j max|dz|</c>; TensorPrimitives' tanh is accurate to
-/// about 2u absolute near 0 rather than relative). Derivatives are taken as the library
-/// takes them: from the activation for sigmoid (<c>a(1-a)</c>, 1-Lipschitz in a) and tanh (<c>1-a^2</c>,
-/// 2|a|-Lipschitz), from the sign of z for the ReLUs, whose derivative may flip when z is within its error of 0.
+/// and identity 1, for any slope from -1 to 1; ELU 1, GELU 1.13, SiLU 1.1; softmax moves each output by at most
+/// <c>2 a_j max|dz|</c>, log-softmax by at most <c>|dz_j| + max|dz|</c>, since the log-sum-exp moves by at most the
+/// softmax-weighted mean of the input errors; TensorPrimitives' tanh is accurate to about 2u absolute near 0 rather
+/// than relative), with the kernels' own errors of <see cref="SmoothActivationBound"/> for the new ones. Derivatives
+/// are taken as the library takes them: from the activation for sigmoid (<c>a(1-a)</c>, 1-Lipschitz in a), tanh
+/// (<c>1-a^2</c>, 2|a|-Lipschitz) and ELU (<c>a + 1</c> for z &lt;= 0, continuous at 0 so a flip of z's sign costs
+/// no more than a's error), from the sign of z for the ReLUs, whose derivative may flip when z is within its error of
+/// 0, and from z for GELU and SiLU, moved by at most their largest |f''| times z's error. On a log-softmax output the
+/// log-likelihood's error <c>e^a - y</c> carries a's error times <c>e^a</c>.
 /// </summary>
 internal static class GradientErrorBound
 {
@@ -54,11 +60,14 @@ internal static class GradientErrorBound
             for (int j = 0; j < w.Length; j++)
             {
                 double aj = a[l + 1][j], e = errZ[l + 1][j];
-                errA[l + 1][j] = f switch
+                errA[l + 1][j] = f.Kind switch
                 {
-                    ReferenceActivation.Sigmoid => (e / 4) + (4 * U * aj),
-                    ReferenceActivation.Tanh => e + (4 * U * Math.Abs(aj)) + (2 * U), // TensorPrimitives.Tanh: absolute accuracy near 0
-                    ReferenceActivation.Softmax => aj * ((2 * maxErrZ) + Tolerance.Gamma(w.Length + 8)),
+                    ReferenceKind.Sigmoid => (e / 4) + (4 * U * aj),
+                    ReferenceKind.Tanh => e + (4 * U * Math.Abs(aj)) + (2 * U), // TensorPrimitives.Tanh: absolute accuracy near 0
+                    ReferenceKind.Softmax => aj * ((2 * maxErrZ) + Tolerance.Gamma(w.Length + 8)),
+                    ReferenceKind.LogSoftmax => e + maxErrZ + SmoothActivationBound.LogSoftmax(w.Length, aj),
+                    ReferenceKind.ELU or ReferenceKind.GELU or ReferenceKind.SiLU =>
+                        (SmoothActivationBound.Lipschitz(f.Kind) * e) + SmoothActivationBound.Value(f.Kind, z[l + 1][j]),
                     _ => e + (U * Math.Abs(aj)),
                 };
             }
@@ -77,6 +86,12 @@ internal static class GradientErrorBound
                 (double prime, double primeError) = Derivative(output, z[layers][j], errZ[layers][j], aL[j], errA[layers][j]);
                 delta[j] = diff * prime;
                 errD[j] = (errA[layers][j] * Math.Abs(prime)) + (Math.Abs(diff) * primeError) + (4 * U * Math.Abs(delta[j]));
+            }
+            else if (output.Kind == ReferenceKind.LogSoftmax)
+            {
+                double softmax = Math.Exp(aL[j]); // e^a, within 2u of e^(float a)'s exact value
+                delta[j] = softmax - y[j];
+                errD[j] = (softmax * (errA[layers][j] + (2 * U))) + (U * Math.Abs(delta[j]));
             }
             else
             {
@@ -135,12 +150,15 @@ internal static class GradientErrorBound
     }
 
     // f'(z) as the library computes it, and a bound on its error.
-    private static (double Prime, double Error) Derivative(ReferenceActivation f, double z, double errZ, double a, double errA) => f switch
+    private static (double Prime, double Error) Derivative(ReferenceActivation f, double z, double errZ, double a, double errA) => f.Kind switch
     {
-        ReferenceActivation.Sigmoid => (a * (1 - a), errA + (2 * U * a)),
-        ReferenceActivation.Tanh => (1 - (a * a), (2 * Math.Abs(a) * errA) + (errA * errA) + (2 * U)),
-        ReferenceActivation.ReLU => (z > 0 ? 1 : 0, Math.Abs(z) <= errZ ? 1 : 0),
-        ReferenceActivation.LeakyReLU => (z > 0 ? 1 : 0.01, Math.Abs(z) <= errZ ? 0.99 : 0),
+        ReferenceKind.Sigmoid => (a * (1 - a), errA + (2 * U * a)),
+        ReferenceKind.Tanh => (1 - (a * a), (2 * Math.Abs(a) * errA) + (errA * errA) + (2 * U)),
+        ReferenceKind.ReLU => (z > 0 ? 1 : 0, Math.Abs(z) <= errZ ? 1 : 0),
+        ReferenceKind.LeakyReLU => (z > 0 ? 1 : f.Slope, Math.Abs(z) <= errZ ? Math.Abs(1 - f.Slope) : 0),
+        ReferenceKind.ELU => (z > 0 ? 1 : a + 1, errA + U),
+        ReferenceKind.GELU or ReferenceKind.SiLU =>
+            (ReferenceNetwork.ActivationPrime(f, [z])[0], (SmoothActivationBound.Curvature(f.Kind) * errZ) + SmoothActivationBound.Prime(f.Kind, z)),
         _ => (1, 0),
     };
 }

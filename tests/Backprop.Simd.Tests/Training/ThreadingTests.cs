@@ -13,6 +13,9 @@ public class ThreadingTests
         { [784, 100, 10], CostFunction.CrossEntropy, Activation.Tanh, Optimizer.Sgd, 100 },
         { [300, 67, 33, 10], CostFunction.LogLikelihood, Activation.ReLU, Optimizer.Adam, 37 },
         { [784, 128, 10], CostFunction.LogLikelihood, Activation.LeakyReLU, Optimizer.Momentum, 64 },
+        { [200, 50, 10], CostFunction.LogLikelihood, Activation.GELU, Optimizer.Adam, 32 },
+        { [150, 40, 20, 10], CostFunction.CrossEntropy, Activation.SiLU, Optimizer.Sgd, 25 },
+        { [100, 30, 10], CostFunction.Quadratic, Activation.ELU, Optimizer.Momentum, 16 },
     };
 
     [Theory]

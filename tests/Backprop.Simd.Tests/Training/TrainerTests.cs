@@ -78,6 +78,57 @@ public class TrainerTests
         Assert.NotEqual(orders[0], orders[1]); // reshuffled every epoch
     }
 
+    /// <summary>The newer activations, hidden and as outputs, and leaky ReLUs of other slopes, each with a cost that takes them.</summary>
+    public static TheoryData<Activation, CostFunction, Activation> ActivationCases() => new()
+    {
+        { Activation.GELU, CostFunction.LogLikelihood, Activation.LogSoftmax },
+        { Activation.ELU, CostFunction.CrossEntropy, Activation.Sigmoid },
+        { Activation.SiLU, CostFunction.Quadratic, Activation.GELU },
+        { Activation.LeakyReLUWithSlope(0.2f), CostFunction.LogLikelihood, Activation.Softmax },
+        { Activation.LeakyReLUWithSlope(-0.5f), CostFunction.Quadratic, Activation.ELU },
+        { Activation.Tanh, CostFunction.Quadratic, Activation.SiLU },
+    };
+
+    [Theory]
+    [MemberData(nameof(ActivationCases))]
+    public void Sgd_epochs_match_the_reference_for_every_activation_on_one_thread_and_on_two(Activation hidden, CostFunction cost, Activation output)
+    {
+        int[] sizes = [12, 10, 6, 3];
+        Dataset train = TestData.RandomDataset(23, sizes[0], sizes[^1], seed: 5);
+        Dataset test = TestData.RandomDataset(17, sizes[0], sizes[^1], seed: 6);
+        var options = new NetworkOptions { HiddenActivation = hidden, Cost = cost, OutputActivation = output, WeightInit = WeightInit.ScaledNormal };
+        float[]? oneThread = null;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var network = new Network(sizes, 3, options);
+            ReferenceActivation[] activations = network.Activations.ToArray().Select(Map.ToReference).ToArray();
+            var stepper = ReferenceNetwork.FromArena(sizes, network.Parameters, activations, Map.ToReference(cost));
+            using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 5, Eta = 0.5f, Seed = 99, Threads = threads });
+            var referenceTrain = ToReference(train);
+            var bound = new double[network.ParameterCount];
+            var correct = new List<int>();
+            var referenceCorrect = new List<int>();
+            for (int epoch = 0; epoch < 3; epoch++)
+            {
+                correct.Add(sgd.RunEpoch(test).Correct);
+                int[] order = sgd.Order.ToArray();
+                for (int k = 0; k < order.Length; k += 5) // the same mini-batches, in the same order, on the reference
+                {
+                    var miniBatch = order.Skip(k).Take(5).Select(i => referenceTrain[i]).ToList();
+                    AddStepBound(stepper, miniBatch, 0.5, bound);
+                    stepper.UpdateMiniBatch(miniBatch, 0.5);
+                }
+
+                referenceCorrect.Add(stepper.Evaluate(ToReferenceLabels(test)));
+            }
+
+            AssertParametersClose(stepper.ToArena(), network.Parameters, bound);
+            Assert.Equal(referenceCorrect, correct);
+            oneThread ??= network.Parameters.ToArray();
+            Assert.True(oneThread.AsSpan().SequenceEqual(network.Parameters), $"{threads} threads changed the bits");
+        }
+    }
+
     [Fact]
     public void No_shuffle_visits_samples_in_data_set_order()
     {

@@ -123,11 +123,16 @@ public class TrainingControlTests
     [Fact]
     public void Cost_values_are_nan_safe()
     {
-        Assert.Equal(0.0, Costs.Value(CostFunction.CrossEntropy, [1f, 0f], [1f, 0f]));
-        Assert.Equal(double.MaxValue, Costs.Value(CostFunction.CrossEntropy, [0f], [1f]));
-        Assert.Equal(double.MaxValue, Costs.Value(CostFunction.LogLikelihood, [0f, 1f], [1f, 0f]));
-        Assert.Equal(-Math.Log(0.25), Costs.Value(CostFunction.LogLikelihood, [0.25f, 0.75f], [1f, 0f]), 1e-12);
-        Assert.Equal(0.5 * ((0.25 * 0.25) + 1), Costs.Value(CostFunction.Quadratic, [0.25f, 0f], [0f, 1f]), 1e-12);
+        Assert.Equal(0.0, Costs.Value(CostFunction.CrossEntropy, Activation.Sigmoid, [1f, 0f], [1f, 0f]));
+        Assert.Equal(double.MaxValue, Costs.Value(CostFunction.CrossEntropy, Activation.Sigmoid, [0f], [1f]));
+        Assert.Equal(double.MaxValue, Costs.Value(CostFunction.LogLikelihood, Activation.Softmax, [0f, 1f], [1f, 0f]));
+        Assert.Equal(-Math.Log(0.25), Costs.Value(CostFunction.LogLikelihood, Activation.Softmax, [0.25f, 0.75f], [1f, 0f]), 1e-12);
+        Assert.Equal(0.5 * ((0.25 * 0.25) + 1), Costs.Value(CostFunction.Quadratic, Activation.Sigmoid, [0.25f, 0f], [0f, 1f]), 1e-12);
+
+        // On a log-softmax output a is already the logarithm: -sum y a, with 0 (-inf) counting as 0.
+        Assert.Equal(-Math.Log(0.25), Costs.Value(CostFunction.LogLikelihood, Activation.LogSoftmax, [MathF.Log(0.25f), MathF.Log(0.75f)], [1f, 0f]), 1e-7);
+        Assert.Equal(0.0, Costs.Value(CostFunction.LogLikelihood, Activation.LogSoftmax, [0f, float.NegativeInfinity], [1f, 0f]));
+        Assert.Equal(double.MaxValue, Costs.Value(CostFunction.LogLikelihood, Activation.LogSoftmax, [0f, float.NegativeInfinity], [0f, 1f]));
     }
 
     [Fact]
