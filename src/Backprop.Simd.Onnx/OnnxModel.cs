@@ -19,20 +19,25 @@ namespace Backprop.Simd.Onnx;
 /// <see cref="InputName"/> is <c>[N, n_0]</c> and the output <see cref="OutputName"/> <c>[N, n_L]</c>, with the
 /// symbolic batch dimension <see cref="BatchDimension"/>. The cost is kept in the metadata entry
 /// <see cref="CostMetadataKey"/> so that importing our own files restores it.</para>
-/// <para><b>Import</b> reads a graph that is one chain from its single input to its single output of fully connected
-/// layers, as <c>torch.onnx.export</c> writes an <c>nn.Sequential</c> of <c>Linear</c> layers and activations:
-/// <c>Gemm</c> (transB 0 or 1, transA 0, alpha = beta = 1, bias optional) or <c>MatMul</c> with an <c>[n_in, n_out]</c>
-/// weight initializer followed by an optional bias <c>Add</c>; after each layer at most one of <c>Sigmoid</c>,
-/// <c>Tanh</c>, <c>Relu</c>, <c>LeakyRelu</c> (alpha 0.01 only), <c>Softmax</c> (output layer only, axis 1 or -1)
-/// (no activation means <see cref="Activation.Identity"/>); <c>Identity</c> nodes anywhere; and one <c>Flatten</c>
-/// (axis 1) directly on the input, whose declared shape <c>[N, d1, d2, ...]</c> must then be fixed after the batch
-/// dimension (so an <c>nn.Flatten</c> in front of an MNIST model on <c>[N, 1, 28, 28]</c> works). Weights must be float
-/// initializers inside the file (<c>raw_data</c> or <c>float_data</c>). The cost is the one our exporter recorded,
-/// otherwise <see cref="CostFunction.LogLikelihood"/> for a softmax output and <see cref="CostFunction.Quadratic"/>
-/// for any other (cross-entropy cannot be told from the graph).</para>
+/// <para><b>Import</b> reads what <c>torch.onnx.export</c> writes for a fully connected model: a graph whose nodes,
+/// apart from computations on constants (which are done at import time: <c>Constant</c>, <c>Identity</c>,
+/// <c>Transpose</c> of a weight, the <c>Shape</c>, <c>Gather</c>, <c>Unsqueeze</c>, <c>Concat</c> arithmetic of
+/// <c>x.view(x.size(0), -1)</c>, ...), form one chain from its single input to its single output. Along it:
+/// <c>Gemm</c> (transB 0 or 1, transA 0, alpha = beta = 1, bias optional) or <c>MatMul</c> with an
+/// <c>[n_in, n_out]</c> weight and an optional bias <c>Add</c> make a layer; after each layer at most one of
+/// <c>Sigmoid</c>, <c>Tanh</c>, <c>Relu</c>, <c>LeakyRelu</c> (alpha from -1 to 1), <c>Elu</c> (alpha 1), GELU (PyTorch's
+/// <c>Div</c>, <c>Erf</c>, <c>Add</c>, <c>Mul</c>, <c>Mul</c>), SiLU (<c>Mul(z, Sigmoid(z))</c>), and on the output
+/// layer <c>Softmax</c> or <c>LogSoftmax</c> (axis 1 or -1) (no activation means <see cref="Activation.Identity"/>);
+/// <c>Add</c>, <c>Sub</c>, <c>Mul</c>, <c>Div</c> by constants and inference-mode <c>BatchNormalization</c>, folded into
+/// the layer before its activation or into the next layer (in double, each parameter rounded to float once);
+/// <c>Flatten</c> or a <c>Reshape</c> to <c>[N, width]</c>, <c>Identity</c> and inference-mode <c>Dropout</c>. Weights
+/// must be float tensors inside the file. The cost is the one our exporter recorded, otherwise
+/// <see cref="CostFunction.LogLikelihood"/> for a softmax or log-softmax output and <see cref="CostFunction.Quadratic"/>
+/// for any other (cross-entropy cannot be told from the graph). docs/onnx.md lists every form with the PyTorch code
+/// that writes it.</para>
 /// <para>Everything else is an <see cref="InvalidDataException"/> whose message starts with the source's name and
 /// the place in the model (e.g. <c>model.onnx: graph.node[2] '/1/Conv' (Conv): ...</c>): other operators
-/// (<c>Reshape</c>, <c>Conv</c>, <c>Dropout</c>, <c>LogSoftmax</c>, ...), other data types, external data, branches,
+/// (<c>Conv</c>, <c>PRelu</c>, <c>Clip</c>, ...), training-mode exports, other data types, external data, branches,
 /// mismatched sizes, and truncated or corrupt bytes. The decoder checks every length field against the bytes that
 /// remain before reading or allocating, bounds nesting and counts, and skips unknown fields by wire type.</para>
 /// </remarks>
@@ -165,6 +170,6 @@ public static class OnnxModel
             throw new InvalidDataException($"{sourceName}: the data is empty, expected an ONNX model.");
         }
 
-        return OnnxImporter.Import(OnnxProtoParser.Parse(model, sourceName));
+        return Import.OnnxImporter.Import(OnnxProtoParser.Parse(model, sourceName));
     }
 }

@@ -14,8 +14,9 @@ internal readonly record struct OnnxDim(long? Value, string? Param);
 /// <param name="NotATensor">The type is a sequence, map, optional or sparse tensor.</param>
 internal sealed record OnnxValueInfo(string Name, string Path, int ElemType, OnnxDim[]? Shape, bool NotATensor);
 
-/// <summary>An attribute of a node; only the scalar float and int values are kept, the rest is noted.</summary>
-internal sealed record OnnxAttribute(string Name, string Path, int Type, float? F, long? I, bool HasOtherValue);
+/// <summary>An attribute of a node: its float, int, tensor, floats and ints values are kept; any other kind of value
+/// (strings, graphs, type protos, sparse tensors, references) is only noted.</summary>
+internal sealed record OnnxAttribute(string Name, string Path, int Type, float? F, long? I, OnnxTensor? T, float[]? Floats, long[]? Ints, bool HasOtherValue);
 
 /// <summary>A node of the graph (<c>NodeProto</c>).</summary>
 internal sealed record OnnxNode(string Path, string Name, string OpType, string Domain, string[] Inputs, string[] Outputs, OnnxAttribute[] Attributes)
@@ -24,8 +25,21 @@ internal sealed record OnnxNode(string Path, string Name, string OpType, string 
     public string Describe => Name.Length > 0 ? $"{Path} '{Name}' ({OpType})" : $"{Path} ({OpType})";
 }
 
-/// <summary>An initializer (<c>TensorProto</c>); its data stays in the file's bytes until it is used.</summary>
-internal sealed record OnnxTensor(string Path, string Name, long[] Dims, int DataType, (int Start, int Length)? RawData, List<float>? FloatData, bool HasOtherData)
+/// <summary>An initializer or a tensor attribute (<c>TensorProto</c>); raw data stays in the file's bytes until it is
+/// used. The typed fields are kept as read: <c>float_data</c>, <c>double_data</c>, <c>int32_data</c> (which also
+/// holds BOOL values) and <c>int64_data</c>; <paramref name="HasOtherData"/> notes <c>string_data</c> or
+/// <c>uint64_data</c>.</summary>
+internal sealed record OnnxTensor(
+    string Path,
+    string Name,
+    long[] Dims,
+    int DataType,
+    (int Start, int Length)? RawData,
+    List<float>? FloatData,
+    List<double>? DoubleData,
+    List<long>? Int32Data,
+    List<long>? Int64Data,
+    bool HasOtherData)
 {
     public string Describe => $"{Path} '{Name}'";
 }
@@ -57,6 +71,9 @@ internal sealed class OnnxModelProto(byte[] data, string source)
 
     public List<(string Key, string Value)> Metadata { get; } = [];
 
+    /// <summary>The model-local functions (<c>functions</c>), by domain and name.</summary>
+    public List<(string Domain, string Name)> Functions { get; } = [];
+
     public string ProducerName { get; set; } = "";
 
     public OnnxGraph? Graph { get; set; }
@@ -64,8 +81,9 @@ internal sealed class OnnxModelProto(byte[] data, string source)
 
 /// <summary>
 /// Decodes the messages of onnx.proto that the importer needs from untrusted bytes into <see cref="OnnxModelProto"/>.
-/// Fields it does not need are skipped by wire type without being decoded (so subgraphs in attributes, functions,
-/// training info and the like are never followed). Lengths are validated by <see cref="ProtoReader"/>; counts of
+/// Fields it does not need are skipped by wire type without being decoded (so subgraphs in attributes, the bodies of
+/// functions, training info and the like are never followed; of a model-local function only its name and domain are
+/// read). Lengths are validated by <see cref="ProtoReader"/>; counts of
 /// repeated entries are capped so a file of tiny entries cannot make it allocate far more than the file's size.
 /// </summary>
 internal static class OnnxProtoParser
@@ -99,6 +117,10 @@ internal static class OnnxProtoParser
                 case S.Model.MetadataProps:
                     Cap(ref reader, model.Metadata.Count, MaxSmallList, "metadata_props");
                     model.Metadata.Add(ParseEntry(reader.Message("metadata_props", $"model.metadata_props[{model.Metadata.Count}]")));
+                    break;
+                case S.Model.Functions:
+                    Cap(ref reader, model.Functions.Count, MaxSmallList, "functions");
+                    model.Functions.Add(ParseFunction(reader.Message("functions", $"model.functions[{model.Functions.Count}]")));
                     break;
                 case S.Model.Graph:
                     if (seenGraph)
@@ -139,6 +161,28 @@ internal static class OnnxProtoParser
         }
 
         return (domain, version);
+    }
+
+    private static (string Domain, string Name) ParseFunction(ProtoReader reader)
+    {
+        string domain = "", name = "";
+        while (reader.Next())
+        {
+            switch (reader.Field)
+            {
+                case S.Function.Domain:
+                    domain = reader.String("domain");
+                    break;
+                case S.Function.Name:
+                    name = reader.String("name");
+                    break;
+                default:
+                    reader.Skip(); // its nodes are never read
+                    break;
+            }
+        }
+
+        return (domain, name);
     }
 
     private static (string Key, string Value) ParseEntry(ProtoReader reader)
@@ -250,6 +294,9 @@ internal static class OnnxProtoParser
         int type = S.AttributeType.Undefined;
         float? f = null;
         long? i = null;
+        OnnxTensor? t = null;
+        List<float>? floats = null;
+        List<long>? ints = null;
         bool other = false;
         while (reader.Next())
         {
@@ -267,9 +314,27 @@ internal static class OnnxProtoParser
                 case S.Attribute.I:
                     i = reader.Int64("i");
                     break;
-                case S.Attribute.S or S.Attribute.T or S.Attribute.G or S.Attribute.Floats or S.Attribute.Ints
-                    or S.Attribute.Strings or S.Attribute.Tensors or S.Attribute.Graphs or S.Attribute.Tp
-                    or S.Attribute.TypeProtos or S.Attribute.RefAttrName or S.Attribute.SparseTensor or S.Attribute.SparseTensors:
+                case S.Attribute.T:
+                    if (t is not null)
+                    {
+                        throw reader.Error("the t field appears twice, expected one tensor");
+                    }
+
+                    t = ParseTensor(reader.Message("t", $"{path}.t"), $"{path}.t");
+                    break;
+                case S.Attribute.Floats:
+                    reader.Floats("floats", floats ??= []);
+                    break;
+                case S.Attribute.Ints:
+                    reader.Int64s("ints", ints ??= []);
+                    if (ints.Count > MaxEntries)
+                    {
+                        throw reader.Error($"ints has more than {MaxEntries} entries, more than the importer accepts");
+                    }
+
+                    break;
+                case S.Attribute.S or S.Attribute.G or S.Attribute.Strings or S.Attribute.Tensors or S.Attribute.Graphs
+                    or S.Attribute.Tp or S.Attribute.TypeProtos or S.Attribute.RefAttrName or S.Attribute.SparseTensor or S.Attribute.SparseTensors:
                     other = true;
                     reader.Skip();
                     break;
@@ -279,7 +344,7 @@ internal static class OnnxProtoParser
             }
         }
 
-        return new OnnxAttribute(name, path, type, f, i, other);
+        return new OnnxAttribute(name, path, type, f, i, t, floats?.ToArray(), ints?.ToArray(), other);
     }
 
     private static OnnxTensor ParseTensor(ProtoReader reader, string path)
@@ -289,6 +354,8 @@ internal static class OnnxProtoParser
         string name = "";
         (int, int)? raw = null;
         List<float>? floats = null;
+        List<double>? doubles = null;
+        List<long>? int32s = null, int64s = null;
         bool other = false, external = false, segment = false;
         while (reader.Next())
         {
@@ -325,7 +392,16 @@ internal static class OnnxProtoParser
                     segment = true;
                     reader.Skip();
                     break;
-                case S.Tensor.Int32Data or S.Tensor.StringData or S.Tensor.Int64Data or S.Tensor.DoubleData or S.Tensor.Uint64Data:
+                case S.Tensor.DoubleData:
+                    reader.Doubles("double_data", doubles ??= []);
+                    break;
+                case S.Tensor.Int32Data:
+                    Integers(ref reader, "int32_data", int32s ??= []);
+                    break;
+                case S.Tensor.Int64Data:
+                    Integers(ref reader, "int64_data", int64s ??= []);
+                    break;
+                case S.Tensor.StringData or S.Tensor.Uint64Data:
                     other = true;
                     reader.Skip();
                     break;
@@ -346,7 +422,17 @@ internal static class OnnxProtoParser
             throw new InvalidDataException(MessageText.Printable($"{reader.Source}: {described}: the tensor is split into segments (segment), which is not supported."));
         }
 
-        return new OnnxTensor(path, name, [.. dims], dataType, raw, floats, other);
+        return new OnnxTensor(path, name, [.. dims], dataType, raw, floats, doubles, int32s, int64s, other);
+    }
+
+    // Integer data: each value takes at least one byte but eight in memory, so the count is capped.
+    private static void Integers(ref ProtoReader reader, string name, List<long> into)
+    {
+        reader.Int64s(name, into);
+        if (into.Count > MaxEntries)
+        {
+            throw reader.Error($"{name} has more than {MaxEntries} entries, more than the importer accepts");
+        }
     }
 
     private static OnnxValueInfo ParseValueInfo(ProtoReader reader, string path)

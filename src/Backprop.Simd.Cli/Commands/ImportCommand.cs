@@ -10,7 +10,7 @@ internal static class ImportCommand
 {
     public static Command Create(CliConsole console)
     {
-        Option<string> onnx = new("--onnx") { Description = "An ONNX model whose graph is a chain of Gemm (or MatMul + Add) layers and activations, e.g. from torch.onnx.export of an nn.Sequential.", HelpName = "FILE", Required = true };
+        Option<string> onnx = new("--onnx") { Description = "An ONNX model of fully connected layers (Gemm, or MatMul + Add) and their activations, e.g. from torch.onnx.export of an nn.Sequential (see docs/onnx.md for the forms read).", HelpName = "FILE", Required = true };
         Option<string> save = new("--save") { Description = "The model file to write (network2.py's JSON layout).", HelpName = "FILE", Required = true };
         var command = new Command("import", "Import an ONNX model of fully connected layers and save it as a model file.") { onnx, save };
         command.SetAction(parsed =>

@@ -18,6 +18,14 @@ internal static class OnnxSchema
         public const int Graph = 7;            // GraphProto
         public const int OpsetImport = 8;      // repeated OperatorSetIdProto
         public const int MetadataProps = 14;   // repeated StringStringEntryProto
+        public const int Functions = 25;       // repeated FunctionProto
+    }
+
+    /// <summary><c>FunctionProto</c>: a model-local function, called by nodes of its domain and name.</summary>
+    internal static class Function
+    {
+        public const int Name = 1;    // string
+        public const int Domain = 10; // string
     }
 
     /// <summary><c>OperatorSetIdProto</c>.</summary>
@@ -126,6 +134,10 @@ internal static class OnnxSchema
     {
         public const int Undefined = 0;
         public const int Float = 1;
+        public const int Int32 = 6;
+        public const int Int64 = 7;
+        public const int Bool = 9;
+        public const int Double = 11;
 
         /// <summary>onnx.proto's name of a data type, for error messages.</summary>
         public static string Describe(int type) => type switch

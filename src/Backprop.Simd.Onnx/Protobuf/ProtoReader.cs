@@ -193,6 +193,27 @@ internal struct ProtoReader
         }
     }
 
+    /// <summary>Adds the current field's doubles to <paramref name="into"/>: packed or one fixed64 per field.</summary>
+    public void Doubles(string name, List<double> into)
+    {
+        if (Type == WireType.Fixed64)
+        {
+            into.Add(BitConverter.UInt64BitsToDouble(ReadFixed64(name)));
+            return;
+        }
+
+        (int start, int length) = Bytes(name);
+        if (length % 8 != 0)
+        {
+            throw Error($"field {Field} ({name}) holds {length} bytes of packed doubles, not a multiple of 8: the data is corrupt");
+        }
+
+        for (int i = start; i < start + length; i += 8)
+        {
+            into.Add(BinaryPrimitives.ReadDoubleLittleEndian(_data.AsSpan(i, 8)));
+        }
+    }
+
     /// <summary>Skips the current field, whatever it holds, by its wire type.</summary>
     public void Skip()
     {
@@ -247,6 +268,13 @@ internal struct ProtoReader
         int at = _position;
         Advance(4, name);
         return BinaryPrimitives.ReadUInt32LittleEndian(_data.AsSpan(at, 4));
+    }
+
+    private ulong ReadFixed64(string name)
+    {
+        int at = _position;
+        Advance(8, name);
+        return BinaryPrimitives.ReadUInt64LittleEndian(_data.AsSpan(at, 8));
     }
 
     private void Advance(int bytes, string name)

@@ -122,6 +122,9 @@ internal static class ReaderTargets
             OnnxFixtures.PyTorchMatMul().Model,
             OnnxFixtures.HandAssembled(),
         };
+        // PyTorch's other forms: constants to compute, shapes, folds (those whose activations export back as they are).
+        seeds.AddRange(TorchForms.All.Where(f => f.Activations.All(a => a.Kind is ActivationKind.Sigmoid or ActivationKind.Tanh or ActivationKind.ReLU or ActivationKind.LeakyReLU
+            or ActivationKind.Identity or ActivationKind.Softmax)).Select(f => f.Model));
         return new FuzzTarget
         {
             Name = "onnx",
