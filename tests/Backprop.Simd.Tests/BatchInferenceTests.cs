@@ -55,7 +55,12 @@ public class BatchInferenceTests
         // Real digits: most pixels are zero in a whole block of eight, so the forward pass skips them.
         Dataset digits = MnistData.Load(Data.BundledMnistTests.DataDirectory()).Test;
         var network = new Network([784, 30, 10], 5);
-        float[] inputs = digits.InputRows(0, digits.Count).ToArray();
+        float[] inputs = new float[digits.Count * 784];
+        for (int i = 0; i < digits.Count; i++)
+        {
+            digits.Input(i, inputs.AsSpan(i * 784));
+        }
+
         var outputs = new float[digits.Count * 10];
         using var inference = new BatchInference(network, 2);
         inference.FeedForward(inputs, outputs);

@@ -43,7 +43,8 @@ internal static class PredictCommand
                         $"--index must be {CommonOptions.WholeNumberRange(0, split.Test.Count - 1)}, the test images of {CommonOptions.DataName(parsed.GetValue(data))}, but was {k}.");
                 }
 
-                pixels = split.Test.Input(k).ToArray();
+                pixels = new float[split.Test.InputSize];
+                split.Test.Input(k, pixels);
                 label = split.Test.Label(k);
                 what = $"test image {k} of {CommonOptions.DataName(parsed.GetValue(data))}";
             }

@@ -1,13 +1,27 @@
+using Backprop.Simd.Kernels;
+
 namespace Backprop.Simd.Data;
 
 /// <summary>
 /// A labelled data set held as contiguous buffers, never an array per sample: <see cref="Count"/> inputs of
-/// <see cref="InputSize"/> floats back to back, the same number of targets of <see cref="TargetSize"/> floats,
+/// <see cref="InputSize"/> values back to back, the same number of targets of <see cref="TargetSize"/> floats,
 /// and one integer label per sample (the class whose output should be largest).
 /// </summary>
+/// <remarks>
+/// The inputs are stored in one of two forms. As floats (the constructor, <see cref="FromLabels(float[], int, ReadOnlySpan{byte}, int)"/>),
+/// read in place. Or as bytes with a divisor (<see cref="FromLabels(byte[], int, float, ReadOnlySpan{byte}, int)"/>,
+/// what <see cref="MnistData"/> loads): input value <c>j</c> of a sample is its byte <c>j</c> divided by the divisor in
+/// float arithmetic, e.g. <c>b / 255f</c> for pixels scaled to [0, 1]. Bytes take a quarter of the memory; the trainer
+/// and <see cref="Runtime.BatchInference"/> widen each mini-batch or block of samples to floats as they go, giving the
+/// same floats, so training and evaluation give the same results in either form. Read inputs of either form with
+/// <see cref="Input(int, Span{float})"/>; <see cref="Input(int)"/> reads a float set in place but must allocate a
+/// copy for a byte set (see <see cref="HoldsBytes"/>).
+/// </remarks>
 public sealed class Dataset
 {
-    private readonly float[] _inputs;
+    private readonly float[]? _inputs; // the float form
+    private readonly byte[]? _bytes;   // the byte form, each value _bytes[k] / _divisor
+    private readonly float _divisor;
     private readonly float[] _targets;
     private readonly int[] _labels;
     private readonly int _start;
@@ -24,19 +38,24 @@ public sealed class Dataset
     }
 
     private Dataset(float[] inputs, int inputSize, float[] targets, int targetSize, int[] labels)
+        : this(inputs, null, 0f, CheckedLength(inputs, inputSize), inputSize, targets, targetSize, labels)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+    }
+
+    private Dataset(float[]? inputs, byte[]? bytes, float divisor, int length, int inputSize, float[] targets, int targetSize, int[] labels)
+    {
         ArgumentNullException.ThrowIfNull(targets);
-        Guard.Positive(inputSize);
         Guard.Positive(targetSize);
-        if (inputs.Length % inputSize != 0)
+        if (length % inputSize != 0)
         {
-            throw new ArgumentException($"inputs has length {inputs.Length}, expected a multiple of inputSize {inputSize}.", nameof(inputs));
+            throw new ArgumentException($"inputs has length {length}, expected a multiple of inputSize {inputSize}.", nameof(inputs));
         }
 
-        int count = inputs.Length / inputSize;
+        int count = length / inputSize;
         Guard.Length(targets.Length, count * targetSize, $"{count} samples x targetSize {targetSize}");
         _inputs = inputs;
+        _bytes = bytes;
+        _divisor = divisor;
         _targets = targets;
         _labels = labels;
         InputSize = inputSize;
@@ -47,6 +66,8 @@ public sealed class Dataset
     private Dataset(Dataset parent, int start, int count)
     {
         _inputs = parent._inputs;
+        _bytes = parent._bytes;
+        _divisor = parent._divisor;
         _targets = parent._targets;
         _labels = parent._labels;
         InputSize = parent.InputSize;
@@ -66,42 +87,118 @@ public sealed class Dataset
         Guard.Positive(inputSize);
         Guard.Positive(classCount);
         Guard.Length(inputs.Length, labels.Length * inputSize, $"{labels.Length} labels x inputSize {inputSize}");
-        var targets = new float[labels.Length * classCount];
-        var classes = new int[labels.Length];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            if (labels[i] >= classCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"labels[{i}] is {labels[i]}, expected a class from 0 to {classCount - 1}.");
-            }
+        (float[] targets, int[] classes) = OneHot(labels, classCount);
+        return new Dataset(inputs, null, 0f, inputs.Length, inputSize, targets, classCount, classes);
+    }
 
-            classes[i] = labels[i];
-            targets[(i * classCount) + labels[i]] = 1f;
+    /// <summary>
+    /// Creates a classification data set whose inputs are held as bytes (not copied), a quarter of the memory of
+    /// floats: input value <c>j</c> of sample <c>i</c> is <c>inputs[i * inputSize + j] / divisor</c>, computed in float
+    /// (255 gives pixels in [0, 1], exactly the floats of <see cref="IdxReader.ReadImages(string)"/>). Targets are
+    /// one-hot from <paramref name="labels"/>, as in <see cref="FromLabels(float[], int, ReadOnlySpan{byte}, int)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The counts disagree, a label is outside [0, <paramref name="classCount"/>),
+    /// or <paramref name="divisor"/> is not a finite number above 0.</exception>
+    public static Dataset FromLabels(byte[] inputs, int inputSize, float divisor, ReadOnlySpan<byte> labels, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        Guard.Positive(inputSize);
+        Guard.Positive(classCount);
+        if (!float.IsFinite(divisor) || divisor <= 0f)
+        {
+            throw new ArgumentOutOfRangeException(nameof(divisor), divisor, $"divisor must be a finite number above 0, but was {divisor}.");
         }
 
-        return new Dataset(inputs, inputSize, targets, classCount, classes);
+        Guard.Length(inputs.Length, labels.Length * inputSize, $"{labels.Length} labels x inputSize {inputSize}");
+        (float[] targets, int[] classes) = OneHot(labels, classCount);
+        return new Dataset(null, inputs, divisor, inputs.Length, inputSize, targets, classCount, classes);
     }
 
     /// <summary>Number of samples.</summary>
     public int Count { get; }
 
-    /// <summary>Floats per input.</summary>
+    /// <summary>Values per input.</summary>
     public int InputSize { get; }
 
     /// <summary>Floats per target (the number of classes for one-hot targets).</summary>
     public int TargetSize { get; }
 
-    /// <summary>Input <paramref name="index"/>.</summary>
-    public ReadOnlySpan<float> Input(int index) => new(_inputs, checked((_start + CheckIndex(index)) * InputSize), InputSize);
+    /// <summary>Whether the inputs are held as bytes with a divisor (see the remarks): then <see cref="Input(int)"/>
+    /// allocates, and <see cref="Input(int, Span{float})"/> is the way to read them without allocating.</summary>
+    public bool HoldsBytes => _bytes is not null;
+
+    /// <summary>
+    /// Input <paramref name="index"/>: of a float set the stored floats themselves (no copy); of a byte set
+    /// (<see cref="HoldsBytes"/>) a new array of them widened to floats, so that in a loop
+    /// <see cref="Input(int, Span{float})"/> with one buffer is the allocation-free way.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside 0 to <see cref="Count"/> - 1.</exception>
+    public ReadOnlySpan<float> Input(int index)
+    {
+        int offset = checked((_start + CheckIndex(index)) * InputSize);
+        if (_inputs is not null)
+        {
+            return new(_inputs, offset, InputSize);
+        }
+
+        var values = new float[InputSize];
+        Widening.Divide(_bytes.AsSpan(offset, InputSize), _divisor, values);
+        return values;
+    }
+
+    /// <summary>Writes input <paramref name="index"/> as floats into the first <see cref="InputSize"/> elements of
+    /// <paramref name="destination"/> and returns them; works on either form and allocates nothing.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside 0 to <see cref="Count"/> - 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="InputSize"/>.</exception>
+    public Span<float> Input(int index, Span<float> destination)
+    {
+        int offset = checked((_start + CheckIndex(index)) * InputSize);
+        if (destination.Length < InputSize)
+        {
+            throw new ArgumentException($"destination has length {destination.Length}, expected at least {InputSize} (InputSize).", nameof(destination));
+        }
+
+        Span<float> row = destination[..InputSize];
+        if (_inputs is not null)
+        {
+            _inputs.AsSpan(offset, InputSize).CopyTo(row);
+        }
+        else
+        {
+            Widening.Divide(_bytes.AsSpan(offset, InputSize), _divisor, row);
+        }
+
+        return row;
+    }
 
     /// <summary>Target <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> Target(int index) => new(_targets, checked((_start + CheckIndex(index)) * TargetSize), TargetSize);
 
-    /// <summary>Inputs <c>[start, start + count)</c> as one contiguous row-major block (no copy); the range is the caller's to check.</summary>
-    internal ReadOnlySpan<float> InputRows(int start, int count) => new(_inputs, (_start + start) * InputSize, count * InputSize);
+    /// <summary>Inputs <c>[start, start + count)</c> of a float set as one contiguous row-major block (no copy); the range is the caller's to check.</summary>
+    internal ReadOnlySpan<float> InputRows(int start, int count) => new(FloatInputs(), (_start + start) * InputSize, count * InputSize);
 
-    /// <summary>Every input, row-major (no copy), where worker threads can read them.</summary>
-    internal ReadOnlyMemory<float> Inputs => new(_inputs, _start * InputSize, Count * InputSize);
+    /// <summary>Every input of a float set, row-major (no copy), where worker threads can read them.</summary>
+    internal ReadOnlyMemory<float> Inputs => new(FloatInputs(), _start * InputSize, Count * InputSize);
+
+    /// <summary>Every input of a byte set, row-major (no copy); each value is a byte over <see cref="Divisor"/>.</summary>
+    internal ReadOnlySpan<byte> ByteInputs => new(_bytes ?? throw NotBytes(), _start * InputSize, Count * InputSize);
+
+    /// <summary>What a byte set's bytes are divided by; 0 for a float set.</summary>
+    internal float Divisor => _divisor;
+
+    /// <summary>Inputs <c>[start, start + count)</c> of either form as floats into <paramref name="destination"/>
+    /// (<c>count x InputSize</c>); the range is the caller's to check.</summary>
+    internal void CopyRows(int start, int count, Span<float> destination)
+    {
+        if (_bytes is not null)
+        {
+            Widening.Divide(_bytes.AsSpan((_start + start) * InputSize, count * InputSize), _divisor, destination[..(count * InputSize)]);
+        }
+        else
+        {
+            InputRows(start, count).CopyTo(destination);
+        }
+    }
 
     /// <summary>Label (class) of sample <paramref name="index"/>.</summary>
     public int Label(int index) => _labels[_start + CheckIndex(index)];
@@ -126,6 +223,36 @@ public sealed class Dataset
         }
 
         return index;
+    }
+
+    private float[] FloatInputs() => _inputs ?? throw new InvalidOperationException("This data set holds its inputs as bytes; read them with Input(index, destination).");
+
+    private static InvalidOperationException NotBytes() => new("This data set holds its inputs as floats, not bytes.");
+
+    private static int CheckedLength(float[] inputs, int inputSize)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        Guard.Positive(inputSize);
+        return inputs.Length;
+    }
+
+    // One-hot targets and the labels as classes; every label must be below classCount.
+    private static (float[] Targets, int[] Classes) OneHot(ReadOnlySpan<byte> labels, int classCount)
+    {
+        var targets = new float[labels.Length * classCount];
+        var classes = new int[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] >= classCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"labels[{i}] is {labels[i]}, expected a class from 0 to {classCount - 1}.");
+            }
+
+            classes[i] = labels[i];
+            targets[(i * classCount) + labels[i]] = 1f;
+        }
+
+        return (targets, classes);
     }
 
     private static int[] LabelsFromTargets(float[] targets, int targetSize)

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd.Data;
 
@@ -72,24 +70,9 @@ public static class IdxReader
     /// <exception cref="InvalidDataException">The data is not a well-formed IDX image file (see <see cref="IdxReader"/>).</exception>
     public static IdxImages ReadImages(Stream stream, string sourceName)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        ArgumentException.ThrowIfNullOrEmpty(sourceName);
-        using var source = new Source(stream, sourceName, "IDX images", ImagesMagic, ImagesHeaderLength);
-        Span<int> dimensions = stackalloc int[3];
-        source.ReadHeader(dimensions);
-        int count = dimensions[0], rows = dimensions[1], columns = dimensions[2];
-        source.CheckAtLeastOne(count, "an image count");
-        source.CheckAtLeastOne(rows, "a row count");
-        source.CheckAtLeastOne(columns, "a column count");
-        if (rows > MaxImageSide || columns > MaxImageSide)
-        {
-            throw source.Error($"declares images of {rows}x{columns}, larger than the limit of {MaxImageSide}x{MaxImageSide} (IdxReader.MaxImageSide).");
-        }
-
+        using Source source = OpenImages(stream, sourceName, out int count, out int rows, out int columns);
         long length = (long)count * rows * columns;
-        string what = $"{count} images of {rows}x{columns}";
-        source.CheckLength(length, what);
-
+        string what = Describe(count, rows, columns);
         float[] pixels;
         if (source.InitialCapacity(length) == length)
         {
@@ -110,21 +93,82 @@ public static class IdxReader
             // A gzip header's count is only a claim: the bytes go into an array that grows with the data that actually
             // arrives (a quarter of the floats' size, so growing it costs little), and the floats are allocated once
             // the data has proved the count.
-            byte[] bytes = new byte[source.InitialCapacity(length)];
-            for (int done = 0; done < length;)
-            {
-                Grow(ref bytes, done, length);
-                int n = Math.Min(ChunkLength, bytes.Length - done);
-                source.ReadData(bytes.AsSpan(done, n), done, length, what);
-                done += n;
-            }
-
+            byte[] bytes = ReadAll(source, length, what);
             pixels = new float[length];
             ScaleToUnit(bytes, pixels);
         }
 
         source.ReadEnd(length, what);
         return new IdxImages(pixels, count, rows, columns);
+    }
+
+    /// <summary>
+    /// <see cref="ReadImages(Stream, string)"/> without the floats: the pixel bytes as the file holds them, a quarter
+    /// of the memory, with the same checks (a gzip header's count is proved by the data before the array outgrows
+    /// what the file's size vouches for).
+    /// </summary>
+    internal static ImageBytes ReadImageBytes(Stream stream, string sourceName)
+    {
+        using Source source = OpenImages(stream, sourceName, out int count, out int rows, out int columns);
+        long length = (long)count * rows * columns;
+        string what = Describe(count, rows, columns);
+        byte[] bytes = ReadAll(source, length, what);
+        source.ReadEnd(length, what);
+        return new ImageBytes(bytes, count, rows, columns);
+    }
+
+    /// <summary><see cref="ReadImageBytes(Stream, string)"/> of a file, raw or gzipped.</summary>
+    internal static ImageBytes ReadImageBytes(string path)
+    {
+        using FileStream file = OpenFile(path);
+        return ReadImageBytes(file, path);
+    }
+
+    // The images' header, read and checked against the limits and the file's size before anything is allocated.
+    private static Source OpenImages(Stream stream, string sourceName, out int count, out int rows, out int columns)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(sourceName);
+        var source = new Source(stream, sourceName, "IDX images", ImagesMagic, ImagesHeaderLength);
+        try
+        {
+            Span<int> dimensions = stackalloc int[3];
+            source.ReadHeader(dimensions);
+            (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2]);
+            source.CheckAtLeastOne(count, "an image count");
+            source.CheckAtLeastOne(rows, "a row count");
+            source.CheckAtLeastOne(columns, "a column count");
+            if (rows > MaxImageSide || columns > MaxImageSide)
+            {
+                throw source.Error($"declares images of {rows}x{columns}, larger than the limit of {MaxImageSide}x{MaxImageSide} (IdxReader.MaxImageSide).");
+            }
+
+            source.CheckLength((long)count * rows * columns, Describe(count, rows, columns));
+            return source;
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    private static string Describe(int count, int rows, int columns) => $"{count} images of {rows}x{columns}";
+
+    // The data bytes, into an array that starts at what the file's size vouches for and grows with the bytes that
+    // actually arrive (see Source.InitialCapacity), so a lying header cannot make it allocate more.
+    private static byte[] ReadAll(Source source, long length, string what)
+    {
+        byte[] bytes = new byte[source.InitialCapacity(length)];
+        for (int done = 0; done < length;)
+        {
+            Grow(ref bytes, done, length);
+            int n = Math.Min(ChunkLength, bytes.Length - done);
+            source.ReadData(bytes.AsSpan(done, n), done, length, what);
+            done += n;
+        }
+
+        return bytes;
     }
 
     /// <summary>Reads an IDX label file, raw or gzipped. Any byte is a valid label here; checking the range is the caller's job.</summary>
@@ -156,46 +200,15 @@ public static class IdxReader
         string what = $"{count} labels";
         source.CheckLength(count, what);
 
-        var labels = new byte[source.InitialCapacity(count)];
-        for (int done = 0; done < count;)
-        {
-            Grow(ref labels, done, count);
-            int n = Math.Min(ChunkLength, labels.Length - done);
-            source.ReadData(labels.AsSpan(done, n), done, count, what);
-            done += n;
-        }
+        byte[] labels = ReadAll(source, count, what);
         source.ReadEnd(count, what);
         return labels;
     }
 
-    /// <summary><c>pixels[i] = bytes[i] / 255f</c>, widened a vector at a time. (TensorPrimitives.ConvertTruncating
-    /// from byte to float measured over ten times slower on Fashion-MNIST's 47 million pixels, more than the
-    /// decompression itself.)</summary>
-    internal static void ScaleToUnit(ReadOnlySpan<byte> bytes, Span<float> pixels)
-    {
-        Guard.Length(pixels.Length, bytes.Length, "bytes.Length");
-        ref byte b0 = ref MemoryMarshal.GetReference(bytes);
-        ref float p0 = ref MemoryMarshal.GetReference(pixels);
-        var scale = new Vector<float>(255f);
-        int width = Vector<float>.Count;
-        int i = 0;
-        for (; i + Vector<byte>.Count <= bytes.Length; i += Vector<byte>.Count)
-        {
-            Vector.Widen(Vector.LoadUnsafe(ref b0, (nuint)i), out Vector<ushort> low, out Vector<ushort> high);
-            Vector.Widen(low, out Vector<uint> q0, out Vector<uint> q1);
-            Vector.Widen(high, out Vector<uint> q2, out Vector<uint> q3);
-            // Each value is at most 255, so reading it as int is exact, and int converts to float exactly.
-            (Vector.ConvertToSingle(q0.As<uint, int>()) / scale).StoreUnsafe(ref p0, (nuint)i);
-            (Vector.ConvertToSingle(q1.As<uint, int>()) / scale).StoreUnsafe(ref p0, (nuint)(i + width));
-            (Vector.ConvertToSingle(q2.As<uint, int>()) / scale).StoreUnsafe(ref p0, (nuint)(i + (2 * width)));
-            (Vector.ConvertToSingle(q3.As<uint, int>()) / scale).StoreUnsafe(ref p0, (nuint)(i + (3 * width)));
-        }
-
-        for (; i < bytes.Length; i++)
-        {
-            Unsafe.Add(ref p0, i) = Unsafe.Add(ref b0, i) / 255f;
-        }
-    }
+    /// <summary><c>pixels[i] = bytes[i] / 255f</c>, widened a vector at a time by <see cref="Widening.Divide(ReadOnlySpan{byte}, float, Span{float})"/>.
+    /// (TensorPrimitives.ConvertTruncating from byte to float measured over ten times slower on Fashion-MNIST's 47
+    /// million pixels, more than the decompression itself.)</summary>
+    internal static void ScaleToUnit(ReadOnlySpan<byte> bytes, Span<float> pixels) => Widening.Divide(bytes, 255f, pixels);
 
     // Doubles a full array, up to the declared length: growing costs at most one extra copy per doubling.
     private static void Grow<T>(ref T[] array, int done, long declared)
@@ -454,4 +467,10 @@ public static class IdxReader
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+}
+
+/// <summary>The images of an IDX file as the bytes it holds: <see cref="Count"/> images of <see cref="Rows"/> x <see cref="Columns"/>, back to back.</summary>
+internal sealed record ImageBytes(byte[] Bytes, int Count, int Rows, int Columns)
+{
+    public int PixelsPerImage => Rows * Columns;
 }

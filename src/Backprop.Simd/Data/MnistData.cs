@@ -24,12 +24,16 @@ public static class MnistData
     /// <summary>File name of the test labels, without <c>.gz</c>.</summary>
     public const string TestLabelsFile = "t10k-labels-idx1-ubyte";
 
+    // What each pixel byte is divided by: 0 stays 0 and 255 becomes 1.
+    private const float PixelDivisor = 255f;
+
     // Prefix of the bundled files' manifest resource names (their LogicalName in Backprop.Simd.csproj).
     private const string BundledResourcePrefix = "Backprop.Simd.Data.mnist-10k.";
 
     /// <summary>
     /// Loads the training and test sets from <paramref name="directory"/>, inputs scaled to [0, 1] and targets one-hot
-    /// over 10 classes, as Nielsen's <c>mnist_loader.load_data_wrapper</c> does. With <paramref name="validationCount"/>
+    /// over 10 classes, as Nielsen's <c>mnist_loader.load_data_wrapper</c> does. The inputs are held as the files'
+    /// pixel bytes (<see cref="Dataset.HoldsBytes"/>), each read as <c>b / 255f</c>: a quarter of the memory of floats. With <paramref name="validationCount"/>
     /// above 0 the LAST that many training images become <see cref="MnistSplit.Validation"/> (a view, not a copy),
     /// e.g. 60,000 training images with 10,000 give 50,000 + 10,000.
     /// </summary>
@@ -105,8 +109,8 @@ public static class MnistData
 
         // The two image files decompress independently: the test set on the thread pool while this thread takes the
         // (larger) training set. Errors surface here either way, the training file's first.
-        Task<IdxImages> testRead = Task.Run(() => ReadImages(testImagesSource, testLabelsSource.Name, testLabels.Length));
-        IdxImages trainImages;
+        Task<ImageBytes> testRead = Task.Run(() => ReadImages(testImagesSource, testLabelsSource.Name, testLabels.Length));
+        ImageBytes trainImages;
         try
         {
             trainImages = ReadImages(trainImagesSource, trainLabelsSource.Name, trainLabels.Length);
@@ -117,15 +121,16 @@ public static class MnistData
             throw;
         }
 
-        IdxImages testImages = testRead.GetAwaiter().GetResult();
+        ImageBytes testImages = testRead.GetAwaiter().GetResult();
         if (trainImages.Rows != testImages.Rows || trainImages.Columns != testImages.Columns)
         {
             throw new InvalidDataException(
                 $"'{trainImagesSource.Name}' holds images of {trainImages.Rows}x{trainImages.Columns} but '{testImagesSource.Name}' holds images of {testImages.Rows}x{testImages.Columns}; training and test images must have the same size.");
         }
 
-        Dataset all = Dataset.FromLabels(trainImages.Pixels, trainImages.PixelsPerImage, trainLabels, ClassCount);
-        Dataset test = Dataset.FromLabels(testImages.Pixels, testImages.PixelsPerImage, testLabels, ClassCount);
+        // Held as bytes, a quarter of the floats' memory; the divisor makes each value b / 255f, the floats IdxReader.ReadImages gives.
+        Dataset all = Dataset.FromLabels(trainImages.Bytes, trainImages.PixelsPerImage, PixelDivisor, trainLabels, ClassCount);
+        Dataset test = Dataset.FromLabels(testImages.Bytes, testImages.PixelsPerImage, PixelDivisor, testLabels, ClassCount);
         int trainingCount = all.Count - validationCount;
         Dataset training = validationCount == 0 ? all : all.Slice(0, trainingCount);
         Dataset? validation = validationCount == 0 ? null : all.Slice(trainingCount, validationCount);
@@ -181,9 +186,9 @@ public static class MnistData
         return labels;
     }
 
-    private static IdxImages ReadImages(IdxSource source, string labelsPath, int labelCount)
+    private static ImageBytes ReadImages(IdxSource source, string labelsPath, int labelCount)
     {
-        IdxImages images = source.ReadImages();
+        ImageBytes images = source.ReadImages();
         if (images.Count != labelCount)
         {
             throw new InvalidDataException(
@@ -210,15 +215,15 @@ public static class MnistData
             return IdxReader.ReadLabels(stream, name);
         }
 
-        public IdxImages ReadImages()
+        public ImageBytes ReadImages()
         {
             if (resource is null)
             {
-                return IdxReader.ReadImages(name);
+                return IdxReader.ReadImageBytes(name);
             }
 
             using Stream stream = OpenResource(resource);
-            return IdxReader.ReadImages(stream, name);
+            return IdxReader.ReadImageBytes(stream, name);
         }
 
         private static Stream OpenResource(string resource) =>

@@ -31,6 +31,7 @@ public sealed class BatchInference : IDisposable, IShared
     private readonly Workspace[] _workspaces;
     private readonly ZeroSkipping[] _skipping; // per worker and layer: when to look for zero inputs
     private readonly float[] _transposed; // (W^l)^T at each layer's weight offset
+    private float[][]? _widened; // per worker: a block of a byte set's inputs widened to floats (allocated by the first such call)
     private long _transposedVersion = -1; // the network's Version the transposed copy was made from
     private bool _finite; // every parameter of the transposed copy's version is finite: skipping zero inputs is exact
     private bool _skipZeros; // this call skips zero inputs: SkipZeroInputs is on and the parameters are finite
@@ -162,7 +163,9 @@ public sealed class BatchInference : IDisposable, IShared
         }
     }
 
-    /// <summary>Counts the samples of <paramref name="data"/> whose output's argmax equals their label.</summary>
+    /// <summary>Counts the samples of <paramref name="data"/> whose output's argmax equals their label. Inputs held as
+    /// bytes (<see cref="Dataset.HoldsBytes"/>) are widened a block at a time, each worker into its own block of floats;
+    /// the first such call allocates those blocks, once.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> does not fit the network.</exception>
     /// <exception cref="InvalidOperationException">Another call is running (see the remarks).</exception>
     public int Evaluate(Dataset data)
@@ -173,6 +176,11 @@ public sealed class BatchInference : IDisposable, IShared
         _correct = 0;
         try
         {
+            if (data.HoldsBytes)
+            {
+                ReserveWidening();
+            }
+
             RefreshWeights();
             _pool.Run(this);
         }
@@ -183,6 +191,21 @@ public sealed class BatchInference : IDisposable, IShared
         }
 
         return _correct;
+    }
+
+    /// <summary>Allocates each worker's block for widening a byte set's inputs, unless that was done already.</summary>
+    internal void ReserveWidening()
+    {
+        if (_widened is null)
+        {
+            var blocks = new float[_workspaces.Length][];
+            for (int w = 0; w < blocks.Length; w++)
+            {
+                blocks[w] = new float[_workspaces[w].Capacity * _network.InputSize];
+            }
+
+            _widened = blocks;
+        }
     }
 
     /// <summary>Stops the worker threads.</summary>
@@ -206,7 +229,19 @@ public sealed class BatchInference : IDisposable, IShared
             for (int start = worker * block; start < data.Count; start += workers * block)
             {
                 int count = Math.Min(block, data.Count - start);
-                ReadOnlySpan<float> outputs = FeedForwardBlock(ws, worker, data.InputRows(start, count), count);
+                ReadOnlySpan<float> x;
+                if (data.HoldsBytes)
+                {
+                    Span<float> widened = _widened![worker].AsSpan(0, count * n0);
+                    data.CopyRows(start, count, widened);
+                    x = widened;
+                }
+                else
+                {
+                    x = data.InputRows(start, count);
+                }
+
+                ReadOnlySpan<float> outputs = FeedForwardBlock(ws, worker, x, count);
                 for (int i = 0; i < count; i++)
                 {
                     if (Network.ArgMax(outputs.Slice(i * nL, nL)) == data.Label(start + i))

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using Backprop.Simd.Data;
 
@@ -17,16 +18,25 @@ public static class Evaluation
     {
         ArgumentNullException.ThrowIfNull(network);
         CheckData(network, data);
-        int correct = 0;
-        for (int i = 0; i < data.Count; i++)
+        float[]? rented = null;
+        Span<float> row = Row(data, stackalloc float[StackRow], ref rented);
+        try
         {
-            if (network.Predict(data.Input(i), workspace) == data.Label(i))
+            int correct = 0;
+            for (int i = 0; i < data.Count; i++)
             {
-                correct++;
+                if (network.Predict(Input(data, i, row), workspace) == data.Label(i))
+                {
+                    correct++;
+                }
             }
-        }
 
-        return correct;
+            return correct;
+        }
+        finally
+        {
+            Return(rented);
+        }
     }
 
     /// <summary>
@@ -43,9 +53,18 @@ public static class Evaluation
         Guard.FiniteNonNegative(lambda);
         Guard.FiniteNonNegative(l1);
         double cost = 0;
-        for (int i = 0; i < data.Count; i++)
+        float[]? rented = null;
+        Span<float> row = Row(data, stackalloc float[StackRow], ref rented);
+        try
         {
-            cost += Costs.Value(network.Cost, network.OutputActivation, network.FeedForward(data.Input(i), workspace), data.Target(i));
+            for (int i = 0; i < data.Count; i++)
+            {
+                cost += Costs.Value(network.Cost, network.OutputActivation, network.FeedForward(Input(data, i, row), workspace), data.Target(i));
+            }
+        }
+        finally
+        {
+            Return(rented);
         }
 
         int n = Math.Max(data.Count, 1);
@@ -63,6 +82,36 @@ public static class Evaluation
         }
 
         return cost;
+    }
+
+    // A byte set's inputs are widened one at a time into a row on the stack, or rented when too long for it.
+    private const int StackRow = 1024;
+
+    private static Span<float> Row(Dataset data, Span<float> stack, ref float[]? rented)
+    {
+        if (!data.HoldsBytes)
+        {
+            return default;
+        }
+
+        if (data.InputSize <= stack.Length)
+        {
+            return stack[..data.InputSize];
+        }
+
+        rented = ArrayPool<float>.Shared.Rent(data.InputSize);
+        return rented.AsSpan(0, data.InputSize);
+    }
+
+    private static ReadOnlySpan<float> Input(Dataset data, int index, Span<float> row) =>
+        data.HoldsBytes ? data.Input(index, row) : data.Input(index);
+
+    private static void Return(float[]? rented)
+    {
+        if (rented is not null)
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Throws unless <paramref name="data"/> has the network's input and output sizes.</summary>

@@ -28,6 +28,8 @@ public sealed class Trainer : IDisposable, IShared
     private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
     private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
+    private readonly float[]? _widened;   // a byte set's mini-batch inputs widened to floats, m x n_0
+    private readonly int[]? _inOrder;     // 0, 1, ..., m - 1: the widened block's rows, in order
     private readonly WorkerPool _pool;
     private readonly LayerProducts _products;
     private readonly BatchInference _inference; // evaluation, on the same workers
@@ -71,9 +73,24 @@ public sealed class Trainer : IDisposable, IShared
         _batch = new int[batch];
         _next = new int[batch];
         _targets = new float[batch * network.OutputSize];
+        if (trainingData.HoldsBytes)
+        {
+            _widened = new float[batch * network.InputSize];
+            _inOrder = new int[batch];
+            for (int i = 0; i < batch; i++)
+            {
+                _inOrder[i] = i;
+            }
+        }
+
         _pool = new WorkerPool(options.Threads);
         _products = new LayerProducts(network, Workspace, _pool);
         _inference = new BatchInference(network, _pool, Workspace);
+        if (trainingData.HoldsBytes)
+        {
+            _inference.ReserveWidening(); // evaluation data are most likely bytes too: no allocation in the first epoch
+        }
+
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
@@ -81,11 +98,14 @@ public sealed class Trainer : IDisposable, IShared
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
+        // A byte set's inputs are widened: one mini-batch for training, one block per thread for evaluation.
+        Int128 widened = trainingData.HoldsBytes ? (Int128)(capacity + (capacity * options.Threads)) * network.InputSize * sizeof(float) : 0;
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
             + (Workspace.RequiredBytes(network.Layout, capacity) * options.Threads)
-            + ((Int128)trainingData.Count * sizeof(int));
+            + ((Int128)trainingData.Count * sizeof(int))
+            + widened;
         MemoryBudget.Check(bytes, nameof(options),
             $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {options.Threads} thread{(options.Threads == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
     }
@@ -268,7 +288,18 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         Fold fold = _foldStep ? Fold.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Fold.None;
-        return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length);
+        if (_widened is null)
+        {
+            return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length);
+        }
+
+        // A byte set: the batch's rows widened into one block that the pass reads in order (the same floats, so the
+        // same results as a float set), and the next batch's bytes, a quarter of the floats' lines, on their way.
+        int n0 = Network.InputSize;
+        ReadOnlySpan<byte> bytes = TrainingData.ByteInputs;
+        Widening.GatherRows(bytes, batch, n0, TrainingData.Divisor, _widened.AsSpan(0, m * n0));
+        Widening.PrefetchRows(bytes, next, n0);
+        return _products.Begin(new ReadOnlyMemory<float>(_widened, 0, m * n0), _inOrder!, m, fold, _next, 0);
     }
 
     // Another thread holding the workspace between two mini-batches would leave the epoch half applied: go back to

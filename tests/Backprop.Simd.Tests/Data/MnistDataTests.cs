@@ -95,9 +95,10 @@ public sealed class MnistDataTests : IDisposable
         Assert.Equal(2, validation.Count);
         AssertSamples(training, TrainPixels, TrainLabels, first: 0);
         AssertSamples(validation, TrainPixels, TrainLabels, first: TrainLabels.Length - 2);
-        // No copy: the first validation input follows the last training input in the same array.
-        ref float afterLastTraining = ref Unsafe.Add(ref MemoryMarshal.GetReference(training.Input(training.Count - 1)), Pixels);
-        Assert.True(Unsafe.AreSame(ref afterLastTraining, ref MemoryMarshal.GetReference(validation.Input(0))));
+        // No copy: the first validation input follows the last training input in the same array of bytes.
+        Assert.True(training.HoldsBytes && validation.HoldsBytes);
+        ref byte afterLastTraining = ref Unsafe.Add(ref MemoryMarshal.GetReference(training.ByteInputs), training.Count * Pixels);
+        Assert.True(Unsafe.AreSame(ref afterLastTraining, ref MemoryMarshal.GetReference(validation.ByteInputs)));
     }
 
     [Theory]

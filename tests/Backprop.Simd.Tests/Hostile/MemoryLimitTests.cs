@@ -84,11 +84,11 @@ public sealed class MemoryLimitTests : IDisposable
     [Fact]
     public void Running_out_of_memory_anyway_is_one_line_and_exit_code_1()
     {
-        // 16 MiB cannot even hold the bundled digits: whatever allocation fails, the CLI reports it in one line.
-        var run = RunUnderHeapLimit("0x1000000", "train", "--epochs", "1");
+        // 4 MiB cannot even hold the bundled digits (7.8 MB of pixel bytes): whatever allocation fails, the CLI reports it in one line.
+        var run = RunUnderHeapLimit("0x400000", "train", "--epochs", "1");
         Assert.True(run.Exit == BackpropCli.UserError, $"exit {run.Exit}: {run.Err}");
         string line = Assert.Single(run.Err.Trim().Split('\n'));
-        Assert.Equal("backprop: out of memory: this process may use 16.0 MiB (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.", line);
+        Assert.Equal("backprop: out of memory: this process may use 4.0 MiB (physical memory, a container's limit or DOTNET_GCHeapHardLimit) and the command needed more. Try smaller --sizes or --batch-size, or smaller data.", line);
     }
 
     [Fact]
@@ -96,10 +96,10 @@ public sealed class MemoryLimitTests : IDisposable
     {
         string model = _dir.File("m.json");
         Backprop.Simd.Serialization.ModelJson.Save(new Network([784, 10], seed: 1), model);
-        var run = RunUnderHeapLimit("0x1000000", "evaluate", "--model", model);
+        var run = RunUnderHeapLimit("0x400000", "evaluate", "--model", model);
         Assert.True(run.Exit == BackpropCli.UserError, $"exit {run.Exit}: {run.Err}");
         string line = Assert.Single(run.Err.Trim().Split('\n'));
-        Assert.StartsWith("backprop: out of memory: this process may use 16.0 MiB", line);
+        Assert.StartsWith("backprop: out of memory: this process may use 4.0 MiB", line);
         Assert.EndsWith("the command needed more. Try a smaller model or smaller data.", line);
     }
 }
