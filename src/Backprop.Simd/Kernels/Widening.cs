@@ -7,10 +7,14 @@ namespace Backprop.Simd.Kernels;
 
 /// <summary>
 /// Bytes widened to floats and divided by a constant, <c>values[i] = bytes[i] / divisor</c>: how data sets held as
-/// bytes become the float rows the products read. A division, not a multiplication by <c>1 / divisor</c>: for
-/// 255 the two differ in the last bit for 126 of the 256 bytes, and the division gives exactly the floats the IDX
-/// reader has always given. Every byte converts to float exactly and IEEE division is correctly rounded, so the vector
-/// loop (<see cref="SimdWidth.Bits"/>) and the scalar tail give the same bits.
+/// bytes become the float rows the products read. The quotient must be the division's, not a multiplication by
+/// <c>1 / divisor</c>: for 255 the two differ in the last bit for 126 of the 256 bytes, and the division gives exactly
+/// the floats the IDX reader has always given. Every byte converts to float exactly and IEEE division is correctly
+/// rounded, so the vector loop (<see cref="SimdWidth.Bits"/>) and the scalar tail give the same bits. Where
+/// multiply-adds are fused, the reciprocal split in two floats, <c>hi = 1 / divisor</c> and <c>lo = 1 / divisor - hi</c>
+/// (rounded), gives <c>b hi + b lo</c> in a multiplication and one multiply-add at a fraction of a division's cost; it
+/// is used only for a divisor for which it has been checked to give the division's bits for all 256 bytes (255 and
+/// every other divisor tried so far pass).
 /// </summary>
 internal static class Widening
 {
@@ -23,11 +27,12 @@ internal static class Widening
         Guard.Length(values.Length, bytes.Length, "bytes.Length");
         ref byte b = ref MemoryMarshal.GetReference(bytes);
         ref float v = ref MemoryMarshal.GetReference(values);
+        bool split = bits > 32 && SplitIsExact(divisor);
         int n = bytes.Length, i = bits switch
         {
-            512 => Divide512(ref b, divisor, ref v, n),
-            256 => Divide256(ref b, divisor, ref v, n),
-            128 => Divide128(ref b, divisor, ref v, n),
+            512 => Divide512(ref b, divisor, ref v, n, split),
+            256 => Divide256(ref b, divisor, ref v, n, split),
+            128 => Divide128(ref b, divisor, ref v, n, split),
             _ => 0,
         };
         for (; i < n; i++)
@@ -61,71 +66,146 @@ internal static class Widening
         {
             foreach (int row in rows)
             {
-                byte* start = first + ((nint)row * width);
-                for (int p = 0; p < width; p += 64)
+                // Every line the row touches: a row rarely starts on a line's boundary, so its last bytes may need one more.
+                byte* start = first + ((nint)row * width), last = start + width - 1;
+                for (byte* p = start; p < last; p += 64)
                 {
-                    Sse.Prefetch1(start + p);
+                    Sse.Prefetch1(p);
                 }
+
+                Sse.Prefetch1(last);
             }
         }
     }
 
+    // The last divisor checked: (its bits << 2) | 2 | (1 when the split product is exact); one long, so that
+    // threads read and write it whole.
+    private static long s_checked;
+
+    /// <summary>Whether <see cref="Split(float, float, float)"/> gives <c>b / divisor</c> to the bit for every byte
+    /// b, with fused multiply-adds; checked once per divisor (256 quotients, about a microsecond) and remembered.</summary>
+    internal static bool SplitIsExact(float divisor)
+    {
+        if (!MultiplyAdds.AreFused)
+        {
+            return false;
+        }
+
+        long key = ((long)(uint)BitConverter.SingleToInt32Bits(divisor) << 2) | 2;
+        long entry = Volatile.Read(ref s_checked);
+        if ((entry & ~1L) == key)
+        {
+            return (entry & 1) != 0;
+        }
+
+        (float hi, float lo) = Reciprocal(divisor);
+        bool exact = true;
+        for (int b = 0; b < 256 && exact; b++)
+        {
+            exact = BitConverter.SingleToInt32Bits(Split(b, hi, lo)) == BitConverter.SingleToInt32Bits(b / divisor);
+        }
+
+        Volatile.Write(ref s_checked, exact ? key | 1L : key);
+        return exact;
+    }
+
+    // 1 / divisor as the sum of two floats: the rounded reciprocal and what its rounding left out.
+    private static (float Hi, float Lo) Reciprocal(float divisor)
+    {
+        float hi = 1f / divisor;
+        return (hi, (float)((1.0 / divisor) - hi));
+    }
+
+    // One lane of the vector loops' split product: the same two roundings.
+    private static float Split(float b, float hi, float lo) => MultiplyAdds.Scalar(b, hi, b * lo);
+
     // Each width loads one vector of bytes, widens it to four vectors of int32 (exact: a byte is at most 255),
     // converts them to float and divides. Returns where the scalar tail starts.
-    private static int Divide512(ref byte b, float divisor, ref float v, int n)
+    private static int Divide512(ref byte b, float divisor, ref float v, int n, bool split)
     {
         var d = Vector512.Create(divisor);
-        int i = 0;
+        (float hi, float lo) = Reciprocal(divisor);
+        var r = Vector512.Create(hi);
+        var rl = Vector512.Create(lo);
+        int i = 0, w = Vector512<float>.Count;
         for (; i + Vector512<byte>.Count <= n; i += Vector512<byte>.Count)
         {
             (Vector512<ushort> low, Vector512<ushort> high) = Vector512.Widen(Vector512.LoadUnsafe(ref b, (nuint)i));
             (Vector512<uint> q0, Vector512<uint> q1) = Vector512.Widen(low);
             (Vector512<uint> q2, Vector512<uint> q3) = Vector512.Widen(high);
-            int w = Vector512<float>.Count;
-            (Vector512.ConvertToSingle(q0.AsInt32()) / d).StoreUnsafe(ref v, (nuint)i);
-            (Vector512.ConvertToSingle(q1.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + w));
-            (Vector512.ConvertToSingle(q2.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + (2 * w)));
-            (Vector512.ConvertToSingle(q3.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + (3 * w)));
+            Quotient(Vector512.ConvertToSingle(q0.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)i);
+            Quotient(Vector512.ConvertToSingle(q1.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + w));
+            Quotient(Vector512.ConvertToSingle(q2.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + (2 * w)));
+            Quotient(Vector512.ConvertToSingle(q3.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + (3 * w)));
         }
 
         return i;
     }
 
-    private static int Divide256(ref byte b, float divisor, ref float v, int n)
+    private static int Divide256(ref byte b, float divisor, ref float v, int n, bool split)
     {
         var d = Vector256.Create(divisor);
-        int i = 0;
+        (float hi, float lo) = Reciprocal(divisor);
+        var r = Vector256.Create(hi);
+        var rl = Vector256.Create(lo);
+        int i = 0, w = Vector256<float>.Count;
+        if (Avx2.IsSupported)
+        {
+            // Eight bytes straight to eight int32 (vpmovzxbd): no shuffles across the vector's halves, and a tail of at most 7.
+            for (; i + w <= n; i += w)
+            {
+                Vector128<byte> eight = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, i))).AsByte();
+                Quotient(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(eight)), d, r, rl, split).StoreUnsafe(ref v, (nuint)i);
+            }
+
+            return i;
+        }
+
         for (; i + Vector256<byte>.Count <= n; i += Vector256<byte>.Count)
         {
             (Vector256<ushort> low, Vector256<ushort> high) = Vector256.Widen(Vector256.LoadUnsafe(ref b, (nuint)i));
             (Vector256<uint> q0, Vector256<uint> q1) = Vector256.Widen(low);
             (Vector256<uint> q2, Vector256<uint> q3) = Vector256.Widen(high);
-            int w = Vector256<float>.Count;
-            (Vector256.ConvertToSingle(q0.AsInt32()) / d).StoreUnsafe(ref v, (nuint)i);
-            (Vector256.ConvertToSingle(q1.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + w));
-            (Vector256.ConvertToSingle(q2.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + (2 * w)));
-            (Vector256.ConvertToSingle(q3.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + (3 * w)));
+            Quotient(Vector256.ConvertToSingle(q0.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)i);
+            Quotient(Vector256.ConvertToSingle(q1.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + w));
+            Quotient(Vector256.ConvertToSingle(q2.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + (2 * w)));
+            Quotient(Vector256.ConvertToSingle(q3.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + (3 * w)));
         }
 
         return i;
     }
 
-    private static int Divide128(ref byte b, float divisor, ref float v, int n)
+    private static int Divide128(ref byte b, float divisor, ref float v, int n, bool split)
     {
         var d = Vector128.Create(divisor);
-        int i = 0;
+        (float hi, float lo) = Reciprocal(divisor);
+        var r = Vector128.Create(hi);
+        var rl = Vector128.Create(lo);
+        int i = 0, w = Vector128<float>.Count;
         for (; i + Vector128<byte>.Count <= n; i += Vector128<byte>.Count)
         {
             (Vector128<ushort> low, Vector128<ushort> high) = Vector128.Widen(Vector128.LoadUnsafe(ref b, (nuint)i));
             (Vector128<uint> q0, Vector128<uint> q1) = Vector128.Widen(low);
             (Vector128<uint> q2, Vector128<uint> q3) = Vector128.Widen(high);
-            int w = Vector128<float>.Count;
-            (Vector128.ConvertToSingle(q0.AsInt32()) / d).StoreUnsafe(ref v, (nuint)i);
-            (Vector128.ConvertToSingle(q1.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + w));
-            (Vector128.ConvertToSingle(q2.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + (2 * w)));
-            (Vector128.ConvertToSingle(q3.AsInt32()) / d).StoreUnsafe(ref v, (nuint)(i + (3 * w)));
+            Quotient(Vector128.ConvertToSingle(q0.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)i);
+            Quotient(Vector128.ConvertToSingle(q1.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + w));
+            Quotient(Vector128.ConvertToSingle(q2.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + (2 * w)));
+            Quotient(Vector128.ConvertToSingle(q3.AsInt32()), d, r, rl, split).StoreUnsafe(ref v, (nuint)(i + (3 * w)));
         }
 
         return i;
     }
+
+    // x / d: divided, or the split product x hi + x lo (see the class summary).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quotient(Vector512<float> x, Vector512<float> d, Vector512<float> hi, Vector512<float> lo, bool split) =>
+        split ? MultiplyAdds.Of(x, hi, x * lo) : x / d;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Quotient(Vector256<float> x, Vector256<float> d, Vector256<float> hi, Vector256<float> lo, bool split) =>
+        split ? MultiplyAdds.Of(x, hi, x * lo) : x / d;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Quotient(Vector128<float> x, Vector128<float> d, Vector128<float> hi, Vector128<float> lo, bool split) =>
+        split ? MultiplyAdds.Of(x, hi, x * lo) : x / d;
 }

@@ -28,8 +28,12 @@ public sealed class Trainer : IDisposable, IShared
     private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
     private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
-    private readonly float[]? _widened;   // a byte set's mini-batch inputs widened to floats, m x n_0
-    private readonly int[]? _inOrder;     // 0, 1, ..., m - 1: the widened block's rows, in order
+    private readonly float[]? _widened;   // a byte set's inputs widened to floats: two halves of m x n_0 (see Begin)
+    private readonly int[][]? _halves;    // the rows of each half of _widened, in order
+    private readonly int[]? _after;       // the mini-batch after the next one: its bytes are prefetched
+    private int _widenHalf = -1;          // the half of _widened the workers are filling with _next's rows, -1 when not widening
+    private int _widenCount;
+    private int _afterCount;
     private readonly WorkerPool _pool;
     private readonly LayerProducts _products;
     private readonly BatchInference _inference; // evaluation, on the same workers
@@ -75,11 +79,13 @@ public sealed class Trainer : IDisposable, IShared
         _targets = new float[batch * network.OutputSize];
         if (trainingData.HoldsBytes)
         {
-            _widened = new float[batch * network.InputSize];
-            _inOrder = new int[batch];
+            _widened = new float[2 * batch * network.InputSize];
+            _halves = [new int[batch], new int[batch]];
+            _after = new int[batch];
             for (int i = 0; i < batch; i++)
             {
-                _inOrder[i] = i;
+                _halves[0][i] = i;
+                _halves[1][i] = batch + i;
             }
         }
 
@@ -99,7 +105,7 @@ public sealed class Trainer : IDisposable, IShared
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
         // A byte set's inputs are widened: one mini-batch for training, one block per thread for evaluation.
-        Int128 widened = trainingData.HoldsBytes ? (Int128)(capacity + (capacity * options.Threads)) * network.InputSize * sizeof(float) : 0;
+        Int128 widened = trainingData.HoldsBytes ? (Int128)((2 * capacity) + (capacity * options.Threads)) * network.InputSize * sizeof(float) : 0;
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
@@ -149,14 +155,24 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         int m = _options.MiniBatchSize;
+        if (_widened is not null)
+        {
+            // The first batch; each pass then widens the next one.
+            int first = Math.Min(m, _order.Length);
+            _order.AsSpan(0, first).CopyTo(_next);
+            Widen(0, first, 0, 0);
+        }
+
         for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
             ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
+            int afterStart = k + batch.Length + next.Length;
+            ReadOnlySpan<int> after = _order.AsSpan(afterStart, Math.Min(m, _order.Length - afterStart));
             using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
             {
                 PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
-                Backpropagation.Backprop(Begin(batch, next), _targets.AsSpan(0, batch.Length * Network.OutputSize));
+                Backpropagation.Backprop(Begin(batch, next, after, batchIndex & 1), _targets.AsSpan(0, batch.Length * Network.OutputSize));
 
                 // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
                 // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
@@ -277,7 +293,8 @@ public sealed class Trainer : IDisposable, IShared
 
     // The mini-batch's indices and targets where the workers can read them, and the pass that runs on them. The plain
     // SGD step is folded into BP4: W = (1 - eta lambda / n) W - (eta / m) nabla_W as each gradient element is computed.
-    private Pass Begin(ReadOnlySpan<int> batch, ReadOnlySpan<int> next)
+    // A byte set's batch was widened into half `half` of _widened by the previous call (or the epoch's start).
+    private Pass Begin(ReadOnlySpan<int> batch, ReadOnlySpan<int> next, ReadOnlySpan<int> after, int half)
     {
         int m = batch.Length, nL = Network.OutputSize;
         batch.CopyTo(_batch);
@@ -293,13 +310,41 @@ public sealed class Trainer : IDisposable, IShared
             return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length);
         }
 
-        // A byte set: the batch's rows widened into one block that the pass reads in order (the same floats, so the
-        // same results as a float set), and the next batch's bytes, a quarter of the floats' lines, on their way.
-        int n0 = Network.InputSize;
+        // A byte set: the pass reads its batch from one half of _widened (the same floats as a float set's rows, so the
+        // same results) while the next batch is widened into the other half now, its rows shared among the workers,
+        // for every worker to prefetch during the pass as it does a float set's next rows. Each worker also starts the
+        // bytes of its share of the batch after that on their way, for its share of the next widening.
+        after.CopyTo(_after);
+        _afterCount = after.Length;
+        if (_pool.Workers > 1 && next.Length > 1)
+        {
+            _widenHalf = 1 - half;
+            _widenCount = next.Length;
+            try
+            {
+                _pool.Run(this);
+            }
+            finally
+            {
+                _widenHalf = -1;
+            }
+        }
+        else
+        {
+            Widen(0, next.Length, 1 - half, after.Length);
+        }
+
+        return _products.Begin(_widened, _halves![half], m, fold, _halves[1 - half], next.Length);
+    }
+
+    // Rows [start, end) of _next, of the (byte) training set, as floats into the same rows of half `half` of _widened;
+    // then the bytes of the same share of _after (of `afterCount`) are prefetched.
+    private void Widen(int start, int end, int half, int afterCount)
+    {
+        int n0 = Network.InputSize, offset = ((half * _batch.Length) + start) * n0;
         ReadOnlySpan<byte> bytes = TrainingData.ByteInputs;
-        Widening.GatherRows(bytes, batch, n0, TrainingData.Divisor, _widened.AsSpan(0, m * n0));
-        Widening.PrefetchRows(bytes, next, n0);
-        return _products.Begin(new ReadOnlyMemory<float>(_widened, 0, m * n0), _inOrder!, m, fold, _next, 0);
+        Widening.GatherRows(bytes, _next.AsSpan(start, end - start), n0, TrainingData.Divisor, _widened.AsSpan(offset, (end - start) * n0));
+        Widening.PrefetchRows(bytes, _after.AsSpan(start, Math.Max(0, Math.Min(end, afterCount) - start)), n0);
     }
 
     // Another thread holding the workspace between two mini-batches would leave the epoch half applied: go back to
@@ -367,6 +412,17 @@ public sealed class Trainer : IDisposable, IShared
 
     void IShared.Execute(int share, int shares)
     {
+        if (_widenHalf >= 0)
+        {
+            (int first, int last) = LayerProducts.Split(_widenCount, share, shares);
+            if (first < last)
+            {
+                Widen(first, last, _widenHalf, _afterCount);
+            }
+
+            return;
+        }
+
         (int start, int end) = LayerProducts.Split(Network.Sizes[_updateLayer], share, shares);
         if (start < end)
         {
