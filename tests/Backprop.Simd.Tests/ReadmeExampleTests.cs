@@ -16,8 +16,9 @@ public class ReadmeExampleTests
         trainer.Train(epochs: 2, data.Test, epoch => lines.Add(epoch.ToString()));
 
         var workspace = new Workspace(network);
-        int digit = network.Predict(data.Test.Input(0), workspace);
-        ReadOnlySpan<float> activations = network.FeedForward(data.Test.Input(0), workspace);
+        float[] image = new float[network.InputSize];
+        int digit = network.Predict(data.Test.Input(0, image), workspace);
+        ReadOnlySpan<float> activations = network.FeedForward(image, workspace);
         Assert.Matches(@"^Epoch 1: \d+ / 1996$", lines[^1]);
         Assert.Equal(digit, Network.ArgMax(activations));
     }

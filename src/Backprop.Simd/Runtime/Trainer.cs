@@ -414,7 +414,8 @@ public sealed class Trainer : IDisposable, IShared
     {
         if (_widenHalf >= 0)
         {
-            (int first, int last) = LayerProducts.Split(_widenCount, share, shares);
+            // Rows split evenly (10 as 5 + 5; the products' even-row alignment would give 4 + 6): every row costs the same.
+            int first = (int)((long)_widenCount * share / shares), last = (int)((long)_widenCount * (share + 1) / shares);
             if (first < last)
             {
                 Widen(first, last, _widenHalf, _afterCount);
