@@ -18,7 +18,7 @@ namespace Backprop.Simd.Runtime;
 /// range.</para>
 /// <para>A worker descheduled in the middle of a share holds the call up for the scheduler's time slice, milliseconds,
 /// when another process competes for the cores. The caller sums such losses (a wait far beyond its own work, or calls
-/// that no worker helped with for <see cref="UnhelpedMicroseconds"/>); past 2 ms in 64 ms it runs every call alone,
+/// that no worker helped with for <see cref="UnhelpedMicroseconds"/>); past 2 ms, twice or more, in 64 ms it runs every call alone,
 /// while the workers sleep, for 16 times what it lost, doubled on each relapse up to
 /// <see cref="MaxAloneMilliseconds"/>, then tries them again. A quiet machine loses microseconds now and then, and
 /// stays parallel.</para>
@@ -72,6 +72,7 @@ internal sealed class WorkerPool : IWorkers, IDisposable
     private long _aloneUntil;     // timestamp until which calls run on the calling thread alone
     private long _windowStart;    // when the current window of lost time began
     private long _lost;           // time lost in it
+    private int _losses;          // and how many times
     private long _parallelSince;  // when the current stretch of parallel calls began
     private int _relapses;        // stretches alone in a row that were followed by another within a window
     private long _unhelpedSince;  // when the current streak of calls that no worker helped with began, or 0
@@ -247,28 +248,29 @@ internal sealed class WorkerPool : IWorkers, IDisposable
     }
 
     // Counts time lost to workers that were not being scheduled. A quiet machine loses a few microseconds now and
-    // then (an interrupt, the hypervisor); more than MaxLostMicroseconds in a WindowMilliseconds window means another
-    // process competes for the cores, and the pool runs alone for LostFactor times what it lost, doubled for every
-    // relapse within a window of the last stretch alone: the probes then cost a few percent of a busy machine's time.
+    // then (an interrupt, the hypervisor, once in a while a whole time slice); more than MaxLostMicroseconds in two or
+    // more losses within a WindowMilliseconds window means another process competes for the cores, and the pool runs
+    // alone for LostFactor times what it lost, doubled for every relapse within a window of the last stretch alone:
+    // the probes then cost a few percent of a busy machine's time.
     private void Lost(long now, long lost)
     {
         long window = WindowMilliseconds * 1_000 * TicksPerMicrosecond;
         if (now - _windowStart > window)
         {
-            (_windowStart, _lost) = (now, 0);
+            (_windowStart, _lost, _losses) = (now, 0, 0);
         }
 
         _lost += lost;
-        if (_lost <= MaxLostMicroseconds * TicksPerMicrosecond)
+        if (++_losses < 2 || _lost <= MaxLostMicroseconds * TicksPerMicrosecond)
         {
-            return;
+            return; // one hiccup, however long, is not yet a competing process
         }
 
         AloneStretches++;
         _relapses = now - _parallelSince < window ? Math.Min(_relapses + 1, 6) : 0;
         long alone = Math.Clamp((LostFactor * _lost) << _relapses, 1_000 * TicksPerMicrosecond, MaxAloneMilliseconds * 1_000 * TicksPerMicrosecond);
         _aloneUntil = _parallelSince = _windowStart = now + alone;
-        _lost = 0;
+        (_lost, _losses) = (0, 0);
         _unhelpedSince = 0;
     }
 

@@ -104,18 +104,19 @@ public class WorkerPoolTests
     }
 
     [Fact]
-    public void A_worker_stalled_in_its_share_is_waited_for_and_then_left_alone()
+    public void A_worker_stalled_in_its_shares_is_waited_for_and_then_left_alone()
     {
         using var pool = new WorkerPool(2);
-        int stalled = 0;
+        int stalls = 0;
         var work = new CoverageWork(2)
         {
             During = (share, worker) =>
             {
-                // The first share worker 1 gets stalls it for far longer than the caller's own work takes.
-                if (worker == 1 && Interlocked.Exchange(ref stalled, 1) == 0)
+                // The first two shares worker 1 gets stall it for far longer than the caller's own work takes: one
+                // such loss is a hiccup, two in a row a worker that is not being scheduled.
+                if (worker == 1 && Interlocked.Increment(ref stalls) <= 2)
                 {
-                    Thread.Sleep(50);
+                    Thread.Sleep(20);
                 }
                 else
                 {
@@ -125,14 +126,14 @@ public class WorkerPoolTests
         };
 
         int calls = 0;
-        while (Volatile.Read(ref stalled) == 0 && calls < 1_000_000)
+        while (Volatile.Read(ref stalls) < 2 && calls < 1_000_000)
         {
             pool.Run((IWorkerShared)work, 8);
             calls++;
         }
 
-        Assert.Equal(1, stalled);
-        Assert.All(work.Covered, c => Assert.Equal(calls, c)); // the stalled share ran once, before the call returned
+        Assert.True(stalls >= 2);
+        Assert.All(work.Covered, c => Assert.Equal(calls, c)); // the stalled shares ran once, before their calls returned
         Assert.True(pool.AloneStretches > 0);
         for (int i = 0; i < 1_000; i++)
         {
@@ -209,16 +210,24 @@ public class WorkerPoolTests
             }
         });
         var work = new CoverageWork(3);
-        for (int i = 0; i < 100; i++)
+        for (int i = 0; i < 10_000_000 && Count() < 2; i++)
         {
-            pool.Run((IWorkerShared)work, 6);
+            pool.Run((IWorkerShared)work, 6); // until both workers have seen a call
         }
 
         pool.Dispose();
         pool.Dispose(); // twice is harmless
         Assert.Throws<ObjectDisposedException>(() => pool.Run((IWorkerShared)work, 6));
-        Assert.NotEmpty(threads);
+        Assert.Equal(2, threads.Count);
         Assert.All(threads, t => Assert.False(t.IsAlive));
+
+        int Count()
+        {
+            lock (threads)
+            {
+                return threads.Count;
+            }
+        }
     }
 
     [Fact]
