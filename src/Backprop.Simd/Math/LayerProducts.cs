@@ -119,12 +119,13 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// <summary>Below this many multiply-adds a product runs on the calling thread: waking the others costs more.</summary>
     private const long ParallelThreshold = 32 * 1024;
 
-    /// <summary>At most this many shares per worker: more than one, so that a worker that falls behind (or is
-    /// descheduled) leaves shares to the others.</summary>
+    /// <summary>At most this many shares per worker of a large product, so that a worker that falls behind leaves
+    /// some of its shares to the others.</summary>
     private const int MaxSharesPerWorker = 4;
 
-    /// <summary>Multiply-adds a share should have at least: every share costs a claim and a kernel call with its own
-    /// edge tiles, which at m = 10 cost more than balancing gains.</summary>
+    /// <summary>Multiply-adds per share before a product gets more than one share per worker: every share costs a
+    /// claim and a kernel call with its own edge tiles, which on two equal cores cost more than balancing gains
+    /// (measured for [784,30,10] at m = 10 and [784,100,10] at m = 100; docs/optimizing-backprop.md, sixth session).</summary>
     private const long MinShareWork = 2 * 1024 * 1024;
 
     /// <summary>
