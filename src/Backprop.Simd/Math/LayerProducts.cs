@@ -2,21 +2,29 @@ using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd;
 
-/// <summary>A piece of work split into shares, each done by one worker; the split must be of outputs, never of a sum.</summary>
+/// <summary>A piece of work split into shares, each done once by some worker; the split must be of outputs, never of a sum.</summary>
 internal interface IShared
 {
     /// <summary>Does share <paramref name="share"/> of <paramref name="shares"/>.</summary>
     void Execute(int share, int shares);
 }
 
-/// <summary>Threads that run every share of an <see cref="IShared"/> at once (the runtime's worker pool).</summary>
+/// <summary>An <see cref="IShared"/> whose shares use per-worker state (a workspace each).</summary>
+internal interface IWorkerShared
+{
+    /// <summary>Does share <paramref name="share"/> of <paramref name="shares"/> on worker <paramref name="worker"/>
+    /// (0 is the calling thread), which runs one share at a time.</summary>
+    void Execute(int share, int shares, int worker);
+}
+
+/// <summary>Threads that run every share of an <see cref="IShared"/>, each share once (the runtime's worker pool).</summary>
 internal interface IWorkers
 {
-    /// <summary>How many shares each run is split into.</summary>
+    /// <summary>How many threads share a run.</summary>
     int Count { get; }
 
-    /// <summary>Runs every share of <paramref name="work"/>; returns when all are done.</summary>
-    void Run(IShared work);
+    /// <summary>Runs every one of <paramref name="shares"/> shares of <paramref name="work"/>; returns when all are done.</summary>
+    void Run(IShared work, int shares);
 }
 
 /// <summary>
@@ -111,6 +119,15 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// <summary>Below this many multiply-adds a product runs on the calling thread: waking the others costs more.</summary>
     private const long ParallelThreshold = 32 * 1024;
 
+    /// <summary>At most this many shares per worker of a large product, so that a worker that falls behind leaves
+    /// some of its shares to the others.</summary>
+    private const int MaxSharesPerWorker = 4;
+
+    /// <summary>Multiply-adds per share before a product gets more than one share per worker: every share costs a
+    /// claim and a kernel call with its own edge tiles, which on two equal cores cost more than balancing gains
+    /// (measured for [784,30,10] at m = 10 and [784,100,10] at m = 100; docs/optimizing-backprop.md, sixth session).</summary>
+    private const long MinShareWork = 2 * 1024 * 1024;
+
     /// <summary>
     /// Shares of a product end at even rows: 100 neurons split 50 / 50, where multiples of the 4-row tile split them
     /// 48 / 52 and left one core waiting 8% of every phase. The kernels give the same bits at any split.
@@ -155,7 +172,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     {
         _phase = phase;
         _layer = layer;
-        workers.Run(this);
+        long work = ForwardWork(network.Sizes, layer, _m); // each of the three products has this many multiply-adds
+        int perWorker = (int)Math.Clamp(work / (workers.Count * MinShareWork), 1, MaxSharesPerWorker);
+        workers.Run(this, workers.Count * perWorker);
     }
 
     void IShared.Execute(int share, int shares)

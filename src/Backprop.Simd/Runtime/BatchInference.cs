@@ -16,7 +16,7 @@ namespace Backprop.Simd.Runtime;
 /// <remarks>The network is only read; do not change its parameters while a call runs. Not thread-safe itself: one
 /// caller at a time, and a second call while one runs (from another thread) throws an
 /// <see cref="InvalidOperationException"/> instead of disturbing the first.</remarks>
-public sealed class BatchInference : IDisposable, IShared
+public sealed class BatchInference : IDisposable, IWorkerShared
 {
     /// <summary>Samples per block when no block size is given.</summary>
     public const int DefaultBlockSize = 64;
@@ -153,7 +153,7 @@ public sealed class BatchInference : IDisposable, IShared
             }
 
             RefreshWeights();
-            _pool.Run(this);
+            _pool.Run(this, Shares(count));
         }
         finally
         {
@@ -182,7 +182,7 @@ public sealed class BatchInference : IDisposable, IShared
             }
 
             RefreshWeights();
-            _pool.Run(this);
+            _pool.Run(this, Shares(data.Count));
         }
         finally
         {
@@ -217,16 +217,21 @@ public sealed class BatchInference : IDisposable, IShared
         }
     }
 
-    // Worker w takes blocks w, w + workers, ...: each output is computed by one worker with the same arithmetic.
-    void IShared.Execute(int worker, int workers)
+    // One share per block (up to the pool's limit): each output is computed by one worker with the same arithmetic.
+    private int Shares(int count) => Math.Clamp((count + BlockSize - 1) / BlockSize, 1, WorkerPool.MaxShares);
+
+    // Share s of n takes the blocks from s * blocks / n up to the next share's first.
+    void IWorkerShared.Execute(int share, int shares, int worker)
     {
         Workspace ws = _workspaces[worker];
         int block = ws.Capacity, n0 = _network.InputSize, nL = _network.OutputSize;
+        int total = _data?.Count ?? _count, blocks = (total + block - 1) / block;
+        int first = (int)((long)blocks * share / shares) * block, last = Math.Min(total, (int)((long)blocks * (share + 1) / shares) * block);
         using Workspace.Lease lease = ws.Use(block);
         if (_data is { } data)
         {
             int correct = 0;
-            for (int start = worker * block; start < data.Count; start += workers * block)
+            for (int start = first; start < last; start += block)
             {
                 int count = Math.Min(block, data.Count - start);
                 ReadOnlySpan<float> x;
@@ -255,7 +260,7 @@ public sealed class BatchInference : IDisposable, IShared
             return;
         }
 
-        for (int start = worker * block; start < _count; start += workers * block)
+        for (int start = first; start < last; start += block)
         {
             int count = Math.Min(block, _count - start);
             FeedForwardBlock(ws, worker, _inputs.Span.Slice(start * n0, count * n0), count).CopyTo(_outputs.Span.Slice(start * nL, count * nL));
