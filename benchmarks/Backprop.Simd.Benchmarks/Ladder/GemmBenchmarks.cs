@@ -6,11 +6,11 @@ using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
 
-/// <summary>A mini-batch's first-layer product: m samples, n neurons, k inputs; one product is m x n x k multiply-adds.</summary>
+/// <summary>A mini-batch's product: m samples, n neurons, k inputs (the first layer of the two ladder cases, the second of the wide one); m x n x k multiply-adds.</summary>
 public sealed record GemmShape(int M, int N, int K) : IWork, IComparable<GemmShape>
 {
     /// <summary>The first layers of the ladder's two cases: [784,30,10] at m = 10 and [784,100,10] at m = 100.</summary>
-    public static IReadOnlyList<GemmShape> All { get; } = [new(10, 30, 784), new(100, 100, 784)];
+    public static IReadOnlyList<GemmShape> All { get; } = [new(10, 30, 784), new(100, 100, 784), new(100, 1024, 1024)];
 
     /// <inheritdoc />
     public double Flops => 2.0 * M * N * K;
@@ -34,7 +34,7 @@ public sealed record GemmShape(int M, int N, int K) : IWork, IComparable<GemmSha
 [MemoryDiagnoser]
 public class GemmBenchmarks
 {
-    private float[] _x = null!, _w = null!, _bias = null!, _z = null!, _delta = null!, _nablaW = null!;
+    private float[] _x = null!, _w = null!, _bias = null!, _z = null!, _delta = null!, _nablaW = null!, _deltaBelow = null!;
 
     /// <summary>The product's shape.</summary>
     [ParamsSource(nameof(Shapes))]
@@ -61,6 +61,7 @@ public class GemmBenchmarks
         _delta = Synthetic.Uniform(M * N, seed: 4, -0.01f, 0.01f);
         _z = new float[M * N];
         _nablaW = new float[N * K];
+        _deltaBelow = new float[M * K];
     }
 
     /// <summary>Forward, naive: <c>Z = X W^T + b</c> with the scalar triple loop.</summary>
@@ -97,4 +98,11 @@ public class GemmBenchmarks
     [Benchmark]
     [SimdBitsJobs]
     public void GradientGemm() => Gemm.MultiplyStrided(_delta, 1, N, _x, default, _nablaW, N, M, K, 0, N, 1f, 0f);
+
+    /// <summary>
+    /// BP2's product, <c>Delta^{l-1} = Delta^l W^l</c> (m x K from m x N and N x K), through the same kernel with the
+    /// strides swapped: sums over N, long for a wide layer, where the kernel runs in blocks of R's rows.
+    /// </summary>
+    [Benchmark]
+    public void PropagateErrorGemm() => Gemm.MultiplyStrided(_delta, N, 1, _w, default, _deltaBelow, M, N, K, 0, M, 1f, 0f);
 }

@@ -13,6 +13,12 @@ public sealed record LadderCase(string Sizes, int MiniBatch) : ISampleWork, ICom
     /// <summary>The two workloads of issue 7: the seed's network at m = 10, a wider one at m = 100.</summary>
     public static IReadOnlyList<LadderCase> All { get; } = [new("784-30-10", 10), new("784-100-10", 100)];
 
+    /// <summary>
+    /// The wide network of issue 16, about 9.6 MFLOP per training sample, whose 7.4 MB of weights outgrow L2: only the
+    /// batched rows run it (<see cref="WideLadderBenchmarks"/>); the naive rungs would take minutes per iteration.
+    /// </summary>
+    public static LadderCase Wide { get; } = new("784-1024-1024-10", 100);
+
     /// <summary>Neurons per layer as numbers.</summary>
     public int[] Layers => Sizes.Split('-').Select(int.Parse).ToArray();
 

@@ -4,100 +4,279 @@ using System.Runtime.InteropServices;
 namespace Backprop.Simd.Kernels;
 
 // C[r, :] = alpha sum_s L(r, s) R[s, :] + beta C[r, :], L read through strides: rows of R streamed and scaled by
-// broadcasts, in tiles of four output rows by two vectors (then two rows, then one).
+// broadcasts, in tiles of six output rows by two vectors (then four, two, one rows), strip of columns by strip.
+// Every element is one chain of multiply-adds over s in order, whatever tile computes it, so no split changes a bit.
 internal static partial class Gemm
 {
+    /// <summary>Strips of 2w columns that every block of rows passes over in turn (so that they stay in L1).</summary>
+    private const int ChunkStrips = 4;
+
+    /// <summary>Below this many rows of R, all of R stays in L1 anyway: whole rows of C at a time, which the prefetchers follow.</summary>
+    private const int ShortSums = 32;
+
+    /// <summary>Rows of R per block of s when C can hold partial sums (long sums, as BP2's over a wide layer).</summary>
+    private const int SumBlock = 64;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strided<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
         int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
-        int w = TV.Count;
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
         ref float r0 = ref MemoryMarshal.GetReference(r);
         ref float c0 = ref MemoryMarshal.GetReference(c);
-        int vectorEnd = cols - (cols % w);
+        if (!epilogue.Plain || sums <= 2 * SumBlock)
+        {
+            StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, epilogue);
+            return;
+        }
+
+        // Long sums in blocks of SumBlock rows of R, C holding the partial sums in between: each block's rows of R
+        // (SumBlock pages at most, when R's rows are 4 KiB apart) stay in L1 and its TLB while every row of C passes.
+        for (int s0 = 0; s0 < sums; s0 += SumBlock)
+        {
+            int count = Math.Min(SumBlock, sums - s0);
+            ref float rs = ref rRows.IsEmpty ? ref Unsafe.Add(ref r0, (nint)s0 * cols) : ref r0;
+            StridedBlock<TV>(ref Unsafe.Add(ref l0, (nint)s0 * sumStride), rowStride, sumStride, ref rs, rRows.IsEmpty ? default : rRows.Slice(s0, count), ref c0,
+                count, cols, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming);
+        }
+    }
+
+    // Rows [rStart, rEnd) of C for one block of s.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StridedBlock<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        int vectorEnd = cols - (cols % w), pairEnd = cols - (cols % (2 * w));
 
         // Columns past the last whole vector go through the row's last vector, [cols - w, cols), computed whole
         // and stored only in its lanes from vectorEnd on (see Epilogue.ApplyTail): one vector step per row instead
         // of a scalar chain per column. Only 128-bit rows shorter than a vector are left to scalars.
         Tail<TV> tail = new(vectorEnd < cols && cols >= w, cols - w, TV.LanesFrom(w - (cols - vectorEnd)));
-        int row = rStart;
-        for (; row + 4 <= rEnd; row += 4)
+
+        // Pairs of vectors, a chunk of ChunkStrips strips of 2w columns at a time, every block of rows passing over it
+        // while the chunk of R stays in L1 (with rows outer, R streamed from L2 once per block of rows), and C still
+        // read in runs of a few lines rather than one line per row.
+        int chunk = sums < ShortSums ? pairEnd : ChunkStrips * 2 * w;
+        for (int q0 = 0; q0 < pairEnd; q0 += chunk)
         {
-            FourRows(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, tail, epilogue);
+            int qEnd = Math.Min(q0 + chunk, pairEnd);
+            int row = rStart;
+            for (; row + 6 <= rEnd; row += 6)
+            {
+                for (int q = q0; q < qEnd; q += 2 * w)
+                {
+                    SixRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                }
+            }
+
+            for (; row + 4 <= rEnd; row += 4)
+            {
+                for (int q = q0; q < qEnd; q += 2 * w)
+                {
+                    FourRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                }
+            }
+
+            if (row + 2 <= rEnd)
+            {
+                for (int q = q0; q < qEnd; q += 2 * w)
+                {
+                    TwoRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                }
+
+                row += 2;
+            }
+
+            if (row < rEnd)
+            {
+                for (int q = q0; q < qEnd; q += 2 * w)
+                {
+                    OneRow<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                }
+            }
         }
 
-        if (row + 2 <= rEnd)
+        if (pairEnd < cols)
         {
-            // Two rows left (30 neurons = 7 x 4 + 2): one pass over R for both.
-            TwoRows(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, tail, epilogue);
-            row += 2;
-        }
+            int row = rStart;
+            for (; row + 4 <= rEnd; row += 4)
+            {
+                FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
+            }
 
-        if (row < rEnd)
-        {
-            RowTail(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, tail, epilogue);
+            for (; row < rEnd; row++)
+            {
+                RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
+            }
         }
     }
 
-    // Four output rows: two vectors of each at a time (eight accumulators; each load of R used four times), then a
-    // single vector, then the tail, four independent chains each (not four one-chain rows).
+    // The tiles of the pairs: R output rows by two vectors of columns [q, q + 2w), 2R independent accumulators, each
+    // load of R used R times. Six rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, Tail<TV> tail, Epilogue epilogue)
+    private static void SixRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
-        int pairEnd = cols - (cols % (2 * w));
-        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
-        ref float cr2 = ref Unsafe.Add(ref cr1, cols);
-        ref float cr3 = ref Unsafe.Add(ref cr2, cols);
-        // The four rows of L and the picked rows of R, addressed once here so that the inner loop only steps offsets.
+        // The six rows of L and the picked rows of R, addressed once here so that the inner loop only steps offsets.
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        ref float l2 = ref Unsafe.Add(ref l1, rowStride);
+        ref float l3 = ref Unsafe.Add(ref l2, rowStride);
+        ref float l4 = ref Unsafe.Add(ref l3, rowStride);
+        ref float l5 = ref Unsafe.Add(ref l4, rowStride);
+        ref int picks = ref MemoryMarshal.GetReference(rRows);
+        bool picked = !rRows.IsEmpty;
+        TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
+        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
+        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w);
+        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w);
+        TV t40 = epilogue.Start<TV>(ref cr0, (4 * cols) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + w);
+        TV t50 = epilogue.Start<TV>(ref cr0, (5 * cols) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + w);
+        nint at = 0;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t00 = TV.MultiplyAdd(f, x0, t00);
+            t01 = TV.MultiplyAdd(f, x1, t01);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t10 = TV.MultiplyAdd(f, x0, t10);
+            t11 = TV.MultiplyAdd(f, x1, t11);
+            f = TV.Broadcast(Unsafe.Add(ref l2, at));
+            t20 = TV.MultiplyAdd(f, x0, t20);
+            t21 = TV.MultiplyAdd(f, x1, t21);
+            f = TV.Broadcast(Unsafe.Add(ref l3, at));
+            t30 = TV.MultiplyAdd(f, x0, t30);
+            t31 = TV.MultiplyAdd(f, x1, t31);
+            f = TV.Broadcast(Unsafe.Add(ref l4, at));
+            t40 = TV.MultiplyAdd(f, x0, t40);
+            t41 = TV.MultiplyAdd(f, x1, t41);
+            f = TV.Broadcast(Unsafe.Add(ref l5, at));
+            t50 = TV.MultiplyAdd(f, x0, t50);
+            t51 = TV.MultiplyAdd(f, x1, t51);
+        }
+
+        ref float cr = ref cr0;
+        epilogue.Apply(t00, ref cr, q);
+        epilogue.Apply(t01, ref cr, q + w);
+        cr = ref Unsafe.Add(ref cr, cols);
+        epilogue.Apply(t10, ref cr, q);
+        epilogue.Apply(t11, ref cr, q + w);
+        cr = ref Unsafe.Add(ref cr, cols);
+        epilogue.Apply(t20, ref cr, q);
+        epilogue.Apply(t21, ref cr, q + w);
+        cr = ref Unsafe.Add(ref cr, cols);
+        epilogue.Apply(t30, ref cr, q);
+        epilogue.Apply(t31, ref cr, q + w);
+        cr = ref Unsafe.Add(ref cr, cols);
+        epilogue.Apply(t40, ref cr, q);
+        epilogue.Apply(t41, ref cr, q + w);
+        cr = ref Unsafe.Add(ref cr, cols);
+        epilogue.Apply(t50, ref cr, q);
+        epilogue.Apply(t51, ref cr, q + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FourRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
         ref float l2 = ref Unsafe.Add(ref l1, rowStride);
         ref float l3 = ref Unsafe.Add(ref l2, rowStride);
         ref int picks = ref MemoryMarshal.GetReference(rRows);
         bool picked = !rRows.IsEmpty;
-        int q = 0;
-        for (; q < pairEnd; q += 2 * w)
+        TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
+        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
+        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w);
+        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w);
+        nint at = 0;
+        for (int s = 0; s < sums; s++, at += sumStride)
         {
-            TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero, t20 = TV.Zero, t21 = TV.Zero, t30 = TV.Zero, t31 = TV.Zero;
-            nint at = 0;
-            for (int s = 0; s < sums; s++, at += sumStride)
-            {
-                ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
-                TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
-                TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
-                t00 = TV.MultiplyAdd(f, x0, t00);
-                t01 = TV.MultiplyAdd(f, x1, t01);
-                f = TV.Broadcast(Unsafe.Add(ref l1, at));
-                t10 = TV.MultiplyAdd(f, x0, t10);
-                t11 = TV.MultiplyAdd(f, x1, t11);
-                f = TV.Broadcast(Unsafe.Add(ref l2, at));
-                t20 = TV.MultiplyAdd(f, x0, t20);
-                t21 = TV.MultiplyAdd(f, x1, t21);
-                f = TV.Broadcast(Unsafe.Add(ref l3, at));
-                t30 = TV.MultiplyAdd(f, x0, t30);
-                t31 = TV.MultiplyAdd(f, x1, t31);
-            }
-
-            epilogue.Apply(t00, ref cr0, q);
-            epilogue.Apply(t01, ref cr0, q + w);
-            epilogue.Apply(t10, ref cr1, q);
-            epilogue.Apply(t11, ref cr1, q + w);
-            epilogue.Apply(t20, ref cr2, q);
-            epilogue.Apply(t21, ref cr2, q + w);
-            epilogue.Apply(t30, ref cr3, q);
-            epilogue.Apply(t31, ref cr3, q + w);
+            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t00 = TV.MultiplyAdd(f, x0, t00);
+            t01 = TV.MultiplyAdd(f, x1, t01);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t10 = TV.MultiplyAdd(f, x0, t10);
+            t11 = TV.MultiplyAdd(f, x1, t11);
+            f = TV.Broadcast(Unsafe.Add(ref l2, at));
+            t20 = TV.MultiplyAdd(f, x0, t20);
+            t21 = TV.MultiplyAdd(f, x1, t21);
+            f = TV.Broadcast(Unsafe.Add(ref l3, at));
+            t30 = TV.MultiplyAdd(f, x0, t30);
+            t31 = TV.MultiplyAdd(f, x1, t31);
         }
 
-        FourRowsSingles(ref lr, rowStride, sumStride, ref r0, rRows, ref cr0, sums, cols, q, tail, epilogue);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        ref float cr2 = ref Unsafe.Add(ref cr1, cols);
+        ref float cr3 = ref Unsafe.Add(ref cr2, cols);
+        epilogue.Apply(t00, ref cr0, q);
+        epilogue.Apply(t01, ref cr0, q + w);
+        epilogue.Apply(t10, ref cr1, q);
+        epilogue.Apply(t11, ref cr1, q + w);
+        epilogue.Apply(t20, ref cr2, q);
+        epilogue.Apply(t21, ref cr2, q + w);
+        epilogue.Apply(t30, ref cr3, q);
+        epilogue.Apply(t31, ref cr3, q + w);
     }
 
-    // FourRows past its pairs: a last single vector of columns, then the tail vector (four rows, four independent
-    // chains, not four one-chain rows), then any scalar columns. A method of its own so that the JIT's inlining budget,
-    // spent on one method's inlinees, is not used up by the pairs first: inside FourRows it ran out here and left
-    // about a dozen wrapper calls (Tail.Lanes, Epilogue.ApplyTail, SimdVector.V256, Store) in the tail's epilogue.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TwoRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
+        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
+        nint at = 0;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t00 = TV.MultiplyAdd(f, x0, t00);
+            t01 = TV.MultiplyAdd(f, x1, t01);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t10 = TV.MultiplyAdd(f, x0, t10);
+            t11 = TV.MultiplyAdd(f, x1, t11);
+        }
+
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        epilogue.Apply(t00, ref cr0, q);
+        epilogue.Apply(t01, ref cr0, q + w);
+        epilogue.Apply(t10, ref cr1, q);
+        epilogue.Apply(t11, ref cr1, q + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OneRow<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV t0 = epilogue.Start<TV>(ref cr, q), t1 = epilogue.Start<TV>(ref cr, q + w);
+        nint at = 0;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t0 = TV.MultiplyAdd(f, TV.Load(ref rs, 0), t0);
+            t1 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)w), t1);
+        }
+
+        epilogue.Apply(t0, ref cr, q);
+        epilogue.Apply(t1, ref cr, q + w);
+    }
+
+    // Four output rows past the pairs: a last single vector of columns, then the tail vector (four independent chains,
+    // not four one-chain rows), then any scalar columns. Not inlined: inside a caller with other tiles the JIT's
+    // inlining budget ran out here and left about a dozen wrapper calls (Tail.Lanes, Epilogue.ApplyTail, Store) in
+    // the tail's epilogue.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void FourRowsSingles<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
         where TV : struct, ISimd<TV>
@@ -110,7 +289,7 @@ internal static partial class Gemm
         for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
             int at = q < vectorEnd ? q : tail.Start;
-            TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
+            TV t0 = epilogue.Start<TV>(ref cr0, at), t1 = epilogue.Start<TV>(ref cr1, at), t2 = epilogue.Start<TV>(ref cr2, at), t3 = epilogue.Start<TV>(ref cr3, at);
             for (int s = 0; s < sums; s++)
             {
                 TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at));
@@ -146,101 +325,17 @@ internal static partial class Gemm
         }
     }
 
-    // Two output rows: two vectors of each at a time, then single vectors, then the tail.
+    // One output row past the pairs: single vectors, then the tail, then any scalar columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TwoRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, Tail<TV> tail, Epilogue epilogue)
-        where TV : struct, ISimd<TV>
-    {
-        int w = TV.Count;
-        int pairEnd = cols - (cols % (2 * w));
-        int vectorEnd = cols - (cols % w);
-        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
-        int q = 0;
-        for (; q < pairEnd; q += 2 * w)
-        {
-            TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero;
-            for (int s = 0; s < sums; s++)
-            {
-                ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
-                TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
-                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
-                TV f = TV.Broadcast(ls);
-                t00 = TV.MultiplyAdd(f, x0, t00);
-                t01 = TV.MultiplyAdd(f, x1, t01);
-                f = TV.Broadcast(Unsafe.Add(ref ls, rowStride));
-                t10 = TV.MultiplyAdd(f, x0, t10);
-                t11 = TV.MultiplyAdd(f, x1, t11);
-            }
-
-            epilogue.Apply(t00, ref cr0, q);
-            epilogue.Apply(t01, ref cr0, q + w);
-            epilogue.Apply(t10, ref cr1, q);
-            epilogue.Apply(t11, ref cr1, q + w);
-        }
-
-        for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
-        {
-            int at = q < vectorEnd ? q : tail.Start;
-            TV t0 = TV.Zero, t1 = TV.Zero;
-            for (int s = 0; s < sums; s++)
-            {
-                TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at));
-                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
-                t0 = TV.MultiplyAdd(TV.Broadcast(ls), x, t0);
-                t1 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, rowStride)), x, t1);
-            }
-
-            if (q < vectorEnd)
-            {
-                epilogue.Apply(t0, ref cr0, q);
-                epilogue.Apply(t1, ref cr1, q);
-            }
-            else
-            {
-                epilogue.ApplyTail(t0, ref cr0, at, tail.Lanes);
-                epilogue.ApplyTail(t1, ref cr1, at, tail.Lanes);
-            }
-        }
-
-        if (!tail.Exists)
-        {
-            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr0, sums, cols, vectorEnd, epilogue);
-            ScalarColumns(ref Unsafe.Add(ref lr, rowStride), sumStride, ref r0, rRows, ref cr1, sums, cols, vectorEnd, epilogue);
-        }
-    }
-
-    // A last single output row: four vectors at a time (four independent chains hide the multiply-add latency),
-    // then single vectors, then the tail.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTail<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, Tail<TV> tail, Epilogue epilogue)
+    private static void RowSingles<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
         int vectorEnd = cols - (cols % w);
-        int q = 0;
-        for (; q + (4 * w) <= vectorEnd; q += 4 * w)
-        {
-            TV t0 = TV.Zero, t1 = TV.Zero, t2 = TV.Zero, t3 = TV.Zero;
-            for (int s = 0; s < sums; s++)
-            {
-                TV f = TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride));
-                ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
-                t0 = TV.MultiplyAdd(f, TV.Load(ref rs, 0), t0);
-                t1 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)w), t1);
-                t2 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)(2 * w)), t2);
-                t3 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)(3 * w)), t3);
-            }
-
-            epilogue.Apply(t0, ref cr, q);
-            epilogue.Apply(t1, ref cr, q + w);
-            epilogue.Apply(t2, ref cr, q + (2 * w));
-            epilogue.Apply(t3, ref cr, q + (3 * w));
-        }
-
         for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
             int at = q < vectorEnd ? q : tail.Start;
-            TV t = TV.Zero;
+            TV t = epilogue.Start<TV>(ref cr, at);
             for (int s = 0; s < sums; s++)
             {
                 t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at)), t);
@@ -267,7 +362,7 @@ internal static partial class Gemm
     {
         for (int q = from; q < cols; q++)
         {
-            float t = 0;
+            float t = epilogue.Start(ref Unsafe.Add(ref cr, q));
             for (int s = 0; s < sums; s++)
             {
                 t = MultiplyAdds.Scalar(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q), t);
@@ -283,9 +378,25 @@ internal static partial class Gemm
 
     // What Strided does with each sum t: C = alpha t + beta C. With beta = 0, C is only written (t itself when alpha = 1);
     // otherwise C = (C beta) + (alpha t), unfused and in that order: the bits of a separate SGD step on a stored t.
-    private readonly struct Epilogue(float alpha, float beta)
+    // beta = 1 (SGD without weight decay) skips the multiplication by it, which changes no bit: C * 1 is C.
+    private readonly struct Epilogue(float alpha, float beta, bool resume = false)
     {
-        private readonly bool _fold = beta != 0, _scale = beta == 0 && alpha != 1;
+        private readonly bool _fold = beta != 0, _scale = beta == 0 && alpha != 1, _unit = beta == 1;
+
+        /// <summary>Whether C is only written with the sums themselves, so that it can hold partial sums between blocks of s.</summary>
+        public bool Plain => beta == 0 && alpha == 1;
+
+        /// <summary>This plain epilogue for a later block of s: the sums start from what C holds.</summary>
+        public Epilogue Resuming => new(alpha, beta, resume: true);
+
+        // Where a chain starts: zero, or (resuming) the partial sum an earlier block of s stored, which the chain
+        // continues with exactly the bits one unbroken chain would have.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TV Start<TV>(ref float c, int offset)
+            where TV : struct, ISimd<TV> => resume ? TV.Load(ref c, (nuint)offset) : TV.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Start(ref float c) => resume ? c : 0f;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply<TV>(TV t, ref float c, int offset)
@@ -293,7 +404,8 @@ internal static partial class Gemm
         {
             if (_fold)
             {
-                t = TV.Add(TV.Multiply(TV.Load(ref c, (nuint)offset), TV.Broadcast(beta)), TV.Multiply(TV.Broadcast(alpha), t));
+                TV old = TV.Load(ref c, (nuint)offset);
+                t = TV.Add(_unit ? old : TV.Multiply(old, TV.Broadcast(beta)), TV.Multiply(TV.Broadcast(alpha), t));
             }
             else if (_scale)
             {
@@ -311,7 +423,7 @@ internal static partial class Gemm
             TV old = TV.Load(ref c, (nuint)offset);
             if (_fold)
             {
-                t = TV.Add(TV.Multiply(old, TV.Broadcast(beta)), TV.Multiply(TV.Broadcast(alpha), t));
+                t = TV.Add(_unit ? old : TV.Multiply(old, TV.Broadcast(beta)), TV.Multiply(TV.Broadcast(alpha), t));
             }
             else if (_scale)
             {

@@ -7,8 +7,25 @@ namespace Backprop.Simd.Kernels;
 // (4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times.
 internal static partial class Gemm
 {
+    /// <summary>Bytes of B one block of its rows may take: half of a 512 KiB L2, the other half for A and C.</summary>
+    private const int BlockBytes = 256 * 1024;
+
+    // B (the weights) in blocks of rows that fit L2, every block of rows of A passing over one before the next: with
+    // A's blocks outer, a B larger than L2 (a wide layer's 4 MB) was streamed from L3 once per four samples. Each C
+    // element is the same sum in the same order in any block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transposed<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
+        where TV : struct, ISimd<TV>
+    {
+        int block = Math.Max(6, BlockBytes / sizeof(float) / Math.Max(k, 1) / 6 * 6); // a multiple of both tiles' 3 and 2 columns
+        for (int j = jStart; j < jEnd; j += block)
+        {
+            TransposedBlock<TV>(a, aRows, b, bias, c, m, n, k, j, Math.Min(jEnd, j + block));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposedBlock<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;

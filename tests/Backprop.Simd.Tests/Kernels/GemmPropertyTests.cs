@@ -169,6 +169,44 @@ public class GemmPropertyTests
         }
     }
 
+    [Property(MaxTest = 25)]
+    public void MultiplyStrided_on_long_sums_in_blocks_changes_no_bit(Shape s, byte samples)
+    {
+        // Sums past twice the kernel's block of R rows (BP2 of a wide layer) run block by block, C holding the partial
+        // sums: the same chain of multiply-adds as unblocked. Unblocked here is alpha = 2 (C is only written, but not
+        // plainly), whose results are exactly twice the plain ones when nothing overflows.
+        int rows = 1 + (samples % 23), sums = 100 + s.Rows, cols = s.Cols;
+        var random = new SeededRandom(s.Seed);
+        float[] lhs = TestData.Mixed(rows * sums, ref random);
+        foreach ((int rowStride, int sumStride) in new[] { (sums, 1), (1, rows) })
+        {
+            float[] r = TestData.Mixed(sums * cols, ref random);
+            (float[] pool, int[] picks) = Scatter(r, sums, cols, ref random);
+            var naive = new float[rows * cols];
+            NaiveKernels.MultiplyRows(lhs, rowStride, sumStride, r, naive, rows, sums, cols);
+            foreach (int bits in Widths)
+            {
+                float[] plain = TestData.Mixed(rows * cols, ref random), picked = new float[rows * cols], doubled = new float[rows * cols];
+                Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, plain, rows, sums, cols, 0, rows, 1f, 0f, bits);
+                Gemm.MultiplyStrided(lhs, rowStride, sumStride, pool, picks, picked, rows, sums, cols, 0, rows, 1f, 0f, bits);
+                Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, doubled, rows, sums, cols, 0, rows, 2f, 0f, bits);
+                Assert.Equal(plain, picked);
+                for (int i = 0; i < plain.Length; i++)
+                {
+                    Assert.Equal(2 * plain[i], doubled[i]);
+                    int row = i / cols, q = i % cols;
+                    double magnitude = 0;
+                    for (int t = 0; t < sums; t++)
+                    {
+                        magnitude += Math.Abs((double)lhs[(row * rowStride) + (t * sumStride)] * r[(t * cols) + q]);
+                    }
+
+                    AssertClose(naive[i], plain[i], Tolerance.BetweenTwoSums(sums, magnitude), $"C[{row},{q}] of {rows}x{sums}x{cols} at {bits} bits");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Splitting_the_output_among_workers_changes_no_bit()
     {
@@ -192,6 +230,19 @@ public class GemmPropertyTests
             Gemm.MultiplyStrided(a, 1, n, b, default, rowsParts, n, m, k, split, n, 1f, 0f);
             Assert.Equal(rowsWhole, rowsParts);
         }
+
+        // BP2 of a wide layer: sums long enough to run in blocks, split by samples at every point.
+        int sums = 300;
+        float[] delta = TestData.Mixed(m * sums, ref random), w = TestData.Mixed(sums * k, ref random);
+        var longWhole = new float[m * k];
+        Gemm.MultiplyStrided(delta, sums, 1, w, default, longWhole, m, sums, k, 0, m, 1f, 0f);
+        for (int split = 1; split < m; split++)
+        {
+            var longParts = new float[m * k];
+            Gemm.MultiplyStrided(delta, sums, 1, w, default, longParts, m, sums, k, 0, split, 1f, 0f);
+            Gemm.MultiplyStrided(delta, sums, 1, w, default, longParts, m, sums, k, split, m, 1f, 0f);
+            Assert.Equal(longWhole, longParts);
+        }
     }
 
     [Property]
@@ -212,14 +263,16 @@ public class GemmPropertyTests
             Gemm.MultiplyStrided(delta, 1, n, r, default, stored, n, m, cols, 0, n, 1f, 0f, bits);
             Assert.Equal(sum, stored);
 
-            // beta != 0: (C * beta) + (alpha * sum), unfused, in that order.
-            float[] before = TestData.Mixed(n * cols, ref random), folded = (float[])before.Clone();
+            // beta != 0: (C * beta) + (alpha * sum), unfused, in that order; beta = 1 (no weight decay) too.
+            float[] before = TestData.Mixed(n * cols, ref random), folded = (float[])before.Clone(), unit = (float[])before.Clone();
             Gemm.MultiplyStrided(delta, 1, n, r, default, folded, n, m, cols, 0, n, alpha, beta, bits);
+            Gemm.MultiplyStrided(delta, 1, n, r, default, unit, n, m, cols, 0, n, alpha, 1f, bits);
             for (int i = 0; i < sum.Length; i++)
             {
                 Assert.True(float.IsFinite(scaled[i]), $"C[{i}] read at beta = 0, {bits} bits");
                 Assert.Equal(alpha * sum[i], scaled[i]);
                 Assert.Equal((before[i] * beta) + (alpha * sum[i]), folded[i]);
+                Assert.Equal((before[i] * 1f) + (alpha * sum[i]), unit[i]);
             }
         }
     }
