@@ -7,7 +7,8 @@ directory with manifest.json, our Network's initial parameters (w1.f32, b1.f32, 
 network, nn.Sequential(Linear, Sigmoid, ...), trained as users train it: quadratic cost 1/2 sum ||a - y||^2 over the
 mini-batch, autograd, optim.SGD with lr = eta / m (network.py's step), mini-batches gathered with a fresh randperm
 each epoch. Thread counts are the harness's: it runs this script once per count with OMP_NUM_THREADS and
-OPENBLAS_NUM_THREADS set (Debian's torch calls OpenBLAS, which torch.set_num_threads does not reach).
+OPENBLAS_NUM_THREADS set (Debian's torch calls OpenBLAS, which torch.set_num_threads does not reach), and with
+OMP_WAIT_POLICY=PASSIVE, so that OpenMP's spinning threads leave the cores to OpenBLAS's.
 
     python3 scripts/torch-peer.py DIR THREADS [--check]
 
