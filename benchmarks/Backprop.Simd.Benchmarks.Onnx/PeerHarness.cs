@@ -13,7 +13,10 @@ internal sealed record PeerCase(int[] Sizes, int MiniBatch, int TrainSamples, in
     public string Name => $"[{string.Join(",", Sizes)}] m={MiniBatch}";
 }
 
-/// <summary>How long each measurement runs: at least <c>MinRepeats</c> repetitions and <c>Seconds</c> (at most 30 repetitions), in each of <c>Rounds</c> rounds.</summary>
+/// <summary>
+/// How long each measurement runs: at least <c>MinRepeats</c> repetitions and <c>Seconds</c> (at most 30 repetitions;
+/// latency: at most <c>LatencyCalls</c> calls), in each of <c>Rounds</c> rounds.
+/// </summary>
 internal sealed record PeerSettings(double Seconds, int MinRepeats, int LatencyCalls, int Rounds);
 
 /// <summary>
@@ -22,9 +25,10 @@ internal sealed record PeerSettings(double Seconds, int MinRepeats, int LatencyC
 /// (<c>--only</c> keeps the cases whose name, such as <c>[784,100,10] m=100</c>, contains the text).
 /// For each case: training samples/s of one epoch (ours with 1 and 2 threads, PyTorch with 1 and 2), single-sample
 /// inference latency (ours, ORT with IoBinding, PyTorch; 1 thread), and samples/s over a batch of 10,000 (each at 1
-/// and 2 threads); every number the median of three rounds, each round's the median of its repetitions. First, the check that the work is the same: one epoch over the first
-/// samples in order (no shuffle), ours against PyTorch in float32 and float64. PyTorch runs as scripts/torch-peer.py
-/// (<see cref="TorchPeer"/>); where it cannot, one line says why and the rest still runs.
+/// and 2 threads); every number the median of three rounds, each round's the median of its repetitions. First, the
+/// check that the work is the same: one epoch over the first samples in order (no shuffle), ours against PyTorch in
+/// float32 and float64. PyTorch runs as scripts/torch-peer.py (<see cref="TorchPeer"/>); where it cannot, one line
+/// says why and the rest still runs.
 /// </summary>
 internal static class PeerHarness
 {
