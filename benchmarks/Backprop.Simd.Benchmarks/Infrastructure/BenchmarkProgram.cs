@@ -19,7 +19,10 @@ namespace Backprop.Simd.Benchmarks.Infrastructure;
 /// <item><c>--disasm</c>: the hand-written kernels (category <see cref="Categories.Hand"/>, one shape) with the
 /// <see cref="DisassemblyDiagnoser"/>, in the default and the 512-bit Vector&lt;T&gt; jobs; the listings land in
 /// <c>BenchmarkDotNet.Artifacts/results/*-asm.md</c>.</item>
+/// <item><c>--short</c>: only the default job (no vector-width, SIMD-bits or instruction-set jobs), with 3 warm-up and
+/// 6 measured iterations: enough for the charts of benchmarks/Backprop.Simd.Charts in a few minutes.</item>
 /// </list>
+/// Every run also writes <c>*-work.csv</c> next to BenchmarkDotNet's reports (<see cref="WorkExporter"/>).
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -29,29 +32,25 @@ public static class BenchmarkProgram
     /// <summary>Runs the benchmarks of <paramref name="assembly"/>; returns the process exit code.</summary>
     /// <param name="assembly">The assembly whose benchmark classes are offered.</param>
     /// <param name="args">Command-line arguments.</param>
-    /// <param name="exclude">Benchmarks to leave out (for example rows whose native library cannot load); may be null.</param>
-    public static int Run(Assembly assembly, string[] args, Func<BenchmarkCase, bool>? exclude = null)
+    public static int Run(Assembly assembly, string[] args)
     {
         bool smoke = args.Contains("--smoke");
         bool disasm = args.Contains("--disasm");
-        if (smoke && disasm)
+        bool quick = args.Contains("--short");
+        if ((smoke ? 1 : 0) + (disasm ? 1 : 0) + (quick ? 1 : 0) > 1)
         {
-            Console.Error.WriteLine("--smoke and --disasm do not go together.");
+            Console.Error.WriteLine("--smoke, --disasm and --short do not go together.");
             return 2;
         }
 
-        var rest = args.Where(a => a is not ("--smoke" or "--disasm")).ToList();
+        var rest = args.Where(a => a is not ("--smoke" or "--disasm" or "--short")).ToList();
         if (!rest.Any(a => a is "--filter" or "-f" or "--anyCategories" or "--allCategories"))
         {
             rest.AddRange(["--filter", "*"]); // run everything rather than asking on the console
         }
 
         WarmUp.Disabled = smoke;
-        IConfig config = smoke ? SmokeConfig() : disasm ? DisassemblyConfig() : FullConfig();
-        if (exclude is not null)
-        {
-            config = ((ManualConfig)config).AddFilter(new SimpleFilter(c => !exclude(c)));
-        }
+        IConfig config = smoke ? SmokeConfig() : disasm ? DisassemblyConfig() : quick ? ShortConfig() : FullConfig();
 
         Summary[] summaries = BenchmarkSwitcher.FromAssembly(assembly).Run([.. rest], config).ToArray();
         return Verdict(summaries, requireSome: smoke);
@@ -60,6 +59,7 @@ public static class BenchmarkProgram
     private static ManualConfig Common() =>
         ManualConfig.Create(DefaultConfig.Instance)
             .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddExporter(WorkExporter.Default)
             .AddColumn(ThroughputColumn.Gflops, ThroughputColumn.GigabytesPerSecond, ThroughputColumn.SamplesPerSecond)
             .HideColumns(Column.EnvironmentVariables, Column.Error, Column.StdDev, Column.RatioSD, Column.AllocRatio)
             .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend));
@@ -76,6 +76,9 @@ public static class BenchmarkProgram
                 || (Jobs.VectorWidths.Any(j => j.Id == c.Job.Id) && RunsAllWidths(c))
                 || (Jobs.SimdBits.Any(j => j.Id == c.Job.Id) && RunsAllSimdBits(c))
                 || (Jobs.InstructionSets.Any(j => j.Id == c.Job.Id) && RunsAllInstructionSets(c))));
+
+    private static ManualConfig ShortConfig() =>
+        Common().AddJob(Jobs.Default.WithWarmupCount(3).WithIterationCount(6).WithId(Jobs.Default.Id));
 
     private static ManualConfig SmokeConfig() =>
         Common()

@@ -99,7 +99,4 @@ public static class Categories
 {
     /// <summary>The hand-written Vector&lt;T&gt; kernels: what <c>--disasm</c> disassembles.</summary>
     public const string Hand = "Hand";
-
-    /// <summary>Rows that need TorchSharp's native library.</summary>
-    public const string Torch = "Torch";
 }
