@@ -70,10 +70,33 @@ internal static partial class Gemm
 
     /// <summary><see cref="MultiplyStrided(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, int, int, int, int, float, float)"/> at <paramref name="bits"/>.</summary>
     public static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits)
+        int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits) =>
+        MultiplyStrided(lhs, rowStride, sumStride, r, rRows, c, rows, sums, cols, rStart, rEnd, alpha, beta, bits, Panels.Auto);
+
+    /// <summary>The strided product with packed panels as <paramref name="panels"/> says (the tests compare the two paths).</summary>
+    internal static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits, Panels panels)
     {
         _ = rows; // the shape of C; the rows computed are [rStart, rEnd)
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, new Epilogue(alpha, beta));
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, new Epilogue(alpha, beta), panels);
+        SimdDispatch.Run(ref kernel, bits, cols);
+    }
+
+    /// <summary>
+    /// <c>C[r, :] += sum_s L(r, s) R[s, :]</c> for rows <c>r</c> in [<paramref name="rStart"/>, <paramref name="rEnd"/>), as
+    /// <see cref="MultiplyStrided(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, int, int, int, int, float, float)"/>
+    /// but each chain of multiply-adds starts from what C holds: with C holding the bias, the bits of <see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>.
+    /// </summary>
+    public static void MultiplyAccumulate(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd) =>
+        MultiplyAccumulate(lhs, rowStride, sumStride, r, c, rows, sums, cols, rStart, rEnd, SimdWidth.Bits, Panels.Auto);
+
+    /// <summary><see cref="MultiplyAccumulate(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> at <paramref name="bits"/>, panels as <paramref name="panels"/> says.</summary>
+    internal static void MultiplyAccumulate(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd, int bits, Panels panels)
+    {
+        _ = rows;
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, rStart, rEnd, new Epilogue(1f, 0f, resume: true), panels);
         SimdDispatch.Run(ref kernel, bits, cols);
     }
 
@@ -103,7 +126,7 @@ internal static partial class Gemm
     }
 
     private readonly ref struct StridedKernel(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int sums, int cols, int rStart, int rEnd, Epilogue epilogue) : ISimdKernel
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels) : ISimdKernel
     {
         private readonly ReadOnlySpan<float> lhs = lhs;
         private readonly ReadOnlySpan<float> r = r;
@@ -111,7 +134,7 @@ internal static partial class Gemm
         private readonly Span<float> c = c;
 
         public void Run<TV>()
-            where TV : struct, ISimd<TV> => Strided<TV>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue);
+            where TV : struct, ISimd<TV> => Strided<TV>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue, panels);
     }
 
     private ref struct OuterKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool skipZeroInputs) : ISimdKernel

@@ -19,7 +19,7 @@ internal static partial class Gemm
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strided<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
@@ -27,7 +27,7 @@ internal static partial class Gemm
         ref float c0 = ref MemoryMarshal.GetReference(c);
         if (!epilogue.Plain || sums <= 2 * SumBlock)
         {
-            StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, epilogue);
+            StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, epilogue, panels);
             return;
         }
 
@@ -38,14 +38,14 @@ internal static partial class Gemm
             int count = Math.Min(SumBlock, sums - s0);
             ref float rs = ref rRows.IsEmpty ? ref Unsafe.Add(ref r0, (nint)s0 * cols) : ref r0;
             StridedBlock<TV>(ref Unsafe.Add(ref l0, (nint)s0 * sumStride), rowStride, sumStride, ref rs, rRows.IsEmpty ? default : rRows.Slice(s0, count), ref c0,
-                count, cols, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming);
+                count, cols, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming, panels);
         }
     }
 
     // Rows [rStart, rEnd) of C for one block of s.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StridedBlock<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStart, int rEnd, Epilogue epilogue)
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -60,7 +60,14 @@ internal static partial class Gemm
         // while the chunk of R stays in L1 (with rows outer, R streamed from L2 once per block of rows), and C still
         // read in runs of a few lines rather than one line per row.
         int chunk = sums < ShortSums ? pairEnd : ChunkStrips * 2 * w;
-        for (int q0 = 0; q0 < pairEnd; q0 += chunk)
+        int pairsDone = 0;
+        if (UsePanels(panels, sums, rEnd - rStart, pairEnd, w))
+        {
+            PanelPairs<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, pairEnd, epilogue);
+            pairsDone = pairEnd;
+        }
+
+        for (int q0 = pairsDone; q0 < pairEnd; q0 += chunk)
         {
             int qEnd = Math.Min(q0 + chunk, pairEnd);
             int row = rStart;

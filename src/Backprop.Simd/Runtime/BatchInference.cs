@@ -25,6 +25,11 @@ public sealed class BatchInference : IDisposable, IWorkerShared
     // four rows per pass keep more multiply-add chains going than the outer-product tiles can on one or two samples.
     private const int SmallCall = 4;
 
+    // Layers with at least this many neurons go through packed panels of W^T (Gemm.MultiplyAccumulate) in the blocks
+    // that do not scan for zero inputs: 1.5x the outer-product tiles at 100 neurons, 2.5x at 1024 (one thread, this
+    // session's scratch timings in docs/optimizing-backprop.md); narrower layers keep the outer-product tiles.
+    private const int PanelOutputs = 64;
+
     private readonly Network _network;
     private readonly WorkerPool _pool;
     private readonly bool _ownsPool;
@@ -277,10 +282,27 @@ public sealed class BatchInference : IDisposable, IWorkerShared
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
             ref ZeroSkipping skip = ref _skipping[(worker * n.Length) + l];
             bool scan = _skipZeros && skip.Scan();
-            int sparse = Gemm.Multiply(input, _transposed.AsSpan(layout.WeightOffset(l), n[l] * n[l - 1]), _network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], scan);
-            if (scan)
+            ReadOnlySpan<float> transposed = _transposed.AsSpan(layout.WeightOffset(l), n[l] * n[l - 1]);
+            Span<float> z = ws.ZRows(l, m);
+            if (!scan && n[l] >= PanelOutputs)
             {
-                _ = skip.Found(sparse > 0);
+                // Z = bias, then Z += A (W^T) through packed panels of W^T: the same chain per output as the
+                // outer-product tiles (bias, then the inputs in order), without their one page per input step.
+                ReadOnlySpan<float> bias = _network.BiasesOf(l);
+                for (int i = 0; i < m; i++)
+                {
+                    bias.CopyTo(z.Slice(i * n[l], n[l]));
+                }
+
+                Gemm.MultiplyAccumulate(input, n[l - 1], 1, transposed, z, m, n[l - 1], n[l], 0, m);
+            }
+            else
+            {
+                int sparse = Gemm.Multiply(input, transposed, _network.BiasesOf(l), z, m, n[l], n[l - 1], scan);
+                if (scan)
+                {
+                    _ = skip.Found(sparse > 0);
+                }
             }
 
             ActivationFunctions.Apply(_network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), n[l]);

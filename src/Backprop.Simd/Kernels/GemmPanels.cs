@@ -1,0 +1,308 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Simd.Kernels;
+
+// The strided kernel's pairs of vectors through packed panels, as BLAS libraries block a product: a panel of R (its
+// rows of one block of s, a run of columns) copied once into a contiguous stack buffer, strip after strip of 2w
+// columns, so that a tile's loads step through consecutive lines instead of one page per row of R (BP2's rows of W
+// and the gradient's rows of A^{l-1} are 4 KiB apart in a 1024-wide layer), and the panel stays in L2 while every
+// block of rows passes over it. L, when its factors for one step are not contiguous along s, is packed too, six rows
+// at a time. Every element of C is still one chain of multiply-adds over s in order: no bit changes.
+internal static partial class Gemm
+{
+    /// <summary>Floats of R one panel holds (64 KiB on the stack: an eighth of L2, beside L, C and the next panel).</summary>
+    private const int PanelFloats = 16 * 1024;
+
+    /// <summary>Longest block of s a panel takes: longer sums that cannot be blocked (the folded step) stay unpacked.</summary>
+    private const int MaxPanelSums = 512;
+
+    /// <summary>Whether the pairs of a block of <paramref name="sums"/> go through packed panels.</summary>
+    private static bool UsePanels(Panels panels, int sums, int rows, int pairEnd, int w) => panels switch
+    {
+        Panels.Never => false,
+        Panels.Always => pairEnd > 0 && sums <= MaxPanelSums,
+        // A panel pays when R does not already sit in L1 (ShortSums) and enough rows share each packed line.
+        _ => pairEnd > 0 && sums >= ShortSums && sums <= MaxPanelSums && rows >= 12 && pairEnd >= 4 * w,
+    };
+
+    // Columns [0, pairEnd) of rows [rStart, rEnd) for one block of s, panel by panel.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelPairs<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
+        int sums, int cols, int rStart, int rEnd, int pairEnd, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int strip = 2 * TV.Count;
+        int width = Math.Clamp(PanelFloats / sums / strip * strip, strip, pairEnd); // columns per panel, whole strips
+        Span<float> panel = stackalloc float[sums * width];
+        Span<float> packedL = stackalloc float[6 * sums];
+        ref float p0 = ref MemoryMarshal.GetReference(panel);
+        ref float pl = ref MemoryMarshal.GetReference(packedL);
+
+        // L's six factors of one step are contiguous already when it runs along s (BP2: rows of Delta); when it runs
+        // along rows (the gradient: columns of Delta), the six are adjacent but each step is a row of Delta away.
+        bool packL = sumStride != 1;
+        for (int q0 = 0; q0 < pairEnd; q0 += width)
+        {
+            int strips = Math.Min(width, pairEnd - q0) / strip;
+            PackPanel<TV>(ref r0, rRows, cols, sums, q0, strips, ref p0);
+            int row = rStart;
+            for (; row + 6 <= rEnd; row += 6)
+            {
+                ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
+                if (packL)
+                {
+                    PackRows(ref lr, rowStride, sumStride, 6, sums, ref pl);
+                    for (int j = 0; j < strips; j++)
+                    {
+                        PanelSix<TV>(ref pl, 1, 6, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
+                    }
+                }
+                else
+                {
+                    for (int j = 0; j < strips; j++)
+                    {
+                        PanelSix<TV>(ref lr, rowStride, sumStride, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
+                    }
+                }
+            }
+
+            // The last rows, four, two and one at a time, through the same panel (L packed the same way when it is).
+            while (row < rEnd)
+            {
+                int count = rEnd - row >= 4 ? 4 : rEnd - row >= 2 ? 2 : 1;
+                scoped ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                int lRow = rowStride, lSum = sumStride;
+                if (packL)
+                {
+                    PackRows(ref lr, rowStride, sumStride, count, sums, ref pl);
+                    lr = ref pl;
+                    (lRow, lSum) = (1, count);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
+                for (int j = 0; j < strips; j++)
+                {
+                    ref float rp = ref Unsafe.Add(ref p0, (nint)j * sums * strip);
+                    ref float cj = ref Unsafe.Add(ref cr, j * strip);
+                    if (count == 4)
+                    {
+                        PanelFour<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
+                    }
+                    else if (count == 2)
+                    {
+                        PanelTwo<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
+                    }
+                    else
+                    {
+                        PanelOne<TV>(ref lr, lSum, ref rp, ref cj, sums, epilogue);
+                    }
+                }
+
+                row += count;
+            }
+        }
+    }
+
+    // Columns [q0, q0 + strips 2w) of the sums rows of R into the panel, strip-major: strip j's row s at (j sums + s) 2w.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackPanel<TV>(ref float r0, ReadOnlySpan<int> rRows, int cols, int sums, int q0, int strips, ref float panel)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count, strip = 2 * w;
+        nint stripFloats = (nint)sums * strip;
+        for (int s = 0; s < sums; s++)
+        {
+            ref float source = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q0);
+            ref float destination = ref Unsafe.Add(ref panel, (nint)s * strip);
+            for (int j = 0; j < strips; j++)
+            {
+                TV.Store(TV.Load(ref source, (nuint)(j * strip)), ref destination, 0);
+                TV.Store(TV.Load(ref source, (nuint)((j * strip) + w)), ref destination, (nuint)w);
+                destination = ref Unsafe.Add(ref destination, stripFloats);
+            }
+        }
+    }
+
+    // L(r, s) for count rows into packed[s count + r]: each step's factors side by side.
+    private static void PackRows(ref float lr, int rowStride, int sumStride, int count, int sums, ref float packed)
+    {
+        for (int s = 0; s < sums; s++)
+        {
+            ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+            ref float destination = ref Unsafe.Add(ref packed, (nint)s * count);
+            for (int r = 0; r < count; r++)
+            {
+                Unsafe.Add(ref destination, r) = Unsafe.Add(ref ls, (nint)r * rowStride);
+            }
+        }
+    }
+
+    // The panel tiles: R rows of C by one strip of two vectors, the strip's rows of R consecutive in the panel. Six
+    // rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelSix<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        ref float l2 = ref Unsafe.Add(ref l1, rowStride);
+        ref float l3 = ref Unsafe.Add(ref l2, rowStride);
+        ref float l4 = ref Unsafe.Add(ref l3, rowStride);
+        ref float l5 = ref Unsafe.Add(ref l4, rowStride);
+        TV t00 = epilogue.Start<TV>(ref cr, 0), t01 = epilogue.Start<TV>(ref cr, w);
+        TV t10 = epilogue.Start<TV>(ref cr, cols), t11 = epilogue.Start<TV>(ref cr, cols + w);
+        TV t20 = epilogue.Start<TV>(ref cr, 2 * cols), t21 = epilogue.Start<TV>(ref cr, (2 * cols) + w);
+        TV t30 = epilogue.Start<TV>(ref cr, 3 * cols), t31 = epilogue.Start<TV>(ref cr, (3 * cols) + w);
+        TV t40 = epilogue.Start<TV>(ref cr, 4 * cols), t41 = epilogue.Start<TV>(ref cr, (4 * cols) + w);
+        TV t50 = epilogue.Start<TV>(ref cr, 5 * cols), t51 = epilogue.Start<TV>(ref cr, (5 * cols) + w);
+        nint at = 0, step = 2 * w;
+        ref float rs = ref rp;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            rs = ref Unsafe.Add(ref rs, step);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t00 = TV.MultiplyAdd(f, x0, t00);
+            t01 = TV.MultiplyAdd(f, x1, t01);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t10 = TV.MultiplyAdd(f, x0, t10);
+            t11 = TV.MultiplyAdd(f, x1, t11);
+            f = TV.Broadcast(Unsafe.Add(ref l2, at));
+            t20 = TV.MultiplyAdd(f, x0, t20);
+            t21 = TV.MultiplyAdd(f, x1, t21);
+            f = TV.Broadcast(Unsafe.Add(ref l3, at));
+            t30 = TV.MultiplyAdd(f, x0, t30);
+            t31 = TV.MultiplyAdd(f, x1, t31);
+            f = TV.Broadcast(Unsafe.Add(ref l4, at));
+            t40 = TV.MultiplyAdd(f, x0, t40);
+            t41 = TV.MultiplyAdd(f, x1, t41);
+            f = TV.Broadcast(Unsafe.Add(ref l5, at));
+            t50 = TV.MultiplyAdd(f, x0, t50);
+            t51 = TV.MultiplyAdd(f, x1, t51);
+        }
+
+        ref float c = ref cr;
+        epilogue.Apply(t00, ref c, 0);
+        epilogue.Apply(t01, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t10, ref c, 0);
+        epilogue.Apply(t11, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t20, ref c, 0);
+        epilogue.Apply(t21, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t30, ref c, 0);
+        epilogue.Apply(t31, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t40, ref c, 0);
+        epilogue.Apply(t41, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t50, ref c, 0);
+        epilogue.Apply(t51, ref c, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelFour<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        ref float l2 = ref Unsafe.Add(ref l1, rowStride);
+        ref float l3 = ref Unsafe.Add(ref l2, rowStride);
+        TV t00 = epilogue.Start<TV>(ref cr, 0), t01 = epilogue.Start<TV>(ref cr, w);
+        TV t10 = epilogue.Start<TV>(ref cr, cols), t11 = epilogue.Start<TV>(ref cr, cols + w);
+        TV t20 = epilogue.Start<TV>(ref cr, 2 * cols), t21 = epilogue.Start<TV>(ref cr, (2 * cols) + w);
+        TV t30 = epilogue.Start<TV>(ref cr, 3 * cols), t31 = epilogue.Start<TV>(ref cr, (3 * cols) + w);
+        nint at = 0, step = 2 * w;
+        ref float rs = ref rp;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            rs = ref Unsafe.Add(ref rs, step);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t00 = TV.MultiplyAdd(f, x0, t00);
+            t01 = TV.MultiplyAdd(f, x1, t01);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t10 = TV.MultiplyAdd(f, x0, t10);
+            t11 = TV.MultiplyAdd(f, x1, t11);
+            f = TV.Broadcast(Unsafe.Add(ref l2, at));
+            t20 = TV.MultiplyAdd(f, x0, t20);
+            t21 = TV.MultiplyAdd(f, x1, t21);
+            f = TV.Broadcast(Unsafe.Add(ref l3, at));
+            t30 = TV.MultiplyAdd(f, x0, t30);
+            t31 = TV.MultiplyAdd(f, x1, t31);
+        }
+
+        ref float c1 = ref Unsafe.Add(ref cr, cols);
+        ref float c2 = ref Unsafe.Add(ref c1, cols);
+        ref float c3 = ref Unsafe.Add(ref c2, cols);
+        epilogue.Apply(t00, ref cr, 0);
+        epilogue.Apply(t01, ref cr, w);
+        epilogue.Apply(t10, ref c1, 0);
+        epilogue.Apply(t11, ref c1, w);
+        epilogue.Apply(t20, ref c2, 0);
+        epilogue.Apply(t21, ref c2, w);
+        epilogue.Apply(t30, ref c3, 0);
+        epilogue.Apply(t31, ref c3, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelTwo<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        TV t00 = epilogue.Start<TV>(ref cr, 0), t01 = epilogue.Start<TV>(ref cr, w);
+        TV t10 = epilogue.Start<TV>(ref cr, cols), t11 = epilogue.Start<TV>(ref cr, cols + w);
+        nint at = 0, step = 2 * w;
+        ref float rs = ref rp;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            rs = ref Unsafe.Add(ref rs, step);
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t00 = TV.MultiplyAdd(f, x0, t00);
+            t01 = TV.MultiplyAdd(f, x1, t01);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t10 = TV.MultiplyAdd(f, x0, t10);
+            t11 = TV.MultiplyAdd(f, x1, t11);
+        }
+
+        ref float c1 = ref Unsafe.Add(ref cr, cols);
+        epilogue.Apply(t00, ref cr, 0);
+        epilogue.Apply(t01, ref cr, w);
+        epilogue.Apply(t10, ref c1, 0);
+        epilogue.Apply(t11, ref c1, w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelOne<TV>(ref float lr, int sumStride, ref float rp, ref float cr, int sums, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        TV t0 = epilogue.Start<TV>(ref cr, 0), t1 = epilogue.Start<TV>(ref cr, w);
+        nint at = 0, step = 2 * w;
+        ref float rs = ref rp;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t0 = TV.MultiplyAdd(f, TV.Load(ref rs, 0), t0);
+            t1 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)w), t1);
+            rs = ref Unsafe.Add(ref rs, step);
+        }
+
+        epilogue.Apply(t0, ref cr, 0);
+        epilogue.Apply(t1, ref cr, w);
+    }
+
+    /// <summary>When the strided kernel packs panels: as it judges best, never, or whenever the shape allows (tests).</summary>
+    internal enum Panels
+    {
+        Auto,
+        Never,
+        Always,
+    }
+}
