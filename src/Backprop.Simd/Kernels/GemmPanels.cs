@@ -11,17 +11,22 @@ namespace Backprop.Simd.Kernels;
 // at a time. Every element of C is still one chain of multiply-adds over s in order: no bit changes.
 internal static partial class Gemm
 {
-    /// <summary>Floats of R one panel holds (64 KiB on the stack: an eighth of L2, beside L, C and the next panel).</summary>
-    private const int PanelFloats = 16 * 1024;
+    /// <summary>Floats of R one panel holds: 128 KiB on the stack, a quarter of L2 (64 KiB gave the wide gradient 5% less).</summary>
+    private const int PanelFloats = 32 * 1024;
 
-    /// <summary>Longest block of s a panel takes: longer sums that cannot be blocked (the folded step) stay unpacked.</summary>
-    private const int MaxPanelSums = 512;
+    /// <summary>Rows of R per block of s through panels, when C can hold partial sums (BP2 of a wide layer, batched
+    /// inference): 256 ran BP2 of 1024 x 1024 at m = 100 at 77-78% of the peak, 64 at 72-74%, 512 left too few strips per panel.</summary>
+    private const int PanelSumBlock = 256;
+
+    /// <summary>Longest block of s a panel takes (twice <see cref="PanelSumBlock"/>): longer sums that cannot be
+    /// blocked (the folded step of a mini-batch above 512) stay unpacked.</summary>
+    private const int MaxPanelSums = 2 * PanelSumBlock;
 
     /// <summary>Whether the pairs of a block of <paramref name="sums"/> go through packed panels.</summary>
     private static bool UsePanels(Panels panels, int sums, int rows, int pairEnd, int w) => panels switch
     {
         Panels.Never => false,
-        Panels.Always => pairEnd > 0 && sums <= MaxPanelSums,
+        Panels.Always or Panels.Twelve => pairEnd > 0 && sums <= MaxPanelSums,
         // A panel pays when R does not already sit in L1 (ShortSums) and enough rows share each packed line.
         _ => pairEnd > 0 && sums >= ShortSums && sums <= MaxPanelSums && rows >= 12 && pairEnd >= 4 * w,
     };
@@ -30,13 +35,13 @@ internal static partial class Gemm
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelPairs<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStart, int rEnd, int pairEnd, Epilogue epilogue)
+        int sums, int cols, int rStart, int rEnd, int pairEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
         int strip = 2 * TV.Count;
         int width = Math.Clamp(PanelFloats / sums / strip * strip, strip, pairEnd); // columns per panel, whole strips
         Span<float> panel = stackalloc float[sums * width];
-        Span<float> packedL = stackalloc float[6 * sums];
+        Span<float> packedL = stackalloc float[12 * sums];
         ref float p0 = ref MemoryMarshal.GetReference(panel);
         ref float pl = ref MemoryMarshal.GetReference(packedL);
 
@@ -48,6 +53,26 @@ internal static partial class Gemm
             int strips = Math.Min(width, pairEnd - q0) / strip;
             PackPanel<TV>(ref r0, rRows, cols, sums, q0, strips, ref p0);
             int row = rStart;
+
+            // 32 registers: twelve rows by two vectors, 24 accumulators, each load of the panel used twelve times.
+            for (; (SimdRegisters.Many || panels == Panels.Twelve) && row + 12 <= rEnd; row += 12)
+            {
+                scoped ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                int lRow = rowStride, lSum = sumStride;
+                if (packL)
+                {
+                    PackRows(ref lr, rowStride, sumStride, 12, sums, ref pl);
+                    lr = ref pl;
+                    (lRow, lSum) = (1, 12);
+                }
+
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
+                for (int j = 0; j < strips; j++)
+                {
+                    PanelTwelve<TV>(ref lr, lRow, lSum, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
+                }
+            }
+
             for (; row + 6 <= rEnd; row += 6)
             {
                 ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
@@ -138,6 +163,119 @@ internal static partial class Gemm
                 Unsafe.Add(ref destination, r) = Unsafe.Add(ref ls, (nint)r * rowStride);
             }
         }
+    }
+
+    // Twelve rows for 32 registers (AVX-512, ARM64): 24 accumulators, 2 loads and a broadcast. On 16 registers it
+    // would spill; the tests run it there all the same (Panels.Twelve), for its arithmetic.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelTwelve<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
+        ref float l2 = ref Unsafe.Add(ref l1, rowStride);
+        ref float l3 = ref Unsafe.Add(ref l2, rowStride);
+        ref float l4 = ref Unsafe.Add(ref l3, rowStride);
+        ref float l5 = ref Unsafe.Add(ref l4, rowStride);
+        ref float l6 = ref Unsafe.Add(ref l5, rowStride);
+        ref float l7 = ref Unsafe.Add(ref l6, rowStride);
+        ref float l8 = ref Unsafe.Add(ref l7, rowStride);
+        ref float l9 = ref Unsafe.Add(ref l8, rowStride);
+        ref float l10 = ref Unsafe.Add(ref l9, rowStride);
+        ref float l11 = ref Unsafe.Add(ref l10, rowStride);
+        TV t0a = epilogue.Start<TV>(ref cr, 0), t0b = epilogue.Start<TV>(ref cr, w);
+        TV t1a = epilogue.Start<TV>(ref cr, cols), t1b = epilogue.Start<TV>(ref cr, cols + w);
+        TV t2a = epilogue.Start<TV>(ref cr, 2 * cols), t2b = epilogue.Start<TV>(ref cr, (2 * cols) + w);
+        TV t3a = epilogue.Start<TV>(ref cr, 3 * cols), t3b = epilogue.Start<TV>(ref cr, (3 * cols) + w);
+        TV t4a = epilogue.Start<TV>(ref cr, 4 * cols), t4b = epilogue.Start<TV>(ref cr, (4 * cols) + w);
+        TV t5a = epilogue.Start<TV>(ref cr, 5 * cols), t5b = epilogue.Start<TV>(ref cr, (5 * cols) + w);
+        TV t6a = epilogue.Start<TV>(ref cr, 6 * cols), t6b = epilogue.Start<TV>(ref cr, (6 * cols) + w);
+        TV t7a = epilogue.Start<TV>(ref cr, 7 * cols), t7b = epilogue.Start<TV>(ref cr, (7 * cols) + w);
+        TV t8a = epilogue.Start<TV>(ref cr, 8 * cols), t8b = epilogue.Start<TV>(ref cr, (8 * cols) + w);
+        TV t9a = epilogue.Start<TV>(ref cr, 9 * cols), t9b = epilogue.Start<TV>(ref cr, (9 * cols) + w);
+        TV t10a = epilogue.Start<TV>(ref cr, 10 * cols), t10b = epilogue.Start<TV>(ref cr, (10 * cols) + w);
+        TV t11a = epilogue.Start<TV>(ref cr, 11 * cols), t11b = epilogue.Start<TV>(ref cr, (11 * cols) + w);
+        nint at = 0, step = 2 * w;
+        ref float rs = ref rp;
+        for (int s = 0; s < sums; s++, at += sumStride)
+        {
+            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
+            rs = ref Unsafe.Add(ref rs, step);
+            TV f;
+            f = TV.Broadcast(Unsafe.Add(ref lr, at));
+            t0a = TV.MultiplyAdd(f, x0, t0a);
+            t0b = TV.MultiplyAdd(f, x1, t0b);
+            f = TV.Broadcast(Unsafe.Add(ref l1, at));
+            t1a = TV.MultiplyAdd(f, x0, t1a);
+            t1b = TV.MultiplyAdd(f, x1, t1b);
+            f = TV.Broadcast(Unsafe.Add(ref l2, at));
+            t2a = TV.MultiplyAdd(f, x0, t2a);
+            t2b = TV.MultiplyAdd(f, x1, t2b);
+            f = TV.Broadcast(Unsafe.Add(ref l3, at));
+            t3a = TV.MultiplyAdd(f, x0, t3a);
+            t3b = TV.MultiplyAdd(f, x1, t3b);
+            f = TV.Broadcast(Unsafe.Add(ref l4, at));
+            t4a = TV.MultiplyAdd(f, x0, t4a);
+            t4b = TV.MultiplyAdd(f, x1, t4b);
+            f = TV.Broadcast(Unsafe.Add(ref l5, at));
+            t5a = TV.MultiplyAdd(f, x0, t5a);
+            t5b = TV.MultiplyAdd(f, x1, t5b);
+            f = TV.Broadcast(Unsafe.Add(ref l6, at));
+            t6a = TV.MultiplyAdd(f, x0, t6a);
+            t6b = TV.MultiplyAdd(f, x1, t6b);
+            f = TV.Broadcast(Unsafe.Add(ref l7, at));
+            t7a = TV.MultiplyAdd(f, x0, t7a);
+            t7b = TV.MultiplyAdd(f, x1, t7b);
+            f = TV.Broadcast(Unsafe.Add(ref l8, at));
+            t8a = TV.MultiplyAdd(f, x0, t8a);
+            t8b = TV.MultiplyAdd(f, x1, t8b);
+            f = TV.Broadcast(Unsafe.Add(ref l9, at));
+            t9a = TV.MultiplyAdd(f, x0, t9a);
+            t9b = TV.MultiplyAdd(f, x1, t9b);
+            f = TV.Broadcast(Unsafe.Add(ref l10, at));
+            t10a = TV.MultiplyAdd(f, x0, t10a);
+            t10b = TV.MultiplyAdd(f, x1, t10b);
+            f = TV.Broadcast(Unsafe.Add(ref l11, at));
+            t11a = TV.MultiplyAdd(f, x0, t11a);
+            t11b = TV.MultiplyAdd(f, x1, t11b);
+        }
+
+        ref float c = ref cr;
+        epilogue.Apply(t0a, ref c, 0);
+        epilogue.Apply(t0b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t1a, ref c, 0);
+        epilogue.Apply(t1b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t2a, ref c, 0);
+        epilogue.Apply(t2b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t3a, ref c, 0);
+        epilogue.Apply(t3b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t4a, ref c, 0);
+        epilogue.Apply(t4b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t5a, ref c, 0);
+        epilogue.Apply(t5b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t6a, ref c, 0);
+        epilogue.Apply(t6b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t7a, ref c, 0);
+        epilogue.Apply(t7b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t8a, ref c, 0);
+        epilogue.Apply(t8b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t9a, ref c, 0);
+        epilogue.Apply(t9b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t10a, ref c, 0);
+        epilogue.Apply(t10b, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t11a, ref c, 0);
+        epilogue.Apply(t11b, ref c, w);
     }
 
     // The panel tiles: R rows of C by one strip of two vectors, the strip's rows of R consecutive in the panel. Six
@@ -304,5 +442,8 @@ internal static partial class Gemm
         Auto,
         Never,
         Always,
+
+        /// <summary>As <see cref="Always"/>, with the 32-register tile of twelve rows on any machine (for its tests).</summary>
+        Twelve,
     }
 }

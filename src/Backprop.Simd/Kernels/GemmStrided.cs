@@ -25,17 +25,22 @@ internal static partial class Gemm
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
         ref float r0 = ref MemoryMarshal.GetReference(r);
         ref float c0 = ref MemoryMarshal.GetReference(c);
-        if (!epilogue.Plain || sums <= 2 * SumBlock)
+
+        // Through packed panels a block's rows of R are contiguous, so the blocks can be longer (fewer round trips of
+        // C's partial sums) as long as a panel of them still holds a few strips.
+        int w = TV.Count;
+        int block = UsePanels(panels, Math.Min(sums, PanelSumBlock), rEnd - rStart, cols - (cols % (2 * w)), w) ? PanelSumBlock : SumBlock;
+        if (!epilogue.Plain || sums <= 2 * block)
         {
             StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, epilogue, panels);
             return;
         }
 
-        // Long sums in blocks of SumBlock rows of R, C holding the partial sums in between: each block's rows of R
-        // (SumBlock pages at most, when R's rows are 4 KiB apart) stay in L1 and its TLB while every row of C passes.
-        for (int s0 = 0; s0 < sums; s0 += SumBlock)
+        // Long sums in blocks of rows of R, C holding the partial sums in between: each block's rows of R (SumBlock
+        // pages at most, when R's rows are 4 KiB apart) stay in L1 and its TLB while every row of C passes.
+        for (int s0 = 0; s0 < sums; s0 += block)
         {
-            int count = Math.Min(SumBlock, sums - s0);
+            int count = Math.Min(block, sums - s0);
             ref float rs = ref rRows.IsEmpty ? ref Unsafe.Add(ref r0, (nint)s0 * cols) : ref r0;
             StridedBlock<TV>(ref Unsafe.Add(ref l0, (nint)s0 * sumStride), rowStride, sumStride, ref rs, rRows.IsEmpty ? default : rRows.Slice(s0, count), ref c0,
                 count, cols, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming, panels);
@@ -63,7 +68,7 @@ internal static partial class Gemm
         int pairsDone = 0;
         if (UsePanels(panels, sums, rEnd - rStart, pairEnd, w))
         {
-            PanelPairs<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, pairEnd, epilogue);
+            PanelPairs<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, pairEnd, epilogue, panels);
             pairsDone = pairEnd;
         }
 

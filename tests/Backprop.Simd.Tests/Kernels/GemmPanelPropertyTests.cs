@@ -17,7 +17,7 @@ public class GemmPanelPropertyTests
     [Property]
     public void Panels_change_no_bit_and_match_naive(Shape s, byte samples)
     {
-        // rows: every remainder of the 6-, 4- and 2-row tiles; sums past 128 run in blocks of 64 when C is only
+        // rows: every remainder of the 12-, 6-, 4- and 2-row tiles; sums past 128 run in blocks of 64 when C is only
         // written; cols: whole strips, single vectors, tails, fewer than one vector.
         int rows = 1 + (samples % 29), sums = s.Rows, cols = s.Cols;
         var random = new SeededRandom(s.Seed);
@@ -31,15 +31,17 @@ public class GemmPanelPropertyTests
             float[] before = TestData.Mixed(rows * cols, ref random);
             foreach (int bits in Widths)
             {
-                float[] packed = TestData.Mixed(rows * cols, ref random), plain = new float[rows * cols], picked = new float[rows * cols];
+                float[] packed = TestData.Mixed(rows * cols, ref random), plain = new float[rows * cols], picked = new float[rows * cols], twelve = new float[rows * cols];
                 float[] foldPacked = (float[])before.Clone(), foldPlain = (float[])before.Clone();
                 Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, packed, rows, sums, cols, 0, rows, 1f, 0f, bits, Gemm.Panels.Always);
                 Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, plain, rows, sums, cols, 0, rows, 1f, 0f, bits, Gemm.Panels.Never);
                 Gemm.MultiplyStrided(lhs, rowStride, sumStride, pool, picks, picked, rows, sums, cols, 0, rows, 1f, 0f, bits, Gemm.Panels.Always);
+                Gemm.MultiplyStrided(lhs, rowStride, sumStride, pool, picks, twelve, rows, sums, cols, 0, rows, 1f, 0f, bits, Gemm.Panels.Twelve);
                 Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, foldPacked, rows, sums, cols, 0, rows, alpha, beta, bits, Gemm.Panels.Always);
                 Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, foldPlain, rows, sums, cols, 0, rows, alpha, beta, bits, Gemm.Panels.Never);
                 Assert.Equal(plain, packed);
                 Assert.Equal(plain, picked);
+                Assert.Equal(plain, twelve);
                 Assert.Equal(foldPlain, foldPacked);
 
                 for (int i = 0; i < packed.Length; i++)
@@ -71,7 +73,7 @@ public class GemmPanelPropertyTests
         {
             var outer = new float[m * n];
             Gemm.Multiply(a, b, bias, outer, m, n, k, skipZeroInputs: false, bits);
-            foreach (Gemm.Panels panels in new[] { Gemm.Panels.Always, Gemm.Panels.Never, Gemm.Panels.Auto })
+            foreach (Gemm.Panels panels in new[] { Gemm.Panels.Always, Gemm.Panels.Never, Gemm.Panels.Auto, Gemm.Panels.Twelve })
             {
                 var c = new float[m * n];
                 for (int i = 0; i < m; i++)
