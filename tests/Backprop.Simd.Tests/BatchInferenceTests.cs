@@ -32,6 +32,46 @@ public class BatchInferenceTests
         Assert.Equal(Evaluation.Evaluate(network, workspace, data), inference.Evaluate(data));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Wide_layers_through_panels_give_the_outer_product_bits_at_any_thread_count(int threads)
+    {
+        // Layers of 64 neurons and more go through packed panels (Gemm.MultiplyAccumulate) in the blocks that do not
+        // scan for zeros; every output must be the outer-product kernel's, bit for bit, whichever kernel ran a block.
+        var network = new Network([150, 96, 70, 10], 7);
+        Dataset data = TestData.RandomDataset(300, 150, 10, seed: 8);
+        float[] inputs = data.InputRows(0, data.Count).ToArray();
+        float[] expected = OuterProductForward(network, inputs, data.Count);
+        foreach (bool skip in new[] { false, true })
+        {
+            var outputs = new float[data.Count * 10];
+            using var inference = new BatchInference(network, threads) { SkipZeroInputs = skip };
+            inference.FeedForward(inputs, outputs);
+            Assert.Equal(expected, outputs);
+        }
+
+        AssertBothWithinBound(network, new Workspace(network), data, expected, every: 13);
+    }
+
+    // The forward pass of every sample at once, layer by layer through Gemm.Multiply over the transposed weights.
+    private static float[] OuterProductForward(Network network, float[] inputs, int count)
+    {
+        ReadOnlySpan<int> n = network.Sizes;
+        float[] a = inputs;
+        for (int l = 1; l <= network.OutputLayer; l++)
+        {
+            var transposed = new float[n[l] * n[l - 1]];
+            Simd.Kernels.Gemm.Transpose(network.WeightsOf(l), n[l], n[l - 1], transposed);
+            var z = new float[count * n[l]];
+            Simd.Kernels.Gemm.Multiply(a, transposed, network.BiasesOf(l), z, count, n[l], n[l - 1], skipZeroInputs: false);
+            a = new float[count * n[l]];
+            ActivationFunctions.Apply(network.Activations[l - 1], z, a, n[l]);
+        }
+
+        return a;
+    }
+
     // The batched outputs and FeedForward's sum the same products in other orders: both must lie within the derived
     // float error bound of the exact outputs, for every every-th sample.
     private static void AssertBothWithinBound(Network network, Workspace workspace, Dataset data, float[] outputs, int every)
