@@ -40,7 +40,7 @@ internal static partial class Gemm
     {
         int strip = 2 * TV.Count;
         int width = Math.Clamp(PanelFloats / sums / strip * strip, strip, pairEnd); // columns per panel, whole strips
-        Span<float> panel = stackalloc float[sums * width];
+        Span<float> panel = OnCacheLine(stackalloc float[(sums * width) + 16]);
         Span<float> packedL = stackalloc float[12 * sums];
         ref float p0 = ref MemoryMarshal.GetReference(panel);
         ref float pl = ref MemoryMarshal.GetReference(packedL);
@@ -149,6 +149,14 @@ internal static partial class Gemm
                 destination = ref Unsafe.Add(ref destination, stripFloats);
             }
         }
+    }
+
+    /// <summary>The part of <paramref name="buffer"/> from its first 64-byte boundary on (up to 15 floats shorter): a
+    /// panel's vector loads then never split across two cache lines.</summary>
+    internal static unsafe Span<float> OnCacheLine(Span<float> buffer)
+    {
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(buffer));
+        return buffer[(int)(((64 - (address & 63)) & 63) / sizeof(float))..];
     }
 
     // L(r, s) for count rows into packed[s count + r]: each step's factors side by side.

@@ -123,6 +123,42 @@ public class GemmPanelPropertyTests
     }
 
     [Fact]
+    public void Rows_of_A_copied_apart_for_the_forward_product_change_no_bit()
+    {
+        // Inputs of 1024 and 2048 (rows a multiple of 4 KiB apart): the four-row tiles read copies of A's rows 64 bytes
+        // apart; one row at a time reads A in place. Each C element is the same sum either way, and near the naive one.
+        var random = new SeededRandom(21);
+        foreach (int k in new[] { 1024, 2048 })
+        {
+            int m = 9, n = 7;
+            float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
+            var naive = new float[m * n];
+            NaiveKernels.MultiplyTransposedAddBias(a, b, bias, naive, m, n, k);
+            foreach (int bits in Widths)
+            {
+                var tiled = new float[m * n];
+                Gemm.MultiplyTransposed(a, default, b, bias, tiled, m, n, k, 0, n, bits);
+                for (int i = 0; i < m; i++)
+                {
+                    var alone = new float[n];
+                    Gemm.MultiplyTransposed(a.AsSpan(i * k, k), default, b, bias, alone, 1, n, k, 0, n, bits);
+                    Assert.Equal(alone, tiled.AsSpan(i * n, n).ToArray());
+                    for (int j = 0; j < n; j++)
+                    {
+                        double magnitude = Math.Abs((double)bias[j]);
+                        for (int p = 0; p < k; p++)
+                        {
+                            magnitude += Math.Abs((double)a[(i * k) + p] * b[(j * k) + p]);
+                        }
+
+                        AssertClose(naive[(i * n) + j], tiled[(i * n) + j], Tolerance.BetweenTwoSums(k + 1, magnitude), $"C[{i},{j}] of {m}x{n}x{k} at {bits} bits");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Panels_allocate_nothing()
     {
         // The wide layer's three strided products at m = 100: the panels live on the stack.
@@ -140,6 +176,7 @@ public class GemmPanelPropertyTests
             Gemm.MultiplyStrided(delta, 1, n, x, default, w, n, m, k, 0, n, -1e-3f, 1f); // the folded gradient
             Gemm.MultiplyStrided(delta, n, 1, w, default, below, m, n, k, 0, m, 1f, 0f); // BP2
             Gemm.MultiplyAccumulate(x, k, 1, w, z, m, k, n, 0, m); // batched inference
+            Gemm.MultiplyTransposed(x, default, w, delta.AsSpan(0, n), z, m, n, k, 0, n); // the forward product, rows copied apart
         }
     }
 
