@@ -8,7 +8,8 @@ namespace Backprop.Simd.Kernels;
 /// <item><see cref="MultiplyTransposed(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/>,
 /// <c>C = A B^T + 1 bias^T</c> by dot products (GemmTransposed.cs);</item>
 /// <item><see cref="MultiplyStrided(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, int, int, int, int, float, float)"/>,
-/// <c>C = alpha L R + beta C</c> with L read through strides, by streaming rows of R (GemmStrided.cs);</item>
+/// <c>C = alpha L R + beta C</c> with L read through strides, by streaming rows of R (GemmStrided.cs), through packed
+/// panels of R when the product is large (GemmPanels.cs), and its accumulating form <c>C += L R</c>;</item>
 /// <item><see cref="Multiply(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>,
 /// <c>C = A B + 1 bias^T</c> by outer products, optionally skipping zero inputs (GemmOuter.cs, GemmOuterSparse.cs).</item>
 /// </list>

@@ -6,7 +6,8 @@ namespace Backprop.Simd.Runtime;
 /// <summary>
 /// Inference over many samples at once, for apps that call it again and again: blocks of up to
 /// <see cref="BlockSize"/> samples go through one outer-product matrix product per layer (each weight load serves
-/// eight samples, no horizontal sums), shared among a fixed set of threads created once. The products read the
+/// eight samples, no horizontal sums; layers of 64 neurons or more through packed panels of the weights, with the
+/// same bits), shared among a fixed set of threads created once. The products read the
 /// weights transposed; the transposed copy is refreshed only when the network's parameters have changed since the
 /// last call. A call on fewer than four samples runs them one at a time through <see cref="Network.FeedForward"/>'s
 /// kernel on the calling thread, so an app can call it per request too. Inputs that are zero in all
@@ -26,7 +27,7 @@ public sealed class BatchInference : IDisposable, IWorkerShared
     private const int SmallCall = 4;
 
     // Layers with at least this many neurons go through packed panels of W^T (Gemm.MultiplyAccumulate) in the blocks
-    // that do not scan for zero inputs: 1.5x the outer-product tiles at 100 neurons, 2.5x at 1024 (one thread, this
+    // that do not scan for zero inputs: 1.6x the outer-product tiles at 100 neurons, 2.7x at 1024 (one thread, this
     // session's scratch timings in docs/optimizing-backprop.md); narrower layers keep the outer-product tiles.
     private const int PanelOutputs = 64;
 
