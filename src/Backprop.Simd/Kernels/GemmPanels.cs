@@ -7,8 +7,8 @@ namespace Backprop.Simd.Kernels;
 // rows of one block of s, a run of columns) copied once into a contiguous stack buffer, strip after strip of 2w
 // columns, so that a tile's loads step through consecutive lines instead of one page per row of R (BP2's rows of W
 // and the gradient's rows of A^{l-1} are 4 KiB apart in a 1024-wide layer), and the panel stays in L2 while every
-// block of rows passes over it. L, when its factors for one step are not contiguous along s, is packed too, six rows
-// at a time. Every element of C is still one chain of multiply-adds over s in order: no bit changes.
+// block of rows passes over it. L, when its factors for one step are not contiguous along s, is packed too, a tile's
+// rows at a time. Every element of C is still one chain of multiply-adds over s in order: no bit changes.
 internal static partial class Gemm
 {
     /// <summary>Floats of R one panel holds: 128 KiB on the stack, a quarter of L2 (64 KiB gave the wide gradient 5% less).</summary>
@@ -26,7 +26,7 @@ internal static partial class Gemm
     private static bool UsePanels(Panels panels, int sums, int rows, int pairEnd, int w) => panels switch
     {
         Panels.Never => false,
-        Panels.Always or Panels.Twelve => pairEnd > 0 && sums <= MaxPanelSums,
+        Panels.Always or Panels.Twelve => pairEnd > 0 && sums > 0 && sums <= MaxPanelSums,
         // A panel pays when R does not already sit in L1 (ShortSums) and enough rows share each packed line.
         _ => pairEnd > 0 && sums >= ShortSums && sums <= MaxPanelSums && rows >= 12 && pairEnd >= 4 * w,
     };
