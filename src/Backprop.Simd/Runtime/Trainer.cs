@@ -172,7 +172,14 @@ public sealed class Trainer : IDisposable, IShared
             using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
             {
                 PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
-                Backpropagation.Backprop(Begin(batch, next, after, batchIndex & 1), _targets.AsSpan(0, batch.Length * Network.OutputSize));
+                try
+                {
+                    Backpropagation.Backprop(Begin(batch, next, after, batchIndex & 1), _targets.AsSpan(0, batch.Length * Network.OutputSize));
+                }
+                finally
+                {
+                    _widenHalf = -1; // the trainer's shares are the optimizer's again
+                }
 
                 // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
                 // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
@@ -311,30 +318,15 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         // A byte set: the pass reads its batch from one half of _widened (the same floats as a float set's rows, so the
-        // same results) while the next batch is widened into the other half now, its rows shared among the workers,
-        // for every worker to prefetch during the pass as it does a float set's next rows. Each worker also starts the
-        // bytes of its share of the batch after that on their way, for its share of the next widening.
+        // same results) while the next batch is widened into the other half in the shares of the pass's last run of the
+        // workers (the gradients), once the products no longer need the inputs: each share widens its rows of the next
+        // batch, where the next forward pass finds them in a core's cache, and starts the bytes of its rows of the batch
+        // after that on their way, for its share of the next widening.
         after.CopyTo(_after);
         _afterCount = after.Length;
-        if (_pool.Workers > 1 && next.Length > 1)
-        {
-            _widenHalf = 1 - half;
-            _widenCount = next.Length;
-            try
-            {
-                _pool.Run(this);
-            }
-            finally
-            {
-                _widenHalf = -1;
-            }
-        }
-        else
-        {
-            Widen(0, next.Length, 1 - half, after.Length);
-        }
-
-        return _products.Begin(_widened, _halves![half], m, fold, _halves[1 - half], next.Length);
+        _widenHalf = 1 - half;
+        _widenCount = next.Length;
+        return _products.Begin(_widened, _halves![half], m, fold, _halves[1 - half], 0, this);
     }
 
     // Rows [start, end) of _next, of the (byte) training set, as floats into the same rows of half `half` of _widened;
@@ -387,17 +379,18 @@ public sealed class Trainer : IDisposable, IShared
         }
     }
 
-    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/> (only the biases when the weights were folded).</summary>
+    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/> (none when it was folded into BP3 and BP4).</summary>
     private void Update()
     {
+        if (_foldStep)
+        {
+            return;
+        }
+
         ReadOnlySpan<int> sizes = Network.Sizes;
         for (int l = 1; l <= Network.OutputLayer; l++)
         {
-            if (_foldStep)
-            {
-                UpdateRegion(Network.Layout.BiasOffset(l), sizes[l], 0f, 0f);
-            }
-            else if (_products.Worthwhile(LayerProducts.BackwardWork(sizes, l, _step.M)))
+            if (_products.Worthwhile(LayerProducts.BackwardWork(sizes, l, _step.M)))
             {
                 // Each worker updates the rows of W^l (and b^l) whose gradient it computed: they are in its core's cache.
                 _updateLayer = l;
