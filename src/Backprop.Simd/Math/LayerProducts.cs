@@ -62,7 +62,8 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
     /// <summary>Rows of <c>X</c> the next pass will read: prefetched while this one runs.</summary>
     public ReadOnlySpan<int> Next { get; } = next;
 
-    /// <summary><c>Z^l = A^{l-1} (W^l)^T + b^l</c> and <c>A^l = f(Z^l)</c>, each share's neurons activated as soon as they are computed.</summary>
+    /// <summary><c>Z^l = A^{l-1} (W^l)^T + b^l</c> and <c>A^l = f(Z^l)</c>, each share's neurons activated as soon as they
+    /// are computed; for the first layer, the same share of the caller's work for the next pass (widening its inputs) follows in the same run.</summary>
     public void Forward(int l)
     {
         if (parallel is not null && parallel.Worthwhile(LayerProducts.ForwardWork(Network.Sizes, l, M)))
@@ -78,6 +79,10 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
         else
         {
             LayerProducts.Forward(Network, Workspace, X, Rows, l, M, 0, 1);
+            if (l == 1)
+            {
+                after?.Execute(0, 1);
+            }
         }
 
         // The next mini-batch's inputs start on their way from memory while the backward pass runs; when the first
@@ -104,8 +109,7 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
     /// <summary>
     /// BP3 and BP4 of every layer, <c>nabla_b^l</c> the sum of the rows of <c>Delta^l</c> and
     /// <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>b^l</c> and <c>W^l</c>: after every BP2, which
-    /// reads the weights, in one run of the workers, each share taking the same neurons of every layer; then the
-    /// same share of the caller's work to do after the pass (the next batch's inputs), in the same run.
+    /// reads the weights, in one run of the workers, each share taking the same neurons of every layer.
     /// </summary>
     public void Gradients()
     {
@@ -119,8 +123,6 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
             {
                 LayerProducts.Gradient(Network, Workspace, X, Rows, l, M, Fold, 0, 1);
             }
-
-            after?.Execute(0, 1);
         }
     }
 }
@@ -148,7 +150,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// Shares of a product end at even rows: 100 neurons split 50 / 50, where multiples of the 4-row tile split them
     /// 48 / 52 and left one core waiting 8% of every phase. The kernels give the same bits at any split.
     /// </summary>
-    private const int ShareAlign = 2;
+    private static readonly int ShareAlign = int.TryParse(Environment.GetEnvironmentVariable("FUSE_ALIGN"), out int a) ? a : 2;
 
     private ReadOnlyMemory<float> _x;
     private int[] _rows = [];
@@ -169,8 +171,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
 
     /// <summary>
     /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
-    /// stored or folded as <paramref name="fold"/> says, the rows <paramref name="next"/> prefetched, and
-    /// <paramref name="after"/>'s shares done in the shares of the gradients, once the pass no longer needs the inputs.
+    /// stored or folded as <paramref name="fold"/> says, the rows <paramref name="next"/> prefetched during the
+    /// gradients, and <paramref name="after"/>'s shares done in the shares of the first layer's forward product.
     /// The workers read <paramref name="rows"/> and <paramref name="next"/>: keep them unchanged until the pass ends.
     /// </summary>
     public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null)
@@ -204,6 +206,11 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         {
             case Phase.Forward:
                 Forward(network, workspace, x, rows, _layer, _m, share, shares);
+                if (_layer == 1)
+                {
+                    _after?.Execute(share, shares);
+                }
+
                 break;
             case Phase.PropagateError:
                 PropagateError(network, workspace, _layer, _m, share, shares);
@@ -215,7 +222,6 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
                 }
 
                 Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
-                _after?.Execute(share, shares);
                 break;
         }
     }

@@ -318,15 +318,15 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         // A byte set: the pass reads its batch from one half of _widened (the same floats as a float set's rows, so the
-        // same results) while the next batch is widened into the other half in the shares of the pass's last run of the
-        // workers (the gradients), once the products no longer need the inputs: each share widens its rows of the next
-        // batch, where the next forward pass finds them in a core's cache, and starts the bytes of its rows of the batch
-        // after that on their way, for its share of the next widening.
+        // same results) while the next batch is widened into the other half in the shares of the pass's first run of the
+        // workers (the first layer's forward product), saving a run of its own: each share widens its rows of the next
+        // batch and starts the bytes of its rows of the batch after that on their way, for its share of the next
+        // widening; during the gradients every worker prefetches all of the widened rows, for the next forward pass.
         after.CopyTo(_after);
         _afterCount = after.Length;
         _widenHalf = 1 - half;
         _widenCount = next.Length;
-        return _products.Begin(_widened, _halves![half], m, fold, _halves[1 - half], 0, this);
+        return _products.Begin(_widened, _halves![half], m, fold, _halves[1 - half], next.Length, this);
     }
 
     // Rows [start, end) of _next, of the (byte) training set, as floats into the same rows of half `half` of _widened;
