@@ -66,7 +66,12 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
     /// are computed; for the first layer, the same share of the caller's work for the next pass (widening its inputs) follows in the same run.</summary>
     public void Forward(int l)
     {
-        if (parallel is not null && parallel.Worthwhile(LayerProducts.ForwardWork(Network.Sizes, l, M)))
+        if (l == 1 && parallel is { FirstLayerReady: true })
+        {
+            // The previous pass computed this layer in the shares of its gradients (LayerProducts.Begin's chain).
+            after?.Execute(0, 1);
+        }
+        else if (parallel is not null && parallel.Worthwhile(LayerProducts.ForwardWork(Network.Sizes, l, M)))
         {
             parallel.Run(LayerProducts.Phase.Forward, l);
             Activation f = Network.Activations[l - 1];
@@ -93,6 +98,40 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
         }
     }
 
+    // The layers above the first, then the first with the next pass's forward product of the first layer in the same
+    // shares: each share's rows of W^1 and b^1 have taken their step when it computes the same neurons of the next
+    // batch, so one run of the workers does both. The layers above go first: the next batch's A^1 overwrites this one's.
+    private void ChainedGradients(LayerProducts chain)
+    {
+        ReadOnlySpan<int> n = Network.Sizes;
+        long upper = 0;
+        for (int l = 2; l <= Network.OutputLayer; l++)
+        {
+            upper += LayerProducts.ForwardWork(n, l, M);
+        }
+
+        if (upper > 0 && chain.Worthwhile(upper))
+        {
+            chain.Run(LayerProducts.Phase.UpperGradients, 2);
+        }
+        else
+        {
+            for (int l = Network.OutputLayer; l >= 2; l--)
+            {
+                LayerProducts.Gradient(Network, Workspace, X, Rows, l, M, Fold, 0, 1);
+            }
+        }
+
+        if (chain.Worthwhile(LayerProducts.BackwardWork(n, 1, M)))
+        {
+            chain.Run(LayerProducts.Phase.ChainedGradient, 1);
+        }
+        else
+        {
+            chain.ChainedGradient(0, 1);
+        }
+    }
+
     /// <summary>BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>, each share's samples multiplied by the derivative as soon as they are computed.</summary>
     public void PropagateError(int l)
     {
@@ -113,6 +152,12 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
     /// </summary>
     public void Gradients()
     {
+        if (parallel is { Chains: true })
+        {
+            ChainedGradients(parallel);
+            return;
+        }
+
         if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, 1, M)))
         {
             parallel.Run(LayerProducts.Phase.Gradients, 1);
@@ -150,7 +195,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// Shares of a product end at even rows: 100 neurons split 50 / 50, where multiples of the 4-row tile split them
     /// 48 / 52 and left one core waiting 8% of every phase. The kernels give the same bits at any split.
     /// </summary>
-    private static readonly int ShareAlign = int.TryParse(Environment.GetEnvironmentVariable("FUSE_ALIGN"), out int a) ? a : 2;
+    private const int ShareAlign = 2;
 
     private ReadOnlyMemory<float> _x;
     private int[] _rows = [];
@@ -158,6 +203,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     private int _m;
     private int _nextCount;
     private IShared? _after;
+    private IShared? _afterChain;
     private Fold _fold;
     private Phase _phase;
     private int _layer;
@@ -167,24 +213,52 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         Forward,
         PropagateError,
         Gradients,
+        UpperGradients,
+        ChainedGradient,
     }
+
+    /// <summary>Whether the pass's first layer was computed by the previous pass's chain (see <see cref="Begin"/>).</summary>
+    public bool FirstLayerReady { get; private set; }
+
+    /// <summary>Whether the pass computes the next one's first layer in the shares of its first layer's gradient.</summary>
+    public bool Chains { get; private set; }
 
     /// <summary>
     /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
-    /// stored or folded as <paramref name="fold"/> says, the rows <paramref name="next"/> prefetched during the
-    /// gradients, and <paramref name="after"/>'s shares done in the shares of the first layer's forward product.
+    /// stored or folded as <paramref name="fold"/> says, the rows <paramref name="next"/> (the next pass's)
+    /// prefetched during the gradients, and <paramref name="after"/>'s shares done in the shares of the first layer's
+    /// forward product. With <paramref name="chain"/> (a folded step, at least two layers, a next pass), the shares
+    /// of the first layer's gradient go on to the next pass's first-layer forward product, on the stepped weights,
+    /// and then do <paramref name="afterChain"/>'s shares; that pass is then begun with <paramref name="firstLayerReady"/>.
     /// The workers read <paramref name="rows"/> and <paramref name="next"/>: keep them unchanged until the pass ends.
     /// </summary>
-    public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null)
+    public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
+        bool firstLayerReady = false, bool chain = false, IShared? afterChain = null)
     {
         _after = after;
+        _afterChain = afterChain;
         _x = x;
         _rows = rows;
         _m = m;
         _fold = fold;
         _next = next;
         _nextCount = nextCount;
+        FirstLayerReady = firstLayerReady;
+        Chains = chain;
+        System.Diagnostics.Debug.Assert(!chain || (fold.IntoWeights && nextCount > 0 && network.OutputLayer >= 2), "a chain needs a folded step, a next pass and two layers");
         return new Pass(network, workspace, x.Span, rows.AsSpan(0, m), m, fold, this, next.AsSpan(0, nextCount), after);
+    }
+
+    /// <summary>Share <paramref name="share"/> of the first layer's gradient, then of the next pass's first-layer
+    /// forward product (the same neurons), then of the work to do after it.</summary>
+    public void ChainedGradient(int share, int shares)
+    {
+        ReadOnlySpan<float> x = _x.Span;
+        ReadOnlySpan<int> next = _next.AsSpan(0, _nextCount);
+        Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
+        Gradient(network, workspace, x, _rows.AsSpan(0, _m), 1, _m, _fold, share, shares);
+        Forward(network, workspace, x, next, 1, _nextCount, share, shares);
+        _afterChain?.Execute(share, shares);
     }
 
     public bool Worthwhile(long multiplyAdds) => workers.Count > 1 && multiplyAdds >= ParallelThreshold;
@@ -222,6 +296,16 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
                 }
 
                 Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
+                break;
+            case Phase.UpperGradients:
+                for (int l = network.OutputLayer; l >= 2; l--)
+                {
+                    Gradient(network, workspace, x, rows, l, _m, _fold, share, shares);
+                }
+
+                break;
+            case Phase.ChainedGradient:
+                ChainedGradient(share, shares);
                 break;
         }
     }
