@@ -72,7 +72,6 @@ public class BreakdownBenchmarks
                 for (int l = 1; l <= network.OutputLayer; l++)
                 {
                     pass.Forward(l);
-                    ActivationFunctions.Apply(network.Activations[l - 1], _workspace.ZRows(l, m), _workspace.ARows(l, m), network.Sizes[l]);
                 }
             }
         }

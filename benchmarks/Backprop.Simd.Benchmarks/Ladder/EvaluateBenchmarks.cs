@@ -98,7 +98,6 @@ public class EvaluateBenchmarks
                 for (int l = 1; l <= _network.OutputLayer; l++)
                 {
                     pass.Forward(l);
-                    ActivationFunctions.Apply(_network.Activations[l - 1], _workspace.ZRows(l, m), _workspace.ARows(l, m), _network.Sizes[l]);
                 }
 
                 ReadOnlySpan<float> outputs = _workspace.ARows(_network.OutputLayer, m);

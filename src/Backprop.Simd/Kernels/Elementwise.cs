@@ -58,13 +58,16 @@ internal static class Elementwise
     }
 
     /// <summary><c>sum = row 0 + row 1 + ...</c> of a <paramref name="rows"/> x <paramref name="width"/> matrix, added in that order.</summary>
-    public static void SumRows(ReadOnlySpan<float> matrix, int rows, int width, Span<float> sum)
+    public static void SumRows(ReadOnlySpan<float> matrix, int rows, int width, Span<float> sum) => SumRows(matrix, rows, width, 0, sum);
+
+    /// <summary>
+    /// Columns [<paramref name="start"/>, <paramref name="start"/> + <c>sum.Length</c>) of <see cref="SumRows(ReadOnlySpan{float}, int, int, Span{float})"/>:
+    /// each column's sum runs down the rows in order, the same bits whatever columns are taken together.
+    /// </summary>
+    public static void SumRows(ReadOnlySpan<float> matrix, int rows, int width, int start, Span<float> sum)
     {
-        matrix[..width].CopyTo(sum);
-        for (int i = 1; i < rows; i++)
-        {
-            TensorPrimitives.Add(sum, matrix.Slice(i * width, width), sum);
-        }
+        var kernel = new ColumnSums(matrix, rows, width, start, sum);
+        SimdDispatch.Run(ref kernel, SimdWidth.Bits);
     }
 
     // The element-wise kernels at a given width, for the tests of each width.
@@ -181,6 +184,44 @@ internal static class Elementwise
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Scalar(float a, float y) => (a - y) * (a * (1f - a));
+    }
+
+    // Vectors of columns, each summed down the rows in a register; the tail's columns one at a time with the same additions.
+    private readonly ref struct ColumnSums(ReadOnlySpan<float> matrix, int rows, int width, int start, Span<float> sum) : ISimdKernel
+    {
+        private readonly ReadOnlySpan<float> matrix = matrix;
+        private readonly Span<float> sum = sum;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TV>()
+            where TV : struct, ISimd<TV>
+        {
+            ref float m0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(matrix), start);
+            ref float s0 = ref MemoryMarshal.GetReference(sum);
+            int n = sum.Length, step = TV.Count, j = 0;
+            int vectorEnd = step == 1 ? 0 : n - (n % step);
+            for (; j < vectorEnd; j += step)
+            {
+                TV acc = TV.Load(ref m0, (nuint)j);
+                for (int i = 1; i < rows; i++)
+                {
+                    acc = TV.Add(acc, TV.Load(ref m0, (nuint)((i * width) + j)));
+                }
+
+                TV.Store(acc, ref s0, (nuint)j);
+            }
+
+            for (; j < n; j++)
+            {
+                float acc = Unsafe.Add(ref m0, j);
+                for (int i = 1; i < rows; i++)
+                {
+                    acc += Unsafe.Add(ref m0, (i * width) + j);
+                }
+
+                Unsafe.Add(ref s0, j) = acc;
+            }
+        }
     }
 
     // x * 0 is 0 for every finite x and NaN for NaN and both infinities; NaN then sticks in the accumulator.

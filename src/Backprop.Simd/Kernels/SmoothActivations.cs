@@ -16,6 +16,10 @@ internal static class SmoothActivations
     // Floats per scratch chunk: 1 KB on the stack, still in L1 when the vector loop reads it back.
     private const int Chunk = 256;
 
+    // The shortest last chunk: TensorPrimitives computes an exponential in other code (other bits) below a few vectors,
+    // so a chunk is cut short rather than leave fewer floats than this after it (callers pad runs shorter than this).
+    private const int MinChunk = 16;
+
     private const float InvSqrt2 = 0.70710677f;    // 1 / sqrt 2, rounded to float
     private const float InvSqrt2Pi = 0.39894229f;  // 1 / sqrt(2 pi): phi(z) = e^(-z^2 / 2) / sqrt(2 pi)
     private const float MinusLn2 = -0.6931472f;    // below it, e^z <= 1/2 and e^z - 1 loses no digits
@@ -36,9 +40,9 @@ internal static class SmoothActivations
     public static void SiLU(ReadOnlySpan<float> z, Span<float> a)
     {
         Span<float> s = stackalloc float[Chunk];
-        for (int start = 0; start < z.Length; start += Chunk)
+        for (int start = 0, count; start < z.Length; start += count)
         {
-            int count = Math.Min(Chunk, z.Length - start);
+            count = ChunkLength(z.Length - start);
             ReadOnlySpan<float> zc = z.Slice(start, count);
             TensorPrimitives.Sigmoid(zc, s[..count]);
             TensorPrimitives.Multiply(zc, s[..count], a.Slice(start, count));
@@ -73,12 +77,16 @@ internal static class SmoothActivations
         }
     }
 
+    // Floats in the next chunk of `remaining`: Chunk, unless that would leave a last chunk shorter than MinChunk.
+    private static int ChunkLength(int remaining) =>
+        remaining <= Chunk ? remaining : remaining - Chunk >= MinChunk ? Chunk : remaining - MinChunk;
+
     internal static void ELU(ReadOnlySpan<float> z, Span<float> a, int bits)
     {
         Span<float> e = stackalloc float[Chunk];
-        for (int start = 0; start < z.Length; start += Chunk)
+        for (int start = 0, count; start < z.Length; start += count)
         {
-            int count = Math.Min(Chunk, z.Length - start);
+            count = ChunkLength(z.Length - start);
             ReadOnlySpan<float> zc = z.Slice(start, count);
             TensorPrimitives.Exp(zc, e[..count]); // overflows to infinity only where z > 0, where it is not used
             Map(zc, e, zc, a.Slice(start, count), default(Elu), bits);
@@ -93,9 +101,9 @@ internal static class SmoothActivations
     internal static void MultiplyByGELUPrime(Span<float> delta, ReadOnlySpan<float> z, int bits)
     {
         Span<float> e = stackalloc float[Chunk];
-        for (int start = 0; start < z.Length; start += Chunk)
+        for (int start = 0, count; start < z.Length; start += count)
         {
-            int count = Math.Min(Chunk, z.Length - start);
+            count = ChunkLength(z.Length - start);
             ReadOnlySpan<float> zc = z.Slice(start, count);
             Span<float> ec = e[..count];
             TensorPrimitives.Multiply(zc, zc, ec);   // z^2
@@ -109,9 +117,9 @@ internal static class SmoothActivations
     internal static void MultiplyBySiLUPrime(Span<float> delta, ReadOnlySpan<float> z, int bits)
     {
         Span<float> t = stackalloc float[Chunk];
-        for (int start = 0; start < z.Length; start += Chunk)
+        for (int start = 0, count; start < z.Length; start += count)
         {
-            int count = Math.Min(Chunk, z.Length - start);
+            count = ChunkLength(z.Length - start);
             ReadOnlySpan<float> zc = z.Slice(start, count);
             Span<float> tc = t[..count];
             TensorPrimitives.Abs(zc, tc);

@@ -54,33 +54,24 @@ public static class Backpropagation
     {
         Network net = pass.Network;
         Workspace ws = pass.Workspace;
-        ReadOnlySpan<int> n = net.Sizes;
         int m = pass.M, L = net.OutputLayer;
 
         // Forward, keeping every Z^l and A^l: Z^l = A^{l-1} (W^l)^T + b^l, A^l = f(Z^l)
         for (int l = 1; l <= L; l++)
         {
             pass.Forward(l);
-            ActivationFunctions.Apply(net.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), n[l]);
         }
 
         // BP1: Delta^L = (A^L - Y) ⊙ f'(Z^L) for the quadratic cost; A^L - Y for cross-entropy and log-likelihood
         Costs.OutputError(net.Cost, net.OutputActivation, ws.ZRows(L, m), ws.ARows(L, m), y, ws.DeltaRows(L, m));
 
-        for (int l = L; l >= 1; l--)
+        // BP2: Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1}), all before BP4 may step any W^l
+        for (int l = L; l > 1; l--)
         {
-            // BP3: nabla_b^l = the sum of the rows of Delta^l
-            Kernels.Elementwise.SumRows(ws.DeltaRows(l, m), m, n[l], ws.NablaBiases(l));
-
-            // BP2: Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1}), before BP4 may step W^l
-            if (l > 1)
-            {
-                pass.PropagateError(l);
-                ActivationFunctions.MultiplyByDerivative(net.Activations[l - 2], ws.DeltaRows(l - 1, m), ws.ZRows(l - 1, m), ws.ARows(l - 1, m));
-            }
-
-            // BP4: nabla_W^l = (Delta^l)^T A^{l-1}, summed over the batch by the product
-            pass.WeightGradient(l);
+            pass.PropagateError(l);
         }
+
+        // BP3 and BP4: nabla_b^l = the sum of the rows of Delta^l, nabla_W^l = (Delta^l)^T A^{l-1}, summed over the batch by the product
+        pass.Gradients();
     }
 }

@@ -30,7 +30,7 @@ internal interface IWorkers
 /// <summary>
 /// Where BP4's product goes: stored in <c>nabla_W^l</c>, or folded straight into the weights as a gradient step,
 /// <c>W^l = Beta W^l + Alpha nabla_W^l</c>, each element the moment it is computed (so the weight gradient never
-/// makes a pass of its own through memory).
+/// makes a pass of its own through memory); the biases then take <c>b^l = b^l + Alpha nabla_b^l</c> in the same share.
 /// </summary>
 internal readonly record struct Fold(bool IntoWeights, float Alpha, float Beta)
 {
@@ -44,7 +44,7 @@ internal readonly record struct Fold(bool IntoWeights, float Alpha, float Beta)
 /// <see cref="LayerProducts"/>' workers when a product is large enough to be worth waking them.
 /// </summary>
 internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int m,
-    Fold fold = default, LayerProducts? parallel = null, ReadOnlySpan<int> next = default)
+    Fold fold = default, LayerProducts? parallel = null, ReadOnlySpan<int> next = default, IShared? after = null)
 {
     public Network Network { get; } = network;
 
@@ -62,16 +62,32 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
     /// <summary>Rows of <c>X</c> the next pass will read: prefetched while this one runs.</summary>
     public ReadOnlySpan<int> Next { get; } = next;
 
-    /// <summary><c>Z^l = A^{l-1} (W^l)^T + b^l</c>.</summary>
+    /// <summary><c>Z^l = A^{l-1} (W^l)^T + b^l</c> and <c>A^l = f(Z^l)</c>, each share's neurons activated as soon as they
+    /// are computed; for the first layer, the same share of the caller's work for the next pass (widening its inputs) follows in the same run.</summary>
     public void Forward(int l)
     {
-        if (parallel is not null && parallel.Worthwhile(LayerProducts.ForwardWork(Network.Sizes, l, M)))
+        if (l == 1 && parallel is { FirstLayerReady: true })
+        {
+            // The previous pass computed this layer in the shares of its gradients (LayerProducts.Begin's chain).
+            after?.Execute(0, 1);
+        }
+        else if (parallel is not null && parallel.Worthwhile(LayerProducts.ForwardWork(Network.Sizes, l, M)))
         {
             parallel.Run(LayerProducts.Phase.Forward, l);
+            Activation f = Network.Activations[l - 1];
+            if (!ActivationFunctions.IsElementwise(f))
+            {
+                // Softmax normalises whole rows, which no share of neurons holds.
+                ActivationFunctions.Apply(f, Workspace.ZRows(l, M), Workspace.ARows(l, M), Network.Sizes[l]);
+            }
         }
         else
         {
             LayerProducts.Forward(Network, Workspace, X, Rows, l, M, 0, 1);
+            if (l == 1)
+            {
+                after?.Execute(0, 1);
+            }
         }
 
         // The next mini-batch's inputs start on their way from memory while the backward pass runs; when the first
@@ -82,7 +98,41 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
         }
     }
 
-    /// <summary>BP2's product, <c>Delta^{l-1} = Delta^l W^l</c> (before the derivative).</summary>
+    // The layers above the first, then the first with the next pass's forward product of the first layer in the same
+    // shares: each share's rows of W^1 and b^1 have taken their step when it computes the same neurons of the next
+    // batch, so one run of the workers does both. The layers above go first: the next batch's A^1 overwrites this one's.
+    private void ChainedGradients(LayerProducts chain)
+    {
+        ReadOnlySpan<int> n = Network.Sizes;
+        long upper = 0;
+        for (int l = 2; l <= Network.OutputLayer; l++)
+        {
+            upper += LayerProducts.ForwardWork(n, l, M);
+        }
+
+        if (upper > 0 && chain.Worthwhile(upper))
+        {
+            chain.Run(LayerProducts.Phase.UpperGradients, 2);
+        }
+        else
+        {
+            for (int l = Network.OutputLayer; l >= 2; l--)
+            {
+                LayerProducts.Gradient(Network, Workspace, X, Rows, l, M, Fold, 0, 1);
+            }
+        }
+
+        if (chain.Worthwhile(LayerProducts.BackwardWork(n, 1, M)))
+        {
+            chain.Run(LayerProducts.Phase.ChainedGradient, 1);
+        }
+        else
+        {
+            chain.ChainedGradient(0, 1);
+        }
+    }
+
+    /// <summary>BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>, each share's samples multiplied by the derivative as soon as they are computed.</summary>
     public void PropagateError(int l)
     {
         if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, l, M)))
@@ -95,16 +145,29 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
         }
     }
 
-    /// <summary>BP4's product, <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>W^l</c>.</summary>
-    public void WeightGradient(int l)
+    /// <summary>
+    /// BP3 and BP4 of every layer, <c>nabla_b^l</c> the sum of the rows of <c>Delta^l</c> and
+    /// <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>b^l</c> and <c>W^l</c>: after every BP2, which
+    /// reads the weights, in one run of the workers, each share taking the same neurons of every layer.
+    /// </summary>
+    public void Gradients()
     {
-        if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, l, M)))
+        if (parallel is { Chains: true })
         {
-            parallel.Run(LayerProducts.Phase.WeightGradient, l);
+            ChainedGradients(parallel);
+            return;
+        }
+
+        if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, 1, M)))
+        {
+            parallel.Run(LayerProducts.Phase.Gradients, 1);
         }
         else
         {
-            LayerProducts.WeightGradient(Network, Workspace, X, Rows, l, M, Fold, 0, 1);
+            for (int l = Network.OutputLayer; l >= 1; l--)
+            {
+                LayerProducts.Gradient(Network, Workspace, X, Rows, l, M, Fold, 0, 1);
+            }
         }
     }
 }
@@ -139,6 +202,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     private int[] _next = [];
     private int _m;
     private int _nextCount;
+    private IShared? _after;
+    private IShared? _afterChain;
     private Fold _fold;
     private Phase _phase;
     private int _layer;
@@ -147,23 +212,53 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     {
         Forward,
         PropagateError,
-        WeightGradient,
+        Gradients,
+        UpperGradients,
+        ChainedGradient,
     }
+
+    /// <summary>Whether the pass's first layer was computed by the previous pass's chain (see <see cref="Begin"/>).</summary>
+    public bool FirstLayerReady { get; private set; }
+
+    /// <summary>Whether the pass computes the next one's first layer in the shares of its first layer's gradient.</summary>
+    public bool Chains { get; private set; }
 
     /// <summary>
     /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
-    /// stored or folded as <paramref name="fold"/> says and the rows <paramref name="next"/> prefetched.
-    /// <paramref name="rows"/> and <paramref name="next"/> are copied (the workers read them): their arrays are the caller's to keep.
+    /// stored or folded as <paramref name="fold"/> says, the rows <paramref name="next"/> (the next pass's)
+    /// prefetched during the gradients, and <paramref name="after"/>'s shares done in the shares of the first layer's
+    /// forward product. With <paramref name="chain"/> (a folded step, at least two layers, a next pass), the shares
+    /// of the first layer's gradient go on to the next pass's first-layer forward product, on the stepped weights,
+    /// and then do <paramref name="afterChain"/>'s shares; that pass is then begun with <paramref name="firstLayerReady"/>.
+    /// The workers read <paramref name="rows"/> and <paramref name="next"/>: keep them unchanged until the pass ends.
     /// </summary>
-    public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount)
+    public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
+        bool firstLayerReady = false, bool chain = false, IShared? afterChain = null)
     {
+        _after = after;
+        _afterChain = afterChain;
         _x = x;
         _rows = rows;
         _m = m;
         _fold = fold;
         _next = next;
         _nextCount = nextCount;
-        return new Pass(network, workspace, x.Span, rows.AsSpan(0, m), m, fold, this, next.AsSpan(0, nextCount));
+        FirstLayerReady = firstLayerReady;
+        Chains = chain;
+        System.Diagnostics.Debug.Assert(!chain || (fold.IntoWeights && nextCount > 0 && network.OutputLayer >= 2), "a chain needs a folded step, a next pass and two layers");
+        return new Pass(network, workspace, x.Span, rows.AsSpan(0, m), m, fold, this, next.AsSpan(0, nextCount), after);
+    }
+
+    /// <summary>Share <paramref name="share"/> of the first layer's gradient, then of the next pass's first-layer
+    /// forward product (the same neurons), then of the work to do after it.</summary>
+    public void ChainedGradient(int share, int shares)
+    {
+        ReadOnlySpan<float> x = _x.Span;
+        ReadOnlySpan<int> next = _next.AsSpan(0, _nextCount);
+        Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
+        Gradient(network, workspace, x, _rows.AsSpan(0, _m), 1, _m, _fold, share, shares);
+        Forward(network, workspace, x, next, 1, _nextCount, share, shares);
+        _afterChain?.Execute(share, shares);
     }
 
     public bool Worthwhile(long multiplyAdds) => workers.Count > 1 && multiplyAdds >= ParallelThreshold;
@@ -185,17 +280,32 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         {
             case Phase.Forward:
                 Forward(network, workspace, x, rows, _layer, _m, share, shares);
+                if (_layer == 1)
+                {
+                    _after?.Execute(share, shares);
+                }
+
                 break;
             case Phase.PropagateError:
                 PropagateError(network, workspace, _layer, _m, share, shares);
                 break;
-            case Phase.WeightGradient:
-                WeightGradient(network, workspace, x, rows, _layer, _m, _fold, share, shares);
-                if (_layer == 1)
+            case Phase.Gradients:
+                for (int l = network.OutputLayer; l >= 1; l--)
                 {
-                    Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
+                    Gradient(network, workspace, x, rows, l, _m, _fold, share, shares);
                 }
 
+                Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
+                break;
+            case Phase.UpperGradients:
+                for (int l = network.OutputLayer; l >= 2; l--)
+                {
+                    Gradient(network, workspace, x, rows, l, _m, _fold, share, shares);
+                }
+
+                break;
+            case Phase.ChainedGradient:
+                ChainedGradient(share, shares);
                 break;
         }
     }
@@ -206,19 +316,21 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// <summary>Multiply-adds of layer l's backward products (BP2's and BP4's; the first layer has no BP2).</summary>
     public static long BackwardWork(ReadOnlySpan<int> sizes, int l, int m) => (long)m * sizes[l] * sizes[l - 1] * (l > 1 ? 2 : 1);
 
-    /// <summary>Share <paramref name="share"/>'s neurons of <c>Z^l = A^{l-1} (W^l)^T + b^l</c>.</summary>
+    /// <summary>Share <paramref name="share"/>'s neurons of <c>Z^l = A^{l-1} (W^l)^T + b^l</c>, and of <c>A^l = f(Z^l)</c>
+    /// while they are in this core's cache (all of <c>A^l</c> for one share; none for a row-wise <c>f</c> split in several).</summary>
     public static void Forward(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
-        (int start, int end) = Split(n[l], share, shares); // the same neurons as WeightGradient's rows: they stay in one core's cache
+        (int start, int end) = Split(n[l], share, shares); // the same neurons as Gradient's rows: they stay in one core's cache
         if (start < end)
         {
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
             Gemm.MultiplyTransposed(input, l > 1 ? default : rows, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], start, end);
+            ActivationFunctions.ApplyColumns(network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), m, n[l], start, end);
         }
     }
 
-    /// <summary>Share <paramref name="share"/>'s samples of BP2's <c>Delta^{l-1} = Delta^l W^l</c>.</summary>
+    /// <summary>Share <paramref name="share"/>'s samples of BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>.</summary>
     public static void PropagateError(Network network, Workspace ws, int l, int m, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
@@ -226,11 +338,15 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         if (start < end)
         {
             Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, ws.DeltaRows(l - 1, m), m, n[l], n[l - 1], start, end, 1f, 0f);
+            int from = start * n[l - 1], count = (end - start) * n[l - 1];
+            ActivationFunctions.MultiplyByDerivativeRun(network.Activations[l - 2], ws.DeltaRows(l - 1, m).Slice(from, count),
+                ws.ZRows(l - 1, m).Slice(from, count), ws.ARows(l - 1, m).Slice(from, count));
         }
     }
 
-    /// <summary>Share <paramref name="share"/>'s rows of BP4's <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded into <c>W^l</c>.</summary>
-    public static void WeightGradient(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, Fold fold, int share, int shares)
+    /// <summary>Share <paramref name="share"/>'s rows of BP4's <c>nabla_W^l = (Delta^l)^T A^{l-1}</c>, stored or folded
+    /// into <c>W^l</c>, and the same neurons of BP3's <c>nabla_b^l</c>, always stored, and folded into <c>b^l</c> with the step's scale.</summary>
+    public static void Gradient(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, Fold fold, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
         (int start, int end) = Split(n[l], share, shares);
@@ -242,6 +358,13 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
             Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, n[l], input, l > 1 ? default : rows, destination, n[l], m, n[l - 1], start, end,
                 fold.IntoWeights ? fold.Alpha : 1f, fold.IntoWeights ? fold.Beta : 0f);
+            Span<float> nablaB = ws.NablaBiases(l)[start..end];
+            Elementwise.SumRows(ws.DeltaRows(l, m), m, n[l], start, nablaB);
+            if (fold.IntoWeights)
+            {
+                // b = b + Alpha nabla_b: the trainer's SGD rule for biases (no decay), element for element.
+                Runtime.UpdateRules.Sgd(network.Mutable(network.Layout.BiasOffset(l) + start, end - start), nablaB, fold.Alpha, 1f, 0f);
+            }
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class Workspace
     private readonly float[] _nabla;
     private int _rows; // samples of the last computation: the rows the views show
     private int _inUse; // 1 while a call computes in this workspace (see Use)
+    private int _claims; // calls so far (see Use): the trainer tells from it whether anyone else computed here in between
 
     /// <summary>Allocates the arenas for networks shaped like <paramref name="network"/>.</summary>
     /// <param name="network">A network of the shape to serve.</param>
@@ -50,6 +51,9 @@ public sealed class Workspace
     /// <summary>Bytes a workspace of <paramref name="capacity"/> samples for <paramref name="layout"/> allocates.</summary>
     internal static Int128 RequiredBytes(Layout layout, int capacity) =>
         (((Int128)3 * capacity * layout.NeuronCount) + layout.ParameterCount) * sizeof(float);
+
+    /// <summary>How many computations have claimed the workspace so far (wraps around).</summary>
+    internal int Claims => _claims;
 
     /// <summary>The most samples one call computes at once.</summary>
     public int Capacity { get; }
@@ -112,6 +116,7 @@ public sealed class Workspace
         }
 
         _rows = rows;
+        _claims++;
         return new Lease(this);
     }
 

@@ -28,12 +28,14 @@ public sealed class Trainer : IDisposable, IShared
     private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
     private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
-    private readonly float[]? _widened;   // a byte set's inputs widened to floats: two halves of m x n_0 (see Begin)
-    private readonly int[][]? _halves;    // the rows of each half of _widened, in order
-    private readonly int[]? _after;       // the mini-batch after the next one: its bytes are prefetched
-    private int _widenHalf = -1;          // the half of _widened the workers are filling with _next's rows, -1 when not widening
-    private int _widenCount;
-    private int _afterCount;
+    private readonly float[]? _widened;   // a byte set's inputs widened to floats: three thirds of m x n_0 (see Begin)
+    private readonly int[][]? _thirds;    // the rows of each third of _widened, in order
+    private readonly BatchWidening? _widenNext;  // widens a batch in the first layer's forward shares
+    private readonly BatchWidening? _widenLater; // widens a batch in the shares of a chained gradient (see Begin)
+    private int _widenedThrough;          // the last batch of the epoch widened (or being widened) so far
+    private int _chainedBatch = -1;       // the batch whose first layer the last pass computed, -1 for none
+    private int _chainedClaims;           // the workspace's claims and the network's version just after that pass:
+    private long _chainedVersion;         // anything else computing or changing parameters in between voids it
     private readonly WorkerPool _pool;
     private readonly LayerProducts _products;
     private readonly BatchInference _inference; // evaluation, on the same workers
@@ -79,14 +81,17 @@ public sealed class Trainer : IDisposable, IShared
         _targets = new float[batch * network.OutputSize];
         if (trainingData.HoldsBytes)
         {
-            _widened = new float[2 * batch * network.InputSize];
-            _halves = [new int[batch], new int[batch]];
-            _after = new int[batch];
+            _widened = new float[3 * batch * network.InputSize];
+            _thirds = [new int[batch], new int[batch], new int[batch]];
             for (int i = 0; i < batch; i++)
             {
-                _halves[0][i] = i;
-                _halves[1][i] = batch + i;
+                _thirds[0][i] = i;
+                _thirds[1][i] = batch + i;
+                _thirds[2][i] = (2 * batch) + i;
             }
+
+            _widenNext = new BatchWidening(this, batch);
+            _widenLater = new BatchWidening(this, batch);
         }
 
         _pool = new WorkerPool(options.Threads);
@@ -105,7 +110,7 @@ public sealed class Trainer : IDisposable, IShared
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
         // A byte set's inputs are widened: one mini-batch for training, one block per thread for evaluation.
-        Int128 widened = trainingData.HoldsBytes ? (Int128)((2 * capacity) + (capacity * options.Threads)) * network.InputSize * sizeof(float) : 0;
+        Int128 widened = trainingData.HoldsBytes ? (Int128)((3 * capacity) + (capacity * options.Threads)) * network.InputSize * sizeof(float) : 0;
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
@@ -155,24 +160,26 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         int m = _options.MiniBatchSize;
+        _chainedBatch = -1;
         if (_widened is not null)
         {
-            // The first batch; each pass then widens the next one.
+            // The first batch, into the first third; each pass then widens the batches ahead of it (see Begin).
             int first = Math.Min(m, _order.Length);
-            _order.AsSpan(0, first).CopyTo(_next);
-            Widen(0, first, 0, 0);
+            _widenNext!.Set(_order.AsSpan(0, first), 0, _order.AsSpan(first, Math.Min(m, _order.Length - first)));
+            ((IShared)_widenNext).Execute(0, 1);
+            _widenedThrough = 0;
         }
 
         for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
         {
             ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
-            ReadOnlySpan<int> next = _order.AsSpan(k + batch.Length, Math.Min(m, _order.Length - k - batch.Length));
-            int afterStart = k + batch.Length + next.Length;
-            ReadOnlySpan<int> after = _order.AsSpan(afterStart, Math.Min(m, _order.Length - afterStart));
             using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
             {
                 PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
-                Backpropagation.Backprop(Begin(batch, next, after, batchIndex & 1), _targets.AsSpan(0, batch.Length * Network.OutputSize));
+                bool ready = _chainedBatch == batchIndex && Workspace.Claims == _chainedClaims + 1 && Network.Version == _chainedVersion;
+                Pass pass = Begin(k, batchIndex, ready);
+                bool chained = _products.Chains;
+                Backpropagation.Backprop(pass, _targets.AsSpan(0, batch.Length * Network.OutputSize));
 
                 // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
                 // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
@@ -186,6 +193,7 @@ public sealed class Trainer : IDisposable, IShared
 
                 Update();
                 Network.ParametersChanged();
+                (_chainedBatch, _chainedClaims, _chainedVersion) = (chained ? batchIndex + 1 : -1, Workspace.Claims, Network.Version);
             }
 
             progress?.Invoke(k + batch.Length, _order.Length);
@@ -292,59 +300,92 @@ public sealed class Trainer : IDisposable, IShared
     public int Evaluate(Dataset data) => _inference.Evaluate(data);
 
     // The mini-batch's indices and targets where the workers can read them, and the pass that runs on them. The plain
-    // SGD step is folded into BP4: W = (1 - eta lambda / n) W - (eta / m) nabla_W as each gradient element is computed.
-    // A byte set's batch was widened into half `half` of _widened by the previous call (or the epoch's start).
-    private Pass Begin(ReadOnlySpan<int> batch, ReadOnlySpan<int> next, ReadOnlySpan<int> after, int half)
+    // SGD step is folded into BP3 and BP4: W = (1 - eta lambda / n) W - (eta / m) nabla_W as each gradient element is
+    // computed. The pass then chains (see LayerProducts.Begin): its gradient's shares compute the next batch's first
+    // layer too, and the next pass starts `ready` unless something else used the workspace or the network in between.
+    // A byte set's batch k is read from third k % 3 of _widened, widened by an earlier pass (or the epoch's start):
+    // batch k + 1 in the first layer's forward shares when no chain did it, batch k + 2 in a chained gradient's shares
+    // (while those read batch k and batch k + 1, hence three thirds), each share widening its rows of the batch and
+    // starting the bytes of its rows of the batch after that on their way.
+    private Pass Begin(int k, int batchIndex, bool ready)
     {
-        int m = batch.Length, nL = Network.OutputSize;
-        batch.CopyTo(_batch);
-        next.CopyTo(_next);
+        int m = Math.Min(_options.MiniBatchSize, _order.Length - k), nL = Network.OutputSize;
+        ReadOnlySpan<int> batch = _order.AsSpan(k, m);
+        ReadOnlySpan<int> next = Ahead(k, 1), later = Ahead(k, 2);
         for (int i = 0; i < m; i++)
         {
             TrainingData.Target(batch[i]).CopyTo(_targets.AsSpan(i * nL, nL));
         }
 
         Fold fold = _foldStep ? Fold.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Fold.None;
+        bool chain = _foldStep && next.Length > 0 && Network.OutputLayer >= 2;
         if (_widened is null)
         {
-            return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length);
+            batch.CopyTo(_batch);
+            next.CopyTo(_next);
+            return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length, null, ready, chain);
         }
 
-        // A byte set: the pass reads its batch from one half of _widened (the same floats as a float set's rows, so the
-        // same results) while the next batch is widened into the other half now, its rows shared among the workers,
-        // for every worker to prefetch during the pass as it does a float set's next rows. Each worker also starts the
-        // bytes of its share of the batch after that on their way, for its share of the next widening.
-        after.CopyTo(_after);
-        _afterCount = after.Length;
-        if (_pool.Workers > 1 && next.Length > 1)
+        BatchWidening? widenNext = null, widenLater = null;
+        if (next.Length > 0 && _widenedThrough < batchIndex + 1)
         {
-            _widenHalf = 1 - half;
-            _widenCount = next.Length;
-            try
-            {
-                _pool.Run(this);
-            }
-            finally
-            {
-                _widenHalf = -1;
-            }
-        }
-        else
-        {
-            Widen(0, next.Length, 1 - half, after.Length);
+            _widenNext!.Set(next, (batchIndex + 1) % 3, later);
+            widenNext = _widenNext;
+            _widenedThrough = batchIndex + 1;
         }
 
-        return _products.Begin(_widened, _halves![half], m, fold, _halves[1 - half], next.Length);
+        if (chain && later.Length > 0 && _widenedThrough < batchIndex + 2)
+        {
+            _widenLater!.Set(later, (batchIndex + 2) % 3, Ahead(k, 3));
+            widenLater = _widenLater;
+            _widenedThrough = batchIndex + 2;
+        }
+
+        return _products.Begin(_widened, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater);
     }
 
-    // Rows [start, end) of _next, of the (byte) training set, as floats into the same rows of half `half` of _widened;
-    // then the bytes of the same share of _after (of `afterCount`) are prefetched.
-    private void Widen(int start, int end, int half, int afterCount)
+    // The samples of the mini-batch `batches` after the one starting at k (empty past the end of the epoch).
+    private ReadOnlySpan<int> Ahead(int k, int batches)
     {
-        int n0 = Network.InputSize, offset = ((half * _batch.Length) + start) * n0;
+        int m = _options.MiniBatchSize;
+        long start = Math.Min(_order.Length, k + ((long)m * batches));
+        return _order.AsSpan((int)start, (int)Math.Min(m, _order.Length - start));
+    }
+
+    // Rows [start, end) of `rows` (of the byte training set) as floats into the same rows of third `third` of
+    // _widened; then the bytes of the same share of `prefetch` are started on their way.
+    private void Widen(ReadOnlySpan<int> rows, int start, int end, int third, ReadOnlySpan<int> prefetch)
+    {
+        int n0 = Network.InputSize, offset = ((third * _batch.Length) + start) * n0;
         ReadOnlySpan<byte> bytes = TrainingData.ByteInputs;
-        Widening.GatherRows(bytes, _next.AsSpan(start, end - start), n0, TrainingData.Divisor, _widened.AsSpan(offset, (end - start) * n0));
-        Widening.PrefetchRows(bytes, _after.AsSpan(start, Math.Max(0, Math.Min(end, afterCount) - start)), n0);
+        Widening.GatherRows(bytes, rows[start..end], n0, TrainingData.Divisor, _widened.AsSpan(offset, (end - start) * n0));
+        Widening.PrefetchRows(bytes, prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)], n0);
+    }
+
+    /// <summary>One batch of a byte set to widen, as shares of rows split evenly (every row costs the same).</summary>
+    private sealed class BatchWidening(Trainer trainer, int capacity) : IShared
+    {
+        private readonly int[] _rows = new int[capacity];
+        private readonly int[] _prefetch = new int[capacity];
+        private int _count;
+        private int _prefetchCount;
+        private int _third;
+
+        public void Set(ReadOnlySpan<int> rows, int third, ReadOnlySpan<int> prefetch)
+        {
+            rows.CopyTo(_rows);
+            prefetch.CopyTo(_prefetch);
+            (_count, _prefetchCount, _third) = (rows.Length, prefetch.Length, third);
+        }
+
+        void IShared.Execute(int share, int shares)
+        {
+            int first = (int)((long)_count * share / shares), last = (int)((long)_count * (share + 1) / shares);
+            if (first < last)
+            {
+                trainer.Widen(_rows.AsSpan(0, _count), first, last, _third, _prefetch.AsSpan(0, _prefetchCount));
+            }
+        }
     }
 
     // Another thread holding the workspace between two mini-batches would leave the epoch half applied: go back to
@@ -387,17 +428,18 @@ public sealed class Trainer : IDisposable, IShared
         }
     }
 
-    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/> (only the biases when the weights were folded).</summary>
+    /// <summary>One optimizer step on the gradient in <see cref="Workspace.Nabla"/> (none when it was folded into BP3 and BP4).</summary>
     private void Update()
     {
+        if (_foldStep)
+        {
+            return;
+        }
+
         ReadOnlySpan<int> sizes = Network.Sizes;
         for (int l = 1; l <= Network.OutputLayer; l++)
         {
-            if (_foldStep)
-            {
-                UpdateRegion(Network.Layout.BiasOffset(l), sizes[l], 0f, 0f);
-            }
-            else if (_products.Worthwhile(LayerProducts.BackwardWork(sizes, l, _step.M)))
+            if (_products.Worthwhile(LayerProducts.BackwardWork(sizes, l, _step.M)))
             {
                 // Each worker updates the rows of W^l (and b^l) whose gradient it computed: they are in its core's cache.
                 _updateLayer = l;
@@ -412,18 +454,6 @@ public sealed class Trainer : IDisposable, IShared
 
     void IShared.Execute(int share, int shares)
     {
-        if (_widenHalf >= 0)
-        {
-            // Rows split evenly (10 as 5 + 5; the products' even-row alignment would give 4 + 6): every row costs the same.
-            int first = (int)((long)_widenCount * share / shares), last = (int)((long)_widenCount * (share + 1) / shares);
-            if (first < last)
-            {
-                Widen(first, last, _widenHalf, _afterCount);
-            }
-
-            return;
-        }
-
         (int start, int end) = LayerProducts.Split(Network.Sizes[_updateLayer], share, shares);
         if (start < end)
         {

@@ -72,6 +72,20 @@ public class ElementwisePropertyTests
     }
 
     [Property]
+    public void SumRows_of_a_column_range_is_the_same_columns_of_the_whole_sum(Shape s)
+    {
+        int rows = 1 + (s.Rows % 23), width = s.Cols;
+        var random = new SeededRandom(s.Seed);
+        float[] matrix = TestData.Mixed(rows * width, ref random);
+        float[] whole = new float[width];
+        Elementwise.SumRows(matrix, rows, width, whole);
+        int start = (int)(s.Seed % (ulong)width), count = 1 + (int)(s.Seed / 7 % (ulong)(width - start));
+        float[] part = TestData.Mixed(count, ref random); // garbage: overwritten
+        Elementwise.SumRows(matrix, rows, width, start, part);
+        Assert.Equal(whole.AsSpan(start, count).ToArray(), part);
+    }
+
+    [Property]
     public void SumRows_adds_the_rows_in_order(Shape s)
     {
         int rows = 1 + (s.Rows % 23), width = s.Cols;
