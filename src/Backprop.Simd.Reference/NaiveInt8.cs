@@ -29,4 +29,22 @@ public static class NaiveInt8
             u[k] = (byte)Math.Min(127.0, Math.Max(0.0, rounded));
         }
     }
+
+    /// <summary>The smallest and largest value, and whether every value is finite.</summary>
+    public static bool Range(ReadOnlySpan<float> a, out float min, out float max)
+    {
+        (min, max) = (float.PositiveInfinity, float.NegativeInfinity);
+        foreach (float x in a)
+        {
+            if (!float.IsFinite(x))
+            {
+                return false;
+            }
+
+            min = x < min ? x : min;
+            max = x > max ? x : max;
+        }
+
+        return true;
+    }
 }

@@ -42,6 +42,62 @@ internal static class Int8Quantize
         }
     }
 
+    /// <summary>
+    /// The smallest and largest value of <paramref name="a"/> in one pass; false when a value is NaN or infinite (then
+    /// the bounds mean nothing). Non-finite values are caught by adding <c>a x 0</c>, which is 0 for every finite value
+    /// and NaN otherwise, so a NaN cannot hide behind the minimum's and maximum's unordered compares.
+    /// </summary>
+    public static bool Range(ReadOnlySpan<float> a, out float min, out float max) => Range(a, out min, out max, Int8MatrixVector.DefaultPath);
+
+    /// <summary><see cref="Range(ReadOnlySpan{float}, out float, out float)"/> on <paramref name="path"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool Range(ReadOnlySpan<float> a, out float min, out float max, Int8Path path)
+    {
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        int n = a.Length, k = 0;
+        float low = float.PositiveInfinity, high = float.NegativeInfinity, poison = 0f;
+        if (path == Int8Path.Avx2 && Avx2.IsSupported && n >= 8)
+        {
+            Vector256<float> lo = Vector256.Create(low), hi = Vector256.Create(high), bad = Vector256<float>.Zero, lo2 = lo, hi2 = hi, bad2 = bad;
+            for (; k + 16 <= n; k += 16)
+            {
+                Vector256<float> x = Vector256.LoadUnsafe(ref a0, (nuint)k), y = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
+                lo = Avx.Min(lo, x);
+                hi = Avx.Max(hi, x);
+                bad = Avx.Add(bad, Avx.Multiply(x, Vector256<float>.Zero));
+                lo2 = Avx.Min(lo2, y);
+                hi2 = Avx.Max(hi2, y);
+                bad2 = Avx.Add(bad2, Avx.Multiply(y, Vector256<float>.Zero));
+            }
+
+            (low, high, poison) = (Vector256.Min(lo, lo2).ToScalarMin(), Vector256.Max(hi, hi2).ToScalarMax(), Vector256.Sum(Avx.Add(bad, bad2)));
+        }
+        else if (path != Int8Path.Scalar && Vector128.IsHardwareAccelerated && n >= 4)
+        {
+            Vector128<float> lo = Vector128.Create(low), hi = Vector128.Create(high), bad = Vector128<float>.Zero;
+            for (; k + 4 <= n; k += 4)
+            {
+                Vector128<float> x = Vector128.LoadUnsafe(ref a0, (nuint)k);
+                lo = Vector128.Min(lo, x);
+                hi = Vector128.Max(hi, x);
+                bad += x * Vector128<float>.Zero;
+            }
+
+            (low, high, poison) = (lo.ToScalarMin(), hi.ToScalarMax(), Vector128.Sum(bad));
+        }
+
+        for (; k < n; k++)
+        {
+            float x = Unsafe.Add(ref a0, k);
+            low = Math.Min(low, x);
+            high = Math.Max(high, x);
+            poison += x * 0f;
+        }
+
+        (min, max) = (low, high);
+        return poison == 0f;
+    }
+
     // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
     // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -103,4 +159,16 @@ internal static class Int8Quantize
 
         return k;
     }
+}
+
+/// <summary>Horizontal minimum and maximum of a vector's lanes (all finite here: a NaN is caught separately).</summary>
+internal static class LaneExtremes
+{
+    public static float ToScalarMin(this Vector256<float> v) => Vector128.Min(v.GetLower(), v.GetUpper()).ToScalarMin();
+
+    public static float ToScalarMax(this Vector256<float> v) => Vector128.Max(v.GetLower(), v.GetUpper()).ToScalarMax();
+
+    public static float ToScalarMin(this Vector128<float> v) => Math.Min(Math.Min(v[0], v[1]), Math.Min(v[2], v[3]));
+
+    public static float ToScalarMax(this Vector128<float> v) => Math.Max(Math.Max(v[0], v[1]), Math.Max(v[2], v[3]));
 }

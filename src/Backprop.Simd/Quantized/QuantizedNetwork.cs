@@ -279,12 +279,13 @@ internal readonly record struct ActivationScale(float Scale, float Inverse, int 
     /// <summary>The scale for <paramref name="a"/>; false when a value is NaN or infinite.</summary>
     public static bool TryChoose(ReadOnlySpan<float> a, out ActivationScale scale)
     {
-        float low = Math.Min(TensorPrimitives.Min(a), 0f), high = Math.Max(TensorPrimitives.Max(a), 0f);
-        if (!float.IsFinite(low) || !float.IsFinite(high))
+        if (!Int8Quantize.Range(a, out float min, out float max))
         {
             scale = default;
             return false;
         }
+
+        float low = Math.Min(min, 0f), high = Math.Max(max, 0f);
 
         double range = (double)high - low; // in double: high - low can overflow a float
         if (range == 0)

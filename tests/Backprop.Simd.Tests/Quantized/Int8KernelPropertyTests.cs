@@ -87,6 +87,23 @@ public class Int8KernelPropertyTests
         Check(ties, 1f, random.NextInt(128), $"ties, {s}");
     }
 
+    [Property]
+    public void Range_matches_the_naive_twin_exactly_on_every_path(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        float[] a = TestData.Mixed(s.Cols, ref random);
+        float[] poisoned = (float[])a.Clone();
+        poisoned[random.NextInt(s.Cols)] = (s.Rows % 3) switch { 0 => float.NaN, 1 => float.PositiveInfinity, _ => float.NegativeInfinity };
+        Assert.True(NaiveInt8.Range(a, out float min, out float max));
+        Assert.False(NaiveInt8.Range(poisoned, out _, out _));
+        foreach (Int8Path path in Paths)
+        {
+            Assert.True(Int8Quantize.Range(a, out float fastMin, out float fastMax, path), $"{path}, {s}");
+            Assert.True(fastMin == min && fastMax == max, $"{path}, {s}: [{fastMin}, {fastMax}], expected [{min}, {max}]"); // == : -0 and 0 are one bound
+            Assert.False(Int8Quantize.Range(poisoned, out _, out _, path), $"{path}, {s}, poisoned");
+        }
+    }
+
     private static void Check(float[] a, float inverse, int zeroPoint, string what)
     {
         byte[] expected = new byte[a.Length];
