@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
 
@@ -24,6 +25,10 @@ public sealed class QuantizedNetwork
     /// <summary>Bytes each weight row is padded to, so that the kernels run whole 32-byte vectors (the padding is zero).</summary>
     internal const int RowAlign = 32;
 
+    /// <summary>The most inputs a layer may have: then <c>sum_k q_k u_k - zeroPoint sum_k q_k</c>, at most
+    /// <c>2 x 127^2</c> per input in size, fits an int32.</summary>
+    internal const int MaxInputs = int.MaxValue / (2 * 127 * 127);
+
     private readonly sbyte[] _weights;     // per layer l, n_l rows of Stride(l) codes
     private readonly float[] _scales;      // s_j per neuron of layers 1..L (at the layout's neuron offsets)
     private readonly int[] _rowSums;       // sum_k q_jk per neuron, to subtract the input's zero point
@@ -41,10 +46,10 @@ public sealed class QuantizedNetwork
         long bytes = 0;
         for (int l = 1; l <= layers; l++)
         {
-            if (Layout.Sizes[l - 1] > Int8MatrixVector.MaxColumns)
+            if (Layout.Sizes[l - 1] > MaxInputs)
             {
                 throw new ArgumentException(
-                    $"network has {Layout.Sizes[l - 1]:N0} inputs into layer {l}, more than the {Int8MatrixVector.MaxColumns:N0} whose int8 products an int32 sum holds exactly.", nameof(network));
+                    $"network has {Layout.Sizes[l - 1]:N0} inputs into layer {l}, more than the {MaxInputs:N0} whose int8 products, less the zero point's, an int32 holds exactly.", nameof(network));
             }
 
             _weightOffsets[l] = (int)Math.Min(bytes, int.MaxValue);
@@ -70,7 +75,7 @@ public sealed class QuantizedNetwork
     /// <summary>Quantizes a trained network: its weights to int8 with one scale per output row, its biases, activations and cost kept.</summary>
     /// <param name="network">The float network; it is only read, and later changes to it do not reach the copy.</param>
     /// <exception cref="ArgumentException">A weight or bias is NaN or infinite, or a layer has more inputs than
-    /// <c>int.MaxValue / 127^2</c> (133,144), beyond which an int32 sum could overflow.</exception>
+    /// <c>int.MaxValue / (2 x 127^2)</c> (66,572), beyond which a sum less its zero point's share could overflow an int32.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The int8 weights would exceed one array or the memory available.</exception>
     public static QuantizedNetwork From(Network network)
     {
@@ -219,16 +224,30 @@ public sealed class QuantizedNetwork
         return a;
     }
 
-    // z_j = s_j s_a (sum_j - zeroPoint rowSum_j) + b_j; the integer part in a long (it can exceed an int by the zero point's product).
+    // z_j = (s_j s_a) (sum_j - zeroPoint rowSum_j) + b_j: the integer part exact in int32 (MaxInputs), then a
+    // conversion, two products and an add, in that order in every lane and in the scalar tail (no fused multiply-add).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Dequantize(ReadOnlySpan<int> sums, ActivationScale input, int l, Span<float> z)
     {
-        int offset = Layout.NeuronOffset(l);
-        ReadOnlySpan<float> scales = _scales.AsSpan(offset, z.Length), biases = _biases.AsSpan(offset, z.Length);
-        ReadOnlySpan<int> rowSums = _rowSums.AsSpan(offset, z.Length);
-        long zeroPoint = input.ZeroPoint;
-        for (int j = 0; j < z.Length; j++)
+        int offset = Layout.NeuronOffset(l), n = z.Length, j = 0;
+        ReadOnlySpan<float> scales = _scales.AsSpan(offset, n), biases = _biases.AsSpan(offset, n);
+        ReadOnlySpan<int> rowSums = _rowSums.AsSpan(offset, n);
+        if (Vector256.IsHardwareAccelerated)
         {
-            z[j] = ((float)(sums[j] - (zeroPoint * rowSums[j])) * (scales[j] * input.Scale)) + biases[j];
+            Vector256<int> zeroPoint = Vector256.Create(input.ZeroPoint);
+            Vector256<float> step = Vector256.Create(input.Scale);
+            for (; j + 8 <= n; j += 8)
+            {
+                Vector256<int> exact = Vector256.Create(sums.Slice(j, 8)) - (zeroPoint * Vector256.Create(rowSums.Slice(j, 8)));
+                Vector256<float> scale = Vector256.Create(scales.Slice(j, 8)) * step;
+                ((Vector256.ConvertToSingle(exact) * scale) + Vector256.Create(biases.Slice(j, 8))).CopyTo(z.Slice(j, 8));
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            float scale = scales[j] * input.Scale;
+            z[j] = ((float)(sums[j] - (input.ZeroPoint * rowSums[j])) * scale) + biases[j];
         }
     }
 
