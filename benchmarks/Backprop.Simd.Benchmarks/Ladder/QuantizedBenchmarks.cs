@@ -38,7 +38,8 @@ public sealed record InferenceCase(string Sizes) : ISampleWork
 
 /// <summary>
 /// int8 inference (<see cref="QuantizedNetwork"/>) against float32 (<see cref="Network"/>) on the same trained-shape
-/// network and the bundled digits: single-sample <c>Predict</c> cycling through 1,000 inputs, a batch of 10,000 on one
+/// network and the bundled digits: single-sample <c>Predict</c> cycling through 1,000 inputs (3 MB, so each input
+/// comes from L3 as a new request's would) and on one input again and again (in L1), a batch of 10,000 on one
 /// thread (<see cref="BatchInference"/> against <see cref="QuantizedBatchInference"/>), and the int8 path's two steps
 /// on the first layer alone (quantizing the 784 inputs, the 784-wide matrix-vector product) to see where its time goes.
 /// </summary>
@@ -95,6 +96,8 @@ public class QuantizedBenchmarks
         {
             Float32();
             Int8();
+            Float32HotInput();
+            Int8HotInput();
             Float32Batch();
             Int8Batch();
             QuantizeInput();
@@ -119,6 +122,16 @@ public class QuantizedBenchmarks
     [Benchmark]
     [Work(Samples = 1)]
     public int Int8() => _quantized.Predict(NextInput(), _quantizedWorkspace);
+
+    /// <summary><see cref="Network.Predict"/> on the same sample every call: the input stays in L1, as in a tight loop.</summary>
+    [Benchmark]
+    [Work(Samples = 1)]
+    public int Float32HotInput() => _network.Predict(_inputs.AsSpan(0, _network.InputSize), _workspace);
+
+    /// <summary><see cref="QuantizedNetwork.Predict"/> on the same sample every call.</summary>
+    [Benchmark]
+    [Work(Samples = 1)]
+    public int Int8HotInput() => _quantized.Predict(_inputs.AsSpan(0, _network.InputSize), _quantizedWorkspace);
 
     /// <summary><see cref="BatchInference.FeedForward"/> on 10,000 samples, one thread; Mean is per sample.</summary>
     [Benchmark(OperationsPerInvoke = Batch)]

@@ -30,8 +30,8 @@ internal static class Int8Quantize
         ref byte u0 = ref MemoryMarshal.GetReference(u);
         int n = a.Length, k = path switch
         {
-            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n),
-            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n),
+            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // ends with 16-float SSE2 steps
+            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, 0),
             Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortable(ref a0, inverse, zeroPoint, ref u0, n),
             _ => 0,
         };
@@ -56,7 +56,7 @@ internal static class Int8Quantize
         ref float a0 = ref MemoryMarshal.GetReference(a);
         int n = a.Length, k = 0;
         float low = float.PositiveInfinity, high = float.NegativeInfinity, poison = 0f;
-        if (path == Int8Path.Avx2 && Avx2.IsSupported && n >= 8)
+        if (path == Int8Path.Avx2 && Avx2.IsSupported && n >= 16)
         {
             Vector256<float> lo = Vector256.Create(low), hi = Vector256.Create(high), bad = Vector256<float>.Zero, lo2 = lo, hi2 = hi, bad2 = bad;
             for (; k + 16 <= n; k += 16)
@@ -72,9 +72,10 @@ internal static class Int8Quantize
 
             (low, high, poison) = (Vector256.Min(lo, lo2).ToScalarMin(), Vector256.Max(hi, hi2).ToScalarMax(), Vector256.Sum(Avx.Add(bad, bad2)));
         }
-        else if (path != Int8Path.Scalar && Vector128.IsHardwareAccelerated && n >= 4)
+
+        if (path != Int8Path.Scalar && Vector128.IsHardwareAccelerated && k + 4 <= n)
         {
-            Vector128<float> lo = Vector128.Create(low), hi = Vector128.Create(high), bad = Vector128<float>.Zero;
+            Vector128<float> lo = Vector128.Create(low), hi = Vector128.Create(high), bad = Vector128.CreateScalar(poison);
             for (; k + 4 <= n; k += 4)
             {
                 Vector128<float> x = Vector128.LoadUnsafe(ref a0, (nuint)k);
@@ -118,16 +119,15 @@ internal static class Int8Quantize
             Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
         }
 
-        return k;
+        return QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, k);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int QuantizeSse2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n)
+    private static int QuantizeSse2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, int k)
     {
         Vector128<float> scale = Vector128.Create(inverse);
         Vector128<int> zero = Vector128.Create(zeroPoint);
         Vector128<byte> cap = Vector128.Create((byte)127);
-        int k = 0;
         for (; k + 16 <= n; k += 16)
         {
             Vector128<int> i0 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)k), scale)), zero);

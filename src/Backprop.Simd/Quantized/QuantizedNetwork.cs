@@ -212,16 +212,16 @@ public sealed class QuantizedNetwork
             }
 
             ws.RecordScale(l, input);
-            Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes);
+            Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes); // codes past a's end keep the zero they had or the zero point: their weights are 0
             Span<int> sums = ws.Sums(l);
             Int8MatrixVector.Multiply(WeightsOf(l), rows, stride, stride, codes, sums);
             Span<float> z = ws.ZRows(l), next = ws.ARows(l);
             Dequantize(sums, input, l, z);
             ActivationFunctions.Apply(_activations[l - 1], z, next, rows);
-            a = next;
+            a = ws.PaddedARows(l);
         }
 
-        return a;
+        return ws.ARows(OutputLayer);
     }
 
     // z_j = (s_j s_a) (sum_j - zeroPoint rowSum_j) + b_j: the integer part exact in int32 (MaxInputs), then a

@@ -14,7 +14,8 @@ public sealed class QuantizedWorkspace
     private readonly int[] _codeOffsets;
     private readonly int[] _sums;     // per neuron of layers 1..L
     private readonly float[] _zs;
-    private readonly float[] _activations;
+    private readonly float[] _activations; // per layer l, n_l values then zeros up to a multiple of RowAlign
+    private readonly int[] _activationOffsets;
     private readonly float[] _row;    // one input row, for byte data sets
     private readonly ActivationScale[] _scales; // per layer, the input scale of the last computation
     private int _inUse;
@@ -33,11 +34,17 @@ public sealed class QuantizedWorkspace
             codes += network.Stride(l);
         }
 
-        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 12) + ((long)network.InputSize * 4), nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 16) + ((long)network.InputSize * 4), nameof(network), $"a quantized workspace for {Layout.Describe()}");
         _codes = new byte[codes];
         _sums = new int[Layout.NeuronCount];
         _zs = new float[Layout.NeuronCount];
-        _activations = new float[Layout.NeuronCount];
+        _activationOffsets = new int[Layout.OutputLayer + 2];
+        for (int l = 1; l <= Layout.OutputLayer; l++)
+        {
+            _activationOffsets[l + 1] = _activationOffsets[l] + Padded(Layout.Sizes[l]);
+        }
+
+        _activations = new float[_activationOffsets[^1]];
         _row = new float[network.InputSize];
         _scales = new ActivationScale[Layout.OutputLayer + 1];
     }
@@ -71,7 +78,13 @@ public sealed class QuantizedWorkspace
 
     internal Span<float> ZRows(int l) => new(_zs, Layout.NeuronOffset(l), Layout.Sizes[l]);
 
-    internal Span<float> ARows(int l) => new(_activations, Layout.NeuronOffset(l), Layout.Sizes[l]);
+    internal Span<float> ARows(int l) => new(_activations, _activationOffsets[l], Layout.Sizes[l]);
+
+    /// <summary>Layer l's activations with the zeros after them, <see cref="QuantizedNetwork.Stride"/>(l + 1) long: the
+    /// zeros widen the range by nothing (it always holds 0) and meet zero weights, so the kernels can run whole vectors.</summary>
+    internal ReadOnlySpan<float> PaddedARows(int l) => new(_activations, _activationOffsets[l], Padded(Layout.Sizes[l]));
+
+    private static int Padded(int n) => (n + QuantizedNetwork.RowAlign - 1) / QuantizedNetwork.RowAlign * QuantizedNetwork.RowAlign;
 
     internal Span<float> Row => _row;
 
