@@ -153,6 +153,18 @@ public class QuantizedBenchmarks
         return _codes[0];
     }
 
+    /// <summary>The range pass alone, on one input again and again.</summary>
+    [Benchmark]
+    public bool RangeHot() => Int8Quantize.Range(_inputs.AsSpan(0, _network.InputSize), out _, out _);
+
+    /// <summary>The quantization alone (scale given), on one input again and again.</summary>
+    [Benchmark]
+    public int QuantizeHot()
+    {
+        Int8Quantize.Quantize(_inputs.AsSpan(0, _network.InputSize), 127f, 0, _codes);
+        return _codes[0];
+    }
+
     /// <summary>The int8 path's first-layer product alone (n_1 rows of 800 codes).</summary>
     [Benchmark]
     public int FirstLayerProduct()

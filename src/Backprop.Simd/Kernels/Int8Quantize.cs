@@ -44,59 +44,70 @@ internal static class Int8Quantize
 
     /// <summary>
     /// The smallest and largest value of <paramref name="a"/> in one pass; false when a value is NaN or infinite (then
-    /// the bounds mean nothing). Non-finite values are caught by adding <c>a x 0</c>, which is 0 for every finite value
-    /// and NaN otherwise, so a NaN cannot hide behind the minimum's and maximum's unordered compares.
+    /// the bounds mean nothing). Infinities reach the bounds; a NaN, which the unordered compares of min and max can
+    /// drop, is caught by a compare of each value with itself.
     /// </summary>
     public static bool Range(ReadOnlySpan<float> a, out float min, out float max) => Range(a, out min, out max, Int8MatrixVector.DefaultPath);
 
     /// <summary><see cref="Range(ReadOnlySpan{float}, out float, out float)"/> on <paramref name="path"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Range(ReadOnlySpan<float> a, out float min, out float max, Int8Path path)
     {
         ref float a0 = ref MemoryMarshal.GetReference(a);
         int n = a.Length, k = 0;
-        float low = float.PositiveInfinity, high = float.NegativeInfinity, poison = 0f;
+        float low = float.PositiveInfinity, high = float.NegativeInfinity;
+        bool nan = false;
         if (path == Int8Path.Avx2 && Avx2.IsSupported && n >= 16)
         {
-            Vector256<float> lo = Vector256.Create(low), hi = Vector256.Create(high), bad = Vector256<float>.Zero, lo2 = lo, hi2 = hi, bad2 = bad;
-            for (; k + 16 <= n; k += 16)
-            {
-                Vector256<float> x = Vector256.LoadUnsafe(ref a0, (nuint)k), y = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
-                lo = Avx.Min(lo, x);
-                hi = Avx.Max(hi, x);
-                bad = Avx.Add(bad, Avx.Multiply(x, Vector256<float>.Zero));
-                lo2 = Avx.Min(lo2, y);
-                hi2 = Avx.Max(hi2, y);
-                bad2 = Avx.Add(bad2, Avx.Multiply(y, Vector256<float>.Zero));
-            }
-
-            (low, high, poison) = (Vector256.Min(lo, lo2).ToScalarMin(), Vector256.Max(hi, hi2).ToScalarMax(), Vector256.Sum(Avx.Add(bad, bad2)));
+            k = RangeAvx(ref a0, n, ref low, ref high, ref nan);
         }
 
         if (path != Int8Path.Scalar && Vector128.IsHardwareAccelerated && k + 4 <= n)
         {
-            Vector128<float> lo = Vector128.Create(low), hi = Vector128.Create(high), bad = Vector128.CreateScalar(poison);
+            Vector128<float> lo = Vector128.Create(low), hi = Vector128.Create(high), unordered = Vector128<float>.Zero;
             for (; k + 4 <= n; k += 4)
             {
                 Vector128<float> x = Vector128.LoadUnsafe(ref a0, (nuint)k);
                 lo = Vector128.Min(lo, x);
                 hi = Vector128.Max(hi, x);
-                bad += x * Vector128<float>.Zero;
+                unordered |= ~Vector128.Equals(x, x);
             }
 
-            (low, high, poison) = (lo.ToScalarMin(), hi.ToScalarMax(), Vector128.Sum(bad));
+            (low, high) = (lo.ToScalarMin(), hi.ToScalarMax());
+            nan |= unordered != Vector128<float>.Zero;
         }
 
         for (; k < n; k++)
         {
             float x = Unsafe.Add(ref a0, k);
-            low = Math.Min(low, x);
-            high = Math.Max(high, x);
-            poison += x * 0f;
+            low = x < low ? x : low;
+            high = x > high ? x : high;
+            nan |= float.IsNaN(x);
         }
 
         (min, max) = (low, high);
-        return poison == 0f;
+        return !nan && float.IsFinite(low) && float.IsFinite(high);
+    }
+
+    // Two accumulators of each kind, 16 floats per step: every dependency chain is one cycle long.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int RangeAvx(ref float a0, int n, ref float low, ref float high, ref bool nan)
+    {
+        Vector256<float> lo = Vector256.Create(low), hi = Vector256.Create(high), lo2 = lo, hi2 = hi, unordered = Vector256<float>.Zero;
+        int k = 0;
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector256<float> x = Vector256.LoadUnsafe(ref a0, (nuint)k), y = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
+            lo = Avx.Min(lo, x);
+            hi = Avx.Max(hi, x);
+            lo2 = Avx.Min(lo2, y);
+            hi2 = Avx.Max(hi2, y);
+            unordered = Avx.Or(unordered, Avx.Or(Avx.Compare(x, x, FloatComparisonMode.UnorderedNonSignaling), Avx.Compare(y, y, FloatComparisonMode.UnorderedNonSignaling)));
+        }
+
+        low = Avx.Min(lo, lo2).ToScalarMin();
+        high = Avx.Max(hi, hi2).ToScalarMax();
+        nan |= !Avx.TestZ(unordered.AsInt32(), unordered.AsInt32());
+        return k;
     }
 
     // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
