@@ -52,6 +52,8 @@ public class QuantizedBenchmarks
     private Network _network = null!;
     private Workspace _workspace = null!;
     private QuantizedNetwork _quantized = null!;
+    private QuantizedNetwork _oneLayer = null!;
+    private QuantizedWorkspace _oneLayerWorkspace = null!;
     private QuantizedWorkspace _quantizedWorkspace = null!;
     private BatchInference _batch = null!;
     private QuantizedBatchInference _quantizedBatch = null!;
@@ -80,6 +82,8 @@ public class QuantizedBenchmarks
         _quantized = QuantizedNetwork.From(_network);
         _quantizedWorkspace = new QuantizedWorkspace(_quantized);
         _batch = new BatchInference(_network, threads: 1);
+        _oneLayer = QuantizedNetwork.From(new Network(sizes.AsSpan(0, 2), 1, new NetworkOptions { OutputActivation = Activation.Identity }));
+        _oneLayerWorkspace = new QuantizedWorkspace(_oneLayer);
         _quantizedBatch = new QuantizedBatchInference(_quantized, threads: 1);
         Dataset digits = BundledDigits.Load();
         _inputs = new float[Batch * sizes[0]];
@@ -98,6 +102,7 @@ public class QuantizedBenchmarks
             Int8();
             Float32HotInput();
             Int8HotInput();
+            Int8FirstLayerHot();
             Float32Batch();
             Int8Batch();
             QuantizeInput();
@@ -152,6 +157,11 @@ public class QuantizedBenchmarks
         Int8Quantize.Quantize(x, scale.Inverse, scale.ZeroPoint, _codes);
         return _codes[0];
     }
+
+    /// <summary>The first layer alone as a network (identity output), one input again and again: the fixed cost of a
+    /// call and of dequantizing, next to <see cref="RangeHot"/>, <see cref="QuantizeHot"/> and <see cref="FirstLayerProduct"/>.</summary>
+    [Benchmark]
+    public int Int8FirstLayerHot() => _oneLayer.Predict(_inputs.AsSpan(0, _network.InputSize), _oneLayerWorkspace);
 
     /// <summary>The range pass alone, on one input again and again.</summary>
     [Benchmark]
