@@ -9,12 +9,14 @@ namespace Backprop.Simd.Cli.Commands;
 /// <summary>
 /// <c>backprop bench --model FILE [--precision float32|int8] [--batch N] [--threads N] [--data DIR]</c>: what a model
 /// costs on this machine before an app embeds it. Single-sample latency is timed call by call (each call's own
-/// timestamps, so the percentiles are of calls, not of averages); batch throughput is the median of repeated calls
+/// timestamps, so the percentiles are of calls, not of averages) after a warm-up long enough for the runtime's
+/// tiered compilation to install its optimized code; batch throughput is the median of repeated calls
 /// on <c>--batch</c> samples. Inputs are the test images of the data when they fit the model, else random values in [0, 1).
 /// </summary>
 internal static class BenchCommand
 {
     private const int WarmupCalls = 20_000;
+    private const double WarmupSeconds = 0.3; // and at least this long: the runtime compiles its final code ~100 ms after a method's first calls
     private const int TimedCalls = 100_000;
     private const int DistinctInputs = 1_000; // single calls cycle through these, as requests bring different inputs
     private const double BatchSeconds = 0.5;  // batch calls repeat for about this long (at least MinBatchRuns)
@@ -102,7 +104,8 @@ internal static class BenchCommand
     private static (double P50, double P99, int Gcs) Time(int rows, Func<int, int> predict)
     {
         int distinct = Math.Min(rows, DistinctInputs), sink = 0;
-        for (int i = 0; i < WarmupCalls; i++)
+        long warmup = Stopwatch.GetTimestamp();
+        for (int i = 0; i < WarmupCalls || Stopwatch.GetElapsedTime(warmup).TotalSeconds < WarmupSeconds; i++)
         {
             sink += predict(i % distinct);
         }

@@ -19,6 +19,7 @@ internal static class Int8Quantize
         Quantize(a, inverse, zeroPoint, u, Int8MatrixVector.DefaultPath);
 
     /// <summary>The quantization on <paramref name="path"/> (SSSE3 runs the SSE2 instructions).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path)
     {
         if (u.Length < a.Length)
@@ -50,6 +51,7 @@ internal static class Int8Quantize
     public static bool Range(ReadOnlySpan<float> a, out float min, out float max) => Range(a, out min, out max, Int8MatrixVector.DefaultPath);
 
     /// <summary><see cref="Range(ReadOnlySpan{float}, out float, out float)"/> on <paramref name="path"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call, like the other kernels
     public static bool Range(ReadOnlySpan<float> a, out float min, out float max, Int8Path path)
     {
         ref float a0 = ref MemoryMarshal.GetReference(a);

@@ -233,4 +233,34 @@ public class QuantizedNetworkTests
 
         Assert.Equal(3, quantized.FeedForward(new float[5], ws).Length);
     }
+
+    [Fact]
+    public void The_example_of_docs_quantization_md_runs_as_written()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"int8-example-{Environment.ProcessId}.json");
+        Serialization.ModelJson.Save(new Network([784, 30, 10], seed: 2), path);
+        try
+        {
+            Dataset testData = MnistData.LoadBundled().Test;
+            float[] x = new float[784], inputs = new float[3 * 784], outputs = new float[3 * 10];
+            testData.Input(0, x);
+
+            Network network = Serialization.ModelJson.Load(path);       // any trained network
+            QuantizedNetwork int8 = QuantizedNetwork.From(network);    // copies; later changes to network do not reach it
+            var workspace = new QuantizedWorkspace(int8);              // one per thread; the network is shared
+
+            ReadOnlySpan<float> output = int8.FeedForward(x, workspace);   // valid until the workspace's next call
+            Assert.Equal(Network.ArgMax(output), int8.Predict(x, workspace));
+            int correct = int8.Evaluate(testData, workspace);              // one sample at a time, allocates nothing
+
+            using var batch = new QuantizedBatchInference(int8, threads: 2); // many samples on a fixed set of threads
+            batch.FeedForward(inputs, outputs);                              // rows of inputs -> rows of outputs
+            int correctToo = batch.Evaluate(testData);
+            Assert.Equal(correct, correctToo);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
