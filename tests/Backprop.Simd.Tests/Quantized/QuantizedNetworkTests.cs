@@ -238,14 +238,14 @@ public class QuantizedNetworkTests
     public void The_example_of_docs_quantization_md_runs_as_written()
     {
         string path = Path.Combine(Path.GetTempPath(), $"int8-example-{Environment.ProcessId}.json");
-        Serialization.ModelJson.Save(new Network([784, 30, 10], seed: 2), path);
+        Backprop.Simd.Serialization.ModelJson.Save(new Network([784, 30, 10], seed: 2), path);
         try
         {
             Dataset testData = MnistData.LoadBundled().Test;
             float[] x = new float[784], inputs = new float[3 * 784], outputs = new float[3 * 10];
             testData.Input(0, x);
 
-            Network network = Serialization.ModelJson.Load(path);       // any trained network
+            Network network = Backprop.Simd.Serialization.ModelJson.Load(path);       // any trained network
             QuantizedNetwork int8 = QuantizedNetwork.From(network);    // copies; later changes to network do not reach it
             var workspace = new QuantizedWorkspace(int8);              // one per thread; the network is shared
 
