@@ -26,7 +26,7 @@ internal static class BenchCommand
     {
         Option<string> model = CommonOptions.Model(required: true);
         Option<string> precision = CommonOptions.Precision();
-        Option<int> batch = CommonOptions.WholeNumber("--batch", $"Samples per batch call. {CommonOptions.Default("10000")}", defaultValue: 10_000, minimum: 1, maximum: 1_000_000);
+        Option<int> batch = CommonOptions.WholeNumber("--batch", "Samples per batch call.", defaultValue: 10_000, minimum: 1, maximum: 1_000_000);
         Option<int> threads = CommonOptions.WholeNumber(
             "--threads",
             $"Threads sharing each batch call; the outputs are the same for any count. {CommonOptions.Default($"{Environment.ProcessorCount}, one per core")}",
@@ -47,8 +47,8 @@ internal static class BenchCommand
 
             console.Out.WriteLine($"{CommonOptions.Describe(network)} in {(int8 ? "int8" : "float32")}: weights {Kilobytes(int8 ? quantized!.WeightBytes : WeightFloats(network) * sizeof(float))}, " +
                 $"{(int8 ? Int8Kernels() : FloatKernels())}; inputs: {source}.");
-            (double p50, double p99, int gcs) = int8 ? Latency(quantized!, inputs) : Latency(network, inputs);
-            console.Out.WriteLine($"single sample: p50 {p50:F2} us, p99 {p99:F2} us ({TimedCalls:N0} calls, {CommonOptions.Count(gcs, "GC")})");
+            (double p50, double p99, int gcs, long bytes) = int8 ? Latency(quantized!, inputs) : Latency(network, inputs);
+            console.Out.WriteLine($"single sample: p50 {p50:F2} us, p99 {p99:F2} us ({TimedCalls:N0} calls, {CommonOptions.Count(gcs, "GC")}, {CommonOptions.Count(bytes, "byte")} allocated)");
             (double rate, int runs, int batchGcs) = Throughput(network, quantized, inputs, batchSize, threadCount);
             console.Out.WriteLine($"batch of {batchSize:N0} on {CommonOptions.Count(threadCount, "thread")}: {rate:N0} samples/s (median of {runs} runs, {CommonOptions.Count(batchGcs, "GC")})");
             return 0;
@@ -86,14 +86,14 @@ internal static class BenchCommand
         return (inputs, "random values in [0, 1)");
     }
 
-    private static (double P50, double P99, int Gcs) Latency(Network network, float[] inputs)
+    private static (double P50, double P99, int Gcs, long Bytes) Latency(Network network, float[] inputs)
     {
         var workspace = new Workspace(network);
         int n0 = network.InputSize;
         return Time(inputs.Length / n0, i => network.Predict(inputs.AsSpan(i * n0, n0), workspace));
     }
 
-    private static (double P50, double P99, int Gcs) Latency(QuantizedNetwork network, float[] inputs)
+    private static (double P50, double P99, int Gcs, long Bytes) Latency(QuantizedNetwork network, float[] inputs)
     {
         var workspace = new QuantizedWorkspace(network);
         int n0 = network.InputSize;
@@ -101,7 +101,7 @@ internal static class BenchCommand
     }
 
     // Each call between its own two timestamps; the percentiles of the timed calls after a warm-up (JIT tiers, caches).
-    private static (double P50, double P99, int Gcs) Time(int rows, Func<int, int> predict)
+    private static (double P50, double P99, int Gcs, long Bytes) Time(int rows, Func<int, int> predict)
     {
         int distinct = Math.Min(rows, DistinctInputs), sink = 0;
         long warmup = Stopwatch.GetTimestamp();
@@ -112,6 +112,7 @@ internal static class BenchCommand
 
         var ticks = new long[TimedCalls];
         int gcs = GcCount();
+        long bytes = GC.GetAllocatedBytesForCurrentThread(); // the calls run on this thread
         for (int i = 0; i < TimedCalls; i++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -119,11 +120,12 @@ internal static class BenchCommand
             ticks[i] = Stopwatch.GetTimestamp() - start;
         }
 
+        bytes = GC.GetAllocatedBytesForCurrentThread() - bytes;
         gcs = GcCount() - gcs;
         GC.KeepAlive(sink);
         Array.Sort(ticks);
         double us = 1e6 / Stopwatch.Frequency;
-        return (ticks[TimedCalls / 2] * us, ticks[(int)(TimedCalls * 0.99)] * us, gcs);
+        return (ticks[TimedCalls / 2] * us, ticks[(int)(TimedCalls * 0.99)] * us, gcs, bytes);
     }
 
     private static (double Rate, int Runs, int Gcs) Throughput(Network network, QuantizedNetwork? quantized, float[] inputs, int batch, int threads)

