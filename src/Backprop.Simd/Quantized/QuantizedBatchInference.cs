@@ -1,4 +1,5 @@
 using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
 
 namespace Backprop.Simd.Runtime;
 
@@ -15,6 +16,9 @@ public sealed class QuantizedBatchInference : IDisposable, IWorkerShared
 {
     /// <summary>Samples in one share of a call: enough that claiming a share costs little next to it.</summary>
     public const int SamplesPerShare = 64;
+
+    // Samples between an input's prefetch and its use: about two microseconds of work ahead.
+    private const int PrefetchDistance = 2;
 
     private readonly QuantizedNetwork _network;
     private readonly WorkerPool _pool;
@@ -134,6 +138,12 @@ public sealed class QuantizedBatchInference : IDisposable, IWorkerShared
         Span<float> outputs = _outputs.Span;
         for (int i = first; i < last; i++)
         {
+            int ahead = i + PrefetchDistance; // a hint for the input two samples on, so that it is not waited for
+            if (ahead < last)
+            {
+                Prefetch.Rows(inputs, new ReadOnlySpan<int>(in ahead), n0);
+            }
+
             _network.FeedForwardOne(inputs.Slice(i * n0, n0), ws).CopyTo(outputs.Slice(i * nL, nL));
         }
     }
