@@ -25,6 +25,7 @@ public static class BackpropCli
             InfoCommand.Create(console),
             ExportCommand.Create(console),
             ImportCommand.Create(console),
+            BenchCommand.Create(console),
         };
 
         ParseResult parsed = root.Parse(args);

@@ -28,6 +28,19 @@ internal static class CommonOptions
         Required = required,
     };
 
+    /// <summary>The arithmetic inference runs in: <c>float32</c> (the network itself) or <c>int8</c> (a <see cref="QuantizedNetwork"/> made from it).</summary>
+    public static Option<string> Precision() => new("--precision")
+    {
+        Description = "Arithmetic of inference: float32, or int8 (weights quantized per row, each layer's input per sample, sums in int32; see docs/quantization.md).",
+        HelpName = "NAME",
+        DefaultValueFactory = _ => "float32",
+        CustomParser = result => Parse(result, "--precision", "one of float32, int8", "float32", (string text, out string value) =>
+        {
+            value = text;
+            return text is "float32" or "int8";
+        }),
+    };
+
     /// <summary>A default stated the way the help states the defaults it knows itself: <c>[default: text]</c>.</summary>
     public static string Default(string text) => $"[default: {text}]";
 

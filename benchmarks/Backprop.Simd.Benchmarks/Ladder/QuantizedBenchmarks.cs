@@ -1,0 +1,192 @@
+using Backprop.Simd.Benchmarks.Infrastructure;
+using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
+using Backprop.Simd.Runtime;
+using BenchmarkDotNet.Attributes;
+
+namespace Backprop.Simd.Benchmarks.Ladder;
+
+/// <summary>The inference work of one sample of a shape: its forward multiply-adds, times 2 (the flops column's unit).</summary>
+/// <param name="Sizes">Neurons per layer, input first, as the fixtures spell them (<c>"784-30-10"</c>).</param>
+public sealed record InferenceCase(string Sizes) : ISampleWork
+{
+    /// <summary>Neurons per layer as numbers.</summary>
+    public int[] Layers => Sizes.Split('-').Select(int.Parse).ToArray();
+
+    /// <summary>Forward multiply-adds times 2: an int8 multiply-add counts like a float one (flops-equivalent).</summary>
+    public double FlopsPerSample
+    {
+        get
+        {
+            int[] n = Layers;
+            double multiplyAdds = 0;
+            for (int l = 1; l < n.Length; l++)
+            {
+                multiplyAdds += (double)n[l] * n[l - 1];
+            }
+
+            return 2 * multiplyAdds;
+        }
+    }
+
+    /// <summary>Not reported: the float and int8 rows stream different bytes for the same shape.</summary>
+    public double BytesPerSample => 0;
+
+    /// <inheritdoc/>
+    public override string ToString() => Sizes;
+}
+
+/// <summary>
+/// int8 inference (<see cref="QuantizedNetwork"/>) against float32 (<see cref="Network"/>) on the same trained-shape
+/// network and the bundled digits: single-sample <c>Predict</c> cycling through 1,000 inputs (3 MB, so each input
+/// comes from L3 as a new request's would) and on one input again and again (in L1), a batch of 10,000 on one
+/// thread (<see cref="BatchInference"/> against <see cref="QuantizedBatchInference"/>), and the int8 path's two steps
+/// on the first layer alone (quantizing the 784 inputs, the 784-wide matrix-vector product) to see where its time goes.
+/// </summary>
+[MemoryDiagnoser]
+public class QuantizedBenchmarks
+{
+    private const int InputsCycled = 1000;
+    private const int Batch = 10_000;
+
+    private Network _network = null!;
+    private Workspace _workspace = null!;
+    private QuantizedNetwork _quantized = null!;
+    private QuantizedNetwork _oneLayer = null!;
+    private QuantizedWorkspace _oneLayerWorkspace = null!;
+    private QuantizedWorkspace _quantizedWorkspace = null!;
+    private BatchInference _batch = null!;
+    private QuantizedBatchInference _quantizedBatch = null!;
+    private float[] _inputs = null!;
+    private float[] _outputs = null!;
+    private sbyte[] _firstLayer = null!;
+    private byte[] _codes = null!;
+    private int[] _sums = null!;
+    private int _next;
+
+    /// <summary>The two shapes of issue 17.</summary>
+    public static IEnumerable<InferenceCase> Cases => [new("784-30-10"), new("784-100-10")];
+
+    /// <summary>The network's shape.</summary>
+    [ParamsSource(nameof(Cases))]
+    public InferenceCase Case { get; set; } = new("784-30-10");
+
+    /// <summary>Builds both networks, the batch runners and 10,000 inputs (the bundled digits), then warms every row up.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        MachineInfo.PrintOnce();
+        int[] sizes = Case.Layers;
+        _network = new Network(sizes, 1, new NetworkOptions { HiddenActivation = Activation.ReLU, Cost = CostFunction.LogLikelihood, WeightInit = WeightInit.He });
+        _workspace = new Workspace(_network);
+        _quantized = QuantizedNetwork.From(_network);
+        _quantizedWorkspace = new QuantizedWorkspace(_quantized);
+        _batch = new BatchInference(_network, threads: 1);
+        _oneLayer = QuantizedNetwork.From(new Network(sizes.AsSpan(0, 2), 1, new NetworkOptions { OutputActivation = Activation.Identity }));
+        _oneLayerWorkspace = new QuantizedWorkspace(_oneLayer);
+        _quantizedBatch = new QuantizedBatchInference(_quantized, threads: 1);
+        Dataset digits = BundledDigits.Load();
+        _inputs = new float[Batch * sizes[0]];
+        for (int i = 0; i < Batch; i++)
+        {
+            digits.Input(i % digits.Count, _inputs.AsSpan(i * sizes[0], sizes[0]));
+        }
+
+        _outputs = new float[Batch * sizes[^1]];
+        _firstLayer = _quantized.WeightsOf(1).ToArray();
+        _codes = new byte[_quantized.Stride(1)];
+        _sums = new int[sizes[1]];
+        WarmUp.Run(() =>
+        {
+            Float32();
+            Int8();
+            Float32HotInput();
+            Int8HotInput();
+            Int8FirstLayerHot();
+            Float32Batch();
+            Int8Batch();
+            QuantizeInput();
+            FirstLayerProduct();
+        });
+    }
+
+    /// <summary>Stops the batch runners' threads.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _batch?.Dispose();
+        _quantizedBatch?.Dispose();
+    }
+
+    /// <summary><see cref="Network.Predict"/> on one sample.</summary>
+    [Benchmark(Baseline = true)]
+    [Work(Samples = 1)]
+    public int Float32() => _network.Predict(NextInput(), _workspace);
+
+    /// <summary><see cref="QuantizedNetwork.Predict"/> on one sample.</summary>
+    [Benchmark]
+    [Work(Samples = 1)]
+    public int Int8() => _quantized.Predict(NextInput(), _quantizedWorkspace);
+
+    /// <summary><see cref="Network.Predict"/> on the same sample every call: the input stays in L1, as in a tight loop.</summary>
+    [Benchmark]
+    [Work(Samples = 1)]
+    public int Float32HotInput() => _network.Predict(_inputs.AsSpan(0, _network.InputSize), _workspace);
+
+    /// <summary><see cref="QuantizedNetwork.Predict"/> on the same sample every call.</summary>
+    [Benchmark]
+    [Work(Samples = 1)]
+    public int Int8HotInput() => _quantized.Predict(_inputs.AsSpan(0, _network.InputSize), _quantizedWorkspace);
+
+    /// <summary><see cref="BatchInference.FeedForward"/> on 10,000 samples, one thread; Mean is per sample.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    [Work(Samples = Batch)]
+    public void Float32Batch() => _batch.FeedForward(_inputs, _outputs);
+
+    /// <summary><see cref="QuantizedBatchInference.FeedForward"/> on 10,000 samples, one thread; Mean is per sample.</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    [Work(Samples = Batch)]
+    public void Int8Batch() => _quantizedBatch.FeedForward(_inputs, _outputs);
+
+    /// <summary>The int8 path's first step: choosing the input's scale and quantizing its 784 values.</summary>
+    [Benchmark]
+    public int QuantizeInput()
+    {
+        ReadOnlySpan<float> x = NextInput();
+        _ = ActivationScale.TryChoose(x, out ActivationScale scale);
+        Int8Quantize.Quantize(x, scale.Inverse, scale.ZeroPoint, _codes);
+        return _codes[0];
+    }
+
+    /// <summary>The first layer alone as a network (identity output), one input again and again: the fixed cost of a
+    /// call and of dequantizing, next to <see cref="RangeHot"/>, <see cref="QuantizeHot"/> and <see cref="FirstLayerProduct"/>.</summary>
+    [Benchmark]
+    public int Int8FirstLayerHot() => _oneLayer.Predict(_inputs.AsSpan(0, _network.InputSize), _oneLayerWorkspace);
+
+    /// <summary>The range pass alone, on one input again and again.</summary>
+    [Benchmark]
+    public bool RangeHot() => Int8Quantize.Range(_inputs.AsSpan(0, _network.InputSize), out _, out _);
+
+    /// <summary>The quantization alone (scale given), on one input again and again.</summary>
+    [Benchmark]
+    public int QuantizeHot()
+    {
+        Int8Quantize.Quantize(_inputs.AsSpan(0, _network.InputSize), 127f, 0, _codes);
+        return _codes[0];
+    }
+
+    /// <summary>The int8 path's first-layer product alone (n_1 rows of 800 codes).</summary>
+    [Benchmark]
+    public int FirstLayerProduct()
+    {
+        Int8MatrixVector.Multiply(_firstLayer, _sums.Length, _codes.Length, _codes.Length, _codes, _sums);
+        return _sums[0];
+    }
+
+    private ReadOnlySpan<float> NextInput()
+    {
+        int n0 = _network.InputSize, i = _next;
+        _next = _next + 1 == InputsCycled ? 0 : _next + 1;
+        return _inputs.AsSpan(i * n0, n0);
+    }
+}

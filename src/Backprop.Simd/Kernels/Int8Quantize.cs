@@ -1,0 +1,187 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Simd.Kernels;
+
+/// <summary>
+/// Floats to the unsigned 7-bit codes <see cref="Int8MatrixVector"/> reads:
+/// <c>u[k] = clamp(round(a[k] x inverse) + zeroPoint, 0, 127)</c>, the product rounded once in float and then to the
+/// nearest integer, ties to even (what <c>cvtps2dq</c> does under the default rounding mode and what
+/// <see cref="MathF.Round(float)"/> does), so every path gives the same bytes. The caller keeps
+/// <c>|a x inverse| + zeroPoint</c> within a few hundred, far from int32's limits.
+/// </summary>
+internal static class Int8Quantize
+{
+    /// <summary>Quantizes <paramref name="a"/> into the first <c>a.Length</c> bytes of <paramref name="u"/> on <see cref="Int8MatrixVector.DefaultPath"/>.</summary>
+    public static void Quantize(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u) =>
+        Quantize(a, inverse, zeroPoint, u, Int8MatrixVector.DefaultPath);
+
+    /// <summary>The quantization on <paramref name="path"/> (SSSE3 runs the SSE2 instructions).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Quantize(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path)
+    {
+        if (u.Length < a.Length)
+        {
+            throw new ArgumentException($"u has length {u.Length}, expected at least {a.Length} (a.Length).", nameof(u));
+        }
+
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref byte u0 = ref MemoryMarshal.GetReference(u);
+        int n = a.Length, k = path switch
+        {
+            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // ends with 16-float SSE2 steps
+            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, 0),
+            Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortable(ref a0, inverse, zeroPoint, ref u0, n),
+            _ => 0,
+        };
+        for (; k < n; k++)
+        {
+            int q = (int)MathF.Round(Unsafe.Add(ref a0, k) * inverse) + zeroPoint;
+            Unsafe.Add(ref u0, k) = (byte)Math.Clamp(q, 0, 127);
+        }
+    }
+
+    /// <summary>
+    /// The smallest and largest value of <paramref name="a"/> in one pass; false when a value is NaN or infinite (then
+    /// the bounds mean nothing). Infinities reach the bounds; a NaN, which the unordered compares of min and max can
+    /// drop, is caught by a compare of each value with itself.
+    /// </summary>
+    public static bool Range(ReadOnlySpan<float> a, out float min, out float max) => Range(a, out min, out max, Int8MatrixVector.DefaultPath);
+
+    /// <summary><see cref="Range(ReadOnlySpan{float}, out float, out float)"/> on <paramref name="path"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call, like the other kernels
+    public static bool Range(ReadOnlySpan<float> a, out float min, out float max, Int8Path path)
+    {
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        int n = a.Length, k = 0;
+        float low = float.PositiveInfinity, high = float.NegativeInfinity;
+        bool nan = false;
+        if (path == Int8Path.Avx2 && Avx2.IsSupported && n >= 16)
+        {
+            k = RangeAvx(ref a0, n, ref low, ref high, ref nan);
+        }
+
+        if (path != Int8Path.Scalar && Vector128.IsHardwareAccelerated && k + 4 <= n)
+        {
+            Vector128<float> lo = Vector128.Create(low), hi = Vector128.Create(high), unordered = Vector128<float>.Zero;
+            for (; k + 4 <= n; k += 4)
+            {
+                Vector128<float> x = Vector128.LoadUnsafe(ref a0, (nuint)k);
+                lo = Vector128.Min(lo, x);
+                hi = Vector128.Max(hi, x);
+                unordered |= ~Vector128.Equals(x, x);
+            }
+
+            (low, high) = (lo.ToScalarMin(), hi.ToScalarMax());
+            nan |= unordered != Vector128<float>.Zero;
+        }
+
+        for (; k < n; k++)
+        {
+            float x = Unsafe.Add(ref a0, k);
+            low = x < low ? x : low;
+            high = x > high ? x : high;
+            nan |= float.IsNaN(x);
+        }
+
+        (min, max) = (low, high);
+        return !nan && float.IsFinite(low) && float.IsFinite(high);
+    }
+
+    // Two accumulators of each kind, 16 floats per step: every dependency chain is one cycle long.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int RangeAvx(ref float a0, int n, ref float low, ref float high, ref bool nan)
+    {
+        Vector256<float> lo = Vector256.Create(low), hi = Vector256.Create(high), lo2 = lo, hi2 = hi, unordered = Vector256<float>.Zero;
+        int k = 0;
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector256<float> x = Vector256.LoadUnsafe(ref a0, (nuint)k), y = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
+            lo = Avx.Min(lo, x);
+            hi = Avx.Max(hi, x);
+            lo2 = Avx.Min(lo2, y);
+            hi2 = Avx.Max(hi2, y);
+            unordered = Avx.Or(unordered, Avx.Or(Avx.Compare(x, x, FloatComparisonMode.UnorderedNonSignaling), Avx.Compare(y, y, FloatComparisonMode.UnorderedNonSignaling)));
+        }
+
+        low = Avx.Min(lo, lo2).ToScalarMin();
+        high = Avx.Max(hi, hi2).ToScalarMax();
+        nan |= !Avx.TestZ(unordered.AsInt32(), unordered.AsInt32());
+        return k;
+    }
+
+    // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
+    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizeAvx2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n)
+    {
+        Vector256<float> scale = Vector256.Create(inverse);
+        Vector256<int> zero = Vector256.Create(zeroPoint);
+        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        Vector256<byte> cap = Vector256.Create((byte)127);
+        int k = 0;
+        for (; k + 32 <= n; k += 32)
+        {
+            Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)k), scale)), zero);
+            Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 8)), scale)), zero);
+            Vector256<int> i2 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), scale)), zero);
+            Vector256<int> i3 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 24)), scale)), zero);
+            Vector256<byte> bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+            Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        return QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, k);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizeSse2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, int k)
+    {
+        Vector128<float> scale = Vector128.Create(inverse);
+        Vector128<int> zero = Vector128.Create(zeroPoint);
+        Vector128<byte> cap = Vector128.Create((byte)127);
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector128<int> i0 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)k), scale)), zero);
+            Vector128<int> i1 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)(k + 4)), scale)), zero);
+            Vector128<int> i2 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)), scale)), zero);
+            Vector128<int> i3 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)(k + 12)), scale)), zero);
+            Vector128<byte> bytes = Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(i0, i1), Sse2.PackSignedSaturate(i2, i3));
+            Sse2.Min(bytes, cap).StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        return k;
+    }
+
+    // Portable: round to even, convert (exact on an integral value), clamp, then narrow twice (no saturation needed).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizePortable(ref float a0, float inverse, int zeroPoint, ref byte u0, int n)
+    {
+        Vector128<float> scale = Vector128.Create(inverse);
+        Vector128<int> zero = Vector128.Create(zeroPoint), low = Vector128<int>.Zero, high = Vector128.Create(127);
+        int k = 0;
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector128<int> i0 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)k) * scale)) + zero, low, high);
+            Vector128<int> i1 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)(k + 4)) * scale)) + zero, low, high);
+            Vector128<int> i2 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)) * scale)) + zero, low, high);
+            Vector128<int> i3 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)(k + 12)) * scale)) + zero, low, high);
+            Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)).AsByte().StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        return k;
+    }
+}
+
+/// <summary>Horizontal minimum and maximum of a vector's lanes (all finite here: a NaN is caught separately).</summary>
+internal static class LaneExtremes
+{
+    public static float ToScalarMin(this Vector256<float> v) => Vector128.Min(v.GetLower(), v.GetUpper()).ToScalarMin();
+
+    public static float ToScalarMax(this Vector256<float> v) => Vector128.Max(v.GetLower(), v.GetUpper()).ToScalarMax();
+
+    public static float ToScalarMin(this Vector128<float> v) => Math.Min(Math.Min(v[0], v[1]), Math.Min(v[2], v[3]));
+
+    public static float ToScalarMax(this Vector128<float> v) => Math.Max(Math.Max(v[0], v[1]), Math.Max(v[2], v[3]));
+}

@@ -1,0 +1,320 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Backprop.Simd.Data;
+using Backprop.Simd.Kernels;
+
+namespace Backprop.Simd;
+
+/// <summary>
+/// An int8 copy of a trained <see cref="Network"/> for inference: each weight row <c>j</c> of layer <c>l</c> stored as
+/// int8 codes <c>q = round(w / s_j)</c> in [-127, 127] with the symmetric scale <c>s_j = max_k |w_jk| / 127</c>; each
+/// layer's input quantized per sample (dynamically) to 7-bit codes over its own range, with a zero point when it has
+/// negative values; the products summed exactly in int32, dequantized with the two scales, and then the float network's
+/// own biases and activation functions applied. A quarter of the weights' bytes, and about twice the multiply-adds per
+/// instruction. Like <see cref="Network"/> it is immutable once made and can be shared by many threads, each with its
+/// own <see cref="QuantizedWorkspace"/>; no call allocates.
+/// </summary>
+/// <remarks>
+/// The outputs differ from the float network's by at most a bound that follows from the scales (docs/quantization.md):
+/// per layer, <c>|dz_j| &lt;= (s_j / 2) sum_k |a_k| + (s_a / 2) sum_k |s_j q_jk|</c> plus what earlier layers passed on.
+/// An input or hidden activation that is NaN or infinite makes every output NaN, as it would in the float network.
+/// </remarks>
+public sealed class QuantizedNetwork
+{
+    /// <summary>Bytes each weight row is padded to, so that the kernels run whole 32-byte vectors (the padding is zero).</summary>
+    internal const int RowAlign = 32;
+
+    /// <summary>The most inputs a layer may have: then <c>sum_k q_k u_k - zeroPoint sum_k q_k</c>, at most
+    /// <c>2 x 127^2</c> per input in size, fits an int32.</summary>
+    internal const int MaxInputs = int.MaxValue / (2 * 127 * 127);
+
+    private readonly sbyte[] _weights;     // per layer l, n_l rows of Stride(l) codes
+    private readonly float[] _scales;      // s_j per neuron of layers 1..L (at the layout's neuron offsets)
+    private readonly int[] _rowSums;       // sum_k q_jk per neuron, to subtract the input's zero point
+    private readonly float[] _biases;      // b_j per neuron, the float network's
+    private readonly int[] _weightOffsets; // per layer, [0] unused
+    private readonly Activation[] _activations;
+
+    private QuantizedNetwork(Network network)
+    {
+        Layout = network.Layout;
+        Cost = network.Cost;
+        _activations = network.Activations.ToArray();
+        int layers = Layout.OutputLayer;
+        _weightOffsets = new int[layers + 1];
+        long bytes = 0;
+        for (int l = 1; l <= layers; l++)
+        {
+            if (Layout.Sizes[l - 1] > MaxInputs)
+            {
+                throw new ArgumentException(
+                    $"network has {Layout.Sizes[l - 1]:N0} inputs into layer {l}, more than the {MaxInputs:N0} whose int8 products, less the zero point's, an int32 holds exactly.", nameof(network));
+            }
+
+            _weightOffsets[l] = (int)Math.Min(bytes, int.MaxValue);
+            bytes += (long)Layout.Sizes[l] * Stride(l);
+        }
+
+        if (bytes > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(network), bytes, $"network's int8 weights, padded to rows of {RowAlign} bytes, need {bytes:N0} bytes, more than one array can hold ({Array.MaxLength:N0}).");
+        }
+
+        MemoryBudget.Check(bytes + ((long)Layout.NeuronCount * 12), nameof(network), $"the int8 copy of {Layout.Describe()}");
+        _weights = new sbyte[bytes];
+        _scales = new float[Layout.NeuronCount];
+        _rowSums = new int[Layout.NeuronCount];
+        _biases = new float[Layout.NeuronCount];
+        for (int l = 1; l <= layers; l++)
+        {
+            QuantizeLayer(network, l);
+        }
+    }
+
+    /// <summary>Quantizes a trained network: its weights to int8 with one scale per output row, its biases, activations and cost kept.</summary>
+    /// <param name="network">The float network; it is only read, and later changes to it do not reach the copy.</param>
+    /// <exception cref="ArgumentException">A weight or bias is NaN or infinite, or a layer has more inputs than
+    /// <c>int.MaxValue / (2 x 127^2)</c> (66,572), beyond which a sum less its zero point's share could overflow an int32.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The int8 weights would exceed one array or the memory available.</exception>
+    public static QuantizedNetwork From(Network network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return new QuantizedNetwork(network);
+    }
+
+    internal Layout Layout { get; }
+
+    /// <summary>Neurons per layer, input first, as in the float network.</summary>
+    public ReadOnlySpan<int> Sizes => Layout.Sizes;
+
+    /// <summary>L, the index of the output layer; also the number of weight layers.</summary>
+    public int OutputLayer => Layout.OutputLayer;
+
+    /// <summary>Length of an input vector, <c>n_0</c>.</summary>
+    public int InputSize => Layout.Sizes[0];
+
+    /// <summary>Length of an output vector, <c>n_L</c>.</summary>
+    public int OutputSize => Layout.Sizes[^1];
+
+    /// <summary>The cost the float network was trained on (kept so that the copy describes the same model).</summary>
+    public CostFunction Cost { get; }
+
+    /// <summary>The activation <c>f_l</c> of layer <paramref name="layer"/>, 1..<see cref="OutputLayer"/>.</summary>
+    public Activation ActivationOf(int layer)
+    {
+        Layout.CheckLayer(layer);
+        return _activations[layer - 1];
+    }
+
+    /// <summary>Bytes of the int8 weights, row padding included (a float network's weights take about four times as many).</summary>
+    public int WeightBytes => _weights.Length;
+
+    /// <summary>The output activation <c>a^L</c> for input <paramref name="x"/>, through the int8 layers. Allocates nothing.</summary>
+    /// <param name="x">Input, length <see cref="InputSize"/>.</param>
+    /// <param name="workspace">This thread's workspace; the result lives in it until its next use.</param>
+    /// <returns>A view into <paramref name="workspace"/>, valid only until the next call on it: copy it before then.</returns>
+    /// <exception cref="ArgumentException"><paramref name="x"/> has the wrong length or the workspace belongs to another shape.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
+    public ReadOnlySpan<float> FeedForward(ReadOnlySpan<float> x, QuantizedWorkspace workspace)
+    {
+        CheckWorkspace(workspace);
+        Guard.Length(x.Length, InputSize, "the network's input size");
+        using (workspace.Use())
+        {
+            return FeedForwardOne(x, workspace);
+        }
+    }
+
+    /// <summary>The index of the largest output for input <paramref name="x"/>: the predicted class.</summary>
+    /// <exception cref="ArgumentException"><paramref name="x"/> has the wrong length or the workspace belongs to another shape.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
+    public int Predict(ReadOnlySpan<float> x, QuantizedWorkspace workspace)
+    {
+        CheckWorkspace(workspace);
+        Guard.Length(x.Length, InputSize, "the network's input size");
+        using (workspace.Use())
+        {
+            return Network.ArgMax(FeedForwardOne(x, workspace));
+        }
+    }
+
+    /// <summary>Counts the samples of <paramref name="data"/> whose output's argmax equals their label, one at a time on
+    /// the calling thread. Allocates nothing. For many samples on several threads, use <see cref="Runtime.QuantizedBatchInference"/>.</summary>
+    /// <exception cref="ArgumentException">The data's or the workspace's shape does not match the network.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using <paramref name="workspace"/> at the same time.</exception>
+    public int Evaluate(Dataset data, QuantizedWorkspace workspace)
+    {
+        CheckData(data);
+        CheckWorkspace(workspace);
+        using (workspace.Use())
+        {
+            Span<float> row = workspace.Row;
+            int correct = 0;
+            for (int i = 0; i < data.Count; i++)
+            {
+                if (Network.ArgMax(FeedForwardOne(data.Input(i, row), workspace)) == data.Label(i))
+                {
+                    correct++;
+                }
+            }
+
+            return correct;
+        }
+    }
+
+    /// <summary>Layer l's weight rows: <c>n_l</c> rows of <see cref="Stride"/> codes, the last <c>Stride - n_{l-1}</c> of each zero.</summary>
+    internal ReadOnlySpan<sbyte> WeightsOf(int l) => new(_weights, _weightOffsets[l], Layout.Sizes[l] * Stride(l));
+
+    /// <summary>The row scales <c>s_j</c> of layer l.</summary>
+    internal ReadOnlySpan<float> ScalesOf(int l) => new(_scales, Layout.NeuronOffset(l), Layout.Sizes[l]);
+
+    internal ReadOnlySpan<float> BiasesOf(int l) => new(_biases, Layout.NeuronOffset(l), Layout.Sizes[l]);
+
+    internal ReadOnlySpan<Activation> Activations => _activations;
+
+    /// <summary>Codes per weight row of layer l: its inputs, rounded up to <see cref="RowAlign"/>.</summary>
+    internal int Stride(int l) => (Layout.Sizes[l - 1] + RowAlign - 1) / RowAlign * RowAlign;
+
+    internal void CheckWorkspace(QuantizedWorkspace workspace)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (!Layout.SameShape(workspace.Layout))
+        {
+            throw new ArgumentException($"workspace has sizes {workspace.Layout.Describe()}, expected {Layout.Describe()}.", nameof(workspace));
+        }
+    }
+
+    internal void CheckData(Dataset data, string paramName = "data")
+    {
+        ArgumentNullException.ThrowIfNull(data, paramName);
+        if (data.InputSize != InputSize || data.TargetSize != OutputSize)
+        {
+            throw new ArgumentException(
+                $"{paramName} has inputs of {data.InputSize} and targets of {data.TargetSize}, expected {InputSize} and {OutputSize} (the network's input and output sizes).", paramName);
+        }
+    }
+
+    /// <summary>The forward pass in an already claimed workspace: quantize, multiply, dequantize, activate, layer by layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal ReadOnlySpan<float> FeedForwardOne(ReadOnlySpan<float> x, QuantizedWorkspace ws)
+    {
+        ReadOnlySpan<float> a = x;
+        for (int l = 1; l <= OutputLayer; l++)
+        {
+            int rows = Layout.Sizes[l], stride = Stride(l);
+            Span<byte> codes = ws.Codes(l); // Stride(l) long; the padding past n_{l-1} stays zero
+            if (!ActivationScale.TryChoose(a, out ActivationScale input))
+            {
+                Span<float> output = ws.ARows(OutputLayer);
+                output.Fill(float.NaN);
+                return output;
+            }
+
+            ws.RecordScale(l, input);
+            Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes); // codes past a's end keep the zero they had or the zero point: their weights are 0
+            Span<int> sums = ws.Sums(l);
+            Int8MatrixVector.Multiply(WeightsOf(l), rows, stride, stride, codes, sums);
+            Span<float> z = ws.ZRows(l), next = ws.ARows(l);
+            Dequantize(sums, input, l, z);
+            ActivationFunctions.Apply(_activations[l - 1], z, next, rows);
+            a = ws.PaddedARows(l);
+        }
+
+        return ws.ARows(OutputLayer);
+    }
+
+    // z_j = (s_j s_a) (sum_j - zeroPoint rowSum_j) + b_j: the integer part exact in int32 (MaxInputs), then a
+    // conversion, two products and an add, in that order in every lane and in the scalar tail (no fused multiply-add).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Dequantize(ReadOnlySpan<int> sums, ActivationScale input, int l, Span<float> z)
+    {
+        int offset = Layout.NeuronOffset(l), n = z.Length, j = 0;
+        ReadOnlySpan<float> scales = _scales.AsSpan(offset, n), biases = _biases.AsSpan(offset, n);
+        ReadOnlySpan<int> rowSums = _rowSums.AsSpan(offset, n);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<int> zeroPoint = Vector256.Create(input.ZeroPoint);
+            Vector256<float> step = Vector256.Create(input.Scale);
+            for (; j + 8 <= n; j += 8)
+            {
+                Vector256<int> exact = Vector256.Create(sums.Slice(j, 8)) - (zeroPoint * Vector256.Create(rowSums.Slice(j, 8)));
+                Vector256<float> scale = Vector256.Create(scales.Slice(j, 8)) * step;
+                ((Vector256.ConvertToSingle(exact) * scale) + Vector256.Create(biases.Slice(j, 8))).CopyTo(z.Slice(j, 8));
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            float scale = scales[j] * input.Scale;
+            z[j] = ((float)(sums[j] - (input.ZeroPoint * rowSums[j])) * scale) + biases[j];
+        }
+    }
+
+    private void QuantizeLayer(Network network, int l)
+    {
+        int rows = Layout.Sizes[l], cols = Layout.Sizes[l - 1], stride = Stride(l), offset = Layout.NeuronOffset(l);
+        ReadOnlySpan<float> weights = network.WeightsOf(l), biases = network.BiasesOf(l);
+        if (!Elementwise.AllFinite(weights) || !Elementwise.AllFinite(biases))
+        {
+            throw new ArgumentException($"network has a NaN or infinite weight or bias in layer {l}; only finite parameters can be quantized.", nameof(network));
+        }
+
+        biases.CopyTo(_biases.AsSpan(offset, rows));
+        for (int j = 0; j < rows; j++)
+        {
+            ReadOnlySpan<float> row = weights.Slice(j * cols, cols);
+            Span<sbyte> codes = _weights.AsSpan(_weightOffsets[l] + (j * stride), cols);
+            float largest = TensorPrimitives.MaxMagnitude(row);
+            largest = Math.Abs(largest);
+            if (largest == 0f)
+            {
+                continue; // a zero row: codes 0, scale 0
+            }
+
+            // In double, so that neither 127 / largest (tiny weights) nor the quotients overflow or lose the last code.
+            double inverse = 127.0 / largest;
+            int sum = 0;
+            for (int k = 0; k < cols; k++)
+            {
+                int q = (int)Math.Clamp(Math.Round(row[k] * inverse, MidpointRounding.ToEven), -127, 127);
+                codes[k] = (sbyte)q;
+                sum += q;
+            }
+
+            _scales[offset + j] = (float)(largest / 127.0);
+            _rowSums[offset + j] = sum;
+        }
+    }
+}
+
+/// <summary>
+/// How one sample's layer input becomes 7-bit codes: <c>a ~ Scale (u - ZeroPoint)</c>, <c>u</c> in [0, 127]. The range
+/// covers <c>[min(a, 0), max(a, 0)]</c> in 127 steps; a non-negative input (pixels, sigmoid, ReLU) has zero point 0,
+/// any other a zero point that makes 0 exact.
+/// </summary>
+internal readonly record struct ActivationScale(float Scale, float Inverse, int ZeroPoint)
+{
+    /// <summary>The scale for <paramref name="a"/>; false when a value is NaN or infinite.</summary>
+    public static bool TryChoose(ReadOnlySpan<float> a, out ActivationScale scale)
+    {
+        if (!Int8Quantize.Range(a, out float min, out float max))
+        {
+            scale = default;
+            return false;
+        }
+
+        float low = Math.Min(min, 0f), high = Math.Max(max, 0f);
+
+        double range = (double)high - low; // in double: high - low can overflow a float
+        if (range == 0)
+        {
+            scale = new ActivationScale(0f, 0f, 0); // all zero: every code 0
+            return true;
+        }
+
+        double inverse = 127.0 / range;
+        scale = new ActivationScale((float)(range / 127.0), (float)inverse, (int)Math.Round(-low * inverse, MidpointRounding.ToEven));
+        return true;
+    }
+}

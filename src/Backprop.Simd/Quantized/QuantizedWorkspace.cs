@@ -1,0 +1,95 @@
+namespace Backprop.Simd;
+
+/// <summary>
+/// The preallocated buffers one thread needs to run a <see cref="QuantizedNetwork"/> of a given shape on one sample:
+/// each layer's input codes (bytes), int32 sums, weighted inputs and activations, and a float row for reading a data
+/// set's inputs. Sized once; nothing is allocated afterwards.
+/// </summary>
+/// <remarks>Not thread-safe: give each thread its own (networks can be shared). As with <see cref="Workspace"/>, a call
+/// claims the workspace for its duration, so a second thread using it at the same time gets an
+/// <see cref="InvalidOperationException"/>, and a span a call returns is valid only until the next call on it.</remarks>
+public sealed class QuantizedWorkspace
+{
+    private readonly byte[] _codes;   // per layer l, Stride(l) codes of its input
+    private readonly int[] _codeOffsets;
+    private readonly int[] _sums;     // per neuron of layers 1..L
+    private readonly float[] _zs;
+    private readonly float[] _activations; // per layer l, n_l values then zeros up to a multiple of RowAlign
+    private readonly int[] _activationOffsets;
+    private readonly float[] _row;    // one input row, for byte data sets
+    private readonly ActivationScale[] _scales; // per layer, the input scale of the last computation
+    private int _inUse;
+
+    /// <summary>Allocates the buffers for networks shaped like <paramref name="network"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The buffers would exceed the memory available to the process.</exception>
+    public QuantizedWorkspace(QuantizedNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Layout = network.Layout;
+        _codeOffsets = new int[Layout.OutputLayer + 1];
+        long codes = 0;
+        for (int l = 1; l <= Layout.OutputLayer; l++)
+        {
+            _codeOffsets[l] = (int)codes;
+            codes += network.Stride(l);
+        }
+
+        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 16) + ((long)network.InputSize * 4), nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        _codes = new byte[codes];
+        _sums = new int[Layout.NeuronCount];
+        _zs = new float[Layout.NeuronCount];
+        _activationOffsets = new int[Layout.OutputLayer + 2];
+        for (int l = 1; l <= Layout.OutputLayer; l++)
+        {
+            _activationOffsets[l + 1] = _activationOffsets[l] + Padded(Layout.Sizes[l]);
+        }
+
+        _activations = new float[_activationOffsets[^1]];
+        _row = new float[network.InputSize];
+        _scales = new ActivationScale[Layout.OutputLayer + 1];
+    }
+
+    internal Layout Layout { get; }
+
+    /// <summary>Neurons per layer of the networks this workspace serves, input first.</summary>
+    public ReadOnlySpan<int> Sizes => Layout.Sizes;
+
+    /// <summary>Claims the workspace for one computation; dispose the result to release it.</summary>
+    internal Lease Use()
+    {
+        if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0)
+        {
+            throw new InvalidOperationException(
+                "workspace is in use by another call, most likely on another thread: a QuantizedWorkspace serves one thread at a time, so give each thread its own (networks can be shared).");
+        }
+
+        return new Lease(this);
+    }
+
+    /// <summary>A claim on a workspace for the duration of one call.</summary>
+    internal readonly ref struct Lease(QuantizedWorkspace workspace)
+    {
+        public void Dispose() => Volatile.Write(ref workspace._inUse, 0);
+    }
+
+    internal Span<byte> Codes(int l) => new(_codes, _codeOffsets[l], (l < Layout.OutputLayer ? _codeOffsets[l + 1] : _codes.Length) - _codeOffsets[l]);
+
+    internal Span<int> Sums(int l) => new(_sums, Layout.NeuronOffset(l), Layout.Sizes[l]);
+
+    internal Span<float> ZRows(int l) => new(_zs, Layout.NeuronOffset(l), Layout.Sizes[l]);
+
+    internal Span<float> ARows(int l) => new(_activations, _activationOffsets[l], Layout.Sizes[l]);
+
+    /// <summary>Layer l's activations with the zeros after them, <see cref="QuantizedNetwork.Stride"/>(l + 1) long: the
+    /// zeros widen the range by nothing (it always holds 0) and meet zero weights, so the kernels can run whole vectors.</summary>
+    internal ReadOnlySpan<float> PaddedARows(int l) => new(_activations, _activationOffsets[l], Padded(Layout.Sizes[l]));
+
+    private static int Padded(int n) => (n + QuantizedNetwork.RowAlign - 1) / QuantizedNetwork.RowAlign * QuantizedNetwork.RowAlign;
+
+    internal Span<float> Row => _row;
+
+    /// <summary>The scale layer l's input was quantized with in the last computation.</summary>
+    internal ActivationScale InputScale(int l) => _scales[l];
+
+    internal void RecordScale(int l, ActivationScale scale) => _scales[l] = scale;
+}

@@ -1,0 +1,130 @@
+using Backprop.Simd.Kernels;
+using Backprop.Simd.Reference;
+using FsCheck.Xunit;
+
+namespace Backprop.Simd.Tests.Quantized;
+
+/// <summary>
+/// The int8 kernels against their naive twins on random shapes (1 to 300 rows and columns, padded strides), on every
+/// path this processor runs. Tolerance 0: the results are integers, the matrix-vector sums exact in int32 for codes in
+/// the documented ranges, the quantization one float product rounded to the nearest integer (ties to even) then clamped.
+/// </summary>
+[Properties(Arbitrary = [typeof(Generators)], MaxTest = 100)]
+public class Int8KernelPropertyTests
+{
+    internal static IEnumerable<Int8Path> Paths => Enum.GetValues<Int8Path>().Where(Int8MatrixVector.IsSupported);
+
+    [Property]
+    public void MatrixVector_matches_the_naive_twin_exactly_on_every_path(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        int stride = s.Cols + random.NextInt(40);
+        sbyte[] w = new sbyte[s.Rows * stride];
+        for (int i = 0; i < w.Length; i++)
+        {
+            w[i] = (sbyte)(random.NextInt(255) - 127);
+        }
+
+        byte[] u = new byte[s.Cols];
+        for (int k = 0; k < u.Length; k++)
+        {
+            u[k] = (byte)random.NextInt(128);
+        }
+
+        // The extremes in every case: a row of -127s and a row of 127s against 127s, where pmaddubsw would saturate beyond 7-bit codes.
+        w.AsSpan(random.NextInt(s.Rows) * stride, s.Cols).Fill(-127);
+        w.AsSpan(random.NextInt(s.Rows) * stride, s.Cols).Fill(127);
+        u.AsSpan(0, random.NextInt(s.Cols + 1)).Fill(127);
+        var expected = new int[s.Rows];
+        NaiveInt8.MatrixVector(w, s.Rows, s.Cols, stride, u, expected);
+        foreach (Int8Path path in Paths)
+        {
+            int[] fast = Enumerable.Repeat(-12345, s.Rows + 3).ToArray(); // garbage to overwrite, and past the end to leave alone
+            Int8MatrixVector.Multiply(w, s.Rows, s.Cols, stride, u, fast, path);
+            Assert.True(expected.AsSpan().SequenceEqual(fast.AsSpan(0, s.Rows)), $"{path}, {s}, stride {stride}");
+            Assert.All(fast[s.Rows..], v => Assert.Equal(-12345, v));
+        }
+    }
+
+    [Fact]
+    public void The_largest_sums_do_not_saturate_or_overflow()
+    {
+        foreach (int cols in new[] { 31, 32, 33, 784, 4099 })
+        {
+            sbyte[] w = new sbyte[2 * cols];
+            w.AsSpan(0, cols).Fill(127);
+            w.AsSpan(cols).Fill(-127);
+            byte[] u = Enumerable.Repeat((byte)127, cols).ToArray();
+            foreach (Int8Path path in Paths)
+            {
+                int[] y = new int[2];
+                Int8MatrixVector.Multiply(w, 2, cols, cols, u, y, path);
+                Assert.Equal([127 * 127 * cols, -127 * 127 * cols], y);
+            }
+        }
+    }
+
+    [Property]
+    public void Quantize_matches_the_naive_twin_exactly_on_every_path(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        int n = s.Cols;
+        float[] a = TestData.Uniform(n, ref random, -3, 3);
+        if (s.Rows % 3 == 0)
+        {
+            // Non-negative, as after a sigmoid or ReLU: zero point 0.
+            for (int k = 0; k < n; k++)
+            {
+                a[k] = Math.Abs(a[k]);
+            }
+        }
+
+        Assert.True(ActivationScale.TryChoose(a, out ActivationScale scale));
+        Check(a, scale.Inverse, scale.ZeroPoint, s.ToString());
+
+        // Ties: halves times 1 round to even; and values beyond the codes clamp to 0 and 127.
+        float[] ties = Enumerable.Range(0, n).Select(k => (k % 300) - 150.5f).ToArray();
+        Check(ties, 1f, random.NextInt(128), $"ties, {s}");
+    }
+
+    [Property]
+    public void Range_matches_the_naive_twin_exactly_on_every_path(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        float[] a = TestData.Mixed(s.Cols, ref random);
+        float[] poisoned = (float[])a.Clone();
+        poisoned[random.NextInt(s.Cols)] = (s.Rows % 3) switch { 0 => float.NaN, 1 => float.PositiveInfinity, _ => float.NegativeInfinity };
+        Assert.True(NaiveInt8.Range(a, out float min, out float max));
+        Assert.False(NaiveInt8.Range(poisoned, out _, out _));
+        foreach (Int8Path path in Paths)
+        {
+            Assert.True(Int8Quantize.Range(a, out float fastMin, out float fastMax, path), $"{path}, {s}");
+            Assert.True(fastMin == min && fastMax == max, $"{path}, {s}: [{fastMin}, {fastMax}], expected [{min}, {max}]"); // == : -0 and 0 are one bound
+            Assert.False(Int8Quantize.Range(poisoned, out _, out _, path), $"{path}, {s}, poisoned");
+        }
+    }
+
+    private static void Check(float[] a, float inverse, int zeroPoint, string what)
+    {
+        byte[] expected = new byte[a.Length];
+        NaiveInt8.Quantize(a, inverse, zeroPoint, expected);
+        foreach (Int8Path path in Paths)
+        {
+            byte[] fast = Enumerable.Repeat((byte)200, a.Length + 2).ToArray();
+            Int8Quantize.Quantize(a, inverse, zeroPoint, fast, path);
+            Assert.True(expected.AsSpan().SequenceEqual(fast.AsSpan(0, a.Length)), $"{path}, {what}, inverse {inverse}, zero point {zeroPoint}");
+            Assert.Equal([200, 200], fast[a.Length..]);
+        }
+    }
+
+    [Fact]
+    public void The_default_path_is_the_widest_this_processor_runs_within_the_chosen_width()
+    {
+        Int8Path expected = SimdWidth.Bits >= 256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported ? Int8Path.Avx2
+            : SimdWidth.Bits >= 128 && System.Runtime.Intrinsics.X86.Ssse3.IsSupported ? Int8Path.Ssse3
+            : SimdWidth.Bits >= 128 ? Int8Path.Widening128
+            : Int8Path.Scalar;
+        Assert.Equal(expected, Int8MatrixVector.DefaultPath);
+        Assert.Equal(Int8Path.Scalar, Int8MatrixVector.Choose(32));
+    }
+}
