@@ -4,7 +4,7 @@ using Backprop.Simd.Tests.Kernels;
 namespace Backprop.Simd.Tests.Training;
 
 /// <summary>
-/// A first-order bound on how far a float evaluation of backprop can be from the exact gradient, derived by
+/// A bound, first-order except for the weight gradient's product, on how far a float evaluation of backprop can be from the exact gradient, derived by
 /// running the error analysis alongside the reference computation (in double). Every dot product of <c>n</c> terms
 /// contributes <c>gamma_n</c> times the sum of its absolute terms (so cancellation is accounted for), every
 /// element-wise operation a few units of roundoff, and errors already present are carried through the same
@@ -112,7 +112,9 @@ internal static class GradientErrorBound
                 bW[l][j] = new double[below.Length];
                 for (int k = 0; k < below.Length; k++)
                 {
-                    bW[l][j][k] = (errD[j] * Math.Abs(below[k])) + (Math.Abs(delta[j]) * errA[l][k]) + (2 * U * Math.Abs(delta[j] * below[k]));
+                    // The product's second-order term errD errA stays: where delta and a both vanish in double (an ELU derivative
+                    // a + 1 and a GELU that cancel to 0 far below zero) it is the whole error.
+                    bW[l][j][k] = (errD[j] * (Math.Abs(below[k]) + errA[l][k])) + (Math.Abs(delta[j]) * errA[l][k]) + (2 * U * Math.Abs(delta[j] * below[k]));
                 }
             }
 
