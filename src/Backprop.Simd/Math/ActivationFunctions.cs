@@ -8,8 +8,9 @@ internal static class ActivationFunctions
     /// <summary>
     /// The shortest run handed to the kernels as it is. <see cref="System.Numerics.Tensors.TensorPrimitives"/> computes
     /// an exponential in other code below a few vectors (in scalar code below 4 floats), with other bits; a run of at
-    /// least 16 floats takes the widest vector path at any width, the path a whole matrix takes, so a shorter run is
-    /// computed in a scratch of this many floats, and every element gets the same bits however the rows were split.
+    /// least 16 floats takes the widest vector path at any width, so a shorter run (a cut of the columns, or a whole layer
+    /// of few neurons and samples) is computed in a scratch of this many floats: every element gets the same bits
+    /// however the rows were split, and one sample gets the bits it gets in a batch.
     /// </summary>
     internal const int MinRun = 16;
 
@@ -35,48 +36,37 @@ internal static class ActivationFunctions
         }
 
         int count = end - start;
-        Span<float> zs = stackalloc float[MinRun];
-        Span<float> scratch = stackalloc float[MinRun];
         for (int i = 0, at = start; i < rows; i++, at += width)
         {
-            if (count >= MinRun)
-            {
-                Apply(f, z.Slice(at, count), a.Slice(at, count), count);
-                continue;
-            }
-
-            zs.Clear();
-            z.Slice(at, count).CopyTo(zs);
-            Apply(f, zs, scratch, MinRun);
-            scratch[..count].CopyTo(a.Slice(at, count));
+            Apply(f, z.Slice(at, count), a.Slice(at, count), count);
         }
     }
 
-    /// <summary><see cref="MultiplyByDerivative"/> on one run of whole rows, through a scratch when it is shorter than <see cref="MinRun"/>.</summary>
-    public static void MultiplyByDerivativeRun(Activation f, Span<float> delta, ReadOnlySpan<float> z, ReadOnlySpan<float> a)
+    /// <summary><c>a = f(z)</c> for rows of <paramref name="width"/> values: element-wise, except that softmax and log-softmax
+    /// normalise each row. An element-wise run shorter than <see cref="MinRun"/> goes through a scratch.</summary>
+    public static void Apply(Activation f, ReadOnlySpan<float> z, Span<float> a, int width)
     {
-        int count = delta.Length;
-        if (count >= MinRun)
+        int count = z.Length;
+        if (count >= MinRun || !IsElementwise(f))
         {
-            MultiplyByDerivative(f, delta, z, a);
+            ApplyKernel(f, z, a, width);
             return;
         }
 
-        Span<float> ds = stackalloc float[MinRun];
+        if (count == 0)
+        {
+            return;
+        }
+
         Span<float> zs = stackalloc float[MinRun];
-        Span<float> ats = stackalloc float[MinRun];
-        ds.Clear();
+        Span<float> scratch = stackalloc float[MinRun];
         zs.Clear();
-        ats.Clear();
-        delta.CopyTo(ds);
         z.CopyTo(zs);
-        a.CopyTo(ats);
-        MultiplyByDerivative(f, ds, zs, ats);
-        ds[..count].CopyTo(delta);
+        ApplyKernel(f, zs, scratch, MinRun);
+        scratch[..count].CopyTo(a);
     }
 
-    /// <summary><c>a = f(z)</c> for rows of <paramref name="width"/> values: element-wise, except that softmax and log-softmax normalise each row.</summary>
-    public static void Apply(Activation f, ReadOnlySpan<float> z, Span<float> a, int width)
+    private static void ApplyKernel(Activation f, ReadOnlySpan<float> z, Span<float> a, int width)
     {
         switch (f.Kind)
         {
@@ -116,8 +106,36 @@ internal static class ActivationFunctions
     }
 
     /// <summary><c>delta = delta ⊙ f'(z)</c>, from the activation <c>a = f(z)</c> where that is cheaper. Softmax and
-    /// log-softmax have no element-wise derivative: their only cost, the log-likelihood, cancels it in BP1.</summary>
+    /// log-softmax have no element-wise derivative: their only cost, the log-likelihood, cancels it in BP1.
+    /// A run shorter than <see cref="MinRun"/> goes through a scratch.</summary>
     public static void MultiplyByDerivative(Activation f, Span<float> delta, ReadOnlySpan<float> z, ReadOnlySpan<float> a)
+    {
+        int count = delta.Length;
+        if (count >= MinRun)
+        {
+            MultiplyByDerivativeKernel(f, delta, z, a);
+            return;
+        }
+
+        if (count == 0)
+        {
+            return;
+        }
+
+        Span<float> ds = stackalloc float[MinRun];
+        Span<float> zs = stackalloc float[MinRun];
+        Span<float> ats = stackalloc float[MinRun];
+        ds.Clear();
+        zs.Clear();
+        ats.Clear();
+        delta.CopyTo(ds);
+        z[..count].CopyTo(zs);
+        a[..count].CopyTo(ats);
+        MultiplyByDerivativeKernel(f, ds, zs, ats);
+        ds[..count].CopyTo(delta);
+    }
+
+    private static void MultiplyByDerivativeKernel(Activation f, Span<float> delta, ReadOnlySpan<float> z, ReadOnlySpan<float> a)
     {
         switch (f.Kind)
         {

@@ -339,7 +339,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         {
             Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, ws.DeltaRows(l - 1, m), m, n[l], n[l - 1], start, end, 1f, 0f);
             int from = start * n[l - 1], count = (end - start) * n[l - 1];
-            ActivationFunctions.MultiplyByDerivativeRun(network.Activations[l - 2], ws.DeltaRows(l - 1, m).Slice(from, count),
+            ActivationFunctions.MultiplyByDerivative(network.Activations[l - 2], ws.DeltaRows(l - 1, m).Slice(from, count),
                 ws.ZRows(l - 1, m).Slice(from, count), ws.ARows(l - 1, m).Slice(from, count));
         }
     }

@@ -48,8 +48,8 @@ public class FusedElementwiseTests
             ActivationFunctions.Apply(f, z, a, width);
             float[] whole = (float[])delta.Clone(), split = (float[])delta.Clone();
             ActivationFunctions.MultiplyByDerivative(f, whole, z, a);
-            ActivationFunctions.MultiplyByDerivativeRun(f, split.AsSpan(0, cut), z.AsSpan(0, cut), a.AsSpan(0, cut));
-            ActivationFunctions.MultiplyByDerivativeRun(f, split.AsSpan(cut), z.AsSpan(cut), a.AsSpan(cut));
+            ActivationFunctions.MultiplyByDerivative(f, split.AsSpan(0, cut), z.AsSpan(0, cut), a.AsSpan(0, cut));
+            ActivationFunctions.MultiplyByDerivative(f, split.AsSpan(cut), z.AsSpan(cut), a.AsSpan(cut));
             Assert.True(whole.AsSpan().SequenceEqual(split), $"{f} cut after {cut} of {z.Length} floats");
         }
     }
