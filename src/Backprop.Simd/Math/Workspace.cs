@@ -83,8 +83,8 @@ public sealed class Workspace
 
     /// <summary>
     /// Layer l's row stride in a padded workspace: <c>n_l</c> rounded up to whole cache lines for a hidden layer of at
-    /// least a line with an element-wise activation (the output layer, whose rows the cost reads whole and no worker
-    /// splits, and softmax layers, normalised by whole rows, stay unpadded; a row shorter than a line gains nothing).
+    /// least a line (the output layer, whose rows the cost reads whole, stays unpadded, as would a softmax layer, which
+    /// normalises whole rows; a row shorter than a line gains nothing).
     /// </summary>
     internal static int PaddedStride(Network network, int l)
     {
