@@ -63,23 +63,9 @@ internal static partial class Gemm
 
     /// <summary><see cref="MultiplyTransposed(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> at <paramref name="bits"/>.</summary>
     public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
-        int m, int n, int k, int jStart, int jEnd, int bits) =>
-        MultiplyTransposed(a, aRows, k, b, bias, c, n, m, k, jStart, jEnd, bits);
-
-    /// <summary>
-    /// <see cref="MultiplyTransposed(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/>
-    /// with rows of A <paramref name="aStride"/> floats apart and rows of C <paramref name="cStride"/> apart (padded rows;
-    /// the columns past k and past the computed ones are neither read nor written).
-    /// </summary>
-    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int aStride, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int cStride,
-        int m, int k, int jStart, int jEnd) =>
-        MultiplyTransposed(a, aRows, aStride, b, bias, c, cStride, m, k, jStart, jEnd, SimdWidth.Bits);
-
-    /// <summary>The strided-rows form of the transposed product at <paramref name="bits"/>.</summary>
-    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int aStride, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int cStride,
-        int m, int k, int jStart, int jEnd, int bits)
+        int m, int n, int k, int jStart, int jEnd, int bits)
     {
-        var kernel = new TransposedKernel(a, aRows, aStride, b, bias, c, m, cStride, k, jStart, jEnd);
+        var kernel = new TransposedKernel(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
         SimdDispatch.Run(ref kernel, bits, k);
     }
 
@@ -93,24 +79,7 @@ internal static partial class Gemm
         int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits, Panels panels)
     {
         _ = rows; // the shape of C; the rows computed are [rStart, rEnd)
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, cols, cols, rStart, rEnd, new Epilogue(alpha, beta), panels);
-        SimdDispatch.Run(ref kernel, bits, cols);
-    }
-
-    /// <summary>
-    /// The strided product with rows of R <paramref name="rStride"/> floats apart and rows of C <paramref name="cStride"/>
-    /// apart (padded rows: the floats past <paramref name="cols"/> are neither read nor written), the same bits as
-    /// with unpadded rows.
-    /// </summary>
-    public static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, int rStride,
-        Span<float> c, int cStride, int sums, int cols, int rStart, int rEnd, float alpha, float beta) =>
-        MultiplyStrided(lhs, rowStride, sumStride, r, rRows, rStride, c, cStride, sums, cols, rStart, rEnd, alpha, beta, SimdWidth.Bits, Panels.Auto);
-
-    /// <summary>The padded-rows strided product at <paramref name="bits"/>, panels as <paramref name="panels"/> says.</summary>
-    internal static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, int rStride,
-        Span<float> c, int cStride, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits, Panels panels)
-    {
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStride, cStride, rStart, rEnd, new Epilogue(alpha, beta), panels);
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, new Epilogue(alpha, beta), panels);
         SimdDispatch.Run(ref kernel, bits, cols);
     }
 
@@ -128,7 +97,7 @@ internal static partial class Gemm
         int rows, int sums, int cols, int rStart, int rEnd, int bits, Panels panels)
     {
         _ = rows;
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, cols, cols, rStart, rEnd, new Epilogue(1f, 0f, resume: true), panels);
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, rStart, rEnd, new Epilogue(1f, 0f, resume: true), panels);
         SimdDispatch.Run(ref kernel, bits, cols);
     }
 
@@ -144,7 +113,7 @@ internal static partial class Gemm
     private static nint RowOffset(ReadOnlySpan<int> rows, int i, int length) => (nint)(rows.IsEmpty ? i : rows[i]) * length;
 
     // The arguments of each family, for SimdDispatch to run its generic body at the chosen width.
-    private readonly ref struct TransposedKernel(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int aStride, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
+    private readonly ref struct TransposedKernel(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
         int m, int n, int k, int jStart, int jEnd) : ISimdKernel
     {
         private readonly ReadOnlySpan<float> a = a;
@@ -154,11 +123,11 @@ internal static partial class Gemm
         private readonly Span<float> c = c;
 
         public void Run<TV>()
-            where TV : struct, ISimd<TV> => Transposed<TV>(a, aRows, b, bias, c, m, n, k, aStride, jStart, jEnd);
+            where TV : struct, ISimd<TV> => Transposed<TV>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
     }
 
     private readonly ref struct StridedKernel(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int sums, int cols, int rStride, int cStride, int rStart, int rEnd, Epilogue epilogue, Panels panels) : ISimdKernel
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels) : ISimdKernel
     {
         private readonly ReadOnlySpan<float> lhs = lhs;
         private readonly ReadOnlySpan<float> r = r;
@@ -166,7 +135,7 @@ internal static partial class Gemm
         private readonly Span<float> c = c;
 
         public void Run<TV>()
-            where TV : struct, ISimd<TV> => Strided<TV>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStride, cStride, rStart, rEnd, epilogue, panels);
+            where TV : struct, ISimd<TV> => Strided<TV>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue, panels);
     }
 
     private ref struct OuterKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool skipZeroInputs) : ISimdKernel

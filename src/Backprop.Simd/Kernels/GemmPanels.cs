@@ -35,7 +35,7 @@ internal static partial class Gemm
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelPairs<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStride, int cStride, int rStart, int rEnd, int pairEnd, Epilogue epilogue, Panels panels)
+        int sums, int cols, int rStart, int rEnd, int pairEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
         int strip = 2 * TV.Count;
@@ -51,7 +51,7 @@ internal static partial class Gemm
         for (int q0 = 0; q0 < pairEnd; q0 += width)
         {
             int strips = Math.Min(width, pairEnd - q0) / strip;
-            PackPanel<TV>(ref r0, rRows, cols, rStride, cStride, sums, q0, strips, ref p0);
+            PackPanel<TV>(ref r0, rRows, cols, sums, q0, strips, ref p0);
             int row = rStart;
 
             // 32 registers: twelve rows by two vectors, 24 accumulators, each load of the panel used twelve times.
@@ -66,30 +66,30 @@ internal static partial class Gemm
                     (lRow, lSum) = (1, 12);
                 }
 
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cStride) + q0);
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
                 for (int j = 0; j < strips; j++)
                 {
-                    PanelTwelve<TV>(ref lr, lRow, lSum, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, rStride, cStride, sums, epilogue);
+                    PanelTwelve<TV>(ref lr, lRow, lSum, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
                 }
             }
 
             for (; row + 6 <= rEnd; row += 6)
             {
                 ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cStride) + q0);
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
                 if (packL)
                 {
                     PackRows(ref lr, rowStride, sumStride, 6, sums, ref pl);
                     for (int j = 0; j < strips; j++)
                     {
-                        PanelSix<TV>(ref pl, 1, 6, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, rStride, cStride, sums, epilogue);
+                        PanelSix<TV>(ref pl, 1, 6, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
                     }
                 }
                 else
                 {
                     for (int j = 0; j < strips; j++)
                     {
-                        PanelSix<TV>(ref lr, rowStride, sumStride, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, rStride, cStride, sums, epilogue);
+                        PanelSix<TV>(ref lr, rowStride, sumStride, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
                     }
                 }
             }
@@ -107,18 +107,18 @@ internal static partial class Gemm
                     (lRow, lSum) = (1, count);
                 }
 
-                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cStride) + q0);
+                ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
                 for (int j = 0; j < strips; j++)
                 {
                     ref float rp = ref Unsafe.Add(ref p0, (nint)j * sums * strip);
                     ref float cj = ref Unsafe.Add(ref cr, j * strip);
                     if (count == 4)
                     {
-                        PanelFour<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, rStride, cStride, sums, epilogue);
+                        PanelFour<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
                     }
                     else if (count == 2)
                     {
-                        PanelTwo<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, rStride, cStride, sums, epilogue);
+                        PanelTwo<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
                     }
                     else
                     {
@@ -133,14 +133,14 @@ internal static partial class Gemm
 
     // Columns [q0, q0 + strips 2w) of the sums rows of R into the panel, strip-major: strip j's row s at (j sums + s) 2w.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackPanel<TV>(ref float r0, ReadOnlySpan<int> rRows, int cols, int rStride, int cStride, int sums, int q0, int strips, ref float panel)
+    private static void PackPanel<TV>(ref float r0, ReadOnlySpan<int> rRows, int cols, int sums, int q0, int strips, ref float panel)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count, strip = 2 * w;
         nint stripFloats = (nint)sums * strip;
         for (int s = 0; s < sums; s++)
         {
-            ref float source = ref Unsafe.Add(ref r0, RowOffset(rRows, s, rStride) + q0);
+            ref float source = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q0);
             ref float destination = ref Unsafe.Add(ref panel, (nint)s * strip);
             for (int j = 0; j < strips; j++)
             {
@@ -176,7 +176,7 @@ internal static partial class Gemm
     // Twelve rows for 32 registers (AVX-512, ARM64): 24 accumulators, 2 loads and a broadcast. On 16 registers it
     // would spill; the tests run it there all the same (Panels.Twelve), for its arithmetic.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelTwelve<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int rStride, int cStride, int sums, Epilogue epilogue)
+    private static void PanelTwelve<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -192,17 +192,17 @@ internal static partial class Gemm
         ref float l10 = ref Unsafe.Add(ref l9, rowStride);
         ref float l11 = ref Unsafe.Add(ref l10, rowStride);
         TV t0a = epilogue.Start<TV>(ref cr, 0), t0b = epilogue.Start<TV>(ref cr, w);
-        TV t1a = epilogue.Start<TV>(ref cr, cStride), t1b = epilogue.Start<TV>(ref cr, cStride + w);
-        TV t2a = epilogue.Start<TV>(ref cr, 2 * cStride), t2b = epilogue.Start<TV>(ref cr, (2 * cStride) + w);
-        TV t3a = epilogue.Start<TV>(ref cr, 3 * cStride), t3b = epilogue.Start<TV>(ref cr, (3 * cStride) + w);
-        TV t4a = epilogue.Start<TV>(ref cr, 4 * cStride), t4b = epilogue.Start<TV>(ref cr, (4 * cStride) + w);
-        TV t5a = epilogue.Start<TV>(ref cr, 5 * cStride), t5b = epilogue.Start<TV>(ref cr, (5 * cStride) + w);
-        TV t6a = epilogue.Start<TV>(ref cr, 6 * cStride), t6b = epilogue.Start<TV>(ref cr, (6 * cStride) + w);
-        TV t7a = epilogue.Start<TV>(ref cr, 7 * cStride), t7b = epilogue.Start<TV>(ref cr, (7 * cStride) + w);
-        TV t8a = epilogue.Start<TV>(ref cr, 8 * cStride), t8b = epilogue.Start<TV>(ref cr, (8 * cStride) + w);
-        TV t9a = epilogue.Start<TV>(ref cr, 9 * cStride), t9b = epilogue.Start<TV>(ref cr, (9 * cStride) + w);
-        TV t10a = epilogue.Start<TV>(ref cr, 10 * cStride), t10b = epilogue.Start<TV>(ref cr, (10 * cStride) + w);
-        TV t11a = epilogue.Start<TV>(ref cr, 11 * cStride), t11b = epilogue.Start<TV>(ref cr, (11 * cStride) + w);
+        TV t1a = epilogue.Start<TV>(ref cr, cols), t1b = epilogue.Start<TV>(ref cr, cols + w);
+        TV t2a = epilogue.Start<TV>(ref cr, 2 * cols), t2b = epilogue.Start<TV>(ref cr, (2 * cols) + w);
+        TV t3a = epilogue.Start<TV>(ref cr, 3 * cols), t3b = epilogue.Start<TV>(ref cr, (3 * cols) + w);
+        TV t4a = epilogue.Start<TV>(ref cr, 4 * cols), t4b = epilogue.Start<TV>(ref cr, (4 * cols) + w);
+        TV t5a = epilogue.Start<TV>(ref cr, 5 * cols), t5b = epilogue.Start<TV>(ref cr, (5 * cols) + w);
+        TV t6a = epilogue.Start<TV>(ref cr, 6 * cols), t6b = epilogue.Start<TV>(ref cr, (6 * cols) + w);
+        TV t7a = epilogue.Start<TV>(ref cr, 7 * cols), t7b = epilogue.Start<TV>(ref cr, (7 * cols) + w);
+        TV t8a = epilogue.Start<TV>(ref cr, 8 * cols), t8b = epilogue.Start<TV>(ref cr, (8 * cols) + w);
+        TV t9a = epilogue.Start<TV>(ref cr, 9 * cols), t9b = epilogue.Start<TV>(ref cr, (9 * cols) + w);
+        TV t10a = epilogue.Start<TV>(ref cr, 10 * cols), t10b = epilogue.Start<TV>(ref cr, (10 * cols) + w);
+        TV t11a = epilogue.Start<TV>(ref cr, 11 * cols), t11b = epilogue.Start<TV>(ref cr, (11 * cols) + w);
         nint at = 0, step = 2 * w;
         ref float rs = ref rp;
         for (int s = 0; s < sums; s++, at += sumStride)
@@ -251,37 +251,37 @@ internal static partial class Gemm
         ref float c = ref cr;
         epilogue.Apply(t0a, ref c, 0);
         epilogue.Apply(t0b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t1a, ref c, 0);
         epilogue.Apply(t1b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t2a, ref c, 0);
         epilogue.Apply(t2b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t3a, ref c, 0);
         epilogue.Apply(t3b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t4a, ref c, 0);
         epilogue.Apply(t4b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t5a, ref c, 0);
         epilogue.Apply(t5b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t6a, ref c, 0);
         epilogue.Apply(t6b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t7a, ref c, 0);
         epilogue.Apply(t7b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t8a, ref c, 0);
         epilogue.Apply(t8b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t9a, ref c, 0);
         epilogue.Apply(t9b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t10a, ref c, 0);
         epilogue.Apply(t10b, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t11a, ref c, 0);
         epilogue.Apply(t11b, ref c, w);
     }
@@ -289,7 +289,7 @@ internal static partial class Gemm
     // The panel tiles: R rows of C by one strip of two vectors, the strip's rows of R consecutive in the panel. Six
     // rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelSix<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int rStride, int cStride, int sums, Epilogue epilogue)
+    private static void PanelSix<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -299,11 +299,11 @@ internal static partial class Gemm
         ref float l4 = ref Unsafe.Add(ref l3, rowStride);
         ref float l5 = ref Unsafe.Add(ref l4, rowStride);
         TV t00 = epilogue.Start<TV>(ref cr, 0), t01 = epilogue.Start<TV>(ref cr, w);
-        TV t10 = epilogue.Start<TV>(ref cr, cStride), t11 = epilogue.Start<TV>(ref cr, cStride + w);
-        TV t20 = epilogue.Start<TV>(ref cr, 2 * cStride), t21 = epilogue.Start<TV>(ref cr, (2 * cStride) + w);
-        TV t30 = epilogue.Start<TV>(ref cr, 3 * cStride), t31 = epilogue.Start<TV>(ref cr, (3 * cStride) + w);
-        TV t40 = epilogue.Start<TV>(ref cr, 4 * cStride), t41 = epilogue.Start<TV>(ref cr, (4 * cStride) + w);
-        TV t50 = epilogue.Start<TV>(ref cr, 5 * cStride), t51 = epilogue.Start<TV>(ref cr, (5 * cStride) + w);
+        TV t10 = epilogue.Start<TV>(ref cr, cols), t11 = epilogue.Start<TV>(ref cr, cols + w);
+        TV t20 = epilogue.Start<TV>(ref cr, 2 * cols), t21 = epilogue.Start<TV>(ref cr, (2 * cols) + w);
+        TV t30 = epilogue.Start<TV>(ref cr, 3 * cols), t31 = epilogue.Start<TV>(ref cr, (3 * cols) + w);
+        TV t40 = epilogue.Start<TV>(ref cr, 4 * cols), t41 = epilogue.Start<TV>(ref cr, (4 * cols) + w);
+        TV t50 = epilogue.Start<TV>(ref cr, 5 * cols), t51 = epilogue.Start<TV>(ref cr, (5 * cols) + w);
         nint at = 0, step = 2 * w;
         ref float rs = ref rp;
         for (int s = 0; s < sums; s++, at += sumStride)
@@ -333,25 +333,25 @@ internal static partial class Gemm
         ref float c = ref cr;
         epilogue.Apply(t00, ref c, 0);
         epilogue.Apply(t01, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t10, ref c, 0);
         epilogue.Apply(t11, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t20, ref c, 0);
         epilogue.Apply(t21, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t30, ref c, 0);
         epilogue.Apply(t31, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t40, ref c, 0);
         epilogue.Apply(t41, ref c, w);
-        c = ref Unsafe.Add(ref c, cStride);
+        c = ref Unsafe.Add(ref c, cols);
         epilogue.Apply(t50, ref c, 0);
         epilogue.Apply(t51, ref c, w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelFour<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int rStride, int cStride, int sums, Epilogue epilogue)
+    private static void PanelFour<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -359,9 +359,9 @@ internal static partial class Gemm
         ref float l2 = ref Unsafe.Add(ref l1, rowStride);
         ref float l3 = ref Unsafe.Add(ref l2, rowStride);
         TV t00 = epilogue.Start<TV>(ref cr, 0), t01 = epilogue.Start<TV>(ref cr, w);
-        TV t10 = epilogue.Start<TV>(ref cr, cStride), t11 = epilogue.Start<TV>(ref cr, cStride + w);
-        TV t20 = epilogue.Start<TV>(ref cr, 2 * cStride), t21 = epilogue.Start<TV>(ref cr, (2 * cStride) + w);
-        TV t30 = epilogue.Start<TV>(ref cr, 3 * cStride), t31 = epilogue.Start<TV>(ref cr, (3 * cStride) + w);
+        TV t10 = epilogue.Start<TV>(ref cr, cols), t11 = epilogue.Start<TV>(ref cr, cols + w);
+        TV t20 = epilogue.Start<TV>(ref cr, 2 * cols), t21 = epilogue.Start<TV>(ref cr, (2 * cols) + w);
+        TV t30 = epilogue.Start<TV>(ref cr, 3 * cols), t31 = epilogue.Start<TV>(ref cr, (3 * cols) + w);
         nint at = 0, step = 2 * w;
         ref float rs = ref rp;
         for (int s = 0; s < sums; s++, at += sumStride)
@@ -382,9 +382,9 @@ internal static partial class Gemm
             t31 = TV.MultiplyAdd(f, x1, t31);
         }
 
-        ref float c1 = ref Unsafe.Add(ref cr, cStride);
-        ref float c2 = ref Unsafe.Add(ref c1, cStride);
-        ref float c3 = ref Unsafe.Add(ref c2, cStride);
+        ref float c1 = ref Unsafe.Add(ref cr, cols);
+        ref float c2 = ref Unsafe.Add(ref c1, cols);
+        ref float c3 = ref Unsafe.Add(ref c2, cols);
         epilogue.Apply(t00, ref cr, 0);
         epilogue.Apply(t01, ref cr, w);
         epilogue.Apply(t10, ref c1, 0);
@@ -396,13 +396,13 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelTwo<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int rStride, int cStride, int sums, Epilogue epilogue)
+    private static void PanelTwo<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
         TV t00 = epilogue.Start<TV>(ref cr, 0), t01 = epilogue.Start<TV>(ref cr, w);
-        TV t10 = epilogue.Start<TV>(ref cr, cStride), t11 = epilogue.Start<TV>(ref cr, cStride + w);
+        TV t10 = epilogue.Start<TV>(ref cr, cols), t11 = epilogue.Start<TV>(ref cr, cols + w);
         nint at = 0, step = 2 * w;
         ref float rs = ref rp;
         for (int s = 0; s < sums; s++, at += sumStride)
@@ -417,7 +417,7 @@ internal static partial class Gemm
             t11 = TV.MultiplyAdd(f, x1, t11);
         }
 
-        ref float c1 = ref Unsafe.Add(ref cr, cStride);
+        ref float c1 = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t00, ref cr, 0);
         epilogue.Apply(t01, ref cr, w);
         epilogue.Apply(t10, ref c1, 0);

@@ -19,7 +19,7 @@ internal static partial class Gemm
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strided<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int sums, int cols, int rStride, int cStride, int rStart, int rEnd, Epilogue epilogue, Panels panels)
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
@@ -32,7 +32,7 @@ internal static partial class Gemm
         int block = UsePanels(panels, Math.Min(sums, PanelSumBlock), rEnd - rStart, cols - (cols % (2 * w)), w) ? PanelSumBlock : SumBlock;
         if (!epilogue.Plain || sums <= 2 * block)
         {
-            StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStride, cStride, rStart, rEnd, epilogue, panels);
+            StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, epilogue, panels);
             return;
         }
 
@@ -41,16 +41,16 @@ internal static partial class Gemm
         for (int s0 = 0; s0 < sums; s0 += block)
         {
             int count = Math.Min(block, sums - s0);
-            ref float rs = ref rRows.IsEmpty ? ref Unsafe.Add(ref r0, (nint)s0 * rStride) : ref r0;
+            ref float rs = ref rRows.IsEmpty ? ref Unsafe.Add(ref r0, (nint)s0 * cols) : ref r0;
             StridedBlock<TV>(ref Unsafe.Add(ref l0, (nint)s0 * sumStride), rowStride, sumStride, ref rs, rRows.IsEmpty ? default : rRows.Slice(s0, count), ref c0,
-                count, cols, rStride, cStride, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming, panels);
+                count, cols, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming, panels);
         }
     }
 
     // Rows [rStart, rEnd) of C for one block of s.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StridedBlock<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStride, int cStride, int rStart, int rEnd, Epilogue epilogue, Panels panels)
+        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -68,7 +68,7 @@ internal static partial class Gemm
         int pairsDone = 0;
         if (UsePanels(panels, sums, rEnd - rStart, pairEnd, w))
         {
-            PanelPairs<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStride, cStride, rStart, rEnd, pairEnd, epilogue, panels);
+            PanelPairs<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, pairEnd, epilogue, panels);
             pairsDone = pairEnd;
         }
 
@@ -80,7 +80,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    SixRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cStride), sums, cols, rStride, cStride, q, epilogue);
+                    SixRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
             }
 
@@ -88,7 +88,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    FourRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cStride), sums, cols, rStride, cStride, q, epilogue);
+                    FourRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
             }
 
@@ -96,7 +96,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    TwoRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cStride), sums, cols, rStride, cStride, q, epilogue);
+                    TwoRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
 
                 row += 2;
@@ -106,7 +106,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    OneRow<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cStride), sums, cols, rStride, cStride, q, epilogue);
+                    OneRow<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
             }
         }
@@ -116,12 +116,12 @@ internal static partial class Gemm
             int row = rStart;
             for (; row + 4 <= rEnd; row += 4)
             {
-                FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cStride), sums, cols, rStride, cStride, pairEnd, tail, epilogue);
+                FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
             }
 
             for (; row < rEnd; row++)
             {
-                RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cStride), sums, cols, rStride, cStride, pairEnd, tail, epilogue);
+                RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
             }
         }
     }
@@ -129,7 +129,7 @@ internal static partial class Gemm
     // The tiles of the pairs: R output rows by two vectors of columns [q, q + 2w), 2R independent accumulators, each
     // load of R used R times. Six rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SixRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int rStride, int cStride, int q, Epilogue epilogue)
+    private static void SixRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -142,15 +142,15 @@ internal static partial class Gemm
         ref int picks = ref MemoryMarshal.GetReference(rRows);
         bool picked = !rRows.IsEmpty;
         TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
-        TV t10 = epilogue.Start<TV>(ref cr0, cStride + q), t11 = epilogue.Start<TV>(ref cr0, cStride + q + w);
-        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cStride) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cStride) + q + w);
-        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cStride) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cStride) + q + w);
-        TV t40 = epilogue.Start<TV>(ref cr0, (4 * cStride) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cStride) + q + w);
-        TV t50 = epilogue.Start<TV>(ref cr0, (5 * cStride) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cStride) + q + w);
+        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
+        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w);
+        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w);
+        TV t40 = epilogue.Start<TV>(ref cr0, (4 * cols) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + w);
+        TV t50 = epilogue.Start<TV>(ref cr0, (5 * cols) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + w);
         nint at = 0;
         for (int s = 0; s < sums; s++, at += sumStride)
         {
-            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * rStride) + q);
+            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t00 = TV.MultiplyAdd(f, x0, t00);
@@ -175,25 +175,25 @@ internal static partial class Gemm
         ref float cr = ref cr0;
         epilogue.Apply(t00, ref cr, q);
         epilogue.Apply(t01, ref cr, q + w);
-        cr = ref Unsafe.Add(ref cr, cStride);
+        cr = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t10, ref cr, q);
         epilogue.Apply(t11, ref cr, q + w);
-        cr = ref Unsafe.Add(ref cr, cStride);
+        cr = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t20, ref cr, q);
         epilogue.Apply(t21, ref cr, q + w);
-        cr = ref Unsafe.Add(ref cr, cStride);
+        cr = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t30, ref cr, q);
         epilogue.Apply(t31, ref cr, q + w);
-        cr = ref Unsafe.Add(ref cr, cStride);
+        cr = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t40, ref cr, q);
         epilogue.Apply(t41, ref cr, q + w);
-        cr = ref Unsafe.Add(ref cr, cStride);
+        cr = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t50, ref cr, q);
         epilogue.Apply(t51, ref cr, q + w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int rStride, int cStride, int q, Epilogue epilogue)
+    private static void FourRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -203,13 +203,13 @@ internal static partial class Gemm
         ref int picks = ref MemoryMarshal.GetReference(rRows);
         bool picked = !rRows.IsEmpty;
         TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
-        TV t10 = epilogue.Start<TV>(ref cr0, cStride + q), t11 = epilogue.Start<TV>(ref cr0, cStride + q + w);
-        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cStride) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cStride) + q + w);
-        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cStride) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cStride) + q + w);
+        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
+        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w);
+        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w);
         nint at = 0;
         for (int s = 0; s < sums; s++, at += sumStride)
         {
-            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * rStride) + q);
+            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t00 = TV.MultiplyAdd(f, x0, t00);
@@ -225,9 +225,9 @@ internal static partial class Gemm
             t31 = TV.MultiplyAdd(f, x1, t31);
         }
 
-        ref float cr1 = ref Unsafe.Add(ref cr0, cStride);
-        ref float cr2 = ref Unsafe.Add(ref cr1, cStride);
-        ref float cr3 = ref Unsafe.Add(ref cr2, cStride);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        ref float cr2 = ref Unsafe.Add(ref cr1, cols);
+        ref float cr3 = ref Unsafe.Add(ref cr2, cols);
         epilogue.Apply(t00, ref cr0, q);
         epilogue.Apply(t01, ref cr0, q + w);
         epilogue.Apply(t10, ref cr1, q);
@@ -239,17 +239,17 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TwoRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int rStride, int cStride, int q, Epilogue epilogue)
+    private static void TwoRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
         TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
-        TV t10 = epilogue.Start<TV>(ref cr0, cStride + q), t11 = epilogue.Start<TV>(ref cr0, cStride + q + w);
+        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
         nint at = 0;
         for (int s = 0; s < sums; s++, at += sumStride)
         {
-            ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, rStride) + q);
+            ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t00 = TV.MultiplyAdd(f, x0, t00);
@@ -259,7 +259,7 @@ internal static partial class Gemm
             t11 = TV.MultiplyAdd(f, x1, t11);
         }
 
-        ref float cr1 = ref Unsafe.Add(ref cr0, cStride);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
         epilogue.Apply(t00, ref cr0, q);
         epilogue.Apply(t01, ref cr0, q + w);
         epilogue.Apply(t10, ref cr1, q);
@@ -267,7 +267,7 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OneRow<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int rStride, int cStride, int q, Epilogue epilogue)
+    private static void OneRow<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -275,7 +275,7 @@ internal static partial class Gemm
         nint at = 0;
         for (int s = 0; s < sums; s++, at += sumStride)
         {
-            ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, rStride) + q);
+            ref float rs = ref Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t0 = TV.MultiplyAdd(f, TV.Load(ref rs, 0), t0);
             t1 = TV.MultiplyAdd(f, TV.Load(ref rs, (nuint)w), t1);
@@ -290,21 +290,21 @@ internal static partial class Gemm
     // inlining budget ran out here and left about a dozen wrapper calls (Tail.Lanes, Epilogue.ApplyTail, Store) in
     // the tail's epilogue.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void FourRowsSingles<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int rStride, int cStride, int q, Tail<TV> tail, Epilogue epilogue)
+    private static void FourRowsSingles<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
         int vectorEnd = cols - (cols % w);
-        ref float cr1 = ref Unsafe.Add(ref cr0, cStride);
-        ref float cr2 = ref Unsafe.Add(ref cr1, cStride);
-        ref float cr3 = ref Unsafe.Add(ref cr2, cStride);
+        ref float cr1 = ref Unsafe.Add(ref cr0, cols);
+        ref float cr2 = ref Unsafe.Add(ref cr1, cols);
+        ref float cr3 = ref Unsafe.Add(ref cr2, cols);
         for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
             int at = q < vectorEnd ? q : tail.Start;
             TV t0 = epilogue.Start<TV>(ref cr0, at), t1 = epilogue.Start<TV>(ref cr1, at), t2 = epilogue.Start<TV>(ref cr2, at), t3 = epilogue.Start<TV>(ref cr3, at);
             for (int s = 0; s < sums; s++)
             {
-                TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, rStride) + at));
+                TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at));
                 ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
                 t0 = TV.MultiplyAdd(TV.Broadcast(ls), x, t0);
                 t1 = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref ls, rowStride)), x, t1);
@@ -332,14 +332,14 @@ internal static partial class Gemm
         {
             for (int o = 0; o < 4; o++)
             {
-                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cStride), sums, cols, rStride, cStride, vectorEnd, epilogue);
+                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, vectorEnd, epilogue);
             }
         }
     }
 
     // One output row past the pairs: single vectors, then the tail, then any scalar columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowSingles<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int rStride, int cStride, int q, Tail<TV> tail, Epilogue epilogue)
+    private static void RowSingles<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -350,7 +350,7 @@ internal static partial class Gemm
             TV t = epilogue.Start<TV>(ref cr, at);
             for (int s = 0; s < sums; s++)
             {
-                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(RowOffset(rRows, s, rStride) + at)), t);
+                t = TV.MultiplyAdd(TV.Broadcast(Unsafe.Add(ref lr, (nint)s * sumStride)), TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at)), t);
             }
 
             if (q < vectorEnd)
@@ -365,19 +365,19 @@ internal static partial class Gemm
 
         if (!tail.Exists)
         {
-            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr, sums, cols, rStride, cStride, vectorEnd, epilogue);
+            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr, sums, cols, vectorEnd, epilogue);
         }
     }
 
     // Columns [from, cols) of one output row in scalars (128-bit rows shorter than a vector).
-    private static void ScalarColumns(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int rStride, int cStride, int from, Epilogue epilogue)
+    private static void ScalarColumns(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, Epilogue epilogue)
     {
         for (int q = from; q < cols; q++)
         {
             float t = epilogue.Start(ref Unsafe.Add(ref cr, q));
             for (int s = 0; s < sums; s++)
             {
-                t = MultiplyAdds.Scalar(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, RowOffset(rRows, s, rStride) + q), t);
+                t = MultiplyAdds.Scalar(Unsafe.Add(ref lr, (nint)s * sumStride), Unsafe.Add(ref r0, RowOffset(rRows, s, cols) + q), t);
             }
 
             epilogue.Apply(t, ref Unsafe.Add(ref cr, q));

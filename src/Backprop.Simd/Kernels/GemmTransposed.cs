@@ -10,18 +10,17 @@ internal static partial class Gemm
     /// <summary>Bytes of B one block of its rows may take: half of a 512 KiB L2, the other half for A and C.</summary>
     private const int BlockBytes = 256 * 1024;
 
-    // n is C's row stride and lda A's (when aRows is empty; picked rows are lda apart too).
     // B (the weights) in blocks of rows that fit L2, every block of rows of A passing over one before the next: with
     // A's blocks outer, a B larger than L2 (a wide layer's 4 MB) was streamed from L3 once per four samples. Each C
     // element is the same sum in the same order in any block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transposed<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int lda, int jStart, int jEnd)
+    private static void Transposed<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
         where TV : struct, ISimd<TV>
     {
         int block = Math.Max(6, BlockBytes / sizeof(float) / Math.Max(k, 1) / 6 * 6); // a multiple of both tiles' 3 and 2 columns
         for (int j = jStart; j < jEnd; j += block)
         {
-            TransposedBlock<TV>(a, aRows, b, bias, c, m, n, k, lda, j, Math.Min(jEnd, j + block));
+            TransposedBlock<TV>(a, aRows, b, bias, c, m, n, k, j, Math.Min(jEnd, j + block));
         }
     }
 
@@ -33,7 +32,7 @@ internal static partial class Gemm
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposedBlock<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int lda, int jStart, int jEnd)
+    private static void TransposedBlock<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -54,10 +53,10 @@ internal static partial class Gemm
         int i = 0;
         for (; i + 4 <= m; i += 4)
         {
-            scoped ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, lda));
-            scoped ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, lda));
-            scoped ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, lda));
-            scoped ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, lda));
+            scoped ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            scoped ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
+            scoped ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, k));
+            scoped ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, k));
             if (pad)
             {
                 MemoryMarshal.CreateReadOnlySpan(ref ar0, k).CopyTo(padded);
@@ -100,8 +99,8 @@ internal static partial class Gemm
         if (i + 2 <= m)
         {
             // Two rows left (m = 10, say): one pass over B for both instead of one per row.
-            ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, lda));
-            ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, lda));
+            ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {
@@ -118,7 +117,7 @@ internal static partial class Gemm
 
         for (; i < m; i++)
         {
-            ref float ar = ref Unsafe.Add(ref a0, RowOffset(aRows, i, lda));
+            ref float ar = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
             int j = jStart;
             for (; j + 3 <= jEnd; j += 3)
             {

@@ -21,20 +21,11 @@ internal static class ActivationFunctions
     /// <paramref name="width"/>: all at once when that is every column, else row by row, for an element-wise
     /// <paramref name="f"/> only (a row-wise one is left for the caller, who has whole rows), with the same bits per element.
     /// </summary>
-    public static void ApplyColumns(Activation f, ReadOnlySpan<float> z, Span<float> a, int rows, int width, int start, int end) =>
-        ApplyColumns(f, z, a, rows, width, width, start, end);
-
-    /// <summary>
-    /// <see cref="ApplyColumns(Activation, ReadOnlySpan{float}, Span{float}, int, int, int, int)"/> on rows
-    /// <paramref name="stride"/> floats apart. All columns of element-wise rows go in one run, padding included (a
-    /// row of at least <see cref="MinRun"/> floats is padded, so each element still takes the widest vector path).
-    /// </summary>
-    public static void ApplyColumns(Activation f, ReadOnlySpan<float> z, Span<float> a, int rows, int width, int stride, int start, int end)
+    public static void ApplyColumns(Activation f, ReadOnlySpan<float> z, Span<float> a, int rows, int width, int start, int end)
     {
-        if (start == 0 && end == width && (stride == width || IsElementwise(f)))
+        if (start == 0 && end == width)
         {
-            int length = rows == 0 ? 0 : ((rows - 1) * stride) + width;
-            Apply(f, z[..length], a[..length], width);
+            Apply(f, z[..(rows * width)], a[..(rows * width)], width);
             return;
         }
 
@@ -46,7 +37,7 @@ internal static class ActivationFunctions
         int count = end - start;
         Span<float> zs = stackalloc float[MinRun];
         Span<float> scratch = stackalloc float[MinRun];
-        for (int i = 0, at = start; i < rows; i++, at += stride)
+        for (int i = 0, at = start; i < rows; i++, at += width)
         {
             if (count >= MinRun)
             {

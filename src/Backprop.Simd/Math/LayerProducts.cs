@@ -321,13 +321,12 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     public static void Forward(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
-        (int start, int end) = SplitNeurons(ws, l, share, shares); // the same neurons as Gradient's rows: they stay in one core's cache
+        (int start, int end) = Split(n[l], share, shares); // the same neurons as Gradient's rows: they stay in one core's cache
         if (start < end)
         {
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
-            int inputStride = l > 1 ? ws.Stride(l - 1) : n[0];
-            Gemm.MultiplyTransposed(input, l > 1 ? default : rows, inputStride, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), ws.Stride(l), m, n[l - 1], start, end);
-            ActivationFunctions.ApplyColumns(network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), m, n[l], ws.Stride(l), start, end);
+            Gemm.MultiplyTransposed(input, l > 1 ? default : rows, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], start, end);
+            ActivationFunctions.ApplyColumns(network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), m, n[l], start, end);
         }
     }
 
@@ -338,9 +337,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         (int start, int end) = Split(m, share, shares);
         if (start < end)
         {
-            int stride = ws.Stride(l - 1);
-            Gemm.MultiplyStrided(ws.DeltaRows(l, m), ws.Stride(l), 1, network.WeightsOf(l), default, n[l - 1], ws.DeltaRows(l - 1, m), stride, n[l], n[l - 1], start, end, 1f, 0f);
-            int from = start * stride, count = ((end - start - 1) * stride) + n[l - 1]; // the padding between the rows too: zeros, finite
+            Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, ws.DeltaRows(l - 1, m), m, n[l], n[l - 1], start, end, 1f, 0f);
+            int from = start * n[l - 1], count = (end - start) * n[l - 1];
             ActivationFunctions.MultiplyByDerivativeRun(network.Activations[l - 2], ws.DeltaRows(l - 1, m).Slice(from, count),
                 ws.ZRows(l - 1, m).Slice(from, count), ws.ARows(l - 1, m).Slice(from, count));
         }
@@ -351,17 +349,17 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     public static void Gradient(Network network, Workspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> rows, int l, int m, Fold fold, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
-        (int start, int end) = SplitNeurons(ws, l, share, shares);
+        (int start, int end) = Split(n[l], share, shares);
         if (start < end)
         {
             Span<float> destination = fold.IntoWeights
                 ? network.Mutable(network.Layout.WeightOffset(l), n[l] * n[l - 1])
                 : ws.NablaWeights(l);
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
-            Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, ws.Stride(l), input, l > 1 ? default : rows, l > 1 ? ws.Stride(l - 1) : n[0], destination, n[l - 1], m, n[l - 1], start, end,
+            Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, n[l], input, l > 1 ? default : rows, destination, n[l], m, n[l - 1], start, end,
                 fold.IntoWeights ? fold.Alpha : 1f, fold.IntoWeights ? fold.Beta : 0f);
             Span<float> nablaB = ws.NablaBiases(l)[start..end];
-            Elementwise.SumRows(ws.DeltaRows(l, m), m, ws.Stride(l), start, nablaB);
+            Elementwise.SumRows(ws.DeltaRows(l, m), m, n[l], start, nablaB);
             if (fold.IntoWeights)
             {
                 // b = b + Alpha nabla_b: the trainer's SGD rule for biases (no decay), element for element.
@@ -371,26 +369,11 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     }
 
     /// <summary>Share <paramref name="share"/> of [0, <paramref name="total"/>), cut at multiples of <see cref="ShareAlign"/>.</summary>
-    public static (int Start, int End) Split(int total, int share, int shares) => Split(total, share, shares, ShareAlign);
-
-    /// <summary>
-    /// Share <paramref name="share"/> of layer <paramref name="l"/>'s neurons: cut at whole cache lines of its rows when
-    /// they start on one (padded rows, or rows of a multiple of 16 floats) and there is a line for every share, so that no two workers write one line of
-    /// <c>Z^l</c>, <c>A^l</c> or <c>nabla_b^l</c>; else at <see cref="ShareAlign"/>.
-    /// </summary>
-    public static (int Start, int End) SplitNeurons(Workspace ws, int l, int share, int shares)
+    public static (int Start, int End) Split(int total, int share, int shares)
     {
-        int n = ws.Layout.Sizes[l];
-        bool lines = ws.Stride(l) % Workspace.LineFloats == 0 && (n + Workspace.LineFloats - 1) / Workspace.LineFloats >= shares; // a line for every share
-        return Split(n, share, shares, lines ? Workspace.LineFloats : ShareAlign);
-    }
-
-    /// <summary>Share <paramref name="share"/> of [0, <paramref name="total"/>), cut at multiples of <paramref name="align"/>.</summary>
-    public static (int Start, int End) Split(int total, int share, int shares, int align)
-    {
-        int chunks = (total + align - 1) / align;
-        int start = Math.Min(total, (int)((long)chunks * share / shares) * align);
-        int end = Math.Min(total, (int)((long)chunks * (share + 1) / shares) * align);
+        int chunks = (total + ShareAlign - 1) / ShareAlign;
+        int start = Math.Min(total, (int)((long)chunks * share / shares) * ShareAlign);
+        int end = Math.Min(total, (int)((long)chunks * (share + 1) / shares) * ShareAlign);
         return (start, end);
     }
 }

@@ -18,9 +18,6 @@ public sealed class Workspace
     private readonly float[] _activations;
     private readonly float[] _deltas;
     private readonly float[] _nabla;
-    private readonly int[] _blocks; // where layer l's block starts in each of the three arenas, a cache line from its start
-    private readonly int[] _strides; // floats from one row of layer l to the next: n_l, or n_l padded to whole cache lines
-    private readonly int _zsStart, _activationsStart, _deltasStart; // the arenas' first floats on a cache-line boundary
     private int _rows; // samples of the last computation: the rows the views show
     private int _inUse; // 1 while a call computes in this workspace (see Use)
     private int _claims; // calls so far (see Use): the trainer tells from it whether anyone else computed here in between
@@ -32,93 +29,28 @@ public sealed class Workspace
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is below 1, or the arenas would exceed
     /// one array or the memory available to the process (the message says how much they need).</exception>
     public Workspace(Network network, int capacity = 1)
-        : this(network, capacity, padRows: false)
-    {
-    }
-
-    /// <summary>
-    /// A workspace whose hidden layers' rows, with <paramref name="padRows"/>, start on cache lines (see
-    /// <see cref="PaddedStride"/>), so that workers splitting a layer's neurons at multiples of <see cref="LineFloats"/>
-    /// never write the same line. The kernels read and write only the first <c>n_l</c> floats of a row: the same bits
-    /// as unpadded rows. Only the trainer's own passes use such a workspace; its <see cref="Z"/>, <see cref="A"/> and
-    /// <see cref="Delta"/> views hold the padding between rows.
-    /// </summary>
-    internal Workspace(Network network, int capacity, bool padRows)
     {
         ArgumentNullException.ThrowIfNull(network);
         Guard.Positive(capacity);
         Layout = network.Layout;
-        long floats = (long)capacity * (Layout.NeuronCount + (padRows ? (LineFloats - 1L) * Layout.Sizes.Length : 0));
-        if (floats + ((long)LineFloats * Layout.Sizes.Length) > Array.MaxLength) // each layer's block and the arena rounded up to cache lines
+        long floats = (long)capacity * Layout.NeuronCount;
+        if (floats > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity,
                 $"capacity is {capacity}: {capacity} samples x {Layout.NeuronCount} neurons is {floats:N0} floats per arena, more than one array can hold ({Array.MaxLength:N0}).");
         }
 
-        MemoryBudget.Check(RequiredBytes(Layout, capacity, padRows), nameof(capacity), $"a workspace for {Layout.Describe()} with capacity {capacity}");
+        MemoryBudget.Check(RequiredBytes(Layout, capacity), nameof(capacity), $"a workspace for {Layout.Describe()} with capacity {capacity}");
         Capacity = capacity;
-        _strides = new int[Layout.Sizes.Length];
-        for (int l = 1; l < _strides.Length; l++)
-        {
-            _strides[l] = padRows ? PaddedStride(network, l) : Layout.Sizes[l];
-        }
-
-        _blocks = new int[Layout.Sizes.Length];
-        int arena = Blocks(capacity, _strides, _blocks);
-        (_zs, _zsStart) = AllocateAligned(arena);
-        (_activations, _activationsStart) = AllocateAligned(arena);
-        (_deltas, _deltasStart) = AllocateAligned(arena);
+        _zs = new float[floats];
+        _activations = new float[floats];
+        _deltas = new float[floats];
         _nabla = new float[Layout.ParameterCount];
     }
 
-    /// <summary>Floats in a cache line: layer blocks start on one, so that workers splitting a block's rows or
-    /// columns at a multiple of it never write the same line.</summary>
-    internal const int LineFloats = 16;
-
-    /// <summary>Bytes a workspace of <paramref name="capacity"/> samples for <paramref name="layout"/> allocates (at
-    /// most: padded rows take up to a cache line more per row).</summary>
-    internal static Int128 RequiredBytes(Layout layout, int capacity, bool padRows = false) =>
-        (((Int128)3 * ((capacity * ((Int128)layout.NeuronCount + (padRows ? (LineFloats - 1) * (Int128)layout.Sizes.Length : 0))) + (LineFloats * (Int128)layout.Sizes.Length)))
-            + layout.ParameterCount) * sizeof(float);
-
-    /// <summary>
-    /// Layer l's row stride in a padded workspace: <c>n_l</c> rounded up to whole cache lines for a hidden layer of at
-    /// least a line (the output layer, whose rows the cost reads whole, stays unpadded, as would a softmax layer, which
-    /// normalises whole rows; a row shorter than a line gains nothing).
-    /// </summary>
-    internal static int PaddedStride(Network network, int l)
-    {
-        int n = network.Sizes[l];
-        bool pad = l < network.OutputLayer && n >= LineFloats && n % LineFloats != 0 && ActivationFunctions.IsElementwise(network.Activations[l - 1]);
-        return pad ? (n + LineFloats - 1) / LineFloats * LineFloats : n;
-    }
-
-    /// <summary>Floats from one row of layer <paramref name="l"/> to the next in <see cref="ZRows"/>, <see cref="ARows"/> and <see cref="DeltaRows"/>.</summary>
-    internal int Stride(int l) => _strides[l];
-
-    // Layer l's block of capacity rows starts at blocks[l], each block on a cache line; returns the arena's length.
-    private static int Blocks(int capacity, int[] strides, int[] blocks)
-    {
-        long offset = 0;
-        for (int l = 1; l < strides.Length; l++)
-        {
-            blocks[l] = (int)offset;
-            offset += (((long)capacity * strides[l]) + LineFloats - 1) / LineFloats * LineFloats;
-        }
-
-        return checked((int)offset);
-    }
-
-    // A pinned arena (it never moves) with a cache line of slack, and where its first whole cache line starts.
-    private static unsafe (float[] Arena, int Start) AllocateAligned(int floats)
-    {
-        float[] arena = GC.AllocateArray<float>(floats + LineFloats, pinned: true);
-        fixed (float* first = arena)
-        {
-            int misalignment = (int)((nuint)first % (LineFloats * sizeof(float))) / sizeof(float);
-            return (arena, (LineFloats - misalignment) % LineFloats);
-        }
-    }
+    /// <summary>Bytes a workspace of <paramref name="capacity"/> samples for <paramref name="layout"/> allocates.</summary>
+    internal static Int128 RequiredBytes(Layout layout, int capacity) =>
+        (((Int128)3 * capacity * layout.NeuronCount) + layout.ParameterCount) * sizeof(float);
 
     /// <summary>How many computations have claimed the workspace so far (wraps around).</summary>
     internal int Claims => _claims;
@@ -198,14 +130,12 @@ public sealed class Workspace
         public void Dispose() => Volatile.Write(ref workspace._inUse, 0);
     }
 
-    // The arenas carved into named views: layer l's block of m rows, Stride(l) apart (the last one without its padding).
-    internal Span<float> ZRows(int l, int m) => new(_zs, _zsStart + _blocks[l], RowsLength(l, m));
+    // The arenas carved into named views: layer l's block of m rows.
+    internal Span<float> ZRows(int l, int m) => new(_zs, Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
-    internal Span<float> ARows(int l, int m) => new(_activations, _activationsStart + _blocks[l], RowsLength(l, m));
+    internal Span<float> ARows(int l, int m) => new(_activations, Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
-    internal Span<float> DeltaRows(int l, int m) => new(_deltas, _deltasStart + _blocks[l], RowsLength(l, m));
-
-    private int RowsLength(int l, int m) => m == 0 ? 0 : ((m - 1) * _strides[l]) + Layout.Sizes[l];
+    internal Span<float> DeltaRows(int l, int m) => new(_deltas, Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
     internal Span<float> NablaWeights(int l) => new(_nabla, Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
 

@@ -71,9 +71,6 @@ public sealed class Trainer : IDisposable, IShared
         int capacity = Math.Max(batch, BatchInference.DefaultBlockSize);
         CheckMemory(network, trainingData, options, capacity);
         Workspace = new Workspace(network, capacity);
-
-        // With workers, the passes compute in rows padded to cache lines, so that two workers never write one line.
-        _training = options.Threads > 1 ? new Workspace(network, batch, padRows: true) : Workspace;
         _lastGood = new float[network.ParameterCount];
         _best = options.Patience > 0 ? new float[network.ParameterCount] : null;
         _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
@@ -98,7 +95,7 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         _pool = new WorkerPool(options.Threads);
-        _products = new LayerProducts(network, _training, _pool);
+        _products = new LayerProducts(network, Workspace, _pool);
         _inference = new BatchInference(network, _pool, Workspace);
         if (trainingData.HoldsBytes)
         {
@@ -118,7 +115,6 @@ public sealed class Trainer : IDisposable, IShared
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
             + (Workspace.RequiredBytes(network.Layout, capacity) * options.Threads)
-            + (options.Threads > 1 ? Workspace.RequiredBytes(network.Layout, Math.Max(1, Math.Min(options.MiniBatchSize, trainingData.Count)), padRows: true) : 0)
             + ((Int128)trainingData.Count * sizeof(int))
             + widened;
         MemoryBudget.Check(bytes, nameof(options),
@@ -131,13 +127,8 @@ public sealed class Trainer : IDisposable, IShared
     /// <summary>The training samples.</summary>
     public Dataset TrainingData { get; }
 
-    /// <summary>The workspace claimed during each mini-batch, which training on one thread computes in and evaluation
-    /// uses; it can also be used for inference between epochs. (On two or more threads the passes compute in a
-    /// workspace of the trainer's own, whose rows are padded to cache lines.)</summary>
+    /// <summary>The workspace training runs on; it can also be used for inference between epochs.</summary>
     public Workspace Workspace { get; }
-
-    // The workspace the passes compute in: Workspace on one thread, a padded one with workers.
-    private readonly Workspace _training;
 
     /// <summary>Epochs run so far.</summary>
     public int EpochsCompleted { get; private set; }
@@ -194,7 +185,7 @@ public sealed class Trainer : IDisposable, IShared
                 // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
                 for (int l = 1; l <= Network.OutputLayer; l++)
                 {
-                    if (!Elementwise.AllFinite(_training.NablaBiases(l)))
+                    if (!Elementwise.AllFinite(Workspace.NablaBiases(l)))
                     {
                         Diverged(epoch, batchIndex, "the gradient");
                     }
@@ -481,7 +472,7 @@ public sealed class Trainer : IDisposable, IShared
     private void UpdateRegion(int offset, int length, float l2, float l1)
     {
         Span<float> p = Network.Mutable(offset, length);
-        ReadOnlySpan<float> nabla = _training.NablaArena.Slice(offset, length);
+        ReadOnlySpan<float> nabla = Workspace.NablaArena.Slice(offset, length);
         Step s = _step;
         switch (_options.Optimizer)
         {
