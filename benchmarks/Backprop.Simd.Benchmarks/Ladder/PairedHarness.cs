@@ -9,7 +9,7 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 
 /// <summary>
 /// Speedups measured as ratios within one process, outside BenchmarkDotNet:
-/// <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --paired [--rounds N]</c>.
+/// <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --paired [--rounds N] [--cases 784-30-10:10,...]</c>.
 /// </summary>
 /// <remarks>
 /// On a shared machine the speed of the same code drifts by 10-30% within minutes, and BenchmarkDotNet measures two
@@ -17,7 +17,8 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// <see cref="TrainingFixture"/> data, alternately, in the same process: round r times one epoch of A and one of B
 /// (in the order A B on even rounds, B A on odd ones), each from the same starting parameters, and the ratio of the
 /// two throughputs is taken per round, so drift slower than one round cancels. Each timed epoch starts after a pause
-/// that lets any worker thread fall asleep. The table gives both sides' median throughput and the median and quartiles
+/// that lets any worker thread fall asleep. <c>--cases</c> times only the one- against two-thread pair of the networks
+/// and mini-batch sizes it lists (sizes:m, comma-separated) instead of the ladder's cases. The table gives both sides' median throughput and the median and quartiles
 /// of the per-round ratio B / A. The per-sample pair compares the separate passes of the ladder's rung 2 with its
 /// fused rung 2', which also prefetches the next input: run with <c>BACKPROP_SIMD_PREFETCH=0</c> for the fusions alone.
 /// </remarks>
@@ -40,19 +41,27 @@ public static class PairedHarness
             return 2;
         }
 
+        IReadOnlyList<LadderCase> cases = LadderCase.All;
+        int listed = Array.IndexOf(args, "--cases");
+        if (listed >= 0 && !TryCases(listed + 1 < args.Length ? args[listed + 1] : "", out cases))
+        {
+            Console.Error.WriteLine("--cases needs networks and mini-batch sizes such as 784-30-10:10,784-32-10:10.");
+            return 2;
+        }
+
         Console.WriteLine("VectorInfo: " + MachineInfo.Describe());
         Console.WriteLine($"One epoch of {TrainingFixture.EpochSamples:N0} synthetic samples per side and round, eta {TrainingFixture.Eta}, {rounds} rounds per pair:");
         Console.WriteLine();
         Console.WriteLine("| Case | A | B | A, median samples/s | B, median samples/s | B / A, median | B / A, quartiles |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
-        foreach (LadderCase c in LadderCase.All)
+        foreach (LadderCase c in cases)
         {
             using Trainer one = Trainer(c, threads: 1);
             using Trainer two = Trainer(c, threads: 2);
             Print(c, "batched, 1 thread", "batched, 2 threads", Measure(new Side(one.Network, () => one.RunEpoch()), new Side(two.Network, () => two.RunEpoch()), rounds));
         }
 
-        foreach (LadderCase c in LadderCase.All)
+        foreach (LadderCase c in listed >= 0 ? [] : LadderCase.All)
         {
             var separate = new TrainingFixture(c.Sizes);
             var fused = new TrainingFixture(c.Sizes);
@@ -64,6 +73,25 @@ public static class PairedHarness
         }
 
         return 0;
+    }
+
+    private static bool TryCases(string text, out IReadOnlyList<LadderCase> cases)
+    {
+        var parsed = new List<LadderCase>();
+        cases = parsed;
+        foreach (string item in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] parts = item.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int m) || m < 1
+                || parts[0].Split('-').Any(n => !int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size < 1))
+            {
+                return false;
+            }
+
+            parsed.Add(new LadderCase(parts[0], m));
+        }
+
+        return parsed.Count > 0;
     }
 
     /// <summary>A trainer over its own copy of the case's fixture (so that the two sides do not share parameters).</summary>

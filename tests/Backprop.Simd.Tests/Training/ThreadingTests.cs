@@ -16,6 +16,8 @@ public class ThreadingTests
         { [200, 50, 10], CostFunction.LogLikelihood, Activation.GELU, Optimizer.Adam, 32 },
         { [150, 40, 20, 10], CostFunction.CrossEntropy, Activation.SiLU, Optimizer.Sgd, 25 },
         { [100, 30, 10], CostFunction.Quadratic, Activation.ELU, Optimizer.Momentum, 16 },
+        { [400, 17, 12, 5], CostFunction.Quadratic, Activation.Sigmoid, Optimizer.Sgd, 20 }, // a line and one neuron; less than a line
+        { [256, 48, 33, 10], CostFunction.CrossEntropy, Activation.Tanh, Optimizer.Sgd, 23 }, // whole lines, cut at 16
     };
 
     [Theory]
