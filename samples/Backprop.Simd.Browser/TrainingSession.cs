@@ -36,14 +36,19 @@ public readonly record struct EpochReport(int Epoch, int Correct, int TestCount,
 /// </remarks>
 public sealed class TrainingSession : IDisposable
 {
-    /// <summary>Training digits per chunk: the page yields to the browser after each (50 mini-batches).</summary>
-    public const int ChunkSize = 500;
+    /// <summary>Training digits per chunk: the page yields to the browser after each (25 mini-batches).</summary>
+    public const int ChunkSize = 250;
 
     /// <summary>The seed's mini-batch size.</summary>
     public const int MiniBatchSize = 10;
 
     /// <summary>The seed's learning rate.</summary>
     public const float Eta = 3f;
+
+    /// <summary>The shortest loop of predictions that is timed (see <see cref="Predict"/>).</summary>
+    public const int TimingMilliseconds = 50;
+
+    private const int WarmupCalls = 20;
 
     private static readonly int[] SeedSizes = [784, 30, 10];
 
@@ -145,24 +150,30 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     /// <remarks>
     /// Browsers coarsen their clocks (Chromium to 100 us unless the page is cross-origin isolated, then 5 us), far
-    /// coarser than one prediction, so the time is that of a loop of predictions of the same input, at least 20 ms
-    /// long, divided by their number.
+    /// coarser than one prediction, so the time is that of a loop of predictions of the same input, at least
+    /// <see cref="TimingMilliseconds"/> long, divided by their number; a few untimed calls go first, so that the
+    /// runtime's trace compiler (the jiterpreter) has compiled the hot loops of the first stroke too.
     /// </remarks>
     public (int Digit, double Microseconds) Predict(ReadOnlySpan<float> input, Span<float> outputs)
     {
         input.CopyTo(_image);
-        int digit = Network.Predict(_image, _workspace);
         Network.FeedForward(_image, _workspace).CopyTo(outputs);
-        long minimum = Stopwatch.Frequency / 50, start = Stopwatch.GetTimestamp(), elapsed;
+        int digit = Network.Predict(_image, _workspace);
+        for (int i = 0; i < WarmupCalls; i++)
+        {
+            Network.Predict(_image, _workspace);
+        }
+
+        long minimum = Stopwatch.Frequency * TimingMilliseconds / 1000, start = Stopwatch.GetTimestamp(), elapsed;
         int calls = 0;
         do
         {
-            for (int i = 0; i < 100; i++)
+            for (int i = 0; i < 10; i++)
             {
                 Network.Predict(_image, _workspace);
             }
 
-            calls += 100;
+            calls += 10;
             elapsed = Stopwatch.GetTimestamp() - start;
         }
         while (elapsed < minimum);
