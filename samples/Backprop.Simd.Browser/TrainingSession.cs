@@ -59,12 +59,15 @@ public sealed class TrainingSession : IDisposable
     private Random _random = new(0);
     private Workspace _workspace = null!;
 
-    /// <summary>Loads the bundled digits and makes a fresh network with <paramref name="seed"/>.</summary>
+    /// <summary>Prepares training a new seed network (<see cref="NewSeedNetwork"/>) on <paramref name="data"/>.</summary>
     public TrainingSession(MnistSplit data, ulong seed = 0)
     {
         _data = data;
-        Reset(new Network(SeedSizes, seed), seed);
+        Reset(NewSeedNetwork(seed), seed);
     }
+
+    /// <summary>The seed's network, <c>[784, 30, 10]</c> with N(0, 1) weights from <paramref name="seed"/>, as <c>backprop train</c> makes it.</summary>
+    public static Network NewSeedNetwork(ulong seed = 0) => new(SeedSizes, seed);
 
     /// <summary>The network being trained and asked.</summary>
     public Network Network { get; private set; } = null!;
@@ -97,7 +100,7 @@ public sealed class TrainingSession : IDisposable
                 $"The model takes {network.InputSize} inputs and gives {network.OutputSize} outputs; the digits need {_data.Training.InputSize} and {MnistData.ClassCount}.", nameof(network));
         }
 
-        Dispose();
+        DisposeTrainers();
         Network = network;
         EpochsCompleted = 0;
         _random = new Random((int)seed);
@@ -181,7 +184,9 @@ public sealed class TrainingSession : IDisposable
     }
 
     /// <summary>Disposes the chunks' trainers (each runs on the calling thread alone, so none owns a worker thread).</summary>
-    public void Dispose()
+    public void Dispose() => DisposeTrainers();
+
+    private void DisposeTrainers()
     {
         foreach (Trainer trainer in _chunks)
         {
