@@ -108,8 +108,9 @@ public static class MnistData
         byte[] testLabels = ReadLabels(testLabelsSource);
 
         // The two image files decompress independently: the test set on the thread pool while this thread takes the
-        // (larger) training set. Errors surface here either way, the training file's first.
-        Task<ImageBytes> testRead = Task.Run(() => ReadImages(testImagesSource, testLabelsSource.Name, testLabels.Length));
+        // (larger) training set. Errors surface here either way, the training file's first. Not in the browser: there
+        // the pool's work runs on this very thread, after it returns, so waiting for it here would never end.
+        Task<ImageBytes>? testRead = OperatingSystem.IsBrowser() ? null : Task.Run(() => ReadImages(testImagesSource, testLabelsSource.Name, testLabels.Length));
         ImageBytes trainImages;
         try
         {
@@ -117,11 +118,11 @@ public static class MnistData
         }
         catch
         {
-            testRead.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed, so nothing goes unnoticed
+            testRead?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default); // observed, so nothing goes unnoticed
             throw;
         }
 
-        ImageBytes testImages = testRead.GetAwaiter().GetResult();
+        ImageBytes testImages = testRead?.GetAwaiter().GetResult() ?? ReadImages(testImagesSource, testLabelsSource.Name, testLabels.Length);
         if (trainImages.Rows != testImages.Rows || trainImages.Columns != testImages.Columns)
         {
             throw new InvalidDataException(
