@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
+using Backprop.Simd.Serialization;
 
 namespace Backprop.Simd;
 
@@ -90,6 +91,32 @@ public sealed class QuantizedNetwork
     /// <see cref="From"/> on sizes and memory, naming <paramref name="paramName"/>.</summary>
     internal static QuantizedNetwork Empty(Layout layout, CostFunction cost, Activation[] activations, string paramName) =>
         new(layout, cost, activations, paramName);
+
+    /// <summary>
+    /// Saves this int8 network (codes, row scales, biases, sizes, activations and cost) to <paramref name="path"/>, so
+    /// that an app can load it without the float model; JSON like the float model files, with <c>"format":
+    /// "backprop-int8"</c> (docs/quantization.md). Atomic, as <see cref="ModelJson.Save(Network, string)"/>: a failure
+    /// never leaves a half-written file, and an existing file is replaced whole or kept.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or names a directory.</exception>
+    /// <exception cref="IOException">The file could not be written or renamed, or <paramref name="path"/> is not a regular file.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        QuantizedModelJson.Save(this, path);
+    }
+
+    /// <summary>Loads an int8 model file written by <see cref="Save"/>; the network computes exactly what the saved one did.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is not a regular file, or reading failed.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid int8 model (a float model file included) or is
+    /// larger than <see cref="ModelJson.MaxFileBytes"/>; the message names <paramref name="path"/>, the JSON path of the problem and what was expected.</exception>
+    public static QuantizedNetwork Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return QuantizedModelJson.Load(path);
+    }
 
     internal Layout Layout { get; }
 
