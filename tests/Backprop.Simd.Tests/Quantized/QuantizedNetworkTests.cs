@@ -259,10 +259,18 @@ public class QuantizedNetworkTests
             batch.FeedForward(inputs, outputs);                              // rows of inputs -> rows of outputs
             int correctToo = batch.Evaluate(testData);
             Assert.Equal(correct, correctToo);
+
+            int8.Save(path + ".int8");                                        // the int8 model alone: no float weights needed
+            QuantizedNetwork loaded = QuantizedNetwork.Load(path + ".int8"); // computes exactly what int8 does
+            Backprop.Simd.Onnx.OnnxModel.Save(loaded, path + ".onnx");       // Backprop.Simd.Onnx: MatMulInteger, runs in ONNX Runtime
+            Assert.Equal(int8.Evaluate(testData, workspace), loaded.Evaluate(testData, new QuantizedWorkspace(loaded)));
+            Assert.True(new FileInfo(path + ".onnx").Length > 784 * 30);
         }
         finally
         {
             File.Delete(path);
+            File.Delete(path + ".int8");
+            File.Delete(path + ".onnx");
         }
     }
 }
