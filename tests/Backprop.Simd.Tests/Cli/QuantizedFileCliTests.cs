@@ -42,6 +42,14 @@ public sealed class QuantizedFileCliTests : IDisposable
         test.Input(3, x);
         Assert.StartsWith($"Predicted: {expected.Predict(x, new QuantizedWorkspace(expected))} (label {test.Label(3)})", output);
 
+        (exit, output, error) = Run("info", "--model", _int8);
+        Assert.True(exit == 0, error);
+        Assert.Contains("Sizes:       [784, 16, 10]", output);
+        Assert.Contains($"Parameters:  {(784 * 16) + 16 + (16 * 10) + 10:N0}", output);
+        Assert.Contains("Activations: relu, softmax", output);
+        Assert.Contains("Precision:   int8 (", output);
+        Assert.DoesNotContain("Precision", Run("info", "--model", _model).Out);
+
         (exit, output, error) = Run("bench", "--model", _int8, "--batch", "100", "--threads", "1");
         Assert.True(exit == 0, error);
         Assert.Contains("[784, 16, 10] (relu, softmax; log-likelihood cost) in int8: weights ", output);
