@@ -4,7 +4,7 @@ using Backprop.Simd.IO;
 namespace Backprop.Simd.Cli.Commands;
 
 /// <summary><c>backprop quantize --model FILE --out FILE</c>: a float model file as an int8 model file, which
-/// <c>evaluate</c>, <c>predict</c>, <c>bench</c> and <c>export</c> (and <see cref="QuantizedNetwork.Load"/>) read without the float model.</summary>
+/// <c>evaluate</c>, <c>predict</c>, <c>bench</c>, <c>export</c> and <c>info</c> (and <see cref="QuantizedNetwork.Load"/>) read without the float model.</summary>
 internal static class QuantizeCommand
 {
     public static Command Create(CliConsole console)
