@@ -26,6 +26,7 @@ public static class BackpropCli
             ExportCommand.Create(console),
             ImportCommand.Create(console),
             BenchCommand.Create(console),
+            QuantizeCommand.Create(console),
         };
 
         ParseResult parsed = root.Parse(args);

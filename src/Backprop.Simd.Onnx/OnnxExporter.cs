@@ -103,7 +103,7 @@ internal static class OnnxExporter
     /// <c>alpha</c> (1.0, written out) and the <c>axis</c> (-1) of Softmax and LogSoftmax; Identity: no node.</item>
     /// </list>
     /// </summary>
-    private static void AddActivation(ProtoMessage graph, int l, Activation activation, string z, string a)
+    internal static void AddActivation(ProtoMessage graph, int l, Activation activation, string z, string a)
     {
         switch (activation.Kind)
         {
@@ -148,7 +148,7 @@ internal static class OnnxExporter
         $"({Names.Of(network.Activations)}); trained with the {Names.Of(network.Cost)} cost. " +
         $"Input '{OnnxModel.InputName}' [N, {network.InputSize}], output '{OnnxModel.OutputName}' [N, {network.OutputSize}], float32.");
 
-    private static ProtoMessage Node(string name, string op, string[] inputs, string output)
+    internal static ProtoMessage Node(string name, string op, string[] inputs, string output)
     {
         var node = new ProtoMessage();
         foreach (string input in inputs)
@@ -159,7 +159,7 @@ internal static class OnnxExporter
         return node.String(S.Node.Output, output).String(S.Node.Name, name).String(S.Node.OpType, op);
     }
 
-    private static ProtoMessage IntAttribute(string name, long value) => new ProtoMessage()
+    internal static ProtoMessage IntAttribute(string name, long value) => new ProtoMessage()
         .String(S.Attribute.Name, name)
         .Int64(S.Attribute.I, value)
         .Int64(S.Attribute.Type, S.AttributeType.Int);
@@ -169,7 +169,7 @@ internal static class OnnxExporter
         .Float(S.Attribute.F, value)
         .Int64(S.Attribute.Type, S.AttributeType.Float);
 
-    private static ProtoMessage FloatTensor(string name, long[] dims, ReadOnlyMemory<float> values)
+    internal static ProtoMessage FloatTensor(string name, long[] dims, ReadOnlyMemory<float> values)
     {
         var tensor = new ProtoMessage();
         foreach (long dim in dims)
@@ -183,7 +183,7 @@ internal static class OnnxExporter
             .Floats(S.Tensor.RawData, values);
     }
 
-    private static ProtoMessage BatchOf(string name, int width)
+    internal static ProtoMessage BatchOf(string name, int width)
     {
         var shape = new ProtoMessage()
             .Message(S.TensorShape.Dim, new ProtoMessage().String(S.Dimension.DimParam, OnnxModel.BatchDimension))

@@ -109,6 +109,27 @@ public static class OnnxModel
     /// <param name="network">The network to export.</param>
     public static byte[] ToBytes(Network network) => OnnxExporter.Build(network).ToArray();
 
+    /// <summary>
+    /// Saves an int8 network as an ONNX model at <paramref name="path"/>, atomically (as <see cref="Save(Network, string)"/>):
+    /// per layer the per-sample 7-bit quantization of its input in float operators, <c>MatMulInteger</c> with the int8
+    /// weight codes, the exact zero-point correction, the dequantization and the activation (docs/onnx.md). ONNX
+    /// Runtime computes the same integers; its outputs differ from <see cref="QuantizedNetwork.FeedForward"/> only
+    /// where a scale computed in float differs from ours (computed in double) or in its activation functions' roundoff.
+    /// Such files are for running; <see cref="Load"/> does not import them.
+    /// </summary>
+    /// <exception cref="IOException">The file could not be written or renamed.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    public static void Save(QuantizedNetwork network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ProtoMessage model = QuantizedOnnxExporter.Build(network);
+        SafeFile.WriteAtomically(path, model.WriteTo);
+    }
+
+    /// <summary>The ONNX model of an int8 network as bytes (see <see cref="Save(QuantizedNetwork, string)"/>).</summary>
+    public static byte[] ToBytes(QuantizedNetwork network) => QuantizedOnnxExporter.Build(network).ToArray();
+
     /// <summary>Imports the network in the ONNX model file at <paramref name="path"/> (see <see cref="OnnxModel"/> for what is supported).</summary>
     /// <param name="path">The <c>.onnx</c> file.</param>
     /// <returns>A new network with the model's sizes, weights, biases and activations.</returns>

@@ -18,6 +18,37 @@ public static class NaiveInt8
         }
     }
 
+    /// <summary>The quad-major product over every quad: <c>y[j] = sum_k W[j, k] u[k]</c> for <c>j &lt; paddedRows</c>, with
+    /// <c>W[j, 4q + i] = w[(q paddedRows + j) 4 + i]</c>, summed in a long and checked to fit an int.</summary>
+    public static void QuadMatrixVector(ReadOnlySpan<sbyte> w, int paddedRows, int quadCount, ReadOnlySpan<byte> u, Span<int> y)
+    {
+        for (int j = 0; j < paddedRows; j++)
+        {
+            long sum = 0;
+            for (int k = 0; k < quadCount * 4; k++)
+            {
+                sum += (long)w[((((k / 4) * paddedRows) + j) * 4) + (k % 4)] * u[k];
+            }
+
+            y[j] = checked((int)sum);
+        }
+    }
+
+    /// <summary>The quads <c>q &lt; quadCount</c> with a nonzero code among <c>u[4q .. 4q + 3]</c>, in increasing order.</summary>
+    public static int[] NonzeroQuads(ReadOnlySpan<byte> u, int quadCount)
+    {
+        var list = new List<int>();
+        for (int q = 0; q < quadCount; q++)
+        {
+            if (u[4 * q] != 0 || u[(4 * q) + 1] != 0 || u[(4 * q) + 2] != 0 || u[(4 * q) + 3] != 0)
+            {
+                list.Add(q);
+            }
+        }
+
+        return [.. list];
+    }
+
     /// <summary><c>u[k] = clamp(round(a[k] inverse) + zeroPoint, 0, 127)</c>: the product rounded to float, then to the
     /// nearest integer with ties to even.</summary>
     public static void Quantize(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u)

@@ -38,16 +38,17 @@ internal static class BenchCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model);
-            Network network = CommonOptions.LoadModel(modelPath);
-            bool int8 = parsed.GetValue(precision) == "int8";
-            QuantizedNetwork? quantized = int8 ? CommonOptions.About("--model", () => QuantizedNetwork.From(network)) : null;
+            LoadedModel loaded = LoadedModel.Load(modelPath); // an int8 model file runs in int8
+            QuantizedNetwork? quantized = loaded.ForPrecision(parsed.GetValue(precision)!, parsed.GetResult(precision) is { Implicit: false });
+            bool int8 = quantized is not null;
+            Network? network = loaded.Float;
             int threadCount = parsed.GetResult(threads) is not null ? parsed.GetValue(threads) : Environment.ProcessorCount;
             int batchSize = parsed.GetValue(batch);
-            (float[] inputs, string source) = Inputs(network, parsed.GetValue(data), Math.Max(batchSize, DistinctInputs));
+            (float[] inputs, string source) = Inputs(loaded.InputSize, parsed.GetValue(data), Math.Max(batchSize, DistinctInputs));
 
-            console.Out.WriteLine($"{CommonOptions.Describe(network)} in {(int8 ? "int8" : "float32")}: weights {Kilobytes(int8 ? quantized!.WeightBytes : WeightFloats(network) * sizeof(float))}, " +
+            console.Out.WriteLine($"{loaded.Describe()} in {(int8 ? "int8" : "float32")}: weights {Kilobytes(int8 ? quantized!.WeightBytes : WeightFloats(network!) * sizeof(float))}, " +
                 $"{(int8 ? Int8Kernels() : FloatKernels())}; inputs: {source}.");
-            (double p50, double p99, int gcs, long bytes) = int8 ? Latency(quantized!, inputs) : Latency(network, inputs);
+            (double p50, double p99, int gcs, long bytes) = int8 ? Latency(quantized!, inputs) : Latency(network!, inputs);
             console.Out.WriteLine($"single sample: p50 {p50:F2} us, p99 {p99:F2} us ({TimedCalls:N0} calls, {CommonOptions.Count(gcs, "GC")}, {CommonOptions.Count(bytes, "byte")} allocated)");
             (double rate, int runs, int batchGcs) = Throughput(network, quantized, inputs, batchSize, threadCount);
             console.Out.WriteLine($"batch of {batchSize:N0} on {CommonOptions.Count(threadCount, "thread")}: {rate:N0} samples/s (median of {runs} runs, {CommonOptions.Count(batchGcs, "GC")})");
@@ -57,9 +58,8 @@ internal static class BenchCommand
     }
 
     // At least `count` input rows: the data's test images (cycled) when their size fits, else seeded random values.
-    private static (float[] Inputs, string Source) Inputs(Network network, string? directory, int count)
+    private static (float[] Inputs, string Source) Inputs(int n0, string? directory, int count)
     {
-        int n0 = network.InputSize;
         var inputs = new float[(long)count * n0 <= Array.MaxLength ? count * n0 : throw new UserErrorException($"--batch {count} x {n0} inputs is more floats than one array holds.")];
         Dataset? test = directory is not null || n0 == 784 ? CommonOptions.LoadData(directory).Test : null;
         if (test is not null && test.InputSize == n0)
@@ -128,11 +128,12 @@ internal static class BenchCommand
         return (ticks[TimedCalls / 2] * us, ticks[(int)(TimedCalls * 0.99)] * us, gcs, bytes);
     }
 
-    private static (double Rate, int Runs, int Gcs) Throughput(Network network, QuantizedNetwork? quantized, float[] inputs, int batch, int threads)
+    private static (double Rate, int Runs, int Gcs) Throughput(Network? network, QuantizedNetwork? quantized, float[] inputs, int batch, int threads)
     {
-        float[] outputs = new float[batch * network.OutputSize];
-        ReadOnlyMemory<float> x = inputs.AsMemory(0, batch * network.InputSize);
-        using BatchInference? floats = quantized is null ? new BatchInference(network, threads) : null;
+        int n0 = quantized?.InputSize ?? network!.InputSize, nL = quantized?.OutputSize ?? network!.OutputSize;
+        float[] outputs = new float[batch * nL];
+        ReadOnlyMemory<float> x = inputs.AsMemory(0, batch * n0);
+        using BatchInference? floats = quantized is null ? new BatchInference(network!, threads) : null;
         using QuantizedBatchInference? int8 = quantized is null ? null : new QuantizedBatchInference(quantized, threads);
         void Run()
         {

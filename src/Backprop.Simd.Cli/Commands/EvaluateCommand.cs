@@ -4,7 +4,8 @@ using Backprop.Simd.Runtime;
 
 namespace Backprop.Simd.Cli.Commands;
 
-/// <summary><c>backprop evaluate --model FILE [--data DIR] [--precision float32|int8]</c>: accuracy on the test set.</summary>
+/// <summary><c>backprop evaluate --model FILE [--data DIR] [--precision float32|int8]</c>: accuracy on the test set (an int8
+/// model file runs in int8).</summary>
 internal static class EvaluateCommand
 {
     public static Command Create(CliConsole console)
@@ -16,19 +17,18 @@ internal static class EvaluateCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model);
-            Network network = CommonOptions.LoadModel(modelPath);
+            LoadedModel loaded = LoadedModel.Load(modelPath);
+            QuantizedNetwork? quantized = loaded.ForPrecision(parsed.GetValue(precision)!, parsed.GetResult(precision) is { Implicit: false });
             MnistSplit split = CommonOptions.LoadData(parsed.GetValue(data));
-            CommonOptions.CheckFits(network, split.Test, modelPath, CommonOptions.DataName(parsed.GetValue(data)));
-            int correct;
-            if (parsed.GetValue(precision) == "int8")
+            if (loaded.InputSize != split.Test.InputSize || loaded.OutputSize != split.Test.TargetSize)
             {
-                QuantizedNetwork quantized = CommonOptions.About("--model", () => QuantizedNetwork.From(network));
-                correct = quantized.Evaluate(split.Test, new QuantizedWorkspace(quantized));
+                throw new UserErrorException(
+                    $"{modelPath} has sizes {loaded.Describe()}, but the data in {CommonOptions.DataName(parsed.GetValue(data))} need {split.Test.InputSize} inputs and {split.Test.TargetSize} outputs.");
             }
-            else
-            {
-                correct = Evaluation.Evaluate(network, new Workspace(network), split.Test);
-            }
+
+            int correct = quantized is not null
+                ? quantized.Evaluate(split.Test, new QuantizedWorkspace(quantized))
+                : Evaluation.Evaluate(loaded.Float!, new Workspace(loaded.Float!), split.Test);
 
             console.Out.WriteLine($"{correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)})");
             return 0;

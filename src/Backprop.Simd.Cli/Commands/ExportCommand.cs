@@ -16,9 +16,19 @@ internal static class ExportCommand
         {
             string modelPath = parsed.GetRequiredValue(model), onnxPath = parsed.GetRequiredValue(onnx);
             CommonOptions.About("--onnx", () => SafeFile.CheckWritable(onnxPath)); // before the work, so a bad destination is reported first
-            Network network = CommonOptions.LoadModel(modelPath);
-            CommonOptions.About("--onnx", () => OnnxModel.Save(network, onnxPath));
-            console.Out.WriteLine($"Exported {CommonOptions.Describe(network)} from {modelPath} to {onnxPath} ({new FileInfo(onnxPath).Length:N0} bytes, ONNX IR {OnnxModel.IrVersion}, opset {OnnxModel.OpsetVersion}).");
+            LoadedModel loaded = LoadedModel.Load(modelPath); // an int8 model file exports its int8 graph (MatMulInteger)
+            CommonOptions.About("--onnx", () =>
+            {
+                if (loaded.Int8 is { } int8)
+                {
+                    OnnxModel.Save(int8, onnxPath);
+                }
+                else
+                {
+                    OnnxModel.Save(loaded.Float!, onnxPath);
+                }
+            });
+            console.Out.WriteLine($"Exported {(loaded.Int8 is null ? "" : "int8 ")}{loaded.Describe()} from {modelPath} to {onnxPath} ({new FileInfo(onnxPath).Length:N0} bytes, ONNX IR {OnnxModel.IrVersion}, opset {OnnxModel.OpsetVersion}).");
             return 0;
         });
         return command;

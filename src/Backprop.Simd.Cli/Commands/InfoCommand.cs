@@ -13,13 +13,25 @@ internal static class InfoCommand
         command.SetAction(parsed =>
         {
             string path = parsed.GetRequiredValue(model);
-            Network network = CommonOptions.LoadModel(path);
+            LoadedModel loaded = LoadedModel.Load(path); // a float or an int8 model file
+            ReadOnlySpan<int> sizes = loaded.Float is { } floats ? floats.Sizes : loaded.Int8!.Sizes;
+            long parameters = 0;
+            for (int l = 1; l < sizes.Length; l++)
+            {
+                parameters += ((long)sizes[l] * sizes[l - 1]) + sizes[l];
+            }
+
             console.Out.WriteLine($"Model:       {path}");
-            console.Out.WriteLine($"Sizes:       [{string.Join(", ", network.Sizes.ToArray())}]");
-            console.Out.WriteLine($"Layers:      {network.Sizes.Length} ({CommonOptions.Count(network.OutputLayer, "weight layer")})");
-            console.Out.WriteLine($"Parameters:  {network.ParameterCount:N0}");
-            console.Out.WriteLine($"Cost:        {Names.Of(network.Cost)}");
-            console.Out.WriteLine($"Activations: {Names.Of(network.Activations)}");
+            console.Out.WriteLine($"Sizes:       [{string.Join(", ", sizes.ToArray())}]");
+            console.Out.WriteLine($"Layers:      {sizes.Length} ({CommonOptions.Count(sizes.Length - 1, "weight layer")})");
+            console.Out.WriteLine($"Parameters:  {parameters:N0}");
+            console.Out.WriteLine($"Cost:        {Names.Of(loaded.Float?.Cost ?? loaded.Int8!.Cost)}");
+            console.Out.WriteLine($"Activations: {Names.Of(loaded.Float is { } network ? network.Activations : loaded.Int8!.Activations)}");
+            if (loaded.Int8 is { } int8)
+            {
+                console.Out.WriteLine($"Precision:   int8 (weight codes with a scale per row, biases float; {int8.WeightBytes / 1024.0:F1} KiB of weights in memory)");
+            }
+
             return 0;
         });
         return command;

@@ -24,7 +24,7 @@ internal static class PredictCommand
         command.SetAction(parsed =>
         {
             string modelPath = parsed.GetRequiredValue(model);
-            Network network = CommonOptions.LoadModel(modelPath);
+            LoadedModel loaded = LoadedModel.Load(modelPath); // a float or an int8 model file
             float[] pixels;
             string what;
             int? label = null;
@@ -49,13 +49,14 @@ internal static class PredictCommand
                 what = $"test image {k} of {CommonOptions.DataName(parsed.GetValue(data))}";
             }
 
-            if (pixels.Length != network.InputSize)
+            if (pixels.Length != loaded.InputSize)
             {
-                throw new UserErrorException($"{what} has {pixels.Length} pixels, but {modelPath} takes {network.InputSize} inputs.");
+                throw new UserErrorException($"{what} has {pixels.Length} pixels, but {modelPath} takes {loaded.InputSize} inputs.");
             }
 
-            var workspace = new Workspace(network);
-            ReadOnlySpan<float> output = network.FeedForward(pixels, workspace);
+            ReadOnlySpan<float> output = loaded.Int8 is { } int8
+                ? int8.FeedForward(pixels, new QuantizedWorkspace(int8))
+                : loaded.Float!.FeedForward(pixels, new Workspace(loaded.Float!));
             int predicted = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output);
             console.Out.WriteLine($"Predicted: {predicted}{(label is int l ? $" (label {l})" : "")}");
             for (int j = 0; j < output.Length; j++)

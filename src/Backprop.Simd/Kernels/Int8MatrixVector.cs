@@ -14,20 +14,25 @@ internal enum Int8Path
     /// <summary>Portable 128-bit vectors: bytes widened to int16, multiplied (exact), widened to int32 and added. ARM64 runs this.</summary>
     Widening128,
 
-    /// <summary>SSSE3's <c>pmaddubsw</c> then SSE2's <c>pmaddwd</c>, 16 bytes at a time.</summary>
+    /// <summary>SSSE3's <c>pmaddubsw</c> then SSE2's <c>pmaddwd</c>, 16 bytes (4 rows x 4 inputs) at a time.</summary>
     Ssse3,
 
-    /// <summary>AVX2's <c>vpmaddubsw</c> then <c>vpmaddwd</c>, 32 bytes at a time.</summary>
+    /// <summary>AVX2's <c>vpmaddubsw</c> then <c>vpmaddwd</c>, 32 bytes (8 rows x 4 inputs) at a time.</summary>
     Avx2,
 }
 
 /// <summary>
-/// The int8 matrix-vector product <c>y = W u</c> with int32 sums: <c>W</c> row-major int8 in [-127, 127] with row
-/// stride <c>stride</c>, <c>u</c> unsigned bytes in [0, 127]. The ranges make the classic pair exact: <c>pmaddubsw</c>
-/// multiplies unsigned by signed bytes and adds adjacent pairs into int16 WITH saturation, and
-/// <c>2 x 127 x 127 = 32258</c> stays below 32767, so nothing saturates; <c>pmaddwd</c> by ones then widens the pairs
-/// to int32. The sums are exact while <c>cols x 127 x 127</c> fits an int (<see cref="MaxColumns"/>), so every path
-/// gives the same integers. No VNNI path: this library's host has neither AVX-512 VNNI nor AVX-VNNI to test it on.
+/// The int8 matrix-vector product <c>y = W u</c> with int32 sums over the listed quads of inputs only: <c>u</c> is
+/// unsigned bytes in [0, 127], read four at a time (a "quad", inputs <c>4q .. 4q + 3</c>), and a quad whose four codes are
+/// all 0 adds nothing, so the caller lists only the others (<see cref="Int8Quantize.NonzeroQuads(ReadOnlySpan{byte}, int, Span{int})"/>): images, ReLU
+/// and softmax outputs skip a large share of the work. <c>W</c> is int8 in [-127, 127] laid out quad-major,
+/// <c>w[(q R + j) 4 + i] = W[j, 4q + i]</c> with <c>R</c> the rows rounded up to 8 (<see cref="PaddedRows"/>): the 32
+/// bytes of 8 rows for one quad are one AVX2 vector, multiplied by the quad's 4 codes broadcast (the layout VNNI's
+/// <c>vpdpbusd</c> reads). <c>pmaddubsw</c> adds adjacent unsigned-by-signed products into int16 WITH saturation, and
+/// <c>2 x 127 x 127 = 32258</c> stays below 32767, so nothing saturates; <c>pmaddwd</c> by ones then adds the two pairs
+/// of a row into its int32 lane. The sums are exact while <c>4 x quads x 127 x 127</c> fits an int
+/// (<see cref="MaxColumns"/>), so every path gives the same integers. No VNNI path: this library's host has neither
+/// AVX-512 VNNI nor AVX-VNNI to test it on.
 /// </summary>
 internal static class Int8MatrixVector
 {
@@ -52,16 +57,27 @@ internal static class Int8MatrixVector
         _ => true,
     };
 
-    /// <summary><c>y[j] = sum_k w[j stride + k] u[k]</c> for <c>j &lt; rows</c>, <c>k &lt; cols</c>, on <see cref="DefaultPath"/>.</summary>
-    public static void Multiply(ReadOnlySpan<sbyte> w, int rows, int cols, int stride, ReadOnlySpan<byte> u, Span<int> y) =>
-        Multiply(w, rows, cols, stride, u, y, DefaultPath);
+    /// <summary>Rows rounded up to a multiple of 8: the rows a quad's block of <c>W</c> holds (the extra ones zero).</summary>
+    public static int PaddedRows(int rows) => (rows + 7) & ~7;
 
-    /// <summary>The product on <paramref name="path"/>; the lengths are checked here (once per call, cheap next to the product).</summary>
-    public static void Multiply(ReadOnlySpan<sbyte> w, int rows, int cols, int stride, ReadOnlySpan<byte> u, Span<int> y, Int8Path path)
+    /// <summary>Quads covering <paramref name="cols"/> inputs.</summary>
+    public static int Quads(int cols) => (cols + 3) >> 2;
+
+    /// <summary>
+    /// <c>y[j] = sum over q in quads of sum_i w[(q R + j) 4 + i] u[4q + i]</c> for all <c>j &lt; R = PaddedRows(rows)</c>
+    /// (the padding rows' sums are 0), on <see cref="DefaultPath"/>.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y) =>
+        Multiply(w, rows, quadCount, u, quads, y, DefaultPath);
+
+    /// <summary>The product on <paramref name="path"/>. The lengths are checked once per call and each listed quad
+    /// against <paramref name="quadCount"/> as it is read (a compare next to eight multiply-adds).</summary>
+    public static void Multiply(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y, Int8Path path)
     {
-        if ((uint)cols > MaxColumns || stride < cols || rows < 0 || u.Length < cols || y.Length < rows || (rows > 0 && w.Length < ((long)(rows - 1) * stride) + cols))
+        int padded = PaddedRows(rows);
+        if (rows < 0 || (uint)quadCount > MaxColumns / 4 || w.Length < (long)quadCount * padded * 4 || u.Length < (long)quadCount * 4 || y.Length < padded || quads.Length > quadCount)
         {
-            throw new ArgumentException($"w ({w.Length}), u ({u.Length}) or y ({y.Length}) is too short for {rows} x {cols} with stride {stride}, or cols exceeds {MaxColumns}.", nameof(w));
+            throw new ArgumentException($"w ({w.Length}), u ({u.Length}), quads ({quads.Length}) or y ({y.Length}) does not fit {rows} rows (padded to {padded}) x {quadCount} quads, or the quads exceed {MaxColumns / 4}.", nameof(w));
         }
 
         ref sbyte w0 = ref MemoryMarshal.GetReference(w);
@@ -70,159 +86,184 @@ internal static class Int8MatrixVector
         switch (path)
         {
             case Int8Path.Avx2 when Avx2.IsSupported:
-                MultiplyAvx2(ref w0, rows, cols, stride, ref u0, ref y0);
+                MultiplyAvx2(ref w0, padded, quadCount, ref u0, quads, ref y0);
                 break;
             case Int8Path.Ssse3 when Ssse3.IsSupported:
-                MultiplySsse3(ref w0, rows, cols, stride, ref u0, ref y0);
+                MultiplySsse3(ref w0, padded, quadCount, ref u0, quads, ref y0);
                 break;
             case Int8Path.Widening128 when Vector128.IsHardwareAccelerated:
-                MultiplyWidening(ref w0, rows, cols, stride, ref u0, ref y0);
+                MultiplyWidening(ref w0, padded, quadCount, ref u0, quads, ref y0);
                 break;
             default:
-                MultiplyScalar(ref w0, rows, 0, cols, stride, ref u0, ref y0, accumulate: false);
+                MultiplyScalar(ref w0, padded, quadCount, ref u0, quads, ref y0);
                 break;
         }
     }
 
-    // Four rows share each load of u, each with its own accumulator; a 16-byte step and a scalar tail finish a row.
+    // A listed quad's four codes, broadcast to every 4-byte lane; the index checked against the quads there are.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Codes(ref byte u0, int q, int quadCount) =>
+        (uint)q < (uint)quadCount ? Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref u0, (nint)q * 4)) : throw new ArgumentOutOfRangeException(nameof(q), q, $"a listed quad must be below {quadCount}.");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Step(Vector256<byte> x, ref sbyte w, Vector256<short> ones) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.LoadUnsafe(ref w)), ones);
+
+    // Up to four 8-row groups share each broadcast of a quad's codes, one accumulator each; one pass over the list per block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyAvx2(ref sbyte w0, int rows, int cols, int stride, ref byte u0, ref int y0)
+    private static void MultiplyAvx2(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
     {
         Vector256<short> ones = Vector256.Create((short)1);
-        int end32 = cols & ~31, end16 = cols & ~15;
-        int j = 0;
-        for (; j + 4 <= rows; j += 4)
+        int block = padded * 4, groups = padded / 8, g = 0; // bytes per quad; 8-row groups
+        ref int q0 = ref MemoryMarshal.GetReference(quads);
+        int count = quads.Length;
+        for (; g + 4 <= groups; g += 4)
         {
-            ref sbyte r0 = ref Unsafe.Add(ref w0, (nint)j * stride);
-            ref sbyte r1 = ref Unsafe.Add(ref r0, stride);
-            ref sbyte r2 = ref Unsafe.Add(ref r1, stride);
-            ref sbyte r3 = ref Unsafe.Add(ref r2, stride);
             Vector256<int> a0 = Vector256<int>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int k = 0; k < end32; k += 32)
+            for (int t = 0; t < count; t++)
             {
-                Vector256<byte> x = Vector256.LoadUnsafe(ref u0, (nuint)k);
-                a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.LoadUnsafe(ref r0, (nuint)k)), ones));
-                a1 = Avx2.Add(a1, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.LoadUnsafe(ref r1, (nuint)k)), ones));
-                a2 = Avx2.Add(a2, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.LoadUnsafe(ref r2, (nuint)k)), ones));
-                a3 = Avx2.Add(a3, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.LoadUnsafe(ref r3, (nuint)k)), ones));
+                int q = Unsafe.Add(ref q0, t);
+                Vector256<byte> x = Vector256.Create(Codes(ref u0, q, quadCount)).AsByte();
+                ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32));
+                a0 = Avx2.Add(a0, Step(x, ref wq, ones));
+                a1 = Avx2.Add(a1, Step(x, ref Unsafe.Add(ref wq, 32), ones));
+                a2 = Avx2.Add(a2, Step(x, ref Unsafe.Add(ref wq, 64), ones));
+                a3 = Avx2.Add(a3, Step(x, ref Unsafe.Add(ref wq, 96), ones));
             }
 
-            Vector128<int> s0 = Sse2.Add(a0.GetLower(), a0.GetUpper()), s1 = Sse2.Add(a1.GetLower(), a1.GetUpper());
-            Vector128<int> s2 = Sse2.Add(a2.GetLower(), a2.GetUpper()), s3 = Sse2.Add(a3.GetLower(), a3.GetUpper());
-            if (end32 < end16)
-            {
-                Vector128<byte> x = Vector128.LoadUnsafe(ref u0, (nuint)end32);
-                s0 = Sse2.Add(s0, Step128(x, ref r0, end32));
-                s1 = Sse2.Add(s1, Step128(x, ref r1, end32));
-                s2 = Sse2.Add(s2, Step128(x, ref r2, end32));
-                s3 = Sse2.Add(s3, Step128(x, ref r3, end32));
-            }
-
-            Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3)).StoreUnsafe(ref Unsafe.Add(ref y0, j));
-            MultiplyScalar(ref r0, 4, end16, cols, stride, ref u0, ref Unsafe.Add(ref y0, j), accumulate: true);
+            ref int yg = ref Unsafe.Add(ref y0, g * 8);
+            a0.StoreUnsafe(ref yg);
+            a1.StoreUnsafe(ref yg, 8);
+            a2.StoreUnsafe(ref yg, 16);
+            a3.StoreUnsafe(ref yg, 24);
         }
 
-        for (; j < rows; j++)
+        for (; g + 2 <= groups; g += 2)
         {
-            ref sbyte r = ref Unsafe.Add(ref w0, (nint)j * stride);
-            Vector256<int> a = Vector256<int>.Zero;
-            for (int k = 0; k < end32; k += 32)
+            Vector256<int> a0 = Vector256<int>.Zero, a1 = a0;
+            for (int t = 0; t < count; t++)
             {
-                a = Avx2.Add(a, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref u0, (nuint)k), Vector256.LoadUnsafe(ref r, (nuint)k)), ones));
+                int q = Unsafe.Add(ref q0, t);
+                Vector256<byte> x = Vector256.Create(Codes(ref u0, q, quadCount)).AsByte();
+                ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32));
+                a0 = Avx2.Add(a0, Step(x, ref wq, ones));
+                a1 = Avx2.Add(a1, Step(x, ref Unsafe.Add(ref wq, 32), ones));
             }
 
-            Vector128<int> s = Sse2.Add(a.GetLower(), a.GetUpper());
-            if (end32 < end16)
+            a0.StoreUnsafe(ref Unsafe.Add(ref y0, g * 8));
+            a1.StoreUnsafe(ref Unsafe.Add(ref y0, g * 8), 8);
+        }
+
+        if (g < groups)
+        {
+            Vector256<int> a0 = Vector256<int>.Zero;
+            for (int t = 0; t < count; t++)
             {
-                s = Sse2.Add(s, Step128(Vector128.LoadUnsafe(ref u0, (nuint)end32), ref r, end32));
+                int q = Unsafe.Add(ref q0, t);
+                a0 = Avx2.Add(a0, Step(Vector256.Create(Codes(ref u0, q, quadCount)).AsByte(), ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32)), ones));
             }
 
-            Unsafe.Add(ref y0, j) = Vector128.Sum(s);
-            MultiplyScalar(ref r, 1, end16, cols, stride, ref u0, ref Unsafe.Add(ref y0, j), accumulate: true);
+            a0.StoreUnsafe(ref Unsafe.Add(ref y0, g * 8));
         }
     }
 
-    // The SSSE3 pair on 16 bytes of one row: four int32 sums of four products each.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Step128(Vector128<byte> x, ref sbyte row, int k) =>
-        Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(x, Vector128.LoadUnsafe(ref row, (nuint)k)), Vector128.Create((short)1));
+    private static Vector128<int> Step(Vector128<byte> x, ref sbyte w, Vector128<short> ones) =>
+        Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(x, Vector128.LoadUnsafe(ref w)), ones);
 
+    // The same on 16 bytes: four 4-row vectors (two 8-row groups) per pass, then the last group's two.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplySsse3(ref sbyte w0, int rows, int cols, int stride, ref byte u0, ref int y0)
+    private static void MultiplySsse3(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
     {
-        int end16 = cols & ~15;
-        int j = 0;
-        for (; j + 4 <= rows; j += 4)
+        Vector128<short> ones = Vector128.Create((short)1);
+        int block = padded * 4, vectors = padded / 4, v = 0;
+        ref int q0 = ref MemoryMarshal.GetReference(quads);
+        int count = quads.Length;
+        for (; v + 4 <= vectors; v += 4)
         {
-            ref sbyte r0 = ref Unsafe.Add(ref w0, (nint)j * stride);
-            ref sbyte r1 = ref Unsafe.Add(ref r0, stride);
-            ref sbyte r2 = ref Unsafe.Add(ref r1, stride);
-            ref sbyte r3 = ref Unsafe.Add(ref r2, stride);
-            Vector128<int> s0 = Vector128<int>.Zero, s1 = s0, s2 = s0, s3 = s0;
-            for (int k = 0; k < end16; k += 16)
+            Vector128<int> a0 = Vector128<int>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < count; t++)
             {
-                Vector128<byte> x = Vector128.LoadUnsafe(ref u0, (nuint)k);
-                s0 = Sse2.Add(s0, Step128(x, ref r0, k));
-                s1 = Sse2.Add(s1, Step128(x, ref r1, k));
-                s2 = Sse2.Add(s2, Step128(x, ref r2, k));
-                s3 = Sse2.Add(s3, Step128(x, ref r3, k));
+                int q = Unsafe.Add(ref q0, t);
+                Vector128<byte> x = Vector128.Create(Codes(ref u0, q, quadCount)).AsByte();
+                ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (v * 16));
+                a0 = Sse2.Add(a0, Step(x, ref wq, ones));
+                a1 = Sse2.Add(a1, Step(x, ref Unsafe.Add(ref wq, 16), ones));
+                a2 = Sse2.Add(a2, Step(x, ref Unsafe.Add(ref wq, 32), ones));
+                a3 = Sse2.Add(a3, Step(x, ref Unsafe.Add(ref wq, 48), ones));
             }
 
-            Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(s0, s1), Ssse3.HorizontalAdd(s2, s3)).StoreUnsafe(ref Unsafe.Add(ref y0, j));
-            MultiplyScalar(ref r0, 4, end16, cols, stride, ref u0, ref Unsafe.Add(ref y0, j), accumulate: true);
+            ref int yv = ref Unsafe.Add(ref y0, v * 4);
+            a0.StoreUnsafe(ref yv);
+            a1.StoreUnsafe(ref yv, 4);
+            a2.StoreUnsafe(ref yv, 8);
+            a3.StoreUnsafe(ref yv, 12);
         }
 
-        for (; j < rows; j++)
+        if (v < vectors) // padded is a multiple of 8: two vectors remain
         {
-            ref sbyte r = ref Unsafe.Add(ref w0, (nint)j * stride);
-            Vector128<int> s = Vector128<int>.Zero;
-            for (int k = 0; k < end16; k += 16)
+            Vector128<int> a0 = Vector128<int>.Zero, a1 = a0;
+            for (int t = 0; t < count; t++)
             {
-                s = Sse2.Add(s, Step128(Vector128.LoadUnsafe(ref u0, (nuint)k), ref r, k));
+                int q = Unsafe.Add(ref q0, t);
+                Vector128<byte> x = Vector128.Create(Codes(ref u0, q, quadCount)).AsByte();
+                ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (v * 16));
+                a0 = Sse2.Add(a0, Step(x, ref wq, ones));
+                a1 = Sse2.Add(a1, Step(x, ref Unsafe.Add(ref wq, 16), ones));
             }
 
-            Unsafe.Add(ref y0, j) = Vector128.Sum(s);
-            MultiplyScalar(ref r, 1, end16, cols, stride, ref u0, ref Unsafe.Add(ref y0, j), accumulate: true);
+            a0.StoreUnsafe(ref Unsafe.Add(ref y0, v * 4));
+            a1.StoreUnsafe(ref Unsafe.Add(ref y0, v * 4), 4);
         }
     }
 
-    // Where no byte multiply-add exists (ARM64, or x64 without SSSE3): widen both to int16, multiply (at most
-    // 127 x 127, exact), widen the products to int32 and add.
+    // Where no byte multiply-add exists (ARM64, or x64 without SSSE3): per 4 rows, the 16 weights widened to int16 and
+    // multiplied by the codes (at most 127 x 127, exact), the products widened to int32 into one accumulator per row,
+    // whose four lanes are added at the end.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyWidening(ref sbyte w0, int rows, int cols, int stride, ref byte u0, ref int y0)
+    private static void MultiplyWidening(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
     {
-        int end16 = cols & ~15;
-        for (int j = 0; j < rows; j++)
+        int block = padded * 4;
+        ref int q0 = ref MemoryMarshal.GetReference(quads);
+        int count = quads.Length;
+        for (int v = 0; v < padded / 4; v++)
         {
-            ref sbyte r = ref Unsafe.Add(ref w0, (nint)j * stride);
-            Vector128<int> s = Vector128<int>.Zero;
-            for (int k = 0; k < end16; k += 16)
+            Vector128<int> r0 = Vector128<int>.Zero, r1 = r0, r2 = r0, r3 = r0;
+            for (int t = 0; t < count; t++)
             {
-                (Vector128<ushort> xl, Vector128<ushort> xh) = Vector128.Widen(Vector128.LoadUnsafe(ref u0, (nuint)k));
-                (Vector128<short> wl, Vector128<short> wh) = Vector128.Widen(Vector128.LoadUnsafe(ref r, (nuint)k));
-                (Vector128<int> p0, Vector128<int> p1) = Vector128.Widen(xl.AsInt16() * wl);
-                (Vector128<int> p2, Vector128<int> p3) = Vector128.Widen(xh.AsInt16() * wh);
-                s += (p0 + p1) + (p2 + p3);
+                int q = Unsafe.Add(ref q0, t);
+                Vector128<short> x = Vector128.WidenLower(Vector128.Create(Codes(ref u0, q, quadCount)).AsByte()).AsInt16(); // the 4 codes twice
+                (Vector128<short> lo, Vector128<short> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref Unsafe.Add(ref w0, ((nint)q * block) + (v * 16))));
+                (Vector128<int> p0, Vector128<int> p1) = Vector128.Widen(lo * x);
+                (Vector128<int> p2, Vector128<int> p3) = Vector128.Widen(hi * x);
+                r0 += p0;
+                r1 += p1;
+                r2 += p2;
+                r3 += p3;
             }
 
-            Unsafe.Add(ref y0, j) = Vector128.Sum(s);
-            MultiplyScalar(ref r, 1, end16, cols, stride, ref u0, ref Unsafe.Add(ref y0, j), accumulate: true);
+            Vector128.Create(Vector128.Sum(r0), Vector128.Sum(r1), Vector128.Sum(r2), Vector128.Sum(r3)).StoreUnsafe(ref Unsafe.Add(ref y0, v * 4));
         }
     }
 
-    // Columns [from, cols) of `rows` rows, stored into y or added to it (the vector paths' tails).
-    private static void MultiplyScalar(ref sbyte w0, int rows, int from, int cols, int stride, ref byte u0, ref int y0, bool accumulate)
+    private static void MultiplyScalar(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
     {
-        for (int j = 0; j < rows; j++)
+        int block = padded * 4;
+        for (int j = 0; j < padded; j++)
         {
-            ref sbyte r = ref Unsafe.Add(ref w0, (nint)j * stride);
-            int s = accumulate ? Unsafe.Add(ref y0, j) : 0;
-            for (int k = from; k < cols; k++)
-            {
-                s += Unsafe.Add(ref r, k) * Unsafe.Add(ref u0, k);
-            }
+            Unsafe.Add(ref y0, j) = 0;
+        }
 
-            Unsafe.Add(ref y0, j) = s;
+        foreach (int q in quads)
+        {
+            int codes = Codes(ref u0, q, quadCount);
+            ref byte u = ref Unsafe.As<int, byte>(ref codes);
+            ref sbyte wq = ref Unsafe.Add(ref w0, (nint)q * block);
+            for (int j = 0; j < padded; j++)
+            {
+                ref sbyte r = ref Unsafe.Add(ref wq, j * 4);
+                Unsafe.Add(ref y0, j) += (r * u) + (Unsafe.Add(ref r, 1) * Unsafe.Add(ref u, 1)) + (Unsafe.Add(ref r, 2) * Unsafe.Add(ref u, 2)) + (Unsafe.Add(ref r, 3) * Unsafe.Add(ref u, 3));
+            }
         }
     }
 }

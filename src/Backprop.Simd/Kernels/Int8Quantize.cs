@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -41,6 +42,70 @@ internal static class Int8Quantize
             int q = (int)MathF.Round(Unsafe.Add(ref a0, k) * inverse) + zeroPoint;
             Unsafe.Add(ref u0, k) = (byte)Math.Clamp(q, 0, 127);
         }
+    }
+
+    /// <summary>
+    /// Writes the indices of the quads <c>q &lt; quadCount</c> whose four codes <c>u[4q .. 4q + 3]</c> are not all 0, in
+    /// increasing order, to the start of <paramref name="list"/>, and returns how many there are: the quads
+    /// <see cref="Int8MatrixVector.Multiply(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{byte}, ReadOnlySpan{int}, Span{int})"/>
+    /// must read. <paramref name="list"/> needs <c>quadCount</c> rounded up to 8 entries (the AVX2 path stores 8 at a time).
+    /// </summary>
+    public static int NonzeroQuads(ReadOnlySpan<byte> u, int quadCount, Span<int> list) => NonzeroQuads(u, quadCount, list, Int8MatrixVector.DefaultPath);
+
+    /// <summary><see cref="NonzeroQuads(ReadOnlySpan{byte}, int, Span{int})"/> on <paramref name="path"/> (only AVX2 has a vector form).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int NonzeroQuads(ReadOnlySpan<byte> u, int quadCount, Span<int> list, Int8Path path)
+    {
+        if (quadCount < 0 || u.Length < (long)quadCount * 4 || list.Length < (((long)quadCount + 7) & ~7L))
+        {
+            throw new ArgumentException($"u ({u.Length}) or list ({list.Length}) is too short for {quadCount} quads (list rounded up to 8).", nameof(u));
+        }
+
+        ref byte u0 = ref MemoryMarshal.GetReference(u);
+        ref int l0 = ref MemoryMarshal.GetReference(list);
+        int n = 0, q = 0;
+        if (path == Int8Path.Avx2 && Avx2.IsSupported)
+        {
+            // 8 quads per step: a bit per nonzero quad, then the table's positions of its set bits, widened and offset.
+            ref byte table = ref MemoryMarshal.GetArrayDataReference(SetBitPositions);
+            for (; q + 8 <= quadCount; q += 8)
+            {
+                Vector256<int> codes = Vector256.LoadUnsafe(ref Unsafe.Add(ref u0, (nint)q * 4)).AsInt32();
+                int mask = ~Avx.MoveMask(Avx2.CompareEqual(codes, Vector256<int>.Zero).AsSingle()) & 0xFF;
+                Vector256<int> positions = Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref table, mask * 8))).AsByte());
+                Avx2.Add(positions, Vector256.Create(q)).StoreUnsafe(ref Unsafe.Add(ref l0, n));
+                n += BitOperations.PopCount((uint)mask);
+            }
+        }
+
+        for (; q < quadCount; q++)
+        {
+            Unsafe.Add(ref l0, n) = q; // written always, kept only when the quad is nonzero: no branch to mispredict
+            n += Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref u0, (nint)q * 4)) != 0 ? 1 : 0;
+        }
+
+        return n;
+    }
+
+    // For each byte m, the positions of its set bits in increasing order, then zeros: 8 bytes per m.
+    private static readonly byte[] SetBitPositions = CreateSetBitPositions();
+
+    private static byte[] CreateSetBitPositions()
+    {
+        var table = new byte[256 * 8];
+        for (int m = 0; m < 256; m++)
+        {
+            int n = 0;
+            for (int bit = 0; bit < 8; bit++)
+            {
+                if ((m & (1 << bit)) != 0)
+                {
+                    table[(m * 8) + n++] = (byte)bit;
+                }
+            }
+        }
+
+        return table;
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Backprop.Simd.Data;
 using Backprop.Simd.Kernels;
+using Backprop.Simd.Serialization;
 
 namespace Backprop.Simd;
 
@@ -22,25 +23,26 @@ namespace Backprop.Simd;
 /// </remarks>
 public sealed class QuantizedNetwork
 {
-    /// <summary>Bytes each weight row is padded to, so that the kernels run whole 32-byte vectors (the padding is zero).</summary>
+    /// <summary>Each layer's input codes (and hidden activations) are padded to a multiple of this, so that the
+    /// quantization and the quad listing run whole 32-byte vectors (the padding's weights are zero).</summary>
     internal const int RowAlign = 32;
 
     /// <summary>The most inputs a layer may have: then <c>sum_k q_k u_k - zeroPoint sum_k q_k</c>, at most
     /// <c>2 x 127^2</c> per input in size, fits an int32.</summary>
     internal const int MaxInputs = int.MaxValue / (2 * 127 * 127);
 
-    private readonly sbyte[] _weights;     // per layer l, n_l rows of Stride(l) codes
+    private readonly sbyte[] _weights;     // per layer l, quad-major (Int8MatrixVector): Quads(l) blocks of PaddedRows(l) x 4 codes
     private readonly float[] _scales;      // s_j per neuron of layers 1..L (at the layout's neuron offsets)
     private readonly int[] _rowSums;       // sum_k q_jk per neuron, to subtract the input's zero point
     private readonly float[] _biases;      // b_j per neuron, the float network's
     private readonly int[] _weightOffsets; // per layer, [0] unused
     private readonly Activation[] _activations;
 
-    private QuantizedNetwork(Network network)
+    private QuantizedNetwork(Layout layout, CostFunction cost, Activation[] activations, string paramName)
     {
-        Layout = network.Layout;
-        Cost = network.Cost;
-        _activations = network.Activations.ToArray();
+        Layout = layout;
+        Cost = cost;
+        _activations = activations;
         int layers = Layout.OutputLayer;
         _weightOffsets = new int[layers + 1];
         long bytes = 0;
@@ -49,27 +51,23 @@ public sealed class QuantizedNetwork
             if (Layout.Sizes[l - 1] > MaxInputs)
             {
                 throw new ArgumentException(
-                    $"network has {Layout.Sizes[l - 1]:N0} inputs into layer {l}, more than the {MaxInputs:N0} whose int8 products, less the zero point's, an int32 holds exactly.", nameof(network));
+                    $"network has {Layout.Sizes[l - 1]:N0} inputs into layer {l}, more than the {MaxInputs:N0} whose int8 products, less the zero point's, an int32 holds exactly.", paramName);
             }
 
             _weightOffsets[l] = (int)Math.Min(bytes, int.MaxValue);
-            bytes += (long)Layout.Sizes[l] * Stride(l);
+            bytes += (long)Quads(l) * PaddedRows(l) * 4;
         }
 
         if (bytes > Array.MaxLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(network), bytes, $"network's int8 weights, padded to rows of {RowAlign} bytes, need {bytes:N0} bytes, more than one array can hold ({Array.MaxLength:N0}).");
+            throw new ArgumentOutOfRangeException(paramName, bytes, $"network's int8 weights, padded to 8 rows, need {bytes:N0} bytes, more than one array can hold ({Array.MaxLength:N0}).");
         }
 
-        MemoryBudget.Check(bytes + ((long)Layout.NeuronCount * 12), nameof(network), $"the int8 copy of {Layout.Describe()}");
+        MemoryBudget.Check(bytes + ((long)Layout.NeuronCount * 12), paramName, $"the int8 copy of {Layout.Describe()}");
         _weights = new sbyte[bytes];
         _scales = new float[Layout.NeuronCount];
         _rowSums = new int[Layout.NeuronCount];
         _biases = new float[Layout.NeuronCount];
-        for (int l = 1; l <= layers; l++)
-        {
-            QuantizeLayer(network, l);
-        }
     }
 
     /// <summary>Quantizes a trained network: its weights to int8 with one scale per output row, its biases, activations and cost kept.</summary>
@@ -80,7 +78,44 @@ public sealed class QuantizedNetwork
     public static QuantizedNetwork From(Network network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        return new QuantizedNetwork(network);
+        var quantized = new QuantizedNetwork(network.Layout, network.Cost, network.Activations.ToArray(), nameof(network));
+        for (int l = 1; l <= quantized.OutputLayer; l++)
+        {
+            quantized.QuantizeLayer(network, l);
+        }
+
+        return quantized;
+    }
+
+    /// <summary>An empty network of this shape for a reader to fill (<see cref="SetLayer"/>); the checks of
+    /// <see cref="From"/> on sizes and memory, naming <paramref name="paramName"/>.</summary>
+    internal static QuantizedNetwork Empty(Layout layout, CostFunction cost, Activation[] activations, string paramName) =>
+        new(layout, cost, activations, paramName);
+
+    /// <summary>
+    /// Saves this int8 network (codes, row scales, biases, sizes, activations and cost) to <paramref name="path"/>, so
+    /// that an app can load it without the float model; JSON like the float model files, with <c>"format":
+    /// "backprop-int8"</c> (docs/quantization.md). Atomic, as <see cref="ModelJson.Save(Network, string)"/>: a failure
+    /// never leaves a half-written file, and an existing file is replaced whole or kept.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or names a directory.</exception>
+    /// <exception cref="IOException">The file could not be written or renamed, or <paramref name="path"/> is not a regular file.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory is not writable.</exception>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        QuantizedModelJson.Save(this, path);
+    }
+
+    /// <summary>Loads an int8 model file written by <see cref="Save"/>; the network computes exactly what the saved one did.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is not a regular file, or reading failed.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid int8 model (a float model file included) or is
+    /// larger than <see cref="ModelJson.MaxFileBytes"/>; the message names <paramref name="path"/>, the JSON path of the problem and what was expected.</exception>
+    public static QuantizedNetwork Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return QuantizedModelJson.Load(path);
     }
 
     internal Layout Layout { get; }
@@ -107,7 +142,8 @@ public sealed class QuantizedNetwork
         return _activations[layer - 1];
     }
 
-    /// <summary>Bytes of the int8 weights, row padding included (a float network's weights take about four times as many).</summary>
+    /// <summary>Bytes of the int8 weights, padding to whole quads of inputs and groups of 8 rows included (a float
+    /// network's weights take about four times as many).</summary>
     public int WeightBytes => _weights.Length;
 
     /// <summary>The output activation <c>a^L</c> for input <paramref name="x"/>, through the int8 layers. Allocates nothing.</summary>
@@ -163,8 +199,36 @@ public sealed class QuantizedNetwork
         }
     }
 
-    /// <summary>Layer l's weight rows: <c>n_l</c> rows of <see cref="Stride"/> codes, the last <c>Stride - n_{l-1}</c> of each zero.</summary>
-    internal ReadOnlySpan<sbyte> WeightsOf(int l) => new(_weights, _weightOffsets[l], Layout.Sizes[l] * Stride(l));
+    /// <summary>Layer l's weight codes, quad-major as <see cref="Int8MatrixVector"/> reads them (padding zero).</summary>
+    internal ReadOnlySpan<sbyte> WeightsOf(int l) => new(_weights, _weightOffsets[l], Quads(l) * PaddedRows(l) * 4);
+
+    /// <summary>The code of <c>W^l[j, k]</c>.</summary>
+    internal sbyte Code(int l, int j, int k) => _weights[_weightOffsets[l] + ((((k >> 2) * PaddedRows(l)) + j) * 4) + (k & 3)];
+
+    /// <summary>Layer l's codes row-major, <c>n_l x n_{l-1}</c> (a copy, for writers and tests).</summary>
+    internal sbyte[] RowCodes(int l)
+    {
+        int rows = Layout.Sizes[l], cols = Layout.Sizes[l - 1];
+        var codes = new sbyte[rows * cols];
+        for (int j = 0; j < rows; j++)
+        {
+            for (int k = 0; k < cols; k++)
+            {
+                codes[(j * cols) + k] = Code(l, j, k);
+            }
+        }
+
+        return codes;
+    }
+
+    /// <summary>Quads of inputs into layer l: <c>n_{l-1} / 4</c> rounded up.</summary>
+    internal int Quads(int l) => Int8MatrixVector.Quads(Layout.Sizes[l - 1]);
+
+    /// <summary>Layer l's rows rounded up to 8.</summary>
+    internal int PaddedRows(int l) => Int8MatrixVector.PaddedRows(Layout.Sizes[l]);
+
+    /// <summary>The sums <c>sum_k q_jk</c> of layer l's rows.</summary>
+    internal ReadOnlySpan<int> RowSumsOf(int l) => new(_rowSums, Layout.NeuronOffset(l), Layout.Sizes[l]);
 
     /// <summary>The row scales <c>s_j</c> of layer l.</summary>
     internal ReadOnlySpan<float> ScalesOf(int l) => new(_scales, Layout.NeuronOffset(l), Layout.Sizes[l]);
@@ -173,7 +237,7 @@ public sealed class QuantizedNetwork
 
     internal ReadOnlySpan<Activation> Activations => _activations;
 
-    /// <summary>Codes per weight row of layer l: its inputs, rounded up to <see cref="RowAlign"/>.</summary>
+    /// <summary>Input codes of layer l: its inputs, rounded up to <see cref="RowAlign"/>.</summary>
     internal int Stride(int l) => (Layout.Sizes[l - 1] + RowAlign - 1) / RowAlign * RowAlign;
 
     internal void CheckWorkspace(QuantizedWorkspace workspace)
@@ -202,7 +266,7 @@ public sealed class QuantizedNetwork
         ReadOnlySpan<float> a = x;
         for (int l = 1; l <= OutputLayer; l++)
         {
-            int rows = Layout.Sizes[l], stride = Stride(l);
+            int rows = Layout.Sizes[l], quads = Quads(l);
             Span<byte> codes = ws.Codes(l); // Stride(l) long; the padding past n_{l-1} stays zero
             if (!ActivationScale.TryChoose(a, out ActivationScale input))
             {
@@ -213,8 +277,10 @@ public sealed class QuantizedNetwork
 
             ws.RecordScale(l, input);
             Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes); // codes past a's end keep the zero they had or the zero point: their weights are 0
-            Span<int> sums = ws.Sums(l);
-            Int8MatrixVector.Multiply(WeightsOf(l), rows, stride, stride, codes, sums);
+            Span<int> list = ws.QuadList;
+            int count = Int8Quantize.NonzeroQuads(codes, quads, list);
+            Span<int> sums = ws.Sums(l); // PaddedRows(l) long
+            Int8MatrixVector.Multiply(WeightsOf(l), rows, quads, codes, list[..count], sums);
             Span<float> z = ws.ZRows(l), next = ws.ARows(l);
             Dequantize(sums, input, l, z);
             ActivationFunctions.Apply(_activations[l - 1], z, next, rows);
@@ -253,7 +319,7 @@ public sealed class QuantizedNetwork
 
     private void QuantizeLayer(Network network, int l)
     {
-        int rows = Layout.Sizes[l], cols = Layout.Sizes[l - 1], stride = Stride(l), offset = Layout.NeuronOffset(l);
+        int rows = Layout.Sizes[l], cols = Layout.Sizes[l - 1], offset = Layout.NeuronOffset(l);
         ReadOnlySpan<float> weights = network.WeightsOf(l), biases = network.BiasesOf(l);
         if (!Elementwise.AllFinite(weights) || !Elementwise.AllFinite(biases))
         {
@@ -264,7 +330,6 @@ public sealed class QuantizedNetwork
         for (int j = 0; j < rows; j++)
         {
             ReadOnlySpan<float> row = weights.Slice(j * cols, cols);
-            Span<sbyte> codes = _weights.AsSpan(_weightOffsets[l] + (j * stride), cols);
             float largest = TensorPrimitives.MaxMagnitude(row);
             largest = Math.Abs(largest);
             if (largest == 0f)
@@ -278,13 +343,36 @@ public sealed class QuantizedNetwork
             for (int k = 0; k < cols; k++)
             {
                 int q = (int)Math.Clamp(Math.Round(row[k] * inverse, MidpointRounding.ToEven), -127, 127);
-                codes[k] = (sbyte)q;
+                SetCode(l, j, k, (sbyte)q);
                 sum += q;
             }
 
             _scales[offset + j] = (float)(largest / 127.0);
             _rowSums[offset + j] = sum;
         }
+    }
+
+    private void SetCode(int l, int j, int k, sbyte code) => _weights[_weightOffsets[l] + ((((k >> 2) * PaddedRows(l)) + j) * 4) + (k & 3)] = code;
+
+    /// <summary>Fills layer l from row-major codes in [-127, 127], row scales and biases (already checked by the reader).</summary>
+    internal void SetLayer(int l, ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<float> biases)
+    {
+        int rows = Layout.Sizes[l], cols = Layout.Sizes[l - 1], offset = Layout.NeuronOffset(l);
+        for (int j = 0; j < rows; j++)
+        {
+            int sum = 0;
+            for (int k = 0; k < cols; k++)
+            {
+                sbyte q = codes[(j * cols) + k];
+                SetCode(l, j, k, q);
+                sum += q;
+            }
+
+            _rowSums[offset + j] = sum;
+        }
+
+        scales.CopyTo(_scales.AsSpan(offset, rows));
+        biases.CopyTo(_biases.AsSpan(offset, rows));
     }
 }
 

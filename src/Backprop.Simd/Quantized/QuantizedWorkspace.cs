@@ -12,7 +12,9 @@ public sealed class QuantizedWorkspace
 {
     private readonly byte[] _codes;   // per layer l, Stride(l) codes of its input
     private readonly int[] _codeOffsets;
-    private readonly int[] _sums;     // per neuron of layers 1..L
+    private readonly int[] _sums;     // per layer l, PaddedRows(l) sums (the kernel writes whole groups of 8)
+    private readonly int[] _sumOffsets;
+    private readonly int[] _quadList; // the nonzero quads of the layer being computed
     private readonly float[] _zs;
     private readonly float[] _activations; // per layer l, n_l values then zeros up to a multiple of RowAlign
     private readonly int[] _activationOffsets;
@@ -34,9 +36,18 @@ public sealed class QuantizedWorkspace
             codes += network.Stride(l);
         }
 
-        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 16) + ((long)network.InputSize * 4), nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        _sumOffsets = new int[Layout.OutputLayer + 2];
+        int quads = 0;
+        for (int l = 1; l <= Layout.OutputLayer; l++)
+        {
+            _sumOffsets[l + 1] = _sumOffsets[l] + network.PaddedRows(l);
+            quads = Math.Max(quads, (network.Quads(l) + 7) & ~7);
+        }
+
+        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8), nameof(network), $"a quantized workspace for {Layout.Describe()}");
         _codes = new byte[codes];
-        _sums = new int[Layout.NeuronCount];
+        _sums = new int[_sumOffsets[^1]];
+        _quadList = new int[quads];
         _zs = new float[Layout.NeuronCount];
         _activationOffsets = new int[Layout.OutputLayer + 2];
         for (int l = 1; l <= Layout.OutputLayer; l++)
@@ -74,7 +85,10 @@ public sealed class QuantizedWorkspace
 
     internal Span<byte> Codes(int l) => new(_codes, _codeOffsets[l], (l < Layout.OutputLayer ? _codeOffsets[l + 1] : _codes.Length) - _codeOffsets[l]);
 
-    internal Span<int> Sums(int l) => new(_sums, Layout.NeuronOffset(l), Layout.Sizes[l]);
+    internal Span<int> Sums(int l) => new(_sums, _sumOffsets[l], _sumOffsets[l + 1] - _sumOffsets[l]);
+
+    /// <summary>Room for one layer's list of nonzero quads, rounded up to 8.</summary>
+    internal Span<int> QuadList => _quadList;
 
     internal Span<float> ZRows(int l) => new(_zs, Layout.NeuronOffset(l), Layout.Sizes[l]);
 

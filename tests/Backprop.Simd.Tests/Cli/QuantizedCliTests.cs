@@ -47,7 +47,7 @@ public sealed partial class QuantizedCliTests : IDisposable
     private static partial Regex ThroughputLine();
 
     [Theory]
-    [InlineData("int8", "int8: weights 15.9 KiB")] // 20 rows of 784 padded to 800 bytes, 10 rows of 20 padded to 32
+    [InlineData("int8", "int8: weights 18.7 KiB")] // 196 quads x 24 rows (20 padded to 8s) x 4 bytes, 5 quads x 16 rows x 4
     [InlineData("float32", "float32: weights 62.0 KiB")]
     public void Bench_prints_latency_percentiles_and_throughput_without_allocating(string precision, string header)
     {

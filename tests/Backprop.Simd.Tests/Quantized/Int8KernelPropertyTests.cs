@@ -18,31 +18,60 @@ public class Int8KernelPropertyTests
     public void MatrixVector_matches_the_naive_twin_exactly_on_every_path(Shape s)
     {
         var random = new SeededRandom(s.Seed);
-        int stride = s.Cols + random.NextInt(40);
-        sbyte[] w = new sbyte[s.Rows * stride];
-        for (int i = 0; i < w.Length; i++)
+        int padded = Int8MatrixVector.PaddedRows(s.Rows), quadCount = Int8MatrixVector.Quads(s.Cols);
+        sbyte[] w = new sbyte[quadCount * padded * 4];
+        for (int j = 0; j < s.Rows; j++)
         {
-            w[i] = (sbyte)(random.NextInt(255) - 127);
+            for (int k = 0; k < s.Cols; k++)
+            {
+                w[(((k / 4) * padded) + j) * 4 + (k % 4)] = (sbyte)(random.NextInt(255) - 127); // the padding stays 0
+            }
         }
 
-        byte[] u = new byte[s.Cols];
-        for (int k = 0; k < u.Length; k++)
+        byte[] u = new byte[(quadCount * 4) + random.NextInt(40)];
+        for (int k = 0; k < s.Cols; k++)
         {
-            u[k] = (byte)random.NextInt(128);
+            u[k] = random.NextInt(3) == 0 ? (byte)0 : (byte)random.NextInt(128); // zeros, so that some quads are skipped
         }
 
-        // The extremes in every case: a row of -127s and a row of 127s against 127s, where pmaddubsw would saturate beyond 7-bit codes.
-        w.AsSpan(random.NextInt(s.Rows) * stride, s.Cols).Fill(-127);
-        w.AsSpan(random.NextInt(s.Rows) * stride, s.Cols).Fill(127);
+        // The extremes: a row of -127s and a row of 127s against 127s, where pmaddubsw would saturate beyond 7-bit codes.
+        int low = random.NextInt(s.Rows), high = random.NextInt(s.Rows);
+        for (int k = 0; k < s.Cols; k++)
+        {
+            w[(((k / 4) * padded) + low) * 4 + (k % 4)] = -127;
+            w[(((k / 4) * padded) + high) * 4 + (k % 4)] = 127;
+        }
+
         u.AsSpan(0, random.NextInt(s.Cols + 1)).Fill(127);
-        var expected = new int[s.Rows];
-        NaiveInt8.MatrixVector(w, s.Rows, s.Cols, stride, u, expected);
+        var expected = new int[padded];
+        NaiveInt8.QuadMatrixVector(w, padded, quadCount, u, expected); // every quad: skipping the zero ones changes nothing
+        int[] quads = NaiveInt8.NonzeroQuads(u, quadCount);
         foreach (Int8Path path in Paths)
         {
-            int[] fast = Enumerable.Repeat(-12345, s.Rows + 3).ToArray(); // garbage to overwrite, and past the end to leave alone
-            Int8MatrixVector.Multiply(w, s.Rows, s.Cols, stride, u, fast, path);
-            Assert.True(expected.AsSpan().SequenceEqual(fast.AsSpan(0, s.Rows)), $"{path}, {s}, stride {stride}");
-            Assert.All(fast[s.Rows..], v => Assert.Equal(-12345, v));
+            int[] fast = Enumerable.Repeat(-12345, padded + 3).ToArray(); // garbage to overwrite, and past the end to leave alone
+            Int8MatrixVector.Multiply(w, s.Rows, quadCount, u, quads, fast, path);
+            Assert.True(expected.AsSpan().SequenceEqual(fast.AsSpan(0, padded)), $"{path}, {s}");
+            Assert.All(fast[padded..], v => Assert.Equal(-12345, v));
+        }
+    }
+
+    [Property]
+    public void NonzeroQuads_lists_what_the_naive_twin_lists_on_every_path(Shape s)
+    {
+        var random = new SeededRandom(s.Seed);
+        int quadCount = Int8MatrixVector.Quads(s.Cols);
+        byte[] u = new byte[(quadCount * 4) + 32]; // codes past the quads, which must not be listed
+        for (int k = 0; k < u.Length; k++)
+        {
+            u[k] = random.NextInt(4) == 0 ? (byte)random.NextInt(128) : (byte)0;
+        }
+
+        int[] expected = NaiveInt8.NonzeroQuads(u, quadCount);
+        foreach (Int8Path path in Paths)
+        {
+            int[] list = new int[(quadCount + 7) & ~7];
+            int count = Int8Quantize.NonzeroQuads(u, quadCount, list, path);
+            Assert.Equal(expected, list[..count]);
         }
     }
 
@@ -51,16 +80,33 @@ public class Int8KernelPropertyTests
     {
         foreach (int cols in new[] { 31, 32, 33, 784, 4099 })
         {
-            sbyte[] w = new sbyte[2 * cols];
-            w.AsSpan(0, cols).Fill(127);
-            w.AsSpan(cols).Fill(-127);
-            byte[] u = Enumerable.Repeat((byte)127, cols).ToArray();
+            int quadCount = Int8MatrixVector.Quads(cols);
+            sbyte[] w = new sbyte[quadCount * 8 * 4];
+            for (int k = 0; k < cols; k++)
+            {
+                w[(((k / 4) * 8) + 0) * 4 + (k % 4)] = 127;
+                w[(((k / 4) * 8) + 1) * 4 + (k % 4)] = -127;
+            }
+
+            byte[] u = new byte[quadCount * 4];
+            u.AsSpan(0, cols).Fill(127);
+            int[] all = Enumerable.Range(0, quadCount).ToArray();
             foreach (Int8Path path in Paths)
             {
-                int[] y = new int[2];
-                Int8MatrixVector.Multiply(w, 2, cols, cols, u, y, path);
-                Assert.Equal([127 * 127 * cols, -127 * 127 * cols], y);
+                int[] y = new int[8];
+                Int8MatrixVector.Multiply(w, 2, quadCount, u, all, y, path);
+                Assert.Equal([127 * 127 * cols, -127 * 127 * cols, 0, 0, 0, 0, 0, 0], y);
             }
+        }
+    }
+
+    [Fact]
+    public void A_listed_quad_beyond_the_matrix_is_refused()
+    {
+        foreach (Int8Path path in Paths)
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => Int8MatrixVector.Multiply(new sbyte[64], 8, 2, new byte[8], [2], new int[8], path));
+            Assert.Throws<ArgumentException>(() => Int8MatrixVector.Multiply(new sbyte[63], 8, 2, new byte[8], [1], new int[8], path));
         }
     }
 

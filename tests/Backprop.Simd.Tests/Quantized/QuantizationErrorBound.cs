@@ -27,9 +27,9 @@ internal static class QuantizationErrorBound
         var error = new double[x.Length]; // the input itself is exact
         for (int l = 1; l <= network.OutputLayer; l++)
         {
-            int rows = network.Sizes[l], cols = network.Sizes[l - 1], stride = quantized.Stride(l);
+            int rows = network.Sizes[l], cols = network.Sizes[l - 1];
             ReadOnlySpan<float> w = network.Weights(l), b = network.Biases(l), input = l == 1 ? x : ws.ARows(l - 1);
-            ReadOnlySpan<sbyte> codes = quantized.WeightsOf(l);
+            sbyte[] codes = quantized.RowCodes(l);
             ReadOnlySpan<float> scales = quantized.ScalesOf(l);
             double inputStep = ws.InputScale(l).Scale, inputMagnitude = 0;
             for (int k = 0; k < cols; k++)
@@ -43,7 +43,7 @@ internal static class QuantizationErrorBound
                 double weights = 0, carried = 0, dequantized = Math.Abs((double)b[j]);
                 for (int k = 0; k < cols; k++)
                 {
-                    double code = codes[(j * stride) + k] * (double)scales[j];
+                    double code = codes[(j * cols) + k] * (double)scales[j];
                     weights += Math.Abs(code);
                     dequantized += Math.Abs(code) * (Math.Abs((double)input[k]) + inputStep);
                     carried += Math.Abs((double)w[(j * cols) + k]) * error[k];

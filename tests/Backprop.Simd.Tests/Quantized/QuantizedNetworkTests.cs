@@ -85,7 +85,7 @@ public class QuantizedNetworkTests
         Assert.Equal(CostFunction.LogLikelihood, quantized.Cost);
         Assert.Equal(Activation.ReLU, quantized.ActivationOf(1));
         Assert.Equal(Activation.Softmax, quantized.ActivationOf(2));
-        Assert.Equal((100 * 800) + (10 * 128), quantized.WeightBytes); // rows padded to 32 bytes
+        Assert.Equal((196 * 104 * 4) + (25 * 16 * 4), quantized.WeightBytes); // quads of inputs x rows padded to 8
         Assert.Throws<ArgumentOutOfRangeException>("layer", () => quantized.ActivationOf(3));
     }
 
@@ -96,19 +96,21 @@ public class QuantizedNetworkTests
         QuantizedNetwork quantized = QuantizedNetwork.From(network);
         for (int l = 1; l <= 2; l++)
         {
-            int rows = network.Sizes[l], cols = network.Sizes[l - 1], stride = quantized.Stride(l);
+            int rows = network.Sizes[l], cols = network.Sizes[l - 1];
             for (int j = 0; j < rows; j++)
             {
                 ReadOnlySpan<float> row = network.Weights(l).Slice(j * cols, cols);
-                ReadOnlySpan<sbyte> codes = quantized.WeightsOf(l).Slice(j * stride, stride);
+                sbyte[] codes = quantized.RowCodes(l).AsSpan(j * cols, cols).ToArray();
                 float s = quantized.ScalesOf(l)[j];
-                Assert.Equal(127, codes[..cols].ToArray().Max(c => Math.Abs((int)c)));
-                Assert.All(codes[cols..].ToArray(), c => Assert.Equal(0, c));
+                Assert.Equal(127, codes.Max(c => Math.Abs((int)c)));
                 for (int k = 0; k < cols; k++)
                 {
                     Assert.True(Math.Abs(row[k] - (codes[k] * (double)s)) <= (s * (0.5 + 1e-4)), $"layer {l} w[{j},{k}]");
                 }
             }
+
+            // The quad-major padding (inputs to a whole quad, rows to a whole 8) holds only zeros: the codes are all there.
+            Assert.Equal(quantized.RowCodes(l).Count(c => c != 0), quantized.WeightsOf(l).ToArray().Count(c => c != 0));
         }
     }
 
@@ -257,10 +259,18 @@ public class QuantizedNetworkTests
             batch.FeedForward(inputs, outputs);                              // rows of inputs -> rows of outputs
             int correctToo = batch.Evaluate(testData);
             Assert.Equal(correct, correctToo);
+
+            int8.Save(path + ".int8");                                        // the int8 model alone: no float weights needed
+            QuantizedNetwork loaded = QuantizedNetwork.Load(path + ".int8"); // computes exactly what int8 does
+            Backprop.Simd.Onnx.OnnxModel.Save(loaded, path + ".onnx");       // Backprop.Simd.Onnx: MatMulInteger, runs in ONNX Runtime
+            Assert.Equal(int8.Evaluate(testData, workspace), loaded.Evaluate(testData, new QuantizedWorkspace(loaded)));
+            Assert.True(new FileInfo(path + ".onnx").Length > 784 * 30);
         }
         finally
         {
             File.Delete(path);
+            File.Delete(path + ".int8");
+            File.Delete(path + ".onnx");
         }
     }
 }
