@@ -108,14 +108,17 @@ public class WorkerPoolTests
     {
         using var pool = new WorkerPool(2);
         int stalls = 0;
+        bool stalling = true;
         var work = new CoverageWork(2)
         {
             During = (share, worker) =>
             {
-                // The first two shares worker 1 gets stall it for far longer than the caller's own work takes: one
-                // such loss is a hiccup, two in a row a worker that is not being scheduled.
-                if (worker == 1 && Interlocked.Increment(ref stalls) <= 2)
+                // Shares worker 1 gets stall it for far longer than the caller's own work takes, until the pool goes
+                // alone: one such loss is a hiccup, two in a window a worker that is not being scheduled. (Two are
+                // enough on real hardware; an emulator's slow calls may stretch them past one window.)
+                if (worker == 1 && Volatile.Read(ref stalling))
                 {
+                    Interlocked.Increment(ref stalls);
                     Thread.Sleep(20);
                 }
                 else
@@ -126,15 +129,16 @@ public class WorkerPoolTests
         };
 
         int calls = 0;
-        while (Volatile.Read(ref stalls) < 2 && calls < 1_000_000)
+        while (pool.AloneStretches == 0 && Volatile.Read(ref stalls) < 200 && calls < 1_000_000)
         {
             pool.Run((IWorkerShared)work, 8);
             calls++;
         }
 
-        Assert.True(stalls >= 2);
+        Volatile.Write(ref stalling, false);
+        Assert.True(stalls >= 1, $"{stalls} stalls in {calls} calls");
         Assert.All(work.Covered, c => Assert.Equal(calls, c)); // the stalled shares ran once, before their calls returned
-        Assert.True(pool.AloneStretches > 0);
+        Assert.True(pool.AloneStretches > 0, $"never alone after {stalls} stalls of 20 ms in {calls} calls");
         for (int i = 0; i < 1_000; i++)
         {
             pool.Run((IWorkerShared)work, 8); // alone for a while, then with the worker again: the same coverage either way
