@@ -24,20 +24,19 @@ public readonly record struct EpochReport(int Epoch, int Correct, int TestCount,
 
 /// <summary>
 /// Trains the seed's network (<c>[784, 30, 10]</c>, sigmoid, quadratic cost, SGD with mini-batch 10 and eta 3: the
-/// defaults of <c>backprop train</c>) on the bundled digits, in slices short enough that the page can yield to the
-/// browser between them, and answers single predictions.
+/// defaults of <c>backprop train</c>) on the bundled digits, a few mini-batches at a time so that the page can yield
+/// to the browser in between, and answers single predictions.
 /// </summary>
 /// <remarks>
-/// The browser gives .NET one thread, and <see cref="Trainer.RunEpoch"/> returns only at the end of an epoch. So the
-/// training digits are cut into fixed chunks of <see cref="ChunkSize"/> (a multiple of the mini-batch size), one
-/// <see cref="Trainer"/> each, all training the same network on one thread (no worker thread is ever started). An
-/// epoch runs every chunk once, in an order shuffled per epoch, and each chunk's trainer shuffles its own digits: the
-/// same mini-batch arithmetic as <c>backprop train</c>, with the samples visited in a block-shuffled order.
+/// The browser gives .NET one thread, so one <see cref="Trainer"/> on one thread (no worker thread is ever started)
+/// runs each epoch in steps of <see cref="BatchesPerStep"/> mini-batches (<see cref="Trainer.RunMiniBatches"/>, then
+/// <see cref="Trainer.FinishEpoch"/>): the same epoch, bit for bit, as <see cref="Trainer.RunEpoch"/> and
+/// <c>backprop train</c> run with the same seed and kernels.
 /// </remarks>
 public sealed class TrainingSession : IDisposable
 {
-    /// <summary>Training digits per chunk: the page yields to the browser after each (25 mini-batches).</summary>
-    public const int ChunkSize = 250;
+    /// <summary>Mini-batches per step: the page yields to the browser after each (250 digits).</summary>
+    public const int BatchesPerStep = 25;
 
     /// <summary>The seed's mini-batch size.</summary>
     public const int MiniBatchSize = 10;
@@ -54,15 +53,16 @@ public sealed class TrainingSession : IDisposable
 
     private readonly MnistSplit _data;
     private readonly float[] _image = new float[DigitPreprocessor.Side * DigitPreprocessor.Side];
-    private Trainer[] _chunks = [];
-    private int[] _chunkOrder = [];
-    private Random _random = new(0);
+    private readonly Action<int, int> _progress;
+    private Trainer? _trainer;
     private Workspace _workspace = null!;
+    private int _trained; // digits of the epoch under way trained so far
 
     /// <summary>Prepares training a new seed network (<see cref="NewSeedNetwork"/>) on <paramref name="data"/>.</summary>
     public TrainingSession(MnistSplit data, ulong seed = 0)
     {
         _data = data;
+        _progress = (done, _) => _trained = done;
         Reset(NewSeedNetwork(seed), seed);
     }
 
@@ -73,7 +73,7 @@ public sealed class TrainingSession : IDisposable
     public Network Network { get; private set; } = null!;
 
     /// <summary>Epochs run on the current network.</summary>
-    public int EpochsCompleted { get; private set; }
+    public int EpochsCompleted => _trainer!.EpochsCompleted;
 
     /// <summary>The training digits.</summary>
     public Dataset Training => _data.Training;
@@ -100,52 +100,34 @@ public sealed class TrainingSession : IDisposable
                 $"The model takes {network.InputSize} inputs and gives {network.OutputSize} outputs; the digits need {_data.Training.InputSize} and {MnistData.ClassCount}.", nameof(network));
         }
 
-        DisposeTrainers();
+        _trainer?.Dispose();
         Network = network;
-        EpochsCompleted = 0;
-        _random = new Random((int)seed);
-        int count = _data.Training.Count, chunks = Math.Max(1, count / ChunkSize);
-        _chunks = new Trainer[chunks];
-        _chunkOrder = new int[chunks];
-        for (int c = 0; c < chunks; c++)
-        {
-            // The last chunk takes the remainder too, so only it can end with a smaller mini-batch, as an epoch does.
-            int start = c * ChunkSize, length = c == chunks - 1 ? count - start : ChunkSize;
-            var options = new TrainingOptions { MiniBatchSize = MiniBatchSize, Eta = Eta, Seed = seed + (ulong)c, Threads = 1 };
-            _chunks[c] = new Trainer(network, _data.Training.Slice(start, length), options);
-            _chunkOrder[c] = c;
-        }
-
+        _trainer = new Trainer(network, _data.Training, new TrainingOptions { MiniBatchSize = MiniBatchSize, Eta = Eta, Seed = seed, Threads = 1 });
+        _trained = 0;
         _workspace = new Workspace(network);
     }
 
     /// <summary>
-    /// Runs one epoch, awaiting <paramref name="yieldToBrowser"/> after every chunk, then evaluates on the test digits.
+    /// Runs the epoch under way (or the next one) to its end, awaiting <paramref name="yieldToBrowser"/> with the digits
+    /// trained so far after every step, then evaluates on the test digits.
     /// </summary>
     /// <param name="yieldToBrowser">Lets the browser paint and handle input (and the page show progress).</param>
-    /// <param name="cancellation">Stops between two chunks; the epoch then stays unfinished.</param>
+    /// <param name="cancellation">Stops between two steps; the epoch stays under way, and the next call goes on with it.</param>
     public async Task<EpochReport> RunEpochAsync(Func<int, Task> yieldToBrowser, CancellationToken cancellation)
     {
-        _random.Shuffle(_chunkOrder);
-        long trainingTicks = 0;
-        int done = 0;
-        foreach (int c in _chunkOrder)
+        Trainer trainer = _trainer!;
+        while (!trainer.RunMiniBatches(BatchesPerStep, _progress))
         {
+            await yieldToBrowser(_trained);
             cancellation.ThrowIfCancellationRequested();
-            long start = Stopwatch.GetTimestamp();
-            _chunks[c].RunEpoch();
-            trainingTicks += Stopwatch.GetTimestamp() - start;
-            done += _chunks[c].TrainingData.Count;
-            await yieldToBrowser(done);
         }
 
-        int correct = EvaluateTest();
-        double seconds = (double)trainingTicks / Stopwatch.Frequency;
-        return new EpochReport(EpochsCompleted++, correct, _data.Test.Count, done / Math.Max(seconds, 1e-9));
+        EpochResult result = trainer.FinishEpoch(_data.Test);
+        return new EpochReport(result.Epoch, result.Correct, result.EvaluatedCount, result.SamplesPerSecond);
     }
 
     /// <summary>Counts the test digits the network classifies correctly.</summary>
-    public int EvaluateTest() => _chunks[0].Evaluate(_data.Test);
+    public int EvaluateTest() => _trainer!.Evaluate(_data.Test);
 
     /// <summary>
     /// Feeds <paramref name="input"/> (784 values) forward: copies the ten output activations into
@@ -183,16 +165,6 @@ public sealed class TrainingSession : IDisposable
         return (digit, elapsed * 1e6 / Stopwatch.Frequency / calls);
     }
 
-    /// <summary>Disposes the chunks' trainers (each runs on the calling thread alone, so none owns a worker thread).</summary>
-    public void Dispose() => DisposeTrainers();
-
-    private void DisposeTrainers()
-    {
-        foreach (Trainer trainer in _chunks)
-        {
-            trainer.Dispose();
-        }
-
-        _chunks = [];
-    }
+    /// <summary>Disposes the trainer (it runs on the calling thread alone, so it owns no worker thread).</summary>
+    public void Dispose() => _trainer?.Dispose();
 }

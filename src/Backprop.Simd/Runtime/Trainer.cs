@@ -36,6 +36,8 @@ public sealed class Trainer : IDisposable, IShared
     private int _chainedBatch = -1;       // the batch whose first layer the last pass computed, -1 for none
     private int _chainedClaims;           // the workspace's claims and the network's version just after that pass:
     private long _chainedVersion;         // anything else computing or changing parameters in between voids it
+    private int _epochSamples;            // samples of the epoch under way trained so far
+    private long _epochTicks;             // Stopwatch ticks spent training the epoch under way
     private readonly WorkerPool _pool;
     private readonly LayerProducts _products;
     private readonly BatchInference _inference; // evaluation, on the same workers
@@ -139,7 +141,8 @@ public sealed class Trainer : IDisposable, IShared
     /// <summary>The order in which the last epoch visited the training samples.</summary>
     public ReadOnlySpan<int> Order => _order;
 
-    /// <summary>Runs one epoch, then evaluates on <paramref name="evaluationData"/> when given, and takes the monitored measurements.</summary>
+    /// <summary>Runs one epoch, then evaluates on <paramref name="evaluationData"/> when given, and takes the monitored
+    /// measurements. An epoch that <see cref="RunMiniBatches"/> left under way is finished instead of starting another.</summary>
     /// <param name="evaluationData">Samples to evaluate on after the epoch (test or validation data), or <c>null</c>.</param>
     /// <param name="progress">Called after every mini-batch with the samples trained so far in this epoch and the
     /// epoch's total, e.g. to draw a progress bar; create the delegate once to keep the epoch allocation-free.</param>
@@ -151,8 +154,137 @@ public sealed class Trainer : IDisposable, IShared
     public EpochResult RunEpoch(Dataset? evaluationData = null, Action<int, int>? progress = null)
     {
         CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitoring.EvaluationCost) != 0, "monitoring the evaluation cost");
-        int epoch = EpochsCompleted;
+        while (!RunMiniBatches(int.MaxValue, progress))
+        {
+        }
+
+        return FinishEpoch(evaluationData);
+    }
+
+    /// <summary>Whether an epoch is under way: <see cref="RunMiniBatches"/> has started it and <see cref="FinishEpoch"/> not yet ended it.</summary>
+    public bool EpochUnderway { get; private set; }
+
+    /// <summary>
+    /// Trains up to <paramref name="count"/> mini-batches of the epoch under way, starting the next epoch (and its
+    /// shuffle) when none is; returns whether the epoch's last mini-batch is done, after which
+    /// <see cref="FinishEpoch"/> ends it. With <see cref="FinishEpoch"/> it is <see cref="RunEpoch"/> in steps, with the
+    /// same results bit for bit, for callers that must return to a loop of their own between mini-batches (a UI
+    /// thread, a cooperative scheduler). Allocates nothing.
+    /// </summary>
+    /// <param name="count">The most mini-batches to train in this call, at least 1.</param>
+    /// <param name="progress">Called after every mini-batch, as in <see cref="RunEpoch"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is below 1.</exception>
+    /// <exception cref="InvalidOperationException">The epoch's mini-batches are all done: call <see cref="FinishEpoch"/>
+    /// first; or another thread is using <see cref="Workspace"/>, as in <see cref="RunEpoch"/>.</exception>
+    /// <exception cref="TrainingDivergedException">As in <see cref="RunEpoch"/>. After it, or after another thread held
+    /// the workspace, the epoch is abandoned with the parameters of its start, and the next call starts it again.</exception>
+    public bool RunMiniBatches(int count, Action<int, int>? progress = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         long start = Stopwatch.GetTimestamp();
+        if (!EpochUnderway)
+        {
+            StartEpoch();
+        }
+        else if (_epochSamples >= _order.Length)
+        {
+            throw new InvalidOperationException("the epoch's mini-batches are all done: call FinishEpoch before training more.");
+        }
+
+        int m = _options.MiniBatchSize, epoch = EpochsCompleted;
+        bool completed = false;
+        try
+        {
+            for (int run = 0; run < count && _epochSamples < _order.Length; run++)
+            {
+                int k = _epochSamples, batchIndex = k / m;
+                ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
+                using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
+                {
+                    PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
+                    bool ready = _chainedBatch == batchIndex && Workspace.Claims == _chainedClaims + 1 && Network.Version == _chainedVersion;
+                    Pass pass = Begin(k, batchIndex, ready);
+                    bool chained = _products.Chains;
+                    Backpropagation.Backprop(pass, _targets.AsSpan(0, batch.Length * Network.OutputSize));
+
+                    // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
+                    // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
+                    for (int l = 1; l <= Network.OutputLayer; l++)
+                    {
+                        if (!Elementwise.AllFinite(Workspace.NablaBiases(l)))
+                        {
+                            Diverged(epoch, batchIndex, "the gradient");
+                        }
+                    }
+
+                    Update();
+                    Network.ParametersChanged();
+                    (_chainedBatch, _chainedClaims, _chainedVersion) = (chained ? batchIndex + 1 : -1, Workspace.Claims, Network.Version);
+                }
+
+                _epochSamples = k + batch.Length;
+                progress?.Invoke(_epochSamples, _order.Length);
+            }
+
+            completed = true;
+        }
+        finally
+        {
+            _epochTicks += Stopwatch.GetTimestamp() - start;
+            if (!completed)
+            {
+                EpochUnderway = false; // the parameters are the epoch's start again (see ClaimForMiniBatch, Diverged)
+            }
+        }
+
+        return _epochSamples >= _order.Length;
+    }
+
+    /// <summary>
+    /// Ends the epoch whose mini-batches <see cref="RunMiniBatches"/> has all trained: counts it, evaluates on
+    /// <paramref name="evaluationData"/> when given and takes the monitored measurements, as <see cref="RunEpoch"/>
+    /// does after its mini-batches. The result's time is the time spent in <see cref="RunMiniBatches"/> alone.
+    /// </summary>
+    /// <param name="evaluationData">Samples to evaluate on after the epoch (test or validation data), or <c>null</c>.</param>
+    /// <exception cref="InvalidOperationException">No epoch is under way, or mini-batches of it remain; or another thread
+    /// is using <see cref="Workspace"/> during the evaluation (the epoch then counts as completed).</exception>
+    /// <exception cref="ArgumentException"><paramref name="evaluationData"/> does not fit the network, or monitoring the evaluation cost without evaluation data.</exception>
+    /// <exception cref="TrainingDivergedException">A parameter became NaN or infinite; the last good parameters are kept.</exception>
+    public EpochResult FinishEpoch(Dataset? evaluationData = null)
+    {
+        if (!EpochUnderway || _epochSamples < _order.Length)
+        {
+            throw new InvalidOperationException(EpochUnderway
+                ? $"the epoch is not done: {_epochSamples} of {_order.Length} samples trained; call RunMiniBatches until it returns true."
+                : "no epoch is under way: call RunMiniBatches until it returns true first.");
+        }
+
+        CheckEvaluationData(evaluationData, needed: (_options.Monitor & Monitoring.EvaluationCost) != 0, "monitoring the evaluation cost");
+        int epoch = EpochsCompleted;
+        EpochUnderway = false;
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(0, _epochTicks);
+        if (!Elementwise.AllFinite(Network.Parameters))
+        {
+            Diverged(epoch, (_order.Length - 1) / _options.MiniBatchSize, "a parameter");
+        }
+
+        EpochsCompleted++;
+        Monitoring monitor = _options.Monitor;
+        return new EpochResult(
+            epoch,
+            _order.Length,
+            evaluationData is null ? -1 : Evaluate(evaluationData),
+            evaluationData?.Count ?? 0,
+            elapsed,
+            Eta,
+            (monitor & Monitoring.EvaluationCost) != 0 ? Evaluation.TotalCost(Network, Workspace, evaluationData!, _options.Lambda, _options.L1) : double.NaN,
+            (monitor & Monitoring.TrainingCost) != 0 ? Evaluation.TotalCost(Network, Workspace, TrainingData, _options.Lambda, _options.L1) : double.NaN,
+            (monitor & Monitoring.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
+    }
+
+    // The start of an epoch: the parameters to go back to, the shuffle, and (for bytes) the first batch widened.
+    private void StartEpoch()
+    {
         Network.Parameters.CopyTo(_lastGood);
         if (_options.Shuffle)
         {
@@ -170,53 +302,9 @@ public sealed class Trainer : IDisposable, IShared
             _widenedThrough = 0;
         }
 
-        for (int k = 0, batchIndex = 0; k < _order.Length; k += m, batchIndex++)
-        {
-            ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
-            using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
-            {
-                PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
-                bool ready = _chainedBatch == batchIndex && Workspace.Claims == _chainedClaims + 1 && Network.Version == _chainedVersion;
-                Pass pass = Begin(k, batchIndex, ready);
-                bool chained = _products.Chains;
-                Backpropagation.Backprop(pass, _targets.AsSpan(0, batch.Length * Network.OutputSize));
-
-                // Divergence guard. NaN or infinity anywhere in the pass reaches every delta, so the bias gradients
-                // (sum of the deltas) show it; checking them costs one pass over a few dozen floats.
-                for (int l = 1; l <= Network.OutputLayer; l++)
-                {
-                    if (!Elementwise.AllFinite(Workspace.NablaBiases(l)))
-                    {
-                        Diverged(epoch, batchIndex, "the gradient");
-                    }
-                }
-
-                Update();
-                Network.ParametersChanged();
-                (_chainedBatch, _chainedClaims, _chainedVersion) = (chained ? batchIndex + 1 : -1, Workspace.Claims, Network.Version);
-            }
-
-            progress?.Invoke(k + batch.Length, _order.Length);
-        }
-
-        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-        if (!Elementwise.AllFinite(Network.Parameters))
-        {
-            Diverged(epoch, (_order.Length - 1) / m, "a parameter");
-        }
-
-        EpochsCompleted++;
-        Monitoring monitor = _options.Monitor;
-        return new EpochResult(
-            epoch,
-            _order.Length,
-            evaluationData is null ? -1 : Evaluate(evaluationData),
-            evaluationData?.Count ?? 0,
-            elapsed,
-            Eta,
-            (monitor & Monitoring.EvaluationCost) != 0 ? Evaluation.TotalCost(Network, Workspace, evaluationData!, _options.Lambda, _options.L1) : double.NaN,
-            (monitor & Monitoring.TrainingCost) != 0 ? Evaluation.TotalCost(Network, Workspace, TrainingData, _options.Lambda, _options.L1) : double.NaN,
-            (monitor & Monitoring.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
+        _epochSamples = 0;
+        _epochTicks = 0;
+        EpochUnderway = true;
     }
 
     /// <summary>
