@@ -155,7 +155,8 @@ public class ByteDatasetTests
         }
     }
 
-    // Whole process, every thread: the workers' allocations count too.
+    // Whole process, every thread: the workers' allocations count too. The test host's own threads allocate now and
+    // then, so the quietest of four rounds counts: an allocation of ours would show in every round.
     private static long AllocatedBy(Action action)
     {
         for (int i = 0; i < 3; i++)
@@ -163,8 +164,14 @@ public class ByteDatasetTests
             action();
         }
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        action();
-        return GC.GetTotalAllocatedBytes(precise: true) - before;
+        long quietest = long.MaxValue;
+        for (int round = 0; round < 4 && quietest > 0; round++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            action();
+            quietest = Math.Min(quietest, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        return quietest;
     }
 }
