@@ -300,8 +300,7 @@ public sealed class QuantizedNetwork
     /// inputs sample by sample with <see cref="FeedForwardOne"/>'s arithmetic, the output rows written to
     /// <paramref name="outputs"/> (<c>count x n_L</c>). Bit-identical to <see cref="FeedForwardOne"/> per sample: the
     /// element-wise activations give each element the same bits however long the run (<see cref="ActivationFunctions.MinRun"/>),
-    /// softmax works row by row, and an unpadded activation row quantizes to the same codes (its range always holds 0,
-    /// and stale codes past its end meet zero weights).
+    /// softmax works row by row, and each activation row is quantized from the same padded row as there.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void FinishBlock(QuantizedWorkspace ws, int count, Span<float> outputs)
@@ -317,7 +316,9 @@ public sealed class QuantizedNetwork
                 ReadOnlySpan<float> a = ws.BlockARows(l - 1);
                 for (int s = 0; s < count; s++)
                 {
-                    if (!failed[s] && !WeightedInputs(l, a.Slice(s * inputs, inputs), ws, z.Slice(s * rows, rows)))
+                    // Through the one-sample row with its zeros after it: whole vectors, as FeedForwardOne quantizes.
+                    a.Slice(s * inputs, inputs).CopyTo(ws.ARows(l - 1));
+                    if (!failed[s] && !WeightedInputs(l, ws.PaddedARows(l - 1), ws, z.Slice(s * rows, rows)))
                     {
                         failed[s] = true;
                     }
