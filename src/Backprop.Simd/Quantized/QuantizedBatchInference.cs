@@ -137,7 +137,7 @@ public sealed class QuantizedBatchInference : IDisposable, IWorkerShared
                     continue;
                 }
 
-                int ahead = i + PrefetchDistance; // a hint for the input two samples on, so that it is not waited for
+                int ahead = i + PrefetchDistance; // a hint for the input two samples on (the first block's; FinishBlock fetches the others)
                 if (ahead < last)
                 {
                     Prefetch.Rows(inputs, new ReadOnlySpan<int>(in ahead), n0);
@@ -148,7 +148,8 @@ public sealed class QuantizedBatchInference : IDisposable, IWorkerShared
 
             if (data is null)
             {
-                _network.FinishBlock(ws, count, outputs.Slice(start * nL, count * nL));
+                int next = start + count, upcoming = Math.Min(QuantizedNetwork.BlockSamples, last - next);
+                _network.FinishBlock(ws, count, outputs.Slice(start * nL, count * nL), inputs.Slice(next * n0, upcoming * n0));
                 continue;
             }
 

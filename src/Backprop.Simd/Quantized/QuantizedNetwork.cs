@@ -302,9 +302,16 @@ public sealed class QuantizedNetwork
     /// element-wise activations give each element the same bits however long the run (<see cref="ActivationFunctions.MinRun"/>),
     /// softmax works row by row, and each activation row is quantized from the same padded row as there.
     /// </summary>
+    /// <param name="ws">The workspace the block's layer 1 ran in.</param>
+    /// <param name="count">Samples in the block.</param>
+    /// <param name="outputs">Where the output rows go.</param>
+    /// <param name="upcoming">Input rows (n_0 floats each) of the next block, fetched into L2 while the later layers
+    /// compute without touching memory, so that the next block's layer 1 need not wait for them; may be empty.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void FinishBlock(QuantizedWorkspace ws, int count, Span<float> outputs)
+    internal void FinishBlock(QuantizedWorkspace ws, int count, Span<float> outputs, ReadOnlySpan<float> upcoming = default)
     {
+        int n0 = InputSize;
+        int prefetches = Math.Min(count, upcoming.Length / n0);
         Span<bool> failed = ws.Failed[..count];
         for (int l = 1; l <= OutputLayer; l++)
         {
@@ -317,6 +324,11 @@ public sealed class QuantizedNetwork
                 for (int s = 0; s < count; s++)
                 {
                     // Through the one-sample row with its zeros after it: whole vectors, as FeedForwardOne quantizes.
+                    if (s < prefetches && l == 2)
+                    {
+                        Prefetch.Rows(upcoming, new ReadOnlySpan<int>(in s), n0);
+                    }
+
                     a.Slice(s * inputs, inputs).CopyTo(ws.ARows(l - 1));
                     if (!failed[s] && !WeightedInputs(l, ws.PaddedARows(l - 1), ws, z.Slice(s * rows, rows)))
                     {
