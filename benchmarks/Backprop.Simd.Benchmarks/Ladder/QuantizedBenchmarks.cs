@@ -63,6 +63,15 @@ public class QuantizedBenchmarks
     private byte[] _codes = null!;
     private int[] _sums = null!;
     private int[] _quadList = null!;
+    private QuantizedNetwork _tail = null!;
+    private QuantizedNetwork _tailIdentity = null!;
+    private QuantizedWorkspace _tailWorkspace = null!;
+    private QuantizedWorkspace _tailIdentityWorkspace = null!;
+    private float[] _hidden = null!;
+    private float[] _tailZ = null!;
+    private float[] _tailA = null!;
+    private QuantizedWorkspace _blockWorkspace = null!;
+    private float[] _blockOutputs = null!;
     private int _next;
 
     /// <summary>The two shapes of issue 17.</summary>
@@ -85,6 +94,11 @@ public class QuantizedBenchmarks
         _batch = new BatchInference(_network, threads: 1);
         _oneLayer = QuantizedNetwork.From(new Network(sizes.AsSpan(0, 2), 1, new NetworkOptions { OutputActivation = Activation.Identity }));
         _oneLayerWorkspace = new QuantizedWorkspace(_oneLayer);
+        var tailOptions = new NetworkOptions { Cost = CostFunction.LogLikelihood, WeightInit = WeightInit.He };
+        _tail = QuantizedNetwork.From(new Network(sizes.AsSpan(1), 1, tailOptions));
+        _tailIdentity = QuantizedNetwork.From(new Network(sizes.AsSpan(1), 1, tailOptions with { Cost = CostFunction.Quadratic, OutputActivation = Activation.Identity }));
+        _tailWorkspace = new QuantizedWorkspace(_tail);
+        _tailIdentityWorkspace = new QuantizedWorkspace(_tailIdentity);
         _quantizedBatch = new QuantizedBatchInference(_quantized, threads: 1);
         Dataset digits = BundledDigits.Load();
         _inputs = new float[Batch * sizes[0]];
@@ -98,6 +112,16 @@ public class QuantizedBenchmarks
         _codes = new byte[_quantized.Stride(1)];
         _sums = new int[Int8MatrixVector.PaddedRows(sizes[1])];
         _quadList = new int[(_quantized.Quads(1) + 7) & ~7];
+        _hidden = HiddenOf(_inputs.AsSpan(0, sizes[0]));
+        _tailZ = new float[sizes[^1]];
+        _tailA = new float[sizes[^1]];
+        _hidden.AsSpan(0, _tailZ.Length).CopyTo(_tailZ);
+        _blockWorkspace = new QuantizedWorkspace(_quantized);
+        _blockOutputs = new float[QuantizedNetwork.BlockSamples * sizes[^1]];
+        for (int s = 0; s < QuantizedNetwork.BlockSamples; s++)
+        {
+            _quantized.FirstLayerOfBlock(_inputs.AsSpan(s * sizes[0], sizes[0]), _blockWorkspace, s);
+        }
         WarmUp.Run(() =>
         {
             Float32();
@@ -109,6 +133,11 @@ public class QuantizedBenchmarks
             Int8Batch();
             QuantizeInput();
             FirstLayerProduct();
+            TailHot();
+            TailIdentityHot();
+            SoftmaxHot();
+            ArgMaxHot();
+            BlockTail();
         });
     }
 
@@ -202,6 +231,58 @@ public class QuantizedBenchmarks
         int count = Int8Quantize.NonzeroQuads(_codes, quads, _quadList);
         Int8MatrixVector.Multiply(_firstLayer, _network.Sizes[1], quads, _codes, _quadList.AsSpan(0, count), _sums);
         return _sums[0];
+    }
+
+    /// <summary>What follows layer 1 in <see cref="Int8HotInput"/>: the later layers, the softmax and the argmax, as a
+    /// network of its own on one hidden activation (ReLU of the first layer's float weighted inputs) again and again.
+    /// Its input is not padded as a hidden row is inside the network: n_1 not a multiple of 16 leaves scalar tails.</summary>
+    [Benchmark]
+    public int TailHot() => _tail.Predict(_hidden, _tailWorkspace);
+
+    /// <summary><see cref="TailHot"/> with an identity output: the difference is the softmax's cost.</summary>
+    [Benchmark]
+    public int TailIdentityHot() => _tailIdentity.Predict(_hidden, _tailIdentityWorkspace);
+
+    /// <summary>The batch's later layers for a block of <see cref="QuantizedNetwork.BlockSamples"/> samples whose layer 1
+    /// is done (<see cref="QuantizedNetwork.FinishBlock"/>: the hidden activations for the block, the later int8 layers
+    /// sample by sample, the softmax row by row), in L1; Mean is per sample.</summary>
+    [Benchmark(OperationsPerInvoke = QuantizedNetwork.BlockSamples)]
+    public float BlockTail()
+    {
+        _quantized.FinishBlock(_blockWorkspace, QuantizedNetwork.BlockSamples, _blockOutputs);
+        return _blockOutputs[0];
+    }
+
+    /// <summary>The output layer's softmax alone on one row, as the int8 path applies it.</summary>
+    [Benchmark]
+    public float SoftmaxHot()
+    {
+        ActivationFunctions.Apply(Activation.Softmax, _tailZ, _tailA, _tailA.Length);
+        return _tailA[0];
+    }
+
+    /// <summary>The argmax of one output row.</summary>
+    [Benchmark]
+    public int ArgMaxHot() => Network.ArgMax(_tailA);
+
+    // Layer 1's ReLU activations for x in the float network: a typical input of the later layers.
+    private float[] HiddenOf(ReadOnlySpan<float> x)
+    {
+        int rows = _network.Sizes[1], cols = _network.InputSize;
+        ReadOnlySpan<float> w = _network.Weights(1), b = _network.Biases(1);
+        var hidden = new float[rows];
+        for (int j = 0; j < rows; j++)
+        {
+            float z = b[j];
+            for (int k = 0; k < cols; k++)
+            {
+                z += w[(j * cols) + k] * x[k];
+            }
+
+            hidden[j] = Math.Max(z, 0f);
+        }
+
+        return hidden;
     }
 
     private ReadOnlySpan<float> NextInput()

@@ -6,7 +6,8 @@ namespace Backprop.Simd.Runtime;
 /// <summary>
 /// A <see cref="QuantizedNetwork"/> over many samples, shared among a fixed set of threads created once (the runtime's
 /// worker pool): the samples are cut into runs of <see cref="SamplesPerShare"/>, each run done by one thread, one
-/// sample at a time through the int8 kernels, in that thread's own <see cref="QuantizedWorkspace"/>. Each output is
+/// block of up to 32 samples at a time in that thread's own <see cref="QuantizedWorkspace"/>: the int8 layers sample
+/// by sample, each activation (softmax row by row) once for the block, the outputs written in place. Each output is
 /// computed by one thread with the arithmetic <see cref="QuantizedNetwork.FeedForward"/> uses, so the outputs are
 /// bit-identical whatever the thread count. Allocates nothing per call.
 /// </summary>
@@ -119,32 +120,53 @@ public sealed class QuantizedBatchInference : IDisposable, IWorkerShared
         int first = (int)((long)_count * share / shares), last = (int)((long)_count * (share + 1) / shares);
         int n0 = _network.InputSize, nL = _network.OutputSize;
         using QuantizedWorkspace.Lease lease = ws.Use();
-        if (_data is { } data)
+        Dataset? data = _data;
+        ReadOnlySpan<float> inputs = _inputs.Span;
+        Span<float> outputs = _outputs.Span;
+        int correct = 0;
+        for (int start = first; start < last; start += QuantizedNetwork.BlockSamples)
         {
-            int correct = 0;
-            for (int i = first; i < last; i++)
+            // Layer 1 sample by sample, then the later layers and the activations for the whole block.
+            int count = Math.Min(QuantizedNetwork.BlockSamples, last - start);
+            for (int s = 0; s < count; s++)
             {
-                if (Network.ArgMax(_network.FeedForwardOne(data.Input(i, ws.Row), ws)) == data.Label(i))
+                int i = start + s;
+                if (data is not null)
+                {
+                    _network.FirstLayerOfBlock(data.Input(i, ws.Row), ws, s);
+                    continue;
+                }
+
+                int ahead = i + PrefetchDistance; // a hint for the input two samples on (the first block's; FinishBlock fetches the others)
+                if (ahead < last)
+                {
+                    Prefetch.Rows(inputs, new ReadOnlySpan<int>(in ahead), n0);
+                }
+
+                _network.FirstLayerOfBlock(inputs.Slice(i * n0, n0), ws, s);
+            }
+
+            if (data is null)
+            {
+                int next = start + count, upcoming = Math.Min(QuantizedNetwork.BlockSamples, last - next);
+                _network.FinishBlock(ws, count, outputs.Slice(start * nL, count * nL), inputs.Slice(next * n0, upcoming * n0));
+                continue;
+            }
+
+            Span<float> block = ws.BlockARows(_network.OutputLayer);
+            _network.FinishBlock(ws, count, block);
+            for (int s = 0; s < count; s++)
+            {
+                if (Network.ArgMax(block.Slice(s * nL, nL)) == data.Label(start + s))
                 {
                     correct++;
                 }
             }
-
-            Interlocked.Add(ref _correct, correct);
-            return;
         }
 
-        ReadOnlySpan<float> inputs = _inputs.Span;
-        Span<float> outputs = _outputs.Span;
-        for (int i = first; i < last; i++)
+        if (data is not null)
         {
-            int ahead = i + PrefetchDistance; // a hint for the input two samples on, so that it is not waited for
-            if (ahead < last)
-            {
-                Prefetch.Rows(inputs, new ReadOnlySpan<int>(in ahead), n0);
-            }
-
-            _network.FeedForwardOne(inputs.Slice(i * n0, n0), ws).CopyTo(outputs.Slice(i * nL, nL));
+            Interlocked.Add(ref _correct, correct);
         }
     }
 

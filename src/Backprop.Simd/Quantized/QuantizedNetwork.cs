@@ -259,6 +259,10 @@ public sealed class QuantizedNetwork
         }
     }
 
+    /// <summary>Samples the batch path takes through the later layers together (<see cref="FinishBlock"/>): one
+    /// activation call per layer for all of them, and the outputs written in place.</summary>
+    internal const int BlockSamples = 32;
+
     /// <summary>The forward pass in an already claimed workspace: quantize, multiply, dequantize, activate, layer by layer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ReadOnlySpan<float> FeedForwardOne(ReadOnlySpan<float> x, QuantizedWorkspace ws)
@@ -266,28 +270,108 @@ public sealed class QuantizedNetwork
         ReadOnlySpan<float> a = x;
         for (int l = 1; l <= OutputLayer; l++)
         {
-            int rows = Layout.Sizes[l], quads = Quads(l);
-            Span<byte> codes = ws.Codes(l); // Stride(l) long; the padding past n_{l-1} stays zero
-            if (!ActivationScale.TryChoose(a, out ActivationScale input))
+            Span<float> z = ws.ZRows(l), next = ws.ARows(l);
+            if (!WeightedInputs(l, a, ws, z))
             {
                 Span<float> output = ws.ARows(OutputLayer);
                 output.Fill(float.NaN);
                 return output;
             }
 
-            ws.RecordScale(l, input);
-            Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes); // codes past a's end keep the zero they had or the zero point: their weights are 0
-            Span<int> list = ws.QuadList;
-            int count = Int8Quantize.NonzeroQuads(codes, quads, list);
-            Span<int> sums = ws.Sums(l); // PaddedRows(l) long
-            Int8MatrixVector.Multiply(WeightsOf(l), rows, quads, codes, list[..count], sums);
-            Span<float> z = ws.ZRows(l), next = ws.ARows(l);
-            Dequantize(sums, input, l, z);
-            ActivationFunctions.Apply(_activations[l - 1], z, next, rows);
+            ActivationFunctions.Apply(_activations[l - 1], z, next, z.Length);
             a = ws.PaddedARows(l);
         }
 
         return ws.ARows(OutputLayer);
+    }
+
+    /// <summary>The batch path's first step for sample <paramref name="s"/> of a block: layer 1's weighted inputs for
+    /// <paramref name="x"/>, into row s of the block (the activation follows in <see cref="FinishBlock"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void FirstLayerOfBlock(ReadOnlySpan<float> x, QuantizedWorkspace ws, int s)
+    {
+        int rows = Layout.Sizes[1];
+        ws.Failed[s] = !WeightedInputs(1, x, ws, ws.BlockZRows(1).Slice(s * rows, rows));
+    }
+
+    /// <summary>
+    /// The rest of the forward pass for the first <paramref name="count"/> samples of a block whose layer 1 ran
+    /// (<see cref="FirstLayerOfBlock"/>): each layer's activation applied once to all rows, each later layer's weighted
+    /// inputs sample by sample with <see cref="FeedForwardOne"/>'s arithmetic, the output rows written to
+    /// <paramref name="outputs"/> (<c>count x n_L</c>). Bit-identical to <see cref="FeedForwardOne"/> per sample: the
+    /// element-wise activations give each element the same bits however long the run (<see cref="ActivationFunctions.MinRun"/>),
+    /// softmax works row by row, and each activation row is quantized from the same padded row as there.
+    /// </summary>
+    /// <param name="ws">The workspace the block's layer 1 ran in.</param>
+    /// <param name="count">Samples in the block.</param>
+    /// <param name="outputs">Where the output rows go.</param>
+    /// <param name="upcoming">Input rows (n_0 floats each) of the next block, fetched into L2 while the later layers
+    /// compute without touching memory, so that the next block's layer 1 need not wait for them; may be empty.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void FinishBlock(QuantizedWorkspace ws, int count, Span<float> outputs, ReadOnlySpan<float> upcoming = default)
+    {
+        int n0 = InputSize;
+        int prefetches = Math.Min(count, upcoming.Length / n0);
+        Span<bool> failed = ws.Failed[..count];
+        for (int l = 1; l <= OutputLayer; l++)
+        {
+            int rows = Layout.Sizes[l];
+            Span<float> z = ws.BlockZRows(l)[..(count * rows)];
+            if (l > 1)
+            {
+                int inputs = Layout.Sizes[l - 1];
+                ReadOnlySpan<float> a = ws.BlockARows(l - 1);
+                for (int s = 0; s < count; s++)
+                {
+                    // Through the one-sample row with its zeros after it: whole vectors, as FeedForwardOne quantizes.
+                    if (s < prefetches && l == 2)
+                    {
+                        Prefetch.Rows(upcoming, new ReadOnlySpan<int>(in s), n0);
+                    }
+
+                    a.Slice(s * inputs, inputs).CopyTo(ws.ARows(l - 1));
+                    if (!failed[s] && !WeightedInputs(l, ws.PaddedARows(l - 1), ws, z.Slice(s * rows, rows)))
+                    {
+                        failed[s] = true;
+                    }
+                }
+            }
+
+            // A failed sample's row holds stale numbers here; its output is overwritten with NaN below.
+            ActivationFunctions.Apply(_activations[l - 1], z, l == OutputLayer ? outputs[..(count * rows)] : ws.BlockARows(l)[..(count * rows)], rows);
+        }
+
+        int nL = OutputSize;
+        for (int s = 0; s < count; s++)
+        {
+            if (failed[s])
+            {
+                outputs.Slice(s * nL, nL).Fill(float.NaN);
+            }
+        }
+    }
+
+    /// <summary>Layer l's weighted inputs <paramref name="z"/> for one sample's input <paramref name="a"/>: its scale
+    /// chosen, quantized, the nonzero quads listed and multiplied, the sums dequantized. False when <paramref name="a"/>
+    /// holds a NaN or infinity (then <paramref name="z"/> is not written).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool WeightedInputs(int l, ReadOnlySpan<float> a, QuantizedWorkspace ws, Span<float> z)
+    {
+        if (!ActivationScale.TryChoose(a, out ActivationScale input))
+        {
+            return false;
+        }
+
+        ws.RecordScale(l, input);
+        int quads = Quads(l);
+        Span<byte> codes = ws.Codes(l); // Stride(l) long; the codes past a's end keep the zero they had or an earlier zero point: their weights are 0
+        Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes);
+        Span<int> list = ws.QuadList;
+        int count = Int8Quantize.NonzeroQuads(codes, quads, list);
+        Span<int> sums = ws.Sums(l); // PaddedRows(l) long
+        Int8MatrixVector.Multiply(WeightsOf(l), z.Length, quads, codes, list[..count], sums);
+        Dequantize(sums, input, l, z);
+        return true;
     }
 
     // z_j = (s_j s_a) (sum_j - zeroPoint rowSum_j) + b_j: the integer part exact in int32 (MaxInputs), then a

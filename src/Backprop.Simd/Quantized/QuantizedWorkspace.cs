@@ -20,6 +20,9 @@ public sealed class QuantizedWorkspace
     private readonly int[] _activationOffsets;
     private readonly float[] _row;    // one input row, for byte data sets
     private readonly ActivationScale[] _scales; // per layer, the input scale of the last computation
+    private readonly float[] _blockZs;          // per layer l, BlockSamples rows of n_l weighted inputs (the batch path)
+    private readonly float[] _blockActivations; // per layer l, BlockSamples rows of n_l activations, unpadded
+    private readonly bool[] _failed;            // per sample of the block, whether a layer's input held a NaN or infinity
     private int _inUse;
 
     /// <summary>Allocates the buffers for networks shaped like <paramref name="network"/>.</summary>
@@ -44,7 +47,8 @@ public sealed class QuantizedWorkspace
             quads = Math.Max(quads, (network.Quads(l) + 7) & ~7);
         }
 
-        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8), nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        long blockFloats = (long)Layout.NeuronCount * QuantizedNetwork.BlockSamples;
+        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8) + (blockFloats * 8), nameof(network), $"a quantized workspace for {Layout.Describe()}");
         _codes = new byte[codes];
         _sums = new int[_sumOffsets[^1]];
         _quadList = new int[quads];
@@ -58,6 +62,9 @@ public sealed class QuantizedWorkspace
         _activations = new float[_activationOffsets[^1]];
         _row = new float[network.InputSize];
         _scales = new ActivationScale[Layout.OutputLayer + 1];
+        _blockZs = new float[blockFloats];
+        _blockActivations = new float[blockFloats];
+        _failed = new bool[QuantizedNetwork.BlockSamples];
     }
 
     internal Layout Layout { get; }
@@ -101,6 +108,15 @@ public sealed class QuantizedWorkspace
     private static int Padded(int n) => (n + QuantizedNetwork.RowAlign - 1) / QuantizedNetwork.RowAlign * QuantizedNetwork.RowAlign;
 
     internal Span<float> Row => _row;
+
+    /// <summary>Layer l's weighted inputs for a block of samples, <see cref="QuantizedNetwork.BlockSamples"/> rows of n_l.</summary>
+    internal Span<float> BlockZRows(int l) => new(_blockZs, Layout.NeuronOffset(l) * QuantizedNetwork.BlockSamples, Layout.Sizes[l] * QuantizedNetwork.BlockSamples);
+
+    /// <summary>Layer l's activations for a block of samples, rows of n_l with no padding between them.</summary>
+    internal Span<float> BlockARows(int l) => new(_blockActivations, Layout.NeuronOffset(l) * QuantizedNetwork.BlockSamples, Layout.Sizes[l] * QuantizedNetwork.BlockSamples);
+
+    /// <summary>Per sample of the block, whether one of its layers had a NaN or infinite input (its outputs are then NaN).</summary>
+    internal Span<bool> Failed => _failed;
 
     /// <summary>The scale layer l's input was quantized with in the last computation.</summary>
     internal ActivationScale InputScale(int l) => _scales[l];

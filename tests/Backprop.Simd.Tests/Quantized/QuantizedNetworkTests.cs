@@ -173,6 +173,41 @@ public class QuantizedNetworkTests
         Assert.Equal(quantized.Evaluate(data, ws), batch.Evaluate(data));
     }
 
+    [Property(MaxTest = 40)]
+    public void Blocks_of_the_batch_give_the_single_sample_bits_for_every_architecture(Architecture arch)
+    {
+        // Counts around the block size, every activation, and samples that fail in layer 1 (NaN, infinity) or later
+        // (values near float's limit, whose weighted inputs overflow), in the middle of a block.
+        QuantizedNetwork quantized = QuantizedNetwork.From(arch.CreateNetwork());
+        int n0 = arch.Sizes[0], nL = arch.Sizes[^1];
+        var random = new SeededRandom(arch.Seed + 5);
+        int count = 1 + random.NextInt(3 * QuantizedNetwork.BlockSamples);
+        float[] inputs = TestData.Uniform(count * n0, ref random, -2, 2);
+        for (int i = 0; i < count; i += 7)
+        {
+            inputs[(i * n0) + random.NextInt(n0)] = (i % 3) switch { 0 => float.NaN, 1 => float.PositiveInfinity, _ => 3e38f };
+            if (i % 3 == 2)
+            {
+                inputs.AsSpan(i * n0, n0).Fill(-3e38f);
+                inputs[i * n0] = 3e38f;
+            }
+        }
+
+        var ws = new QuantizedWorkspace(quantized);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            float[] outputs = new float[count * nL];
+            using var batch = new QuantizedBatchInference(quantized, threads);
+            batch.FeedForward(inputs, outputs);
+            for (int i = 0; i < count; i++)
+            {
+                int[] expected = quantized.FeedForward(inputs.AsSpan(i * n0, n0), ws).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+                int[] actual = outputs.AsSpan(i * nL, nL).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+                Assert.True(expected.SequenceEqual(actual), $"{arch}, {threads} threads, sample {i} of {count}: [{string.Join(", ", outputs.AsSpan(i * nL, nL).ToArray())}]");
+            }
+        }
+    }
+
     [Fact]
     public void Byte_data_sets_evaluate_like_their_float_form()
     {
