@@ -140,6 +140,16 @@ internal static class TestData
         return values;
     }
 
+    /// <summary>A labelled set of random pixel bytes (read as <c>b / 255</c>), as MNIST-style data are held.</summary>
+    public static Dataset RandomBytes(int count, int inputSize, int classes, int seed = 3)
+    {
+        var random = new Random(seed);
+        byte[] pixels = new byte[count * inputSize];
+        random.NextBytes(pixels);
+        byte[] labels = Enumerable.Range(0, count).Select(_ => (byte)random.Next(classes)).ToArray();
+        return Dataset.FromLabels(pixels, inputSize, 255f, labels, classes);
+    }
+
     /// <summary>A classification data set with inputs uniform in [0, 1) and random labels.</summary>
     public static Dataset RandomDataset(int count, int inputSize, int classes, ulong seed)
     {

@@ -20,7 +20,7 @@ public class EpochStepsTests
     [InlineData(2, true, 1000)]
     public void Steps_of_any_length_give_the_bits_of_whole_epochs(int threads, bool bytes, int step)
     {
-        Dataset train = bytes ? RandomBytes(233, Sizes[0], Sizes[^1]) : TestData.RandomDataset(233, Sizes[0], Sizes[^1], seed: 3);
+        Dataset train = bytes ? TestData.RandomBytes(233, Sizes[0], Sizes[^1]) : TestData.RandomDataset(233, Sizes[0], Sizes[^1], seed: 3);
         Dataset test = TestData.RandomDataset(40, Sizes[0], Sizes[^1], seed: 4);
 
         (float[] Parameters, int[] Correct) Whole()
@@ -165,13 +165,4 @@ public class EpochStepsTests
     }
 
     private static TrainingOptions Options(int threads) => new() { MiniBatchSize = 10, Eta = 0.5f, Threads = threads, Seed = 6 };
-
-    private static Dataset RandomBytes(int count, int inputSize, int classes)
-    {
-        var random = new Random(3);
-        byte[] pixels = new byte[count * inputSize];
-        random.NextBytes(pixels);
-        byte[] labels = Enumerable.Range(0, count).Select(_ => (byte)random.Next(classes)).ToArray();
-        return Dataset.FromLabels(pixels, inputSize, 255f, labels, classes);
-    }
 }

@@ -76,7 +76,7 @@ public class FusedElementwiseTests
     public void Training_is_the_same_when_the_progress_callback_uses_the_workspace_or_the_network(int threads, bool bytes)
     {
         int[] sizes = [64, 24, 10];
-        Dataset train = bytes ? RandomBytes(230, sizes[0], sizes[^1]) : TestData.RandomDataset(230, sizes[0], sizes[^1], seed: 3);
+        Dataset train = bytes ? TestData.RandomBytes(230, sizes[0], sizes[^1]) : TestData.RandomDataset(230, sizes[0], sizes[^1], seed: 3);
         float[] probe = TestData.RandomDataset(1, sizes[0], sizes[^1], seed: 4).Input(0).ToArray();
         float[] Train(int callback)
         {
@@ -95,14 +95,5 @@ public class FusedElementwiseTests
         float[] quiet = Train(0);
         Assert.Equal(quiet, Train(1));
         Assert.Equal(quiet, Train(2));
-    }
-
-    private static Dataset RandomBytes(int count, int inputSize, int classes)
-    {
-        var random = new Random(3);
-        byte[] pixels = new byte[count * inputSize];
-        random.NextBytes(pixels);
-        byte[] labels = Enumerable.Range(0, count).Select(_ => (byte)random.Next(classes)).ToArray();
-        return Dataset.FromLabels(pixels, inputSize, 255f, labels, classes);
     }
 }
