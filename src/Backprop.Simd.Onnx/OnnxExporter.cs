@@ -52,24 +52,29 @@ internal static class OnnxExporter
             }
         }
 
-        graph.String(S.Graph.DocString, Describe(network));
-        graph.Message(S.Graph.Input, BatchOf(OnnxModel.InputName, network.InputSize));
-        graph.Message(S.Graph.Output, BatchOf(OnnxModel.OutputName, network.OutputSize));
+        return ModelOf(graph, Describe(network), network.InputSize, network.OutputSize, network.Cost);
+    }
 
-        var model = new ProtoMessage()
+    /// <summary>Ends <paramref name="graph"/> (its description, the [N, inputs] input and [N, outputs] output) and wraps
+    /// it in the model message: IR version, producer, opset and the cost in the metadata.</summary>
+    internal static ProtoMessage ModelOf(ProtoMessage graph, string description, int inputSize, int outputSize, CostFunction cost)
+    {
+        graph.String(S.Graph.DocString, description);
+        graph.Message(S.Graph.Input, BatchOf(OnnxModel.InputName, inputSize));
+        graph.Message(S.Graph.Output, BatchOf(OnnxModel.OutputName, outputSize));
+        return new ProtoMessage()
             .Int64(S.Model.IrVersion, OnnxModel.IrVersion)
             .String(S.Model.ProducerName, OnnxModel.ProducerName)
             .String(S.Model.ProducerVersion, OnnxModel.ProducerVersion)
             .Int64(S.Model.ModelVersion, 1)
-            .String(S.Model.DocString, Describe(network))
+            .String(S.Model.DocString, description)
             .Message(S.Model.Graph, graph)
             .Message(S.Model.OpsetImport, new ProtoMessage()
                 .String(S.OperatorSetId.Domain, "")
                 .Int64(S.OperatorSetId.Version, OnnxModel.OpsetVersion))
             .Message(S.Model.MetadataProps, new ProtoMessage()
                 .String(S.StringStringEntry.Key, OnnxModel.CostMetadataKey)
-                .String(S.StringStringEntry.Value, Names.OnnxCosts.Of(network.Cost)));
-        return model;
+                .String(S.StringStringEntry.Value, Names.OnnxCosts.Of(cost)));
     }
 
     /// <summary>sqrt 2 rounded to float, the divisor of PyTorch's GELU export (1.4142135381698608).</summary>

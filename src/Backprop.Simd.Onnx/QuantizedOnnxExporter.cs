@@ -71,20 +71,7 @@ internal static class QuantizedOnnxExporter
         }
 
         graph.String(S.Graph.Name, "backprop_simd_int8_network");
-        graph.String(S.Graph.DocString, Describe(network));
-        graph.Message(S.Graph.Input, OnnxExporter.BatchOf(OnnxModel.InputName, network.InputSize));
-        graph.Message(S.Graph.Output, OnnxExporter.BatchOf(OnnxModel.OutputName, network.OutputSize));
-        return new ProtoMessage()
-            .Int64(S.Model.IrVersion, OnnxModel.IrVersion)
-            .String(S.Model.ProducerName, OnnxModel.ProducerName)
-            .String(S.Model.ProducerVersion, OnnxModel.ProducerVersion)
-            .Int64(S.Model.ModelVersion, 1)
-            .String(S.Model.DocString, Describe(network))
-            .Message(S.Model.Graph, graph)
-            .Message(S.Model.OpsetImport, new ProtoMessage().String(S.OperatorSetId.Domain, "").Int64(S.OperatorSetId.Version, OnnxModel.OpsetVersion))
-            .Message(S.Model.MetadataProps, new ProtoMessage()
-                .String(S.StringStringEntry.Key, OnnxModel.CostMetadataKey)
-                .String(S.StringStringEntry.Value, Names.OnnxCosts.Of(network.Cost)));
+        return OnnxExporter.ModelOf(graph, Describe(network), network.InputSize, network.OutputSize, network.Cost);
     }
 
     private static void Add(ProtoMessage graph, ProtoMessage node) => graph.Message(S.Graph.Node, node);

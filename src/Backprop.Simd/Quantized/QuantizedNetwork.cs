@@ -203,7 +203,10 @@ public sealed class QuantizedNetwork
     internal ReadOnlySpan<sbyte> WeightsOf(int l) => new(_weights, _weightOffsets[l], Quads(l) * PaddedRows(l) * 4);
 
     /// <summary>The code of <c>W^l[j, k]</c>.</summary>
-    internal sbyte Code(int l, int j, int k) => _weights[_weightOffsets[l] + ((((k >> 2) * PaddedRows(l)) + j) * 4) + (k & 3)];
+    internal sbyte Code(int l, int j, int k) => _weights[CodeIndex(l, j, k)];
+
+    // W^l[j, k]'s place in the quad-major layout: quad k / 4, row j, lane k % 4.
+    private int CodeIndex(int l, int j, int k) => _weightOffsets[l] + ((((k >> 2) * PaddedRows(l)) + j) * 4) + (k & 3);
 
     /// <summary>Layer l's codes row-major, <c>n_l x n_{l-1}</c> (a copy, for writers and tests).</summary>
     internal sbyte[] RowCodes(int l)
@@ -436,7 +439,7 @@ public sealed class QuantizedNetwork
         }
     }
 
-    private void SetCode(int l, int j, int k, sbyte code) => _weights[_weightOffsets[l] + ((((k >> 2) * PaddedRows(l)) + j) * 4) + (k & 3)] = code;
+    private void SetCode(int l, int j, int k, sbyte code) => _weights[CodeIndex(l, j, k)] = code;
 
     /// <summary>Fills layer l from row-major codes in [-127, 127], row scales and biases (already checked by the reader).</summary>
     internal void SetLayer(int l, ReadOnlySpan<sbyte> codes, ReadOnlySpan<float> scales, ReadOnlySpan<float> biases)
