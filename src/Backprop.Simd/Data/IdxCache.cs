@@ -136,7 +136,14 @@ internal sealed class IdxCache
     {
         try
         {
-            System.IO.Directory.CreateDirectory(Directory);
+            if (OperatingSystem.IsWindows())
+            {
+                System.IO.Directory.CreateDirectory(Directory);
+            }
+            else
+            {
+                System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the user's own, like ~/.cache
+            }
             uint checksum = Crc32C(images.Bytes);
             SafeFile.WriteAtomically(entry, stream =>
             {
