@@ -48,11 +48,12 @@ internal static class CommonOptions
     /// The data in <paramref name="directory"/>, or without one the digits bundled inside the library
     /// (<see cref="MnistData.LoadBundled"/>), so the installed tool trains from any directory; with
     /// <paramref name="validation"/> above 0 the last that many training images are held out, as the library does.
+    /// Gzipped image files are read through the cache <see cref="IdxCache.FromEnvironment"/> names, if any.
     /// Any problem is a user error naming <c>--data</c> or <c>--validation</c>.
     /// </summary>
     public static MnistSplit LoadData(string? directory, int validation = 0)
     {
-        MnistSplit all = About("--data", () => directory is null ? MnistData.LoadBundled() : MnistData.Load(directory));
+        MnistSplit all = About("--data", () => directory is null ? MnistData.LoadBundled() : MnistData.LoadCached(directory, 0, IdxCache.FromEnvironment()));
         if (validation == 0)
         {
             return all;

@@ -77,11 +77,12 @@ internal static class TrainCommand
         Option<string> init = new("--init") { Description = "Start from this saved model (its weights, activations and cost) instead of random weights.", HelpName = "FILE" };
         Option<string> save = new("--save") { Description = "Save the trained model here (network2.py's JSON layout, plus \"activations\" for non-sigmoid networks).", HelpName = "FILE" };
         Option<string> plot = new("--plot") { Description = "Draw the accuracy per epoch (and, with --monitor, every monitored series) as a PNG line chart; the name must end in .png.", HelpName = "FILE" };
+        Option<bool> timing = new("--timing") { Description = "At the end, print where the run's time went: start-up, loading, set-up, training (epoch 0 apart), evaluation after the epochs, the test set, saving and plotting.", Arity = ArgumentArity.Zero };
 
         var command = new Command("train", "Train a network with mini-batch stochastic gradient descent and report the accuracy after every epoch.")
         {
             data, sizes, epochs, batchSize, eta, seed, noShuffle, validation, cost, activation, weightInit, lambda, l1, optimizer,
-            momentum, patience, halveEtaAfter, threads, monitor, init, save, plot,
+            momentum, patience, halveEtaAfter, threads, monitor, init, save, plot, timing,
         };
         command.SetAction(parsed =>
         {
@@ -113,14 +114,15 @@ internal static class TrainCommand
                 parsed.GetValue(weightInit) ?? WeightInit.StandardNormal,
                 parsed.GetValue(init),
                 parsed.GetValue(save),
-                parsed.GetValue(plot)));
+                parsed.GetValue(plot),
+                parsed.GetValue(timing)));
         });
         return command;
     }
 
     private sealed record Settings(
         string? Data, int[]? Sizes, int Epochs, TrainingOptions Options, int Validation, CostFunction? Cost, Activation? Hidden,
-        WeightInit WeightInit, string? Init, string? Save, string? Plot);
+        WeightInit WeightInit, string? Init, string? Save, string? Plot, bool Timing);
 
     private static void CheckDestination(string option, string? path)
     {
@@ -151,7 +153,9 @@ internal static class TrainCommand
         CheckDestination("--plot", s.Plot);
 
         long start = Stopwatch.GetTimestamp();
+        var phases = new Phases();
         MnistSplit split = CommonOptions.LoadData(s.Data, s.Validation);
+        phases.Lap(ref phases.Loading);
 
         Network network = CreateNetwork(s, split);
         Dataset evaluation = split.Validation ?? split.Test;
@@ -171,6 +175,7 @@ internal static class TrainCommand
         }
 
         using var sgd = new Trainer(network, split.Training, o);
+        phases.Lap(ref phases.SetUp);
         var series = new Series(o.Monitor != Monitoring.None);
         var warnings = new TrainingWarnings(evaluation.TargetSize, evaluationName);
         string label = "";
@@ -182,6 +187,7 @@ internal static class TrainCommand
             label = "Epoch 0";
             summary = sgd.Train(s.Epochs, evaluation, result =>
             {
+                phases.Epoch(result);
                 console.Progress.Clear();
                 series.Add(result);
                 output.WriteLine($"{result}  ({result.TrainingTime.TotalSeconds:F2} s, {result.SamplesPerSecond:N0} samples/s)");
@@ -224,20 +230,30 @@ internal static class TrainCommand
             $"Training {training.TotalSeconds:F2} s ({(double)split.Training.Count * summary.EpochsRun / training.TotalSeconds:N0} samples/s), total {Stopwatch.GetElapsedTime(start).TotalSeconds:F2} s.");
         if (split.Validation is not null)
         {
+            phases.Lap(ref phases.Reporting);
             int correct = sgd.Evaluate(split.Test);
+            phases.Lap(ref phases.Test);
             output.WriteLine($"Test: {correct} / {split.Test.Count} ({CommonOptions.Percent(correct, split.Test.Count)}) with the {(summary.RestoredBest ? "best" : "last")} epoch's parameters.");
         }
 
+        phases.Lap(ref phases.Reporting);
         if (s.Save is not null)
         {
             CommonOptions.About("--save", () => ModelJson.Save(network, s.Save));
+            phases.Lap(ref phases.Saving);
             output.WriteLine($"Saved the model to {s.Save}.");
         }
 
         if (s.Plot is not null)
         {
             CommonOptions.About("--plot", () => series.Plot(s.Plot, $"[{string.Join(", ", network.Sizes.ToArray())}], eta {o.EffectiveEta}, mini-batch {o.MiniBatchSize}", evaluationName));
+            phases.Lap(ref phases.Plotting);
             output.WriteLine($"Plotted {(series.Monitored ? "the monitored series" : "the accuracy")} to {s.Plot}.");
+        }
+
+        if (s.Timing)
+        {
+            output.WriteLine(phases.Describe(evaluationName, split.Validation is not null));
         }
 
         return 0;
@@ -363,6 +379,60 @@ internal static class TrainCommand
         }
 
         return sizes;
+    }
+
+    /// <summary>
+    /// Where a run's time went, for <c>--timing</c>: each phase is the time since the previous lap. An epoch's lap,
+    /// taken when its result arrives, is its training time (the trainer's own clock) plus the evaluation after it
+    /// (and the previous epoch's report lines, a few microseconds).
+    /// </summary>
+    private sealed class Phases
+    {
+        public TimeSpan Loading, SetUp, Training, FirstEpoch, Evaluating, Reporting, Test, Saving, Plotting;
+        private readonly TimeSpan _startUp = SinceProcessStart();
+        private long _last = Stopwatch.GetTimestamp();
+        private int _epochs;
+
+        public void Lap(ref TimeSpan phase)
+        {
+            long now = Stopwatch.GetTimestamp();
+            phase += Stopwatch.GetElapsedTime(_last, now);
+            _last = now;
+        }
+
+        public void Epoch(EpochResult result)
+        {
+            TimeSpan lap = TimeSpan.Zero;
+            Lap(ref lap);
+            Training += result.TrainingTime;
+            Evaluating += lap - result.TrainingTime;
+            if (_epochs++ == 0)
+            {
+                FirstEpoch = result.TrainingTime;
+            }
+        }
+
+        public string Describe(string evaluationName, bool tested) =>
+            $"Timing: start-up {Seconds(_startUp)} (process start to the command, +-10 ms), loading {Seconds(Loading)}, set-up {Seconds(SetUp)}, " +
+            $"training {Seconds(Training)} (epoch 0 {Seconds(FirstEpoch)}), {evaluationName} {Seconds(Evaluating)} ({CommonOptions.Count(_epochs, "pass", "passes")}), " +
+            $"reporting {Seconds(Reporting)}{(tested ? $", test {Seconds(Test)}" : "")}, saving {Seconds(Saving)}, plotting {Seconds(Plotting)}; " +
+            $"{Seconds(SinceProcessStart())} since the process started.";
+
+        private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:F3} s";
+
+        // The operating system's record of the start, to a clock tick (10 ms on Linux); zero where it cannot be read.
+        private static TimeSpan SinceProcessStart()
+        {
+            try
+            {
+                using var process = Process.GetCurrentProcess();
+                return DateTime.Now - process.StartTime;
+            }
+            catch (Exception e) when (e is InvalidOperationException or NotSupportedException or PlatformNotSupportedException or System.ComponentModel.Win32Exception)
+            {
+                return TimeSpan.Zero;
+            }
+        }
     }
 
     /// <summary>The per-epoch series the plot draws.</summary>

@@ -47,7 +47,10 @@ public static class MnistData
     /// images differ in size, or a label is outside 0 to 9.
     /// </exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationCount"/> is negative or not below the training count.</exception>
-    public static MnistSplit Load(string directory, int validationCount = 0)
+    public static MnistSplit Load(string directory, int validationCount = 0) => LoadCached(directory, validationCount, cache: null);
+
+    /// <summary><see cref="Load(string, int)"/>, the gzipped image files read through <paramref name="cache"/> when it is not null.</summary>
+    internal static MnistSplit LoadCached(string directory, int validationCount, IdxCache? cache)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         CheckNotNegative(validationCount);
@@ -59,7 +62,7 @@ public static class MnistData
         }
 
         string[] paths = FindFiles(directory);
-        return LoadFrom([.. paths.Select(path => new IdxSource(path, resource: null))], validationCount, directory);
+        return LoadFrom([.. paths.Select(path => new IdxSource(path, resource: null, cache))], validationCount, directory);
     }
 
     /// <summary>
@@ -201,7 +204,7 @@ public static class MnistData
 
     /// <summary>One of the four files: a path (<paramref name="resource"/> null), or a manifest resource of this
     /// assembly called <paramref name="name"/> in messages. Both are read by <see cref="IdxReader"/>.</summary>
-    private sealed class IdxSource(string name, string? resource)
+    private sealed class IdxSource(string name, string? resource, IdxCache? cache = null)
     {
         public string Name => name;
 
@@ -220,7 +223,7 @@ public static class MnistData
         {
             if (resource is null)
             {
-                return IdxReader.ReadImageBytes(name);
+                return cache is null ? IdxReader.ReadImageBytes(name) : cache.ReadImages(name, () => IdxReader.ReadImageBytes(name));
             }
 
             using Stream stream = OpenResource(resource);

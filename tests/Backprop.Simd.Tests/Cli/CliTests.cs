@@ -119,6 +119,25 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void Timing_says_where_the_run_spent_its_time()
+    {
+        var (exit, output, error) = Run("train", "--epochs", "2", "--validation", "500", "--sizes", "784,10", "--save", PathOf("timed.json"), "--timing");
+        Assert.True(exit == 0, error);
+        string last = output.TrimEnd().Split('\n')[^1];
+        Match m = Regex.Match(last,
+            @"^Timing: start-up (?<startUp>\d+\.\d{3}) s \(process start to the command, \+-10 ms\), loading (?<loading>\d+\.\d{3}) s, set-up (?<setUp>\d+\.\d{3}) s, " +
+            @"training (?<training>\d+\.\d{3}) s \(epoch 0 (?<first>\d+\.\d{3}) s\), validation (?<validation>\d+\.\d{3}) s \(2 passes\), reporting \d+\.\d{3} s, " +
+            @"test (?<test>\d+\.\d{3}) s, saving (?<saving>\d+\.\d{3}) s, plotting 0\.000 s; (?<total>\d+\.\d{3}) s since the process started\.$");
+        Assert.True(m.Success, last);
+        double Seconds(string name) => double.Parse(m.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Seconds("training") >= Seconds("first") && Seconds("first") > 0, last);
+        Assert.True(Seconds("validation") > 0 && Seconds("test") > 0 && Seconds("saving") > 0 && Seconds("loading") > 0, last);
+        Assert.True(Seconds("startUp") + Seconds("loading") + Seconds("setUp") + Seconds("training") + Seconds("validation") <= Seconds("total") + 0.011, last);
+
+        Assert.DoesNotContain("Timing:", Run("train", "--epochs", "1", "--sizes", "784,10").Out);
+    }
+
+    [Fact]
     public void Predict_by_index_and_by_png_agree()
     {
         string model = PathOf("model.json");
