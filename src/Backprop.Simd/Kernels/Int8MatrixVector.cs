@@ -48,8 +48,8 @@ internal static class Int8MatrixVector
     public static Int8Path DefaultPath { get; } = Choose(SimdWidth.Bits);
 
     internal static Int8Path Choose(int bits) =>
-        bits >= 256 && AvxVnni.IsSupported && Avx2.IsSupported ? Int8Path.AvxVnni
-        : bits >= 256 && Avx2.IsSupported ? Int8Path.Avx2
+        bits >= 256 && VnniDot.IsSupported ? Int8Path.AvxVnni
+        : bits >= 256 && MaddPairDot.IsSupported ? Int8Path.Avx2
         : bits >= 128 && Ssse3.IsSupported ? Int8Path.Ssse3
         : bits >= 128 && Vector128.IsHardwareAccelerated ? Int8Path.Widening128
         : Int8Path.Scalar;
@@ -105,8 +105,8 @@ internal static class Int8MatrixVector
         }
     }
 
-    /// <summary>The 256-bit product with the dot-accumulate step <typeparamref name="TDot"/>, whatever the processor
-    /// (a strategy that is not an instruction, as the tests' emulated <c>vpdpbusd</c>, runs anywhere).</summary>
+    /// <summary>The 256-bit product with the dot-accumulate step <typeparamref name="TDot"/>, which the caller knows this
+    /// processor runs (the tests' <c>vpdpbusd</c> emulated in software runs anywhere).</summary>
     internal static void Multiply<TDot>(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y)
         where TDot : struct, IQuadDot256
     {
