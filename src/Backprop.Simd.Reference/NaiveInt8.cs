@@ -34,6 +34,22 @@ public static class NaiveInt8
         }
     }
 
+    /// <summary>
+    /// One int32 lane of x86's <c>vpdpbusd</c> as Intel defines it: <c>acc</c> plus the four products of the unsigned bytes
+    /// <c>u[0..3]</c> (zero-extended) and the signed bytes <c>w[0..3]</c> (sign-extended), added in 32 bits with wraparound
+    /// and no saturation (that is <c>vpdpbusds</c>). Each product fits 16 bits: at most 255 x 128.
+    /// </summary>
+    public static int QuadDot(int acc, ReadOnlySpan<byte> u, ReadOnlySpan<sbyte> w)
+    {
+        int sum = acc;
+        for (int b = 0; b < 4; b++)
+        {
+            sum = unchecked(sum + (u[b] * w[b]));
+        }
+
+        return sum;
+    }
+
     /// <summary>The quads <c>q &lt; quadCount</c> with a nonzero code among <c>u[4q .. 4q + 3]</c>, in increasing order.</summary>
     public static int[] NonzeroQuads(ReadOnlySpan<byte> u, int quadCount)
     {

@@ -37,6 +37,16 @@ public interface ISampleWork
 /// The work ONE invocation of the benchmark method does, when it does not depend on the parameters. When the method
 /// also sets <c>OperationsPerInvoke</c>, still give the work of the whole invocation: the columns divide it out.
 /// </summary>
+/// <summary>
+/// An inference shape whose benchmark rows stream different bytes per sample: the weights at the row's precision
+/// (<see cref="WorkAttribute.BytesPerWeight"/>) plus the input.
+/// </summary>
+public interface IInferenceWork : ISampleWork
+{
+    /// <summary>Bytes one sample reads when every weight is read once at <paramref name="bytesPerWeight"/> bytes, plus its input.</summary>
+    double BytesPerSampleAt(int bytesPerWeight);
+}
+
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class WorkAttribute : Attribute
 {
@@ -54,6 +64,12 @@ public sealed class WorkAttribute : Attribute
     /// of the benchmark's parameter (for the one algorithm whose memory traffic that estimate describes).
     /// </summary>
     public bool SampleBytes { get; set; }
+
+    /// <summary>
+    /// With <see cref="Samples"/>: report GB/s as <see cref="Samples"/> times the <see cref="IInferenceWork.BytesPerSampleAt"/>
+    /// of the benchmark's parameter at this many bytes per weight (4 for float32 rows, 1 for int8 rows).
+    /// </summary>
+    public int BytesPerWeight { get; set; }
 }
 
 internal static class WorkOf
@@ -73,6 +89,11 @@ internal static class WorkOf
             return fromAttribute;
         }
 
+        if (unit == ThroughputUnit.GigaflopsPerSecond && attribute is { Bytes: > 0 })
+        {
+            return 0; // a method that counts its bytes by hand counts its flops by hand too (a pure read has none)
+        }
+
         double fromParameters = 0;
         foreach (var parameter in benchmark.Parameters.Items)
         {
@@ -83,6 +104,7 @@ internal static class WorkOf
             else if (parameter.Value is ISampleWork sample && attribute is { Samples: > 0 })
             {
                 fromParameters += unit == ThroughputUnit.GigaflopsPerSecond ? attribute.Samples * sample.FlopsPerSample
+                    : attribute.BytesPerWeight > 0 && sample is IInferenceWork inference ? attribute.Samples * inference.BytesPerSampleAt(attribute.BytesPerWeight)
                     : attribute.SampleBytes ? attribute.Samples * sample.BytesPerSample : 0;
             }
         }

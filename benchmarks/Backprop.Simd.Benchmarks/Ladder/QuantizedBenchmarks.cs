@@ -6,42 +6,16 @@ using BenchmarkDotNet.Attributes;
 
 namespace Backprop.Simd.Benchmarks.Ladder;
 
-/// <summary>The inference work of one sample of a shape: its forward multiply-adds, times 2 (the flops column's unit).</summary>
-/// <param name="Sizes">Neurons per layer, input first, as the fixtures spell them (<c>"784-30-10"</c>).</param>
-public sealed record InferenceCase(string Sizes) : ISampleWork
-{
-    /// <summary>Neurons per layer as numbers.</summary>
-    public int[] Layers => Sizes.Split('-').Select(int.Parse).ToArray();
-
-    /// <summary>Forward multiply-adds times 2: an int8 multiply-add counts like a float one (flops-equivalent).</summary>
-    public double FlopsPerSample
-    {
-        get
-        {
-            int[] n = Layers;
-            double multiplyAdds = 0;
-            for (int l = 1; l < n.Length; l++)
-            {
-                multiplyAdds += (double)n[l] * n[l - 1];
-            }
-
-            return 2 * multiplyAdds;
-        }
-    }
-
-    /// <summary>Not reported: the float and int8 rows stream different bytes for the same shape.</summary>
-    public double BytesPerSample => 0;
-
-    /// <inheritdoc/>
-    public override string ToString() => Sizes;
-}
-
 /// <summary>
 /// int8 inference (<see cref="QuantizedNetwork"/>) against float32 (<see cref="Network"/>) on the same trained-shape
 /// network and the bundled digits: single-sample <c>Predict</c> cycling through 1,000 inputs (3 MB, so each input
 /// comes from L3 as a new request's would) and on one input again and again (in L1), a batch of 10,000 on one
 /// thread (<see cref="BatchInference"/> against <see cref="QuantizedBatchInference"/>), and the int8 path's two steps
 /// on the first layer alone (quantizing the 784 inputs, the 784-wide matrix-vector product) to see where its time goes.
+/// GB/s (<see cref="InferenceCase"/> says what is counted): float32 rows 4 bytes per weight, int8 rows 1, plus the
+/// input; <c>StreamInputs</c> its inputs. The int8 path that ran is printed first (<see cref="MachineInfo"/>).
+/// ONNX Runtime's rows are in benchmarks/Backprop.Simd.Benchmarks.Onnx (<c>QuantizedInference</c>), which keeps ONNX
+/// Runtime out of this project.
 /// </summary>
 [MemoryDiagnoser]
 public class QuantizedBenchmarks
@@ -151,38 +125,38 @@ public class QuantizedBenchmarks
 
     /// <summary><see cref="Network.Predict"/> on one sample.</summary>
     [Benchmark(Baseline = true)]
-    [Work(Samples = 1)]
+    [Work(Samples = 1, BytesPerWeight = 4)]
     public int Float32() => _network.Predict(NextInput(), _workspace);
 
     /// <summary><see cref="QuantizedNetwork.Predict"/> on one sample.</summary>
     [Benchmark]
-    [Work(Samples = 1)]
+    [Work(Samples = 1, BytesPerWeight = 1)]
     public int Int8() => _quantized.Predict(NextInput(), _quantizedWorkspace);
 
     /// <summary><see cref="Network.Predict"/> on the same sample every call: the input stays in L1, as in a tight loop.</summary>
     [Benchmark]
-    [Work(Samples = 1)]
+    [Work(Samples = 1, BytesPerWeight = 4)]
     public int Float32HotInput() => _network.Predict(_inputs.AsSpan(0, _network.InputSize), _workspace);
 
     /// <summary><see cref="QuantizedNetwork.Predict"/> on the same sample every call.</summary>
     [Benchmark]
-    [Work(Samples = 1)]
+    [Work(Samples = 1, BytesPerWeight = 1)]
     public int Int8HotInput() => _quantized.Predict(_inputs.AsSpan(0, _network.InputSize), _quantizedWorkspace);
 
     /// <summary><see cref="BatchInference.FeedForward"/> on 10,000 samples, one thread; Mean is per sample.</summary>
     [Benchmark(OperationsPerInvoke = Batch)]
-    [Work(Samples = Batch)]
+    [Work(Samples = Batch, BytesPerWeight = 4)]
     public void Float32Batch() => _batch.FeedForward(_inputs, _outputs);
 
     /// <summary><see cref="QuantizedBatchInference.FeedForward"/> on 10,000 samples, one thread; Mean is per sample.</summary>
     [Benchmark(OperationsPerInvoke = Batch)]
-    [Work(Samples = Batch)]
+    [Work(Samples = Batch, BytesPerWeight = 1)]
     public void Int8Batch() => _quantizedBatch.FeedForward(_inputs, _outputs);
 
     /// <summary>The floor of any batch over these inputs: the range pass alone over each of the 10,000 inputs (31 MB,
     /// more than this host's caches hold), reading every float once; Mean is per sample.</summary>
     [Benchmark(OperationsPerInvoke = Batch)]
-    [Work(Samples = Batch)]
+    [Work(Samples = Batch, Bytes = Batch * 784 * sizeof(float))]
     public bool StreamInputs()
     {
         int n0 = _network.InputSize;

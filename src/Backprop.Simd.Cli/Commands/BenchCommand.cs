@@ -183,6 +183,7 @@ internal static class BenchCommand
 
     private static string Int8Kernels() => Int8MatrixVector.DefaultPath switch
     {
+        Int8Path.AvxVnni => "AVX-VNNI int8 kernels (vpdpbusd)",
         Int8Path.Avx2 => "AVX2 int8 kernels",
         Int8Path.Ssse3 => "SSSE3 int8 kernels",
         Int8Path.Widening128 => "128-bit widening int8 kernels",

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -19,6 +20,10 @@ internal enum Int8Path
 
     /// <summary>AVX2's <c>vpmaddubsw</c> then <c>vpmaddwd</c>, 32 bytes (8 rows x 4 inputs) at a time.</summary>
     Avx2,
+
+    /// <summary>AVX-VNNI's <c>vpdpbusd</c> (<see cref="System.Runtime.Intrinsics.X86.AvxVnni"/>), 32 bytes at a time in one
+    /// instruction; the quantization, the range and the quad list run AVX2's code.</summary>
+    AvxVnni,
 }
 
 /// <summary>
@@ -30,20 +35,21 @@ internal enum Int8Path
 /// bytes of 8 rows for one quad are one AVX2 vector, multiplied by the quad's 4 codes broadcast (the layout VNNI's
 /// <c>vpdpbusd</c> reads). <c>pmaddubsw</c> adds adjacent unsigned-by-signed products into int16 WITH saturation, and
 /// <c>2 x 127 x 127 = 32258</c> stays below 32767, so nothing saturates; <c>pmaddwd</c> by ones then adds the two pairs
-/// of a row into its int32 lane. The sums are exact while <c>4 x quads x 127 x 127</c> fits an int
-/// (<see cref="MaxColumns"/>), so every path gives the same integers. No VNNI path: this library's host has neither
-/// AVX-512 VNNI nor AVX-VNNI to test it on.
+/// of a row into its int32 lane. AVX-VNNI's <c>vpdpbusd</c> does both steps and the add in one instruction, without
+/// saturation (<see cref="IQuadDot256"/>: the two are strategies of one kernel). The sums are exact while
+/// <c>4 x quads x 127 x 127</c> fits an int (<see cref="MaxColumns"/>), so every path gives the same integers.
 /// </summary>
 internal static class Int8MatrixVector
 {
     /// <summary>The largest row length whose sums cannot overflow an int32: <c>int.MaxValue / (127 x 127)</c>.</summary>
     public const int MaxColumns = int.MaxValue / (127 * 127);
 
-    /// <summary>The path chosen here: AVX2, else SSSE3, else portable 128-bit vectors, else scalar, within <see cref="SimdWidth.Bits"/>.</summary>
+    /// <summary>The path chosen here: AVX-VNNI, else AVX2, else SSSE3, else portable 128-bit vectors, else scalar, within <see cref="SimdWidth.Bits"/>.</summary>
     public static Int8Path DefaultPath { get; } = Choose(SimdWidth.Bits);
 
     internal static Int8Path Choose(int bits) =>
-        bits >= 256 && Avx2.IsSupported ? Int8Path.Avx2
+        bits >= 256 && VnniDot.IsSupported ? Int8Path.AvxVnni
+        : bits >= 256 && MaddPairDot.IsSupported ? Int8Path.Avx2
         : bits >= 128 && Ssse3.IsSupported ? Int8Path.Ssse3
         : bits >= 128 && Vector128.IsHardwareAccelerated ? Int8Path.Widening128
         : Int8Path.Scalar;
@@ -51,7 +57,8 @@ internal static class Int8MatrixVector
     /// <summary>Whether this processor can run <paramref name="path"/>.</summary>
     public static bool IsSupported(Int8Path path) => path switch
     {
-        Int8Path.Avx2 => Avx2.IsSupported,
+        Int8Path.AvxVnni => VnniDot.IsSupported,
+        Int8Path.Avx2 => MaddPairDot.IsSupported,
         Int8Path.Ssse3 => Ssse3.IsSupported,
         Int8Path.Widening128 => Vector128.IsHardwareAccelerated,
         _ => true,
@@ -74,19 +81,17 @@ internal static class Int8MatrixVector
     /// against <paramref name="quadCount"/> as it is read (a compare next to eight multiply-adds).</summary>
     public static void Multiply(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y, Int8Path path)
     {
-        int padded = PaddedRows(rows);
-        if (rows < 0 || (uint)quadCount > MaxColumns / 4 || w.Length < (long)quadCount * padded * 4 || u.Length < (long)quadCount * 4 || y.Length < padded || quads.Length > quadCount)
-        {
-            throw new ArgumentException($"w ({w.Length}), u ({u.Length}), quads ({quads.Length}) or y ({y.Length}) does not fit {rows} rows (padded to {padded}) x {quadCount} quads, or the quads exceed {MaxColumns / 4}.", nameof(w));
-        }
-
+        int padded = Check(w, rows, quadCount, u, quads, y);
         ref sbyte w0 = ref MemoryMarshal.GetReference(w);
         ref byte u0 = ref MemoryMarshal.GetReference(u);
         ref int y0 = ref MemoryMarshal.GetReference(y);
         switch (path)
         {
-            case Int8Path.Avx2 when Avx2.IsSupported:
-                MultiplyAvx2(ref w0, padded, quadCount, ref u0, quads, ref y0);
+            case Int8Path.AvxVnni when VnniDot.IsSupported:
+                MultiplyQuads<VnniDot>(ref w0, padded, quadCount, ref u0, quads, ref y0);
+                break;
+            case Int8Path.Avx2 when MaddPairDot.IsSupported:
+                MultiplyQuads<MaddPairDot>(ref w0, padded, quadCount, ref u0, quads, ref y0);
                 break;
             case Int8Path.Ssse3 when Ssse3.IsSupported:
                 MultiplySsse3(ref w0, padded, quadCount, ref u0, quads, ref y0);
@@ -100,70 +105,149 @@ internal static class Int8MatrixVector
         }
     }
 
+    /// <summary>The 256-bit product with the dot-accumulate step <typeparamref name="TDot"/>, which the caller knows this
+    /// processor runs (the tests' <c>vpdpbusd</c> emulated in software runs anywhere).</summary>
+    internal static void Multiply<TDot>(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y)
+        where TDot : struct, IQuadDot256
+    {
+        int padded = Check(w, rows, quadCount, u, quads, y);
+        MultiplyQuads<TDot>(ref MemoryMarshal.GetReference(w), padded, quadCount, ref MemoryMarshal.GetReference(u), quads, ref MemoryMarshal.GetReference(y));
+    }
+
+    // The lengths, once per call; returns the padded row count.
+    private static int Check(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y)
+    {
+        int padded = PaddedRows(rows);
+        if (rows < 0 || (uint)quadCount > MaxColumns / 4 || w.Length < (long)quadCount * padded * 4 || u.Length < (long)quadCount * 4 || y.Length < padded || quads.Length > quadCount)
+        {
+            throw new ArgumentException($"w ({w.Length}), u ({u.Length}), quads ({quads.Length}) or y ({y.Length}) does not fit {rows} rows (padded to {padded}) x {quadCount} quads, or the quads exceed {MaxColumns / 4}.", nameof(w));
+        }
+
+        return padded;
+    }
+
     // A listed quad's four codes, broadcast to every 4-byte lane; the index checked against the quads there are.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Codes(ref byte u0, int q, int quadCount) =>
-        (uint)q < (uint)quadCount ? Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref u0, (nint)q * 4)) : throw new ArgumentOutOfRangeException(nameof(q), q, $"a listed quad must be below {quadCount}.");
+    private static int Codes(ref byte u0, int q, int quadCount)
+    {
+        if ((uint)q >= (uint)quadCount)
+        {
+            BeyondTheMatrix(q, quadCount);
+        }
+
+        return Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref u0, (nint)q * 4));
+    }
+
+    // A throw helper: the JIT keeps it out of line and out of the loops (no message-building code there, nor the stack it zeroes).
+    [DoesNotReturn]
+    private static void BeyondTheMatrix(int q, int quadCount) =>
+        throw new ArgumentOutOfRangeException(nameof(q), q, $"a listed quad must be below {quadCount}.");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Step(Vector256<byte> x, ref sbyte w, Vector256<short> ones) =>
-        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, Vector256.LoadUnsafe(ref w)), ones);
+    private static Vector256<byte> Broadcast(ref byte u0, int q, int quadCount) => Vector256.Create(Codes(ref u0, q, quadCount)).AsByte();
 
-    // Up to four 8-row groups share each broadcast of a quad's codes, one accumulator each; one pass over the list per block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Load(ref sbyte w, int offset) => Vector256.LoadUnsafe(ref Unsafe.Add(ref w, offset));
+
+    /// <summary>
+    /// The 256-bit product with <typeparamref name="TDot"/> as its one dot-accumulate step (a struct, so the JIT compiles
+    /// a copy per strategy with the step inlined). Up to four 8-row groups share each broadcast of a quad's codes; each
+    /// group has two accumulators, one for the even and one for the odd entries of the list, added at the end, so that a
+    /// step whose result feeds the next one directly (<c>vpdpbusd</c>, 4 to 5 cycles) runs two chains per group. The
+    /// order of the integer additions changes nothing: they are exact.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyAvx2(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
+    private static void MultiplyQuads<TDot>(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
+        where TDot : struct, IQuadDot256
     {
-        Vector256<short> ones = Vector256.Create((short)1);
         int block = padded * 4, groups = padded / 8, g = 0; // bytes per quad; 8-row groups
         ref int q0 = ref MemoryMarshal.GetReference(quads);
-        int count = quads.Length;
+        int count = quads.Length, pairs = count & ~1;
         for (; g + 4 <= groups; g += 4)
         {
-            Vector256<int> a0 = Vector256<int>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int t = 0; t < count; t++)
+            Vector256<int> a0 = Vector256<int>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int t = 0;
+            for (; t < pairs; t += 2)
             {
-                int q = Unsafe.Add(ref q0, t);
-                Vector256<byte> x = Vector256.Create(Codes(ref u0, q, quadCount)).AsByte();
+                int p = Unsafe.Add(ref q0, t), q = Unsafe.Add(ref q0, t + 1);
+                Vector256<byte> x = Broadcast(ref u0, p, quadCount), z = Broadcast(ref u0, q, quadCount);
+                ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
                 ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32));
-                a0 = Avx2.Add(a0, Step(x, ref wq, ones));
-                a1 = Avx2.Add(a1, Step(x, ref Unsafe.Add(ref wq, 32), ones));
-                a2 = Avx2.Add(a2, Step(x, ref Unsafe.Add(ref wq, 64), ones));
-                a3 = Avx2.Add(a3, Step(x, ref Unsafe.Add(ref wq, 96), ones));
+                a0 = TDot.Accumulate(a0, x, Load(ref wp, 0));
+                a1 = TDot.Accumulate(a1, x, Load(ref wp, 32));
+                a2 = TDot.Accumulate(a2, x, Load(ref wp, 64));
+                a3 = TDot.Accumulate(a3, x, Load(ref wp, 96));
+                b0 = TDot.Accumulate(b0, z, Load(ref wq, 0));
+                b1 = TDot.Accumulate(b1, z, Load(ref wq, 32));
+                b2 = TDot.Accumulate(b2, z, Load(ref wq, 64));
+                b3 = TDot.Accumulate(b3, z, Load(ref wq, 96));
+            }
+
+            if (t < count)
+            {
+                int p = Unsafe.Add(ref q0, t);
+                Vector256<byte> x = Broadcast(ref u0, p, quadCount);
+                ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
+                a0 = TDot.Accumulate(a0, x, Load(ref wp, 0));
+                a1 = TDot.Accumulate(a1, x, Load(ref wp, 32));
+                a2 = TDot.Accumulate(a2, x, Load(ref wp, 64));
+                a3 = TDot.Accumulate(a3, x, Load(ref wp, 96));
             }
 
             ref int yg = ref Unsafe.Add(ref y0, g * 8);
-            a0.StoreUnsafe(ref yg);
-            a1.StoreUnsafe(ref yg, 8);
-            a2.StoreUnsafe(ref yg, 16);
-            a3.StoreUnsafe(ref yg, 24);
+            (a0 + b0).StoreUnsafe(ref yg);
+            (a1 + b1).StoreUnsafe(ref yg, 8);
+            (a2 + b2).StoreUnsafe(ref yg, 16);
+            (a3 + b3).StoreUnsafe(ref yg, 24);
         }
 
         for (; g + 2 <= groups; g += 2)
         {
-            Vector256<int> a0 = Vector256<int>.Zero, a1 = a0;
-            for (int t = 0; t < count; t++)
+            Vector256<int> a0 = Vector256<int>.Zero, a1 = a0, b0 = a0, b1 = a0;
+            int t = 0;
+            for (; t < pairs; t += 2)
             {
-                int q = Unsafe.Add(ref q0, t);
-                Vector256<byte> x = Vector256.Create(Codes(ref u0, q, quadCount)).AsByte();
+                int p = Unsafe.Add(ref q0, t), q = Unsafe.Add(ref q0, t + 1);
+                Vector256<byte> x = Broadcast(ref u0, p, quadCount), z = Broadcast(ref u0, q, quadCount);
+                ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
                 ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32));
-                a0 = Avx2.Add(a0, Step(x, ref wq, ones));
-                a1 = Avx2.Add(a1, Step(x, ref Unsafe.Add(ref wq, 32), ones));
+                a0 = TDot.Accumulate(a0, x, Load(ref wp, 0));
+                a1 = TDot.Accumulate(a1, x, Load(ref wp, 32));
+                b0 = TDot.Accumulate(b0, z, Load(ref wq, 0));
+                b1 = TDot.Accumulate(b1, z, Load(ref wq, 32));
             }
 
-            a0.StoreUnsafe(ref Unsafe.Add(ref y0, g * 8));
-            a1.StoreUnsafe(ref Unsafe.Add(ref y0, g * 8), 8);
+            if (t < count)
+            {
+                int p = Unsafe.Add(ref q0, t);
+                Vector256<byte> x = Broadcast(ref u0, p, quadCount);
+                ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
+                a0 = TDot.Accumulate(a0, x, Load(ref wp, 0));
+                a1 = TDot.Accumulate(a1, x, Load(ref wp, 32));
+            }
+
+            (a0 + b0).StoreUnsafe(ref Unsafe.Add(ref y0, g * 8));
+            (a1 + b1).StoreUnsafe(ref Unsafe.Add(ref y0, g * 8), 8);
         }
 
         if (g < groups)
         {
-            Vector256<int> a0 = Vector256<int>.Zero;
-            for (int t = 0; t < count; t++)
+            Vector256<int> a0 = Vector256<int>.Zero, b0 = a0;
+            int t = 0;
+            for (; t < pairs; t += 2)
             {
-                int q = Unsafe.Add(ref q0, t);
-                a0 = Avx2.Add(a0, Step(Vector256.Create(Codes(ref u0, q, quadCount)).AsByte(), ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32)), ones));
+                int p = Unsafe.Add(ref q0, t), q = Unsafe.Add(ref q0, t + 1);
+                a0 = TDot.Accumulate(a0, Broadcast(ref u0, p, quadCount), Load(ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32)), 0));
+                b0 = TDot.Accumulate(b0, Broadcast(ref u0, q, quadCount), Load(ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32)), 0));
             }
 
-            a0.StoreUnsafe(ref Unsafe.Add(ref y0, g * 8));
+            if (t < count)
+            {
+                int p = Unsafe.Add(ref q0, t);
+                a0 = TDot.Accumulate(a0, Broadcast(ref u0, p, quadCount), Load(ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32)), 0));
+            }
+
+            (a0 + b0).StoreUnsafe(ref Unsafe.Add(ref y0, g * 8));
         }
     }
 

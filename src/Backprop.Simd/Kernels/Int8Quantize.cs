@@ -32,7 +32,7 @@ internal static class Int8Quantize
         ref byte u0 = ref MemoryMarshal.GetReference(u);
         int n = a.Length, k = path switch
         {
-            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // ends with 16-float SSE2 steps
+            Int8Path.Avx2 or Int8Path.AvxVnni when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // ends with 16-float SSE2 steps
             Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, 0),
             Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortable(ref a0, inverse, zeroPoint, ref u0, n),
             _ => 0,
@@ -64,7 +64,7 @@ internal static class Int8Quantize
         ref byte u0 = ref MemoryMarshal.GetReference(u);
         ref int l0 = ref MemoryMarshal.GetReference(list);
         int n = 0, q = 0;
-        if (path == Int8Path.Avx2 && Avx2.IsSupported)
+        if (path is Int8Path.Avx2 or Int8Path.AvxVnni && Avx2.IsSupported)
         {
             // 8 quads per step: a bit per nonzero quad, then the table's positions of its set bits, widened and offset.
             ref byte table = ref MemoryMarshal.GetArrayDataReference(SetBitPositions);
@@ -123,7 +123,7 @@ internal static class Int8Quantize
         int n = a.Length, k = 0;
         float low = float.PositiveInfinity, high = float.NegativeInfinity;
         bool nan = false;
-        if (path == Int8Path.Avx2 && Avx2.IsSupported && n >= 16)
+        if (path is Int8Path.Avx2 or Int8Path.AvxVnni && Avx2.IsSupported && n >= 16)
         {
             k = RangeAvx(ref a0, n, ref low, ref high, ref nan);
         }
