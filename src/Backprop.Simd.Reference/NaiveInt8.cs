@@ -61,6 +61,22 @@ public static class NaiveInt8
         }
     }
 
+    /// <summary>The saturating quantization for a fixed scale: <see cref="Quantize"/>'s codes (its rounding in double
+    /// clamps any finite product, however large), and whether every value is finite.</summary>
+    public static bool QuantizeSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u)
+    {
+        Quantize(a, inverse, zeroPoint, u);
+        foreach (float x in a)
+        {
+            if (!float.IsFinite(x))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The smallest and largest value, and whether every value is finite.</summary>
     public static bool Range(ReadOnlySpan<float> a, out float min, out float max)
     {
