@@ -359,7 +359,7 @@ public sealed class QuantizedNetwork
                 return output;
             }
 
-            ActivationFunctions.Apply(_activations[l - 1], z, next, z.Length);
+            Activate(l, z, next, z.Length);
             a = ws.PaddedARows(l);
         }
 
@@ -381,7 +381,7 @@ public sealed class QuantizedNetwork
     /// inputs sample by sample with <see cref="FeedForwardOne"/>'s arithmetic, the output rows written to
     /// <paramref name="outputs"/> (<c>count x n_L</c>). Bit-identical to <see cref="FeedForwardOne"/> per sample: the
     /// element-wise activations give each element the same bits however long the run (<see cref="ActivationFunctions.MinRun"/>),
-    /// softmax works row by row, and each activation row is quantized from the same padded row as there.
+    /// softmax is <see cref="ActivationFunctions.SoftmaxBlock"/> in both paths, log-softmax works row by row, and each activation row is quantized from the same padded row as there.
     /// </summary>
     /// <param name="ws">The workspace the block's layer 1 ran in.</param>
     /// <param name="count">Samples in the block.</param>
@@ -419,7 +419,7 @@ public sealed class QuantizedNetwork
             }
 
             // A failed sample's row holds stale numbers here; its output is overwritten with NaN below.
-            ActivationFunctions.Apply(_activations[l - 1], z, l == OutputLayer ? outputs[..(count * rows)] : ws.BlockARows(l)[..(count * rows)], rows);
+            Activate(l, z, l == OutputLayer ? outputs[..(count * rows)] : ws.BlockARows(l)[..(count * rows)], rows);
         }
 
         int nL = OutputSize;
@@ -429,6 +429,22 @@ public sealed class QuantizedNetwork
             {
                 outputs.Slice(s * nL, nL).Fill(float.NaN);
             }
+        }
+    }
+
+    /// <summary>Layer l's activation on rows of <paramref name="width"/>: the float network's functions, except that a
+    /// softmax is <see cref="ActivationFunctions.SoftmaxBlock"/>, whose bits per row do not depend on how many rows go together.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Activate(int l, ReadOnlySpan<float> z, Span<float> a, int width)
+    {
+        Activation f = _activations[l - 1];
+        if (f.Kind == ActivationKind.Softmax)
+        {
+            ActivationFunctions.SoftmaxBlock(z, a, width);
+        }
+        else
+        {
+            ActivationFunctions.Apply(f, z, a, width);
         }
     }
 
