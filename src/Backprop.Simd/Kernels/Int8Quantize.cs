@@ -21,8 +21,30 @@ internal static class Int8Quantize
         Quantize(a, inverse, zeroPoint, u, Int8MatrixVector.DefaultPath);
 
     /// <summary>The quantization on <paramref name="path"/> (SSSE3 runs the SSE2 instructions).</summary>
-    public static void Quantize(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path) =>
-        Run<InRange>(a, inverse, zeroPoint, u, path);
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Quantize(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path)
+    {
+        if (u.Length < a.Length)
+        {
+            throw new ArgumentException($"u has length {u.Length}, expected at least {a.Length} (a.Length).", nameof(u));
+        }
+
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref byte u0 = ref MemoryMarshal.GetReference(u);
+        int n = a.Length, k = path switch
+        {
+            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // ends with 16-float SSE2 steps
+            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, 0),
+            Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortable(ref a0, inverse, zeroPoint, ref u0, n),
+            _ => 0,
+        };
+        for (; k < n; k++)
+        {
+            int q = (int)MathF.Round(Unsafe.Add(ref a0, k) * inverse) + zeroPoint;
+            Unsafe.Add(ref u0, k) = (byte)Math.Clamp(q, 0, 127);
+        }
+    }
+
 
     /// <summary>
     /// The quantization for a scale fixed in advance (calibrated), where a value may lie far outside the codes' range:
@@ -36,28 +58,10 @@ internal static class Int8Quantize
 
     /// <summary><see cref="QuantizeSaturating(ReadOnlySpan{float}, float, int, Span{byte})"/> on <paramref name="path"/>.</summary>
     public static bool QuantizeSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path) =>
-        Run<Saturating>(a, inverse, zeroPoint, u, path);
-
-    /// <summary>What distinguishes the two quantizations; the JIT compiles each mode's loops separately, so the
-    /// in-range one carries no clamp or check.</summary>
-    private interface IMode
-    {
-        static abstract bool Saturates { get; }
-    }
-
-    private readonly struct InRange : IMode
-    {
-        public static bool Saturates => false;
-    }
-
-    private readonly struct Saturating : IMode
-    {
-        public static bool Saturates => true;
-    }
+        RunSaturating(a, inverse, zeroPoint, u, path);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool Run<TMode>(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path)
-        where TMode : struct, IMode
+    private static bool RunSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path)
     {
         if (u.Length < a.Length)
         {
@@ -69,21 +73,17 @@ internal static class Int8Quantize
         bool finite = true;
         int n = a.Length, k = path switch
         {
-            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2<TMode>(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // ends with 16-float SSE2 steps
-            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2<TMode>(ref a0, inverse, zeroPoint, ref u0, n, 0, ref finite),
-            Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortable<TMode>(ref a0, inverse, zeroPoint, ref u0, n, ref finite),
+            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2Saturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // ends with 16-float SSE2 steps
+            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, 0, ref finite),
+            Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortableSaturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite),
             _ => 0,
         };
         float low = -zeroPoint, high = 127 - zeroPoint;
         for (; k < n; k++)
         {
             float x = Unsafe.Add(ref a0, k), product = x * inverse;
-            if (TMode.Saturates)
-            {
-                finite &= float.IsFinite(x);
-                product = Math.Clamp(product, low, high); // a NaN stays NaN: its code means nothing
-            }
-
+            finite &= float.IsFinite(x);
+            product = Math.Clamp(product, low, high); // a NaN stays NaN: its code means nothing
             int q = (int)MathF.Round(product) + zeroPoint;
             Unsafe.Add(ref u0, k) = (byte)Math.Clamp(q, 0, 127);
         }
@@ -225,12 +225,72 @@ internal static class Int8Quantize
     }
 
     // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
-    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order. Saturating:
-    // each product first clamped to [-zeroPoint, 127 - zeroPoint] (so that cvtps2dq never sees a value beyond int32),
+    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizeAvx2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n)
+    {
+        Vector256<float> scale = Vector256.Create(inverse);
+        Vector256<int> zero = Vector256.Create(zeroPoint);
+        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        Vector256<byte> cap = Vector256.Create((byte)127);
+        int k = 0;
+        for (; k + 32 <= n; k += 32)
+        {
+            Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)k), scale)), zero);
+            Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 8)), scale)), zero);
+            Vector256<int> i2 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), scale)), zero);
+            Vector256<int> i3 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 24)), scale)), zero);
+            Vector256<byte> bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+            Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        return QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, k);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizeSse2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, int k)
+    {
+        Vector128<float> scale = Vector128.Create(inverse);
+        Vector128<int> zero = Vector128.Create(zeroPoint);
+        Vector128<byte> cap = Vector128.Create((byte)127);
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector128<int> i0 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)k), scale)), zero);
+            Vector128<int> i1 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)(k + 4)), scale)), zero);
+            Vector128<int> i2 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)), scale)), zero);
+            Vector128<int> i3 = Sse2.Add(Sse2.ConvertToVector128Int32(Sse.Multiply(Vector128.LoadUnsafe(ref a0, (nuint)(k + 12)), scale)), zero);
+            Vector128<byte> bytes = Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(i0, i1), Sse2.PackSignedSaturate(i2, i3));
+            Sse2.Min(bytes, cap).StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        return k;
+    }
+
+    // Portable: round to even, convert (exact on an integral value), clamp, then narrow twice (no saturation needed).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizePortable(ref float a0, float inverse, int zeroPoint, ref byte u0, int n)
+    {
+        Vector128<float> scale = Vector128.Create(inverse);
+        Vector128<int> zero = Vector128.Create(zeroPoint), low = Vector128<int>.Zero, high = Vector128.Create(127);
+        int k = 0;
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector128<int> i0 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)k) * scale)) + zero, low, high);
+            Vector128<int> i1 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)(k + 4)) * scale)) + zero, low, high);
+            Vector128<int> i2 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)) * scale)) + zero, low, high);
+            Vector128<int> i3 = Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.LoadUnsafe(ref a0, (nuint)(k + 12)) * scale)) + zero, low, high);
+            Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)).AsByte().StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        return k;
+    }
+
+    // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
+    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order; as
+    // Quantize does, but each product first clamped to [-zeroPoint, 127 - zeroPoint] (cvtps2dq never sees a value beyond int32),
     // and x - x, NaN exactly when x is NaN or infinite, collected by an unordered compare.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int QuantizeAvx2<TMode>(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
-        where TMode : struct, IMode
+    private static int QuantizeAvx2Saturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
     {
         Vector256<float> scale = Vector256.Create(inverse), low = Vector256.Create((float)-zeroPoint), high = Vector256.Create((float)(127 - zeroPoint));
         Vector256<float> unordered = Vector256<float>.Zero;
@@ -243,15 +303,12 @@ internal static class Int8Quantize
             Vector256<float> x0 = Vector256.LoadUnsafe(ref a0, (nuint)k), x1 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
             Vector256<float> x2 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), x3 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 24));
             Vector256<float> p0 = Avx.Multiply(x0, scale), p1 = Avx.Multiply(x1, scale), p2 = Avx.Multiply(x2, scale), p3 = Avx.Multiply(x3, scale);
-            if (TMode.Saturates)
-            {
-                Vector256<float> d = Avx.Or(Avx.Or(Avx.Subtract(x0, x0), Avx.Subtract(x1, x1)), Avx.Or(Avx.Subtract(x2, x2), Avx.Subtract(x3, x3)));
-                unordered = Avx.Or(unordered, Avx.Compare(d, d, FloatComparisonMode.UnorderedNonSignaling));
-                p0 = Avx.Min(Avx.Max(p0, low), high);
-                p1 = Avx.Min(Avx.Max(p1, low), high);
-                p2 = Avx.Min(Avx.Max(p2, low), high);
-                p3 = Avx.Min(Avx.Max(p3, low), high);
-            }
+            Vector256<float> d = Avx.Or(Avx.Or(Avx.Subtract(x0, x0), Avx.Subtract(x1, x1)), Avx.Or(Avx.Subtract(x2, x2), Avx.Subtract(x3, x3)));
+            unordered = Avx.Or(unordered, Avx.Compare(d, d, FloatComparisonMode.UnorderedNonSignaling));
+            p0 = Avx.Min(Avx.Max(p0, low), high);
+            p1 = Avx.Min(Avx.Max(p1, low), high);
+            p2 = Avx.Min(Avx.Max(p2, low), high);
+            p3 = Avx.Min(Avx.Max(p3, low), high);
 
             Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(p0), zero);
             Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(p1), zero);
@@ -261,17 +318,13 @@ internal static class Int8Quantize
             Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
         }
 
-        if (TMode.Saturates)
-        {
-            finite &= Avx.TestZ(unordered.AsInt32(), unordered.AsInt32());
-        }
+        finite &= Avx.TestZ(unordered.AsInt32(), unordered.AsInt32());
 
-        return QuantizeSse2<TMode>(ref a0, inverse, zeroPoint, ref u0, n, k, ref finite);
+        return QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, k, ref finite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int QuantizeSse2<TMode>(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, int k, ref bool finite)
-        where TMode : struct, IMode
+    private static int QuantizeSse2Saturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, int k, ref bool finite)
     {
         Vector128<float> scale = Vector128.Create(inverse), low = Vector128.Create((float)-zeroPoint), high = Vector128.Create((float)(127 - zeroPoint));
         Vector128<float> unordered = Vector128<float>.Zero;
@@ -282,15 +335,12 @@ internal static class Int8Quantize
             Vector128<float> x0 = Vector128.LoadUnsafe(ref a0, (nuint)k), x1 = Vector128.LoadUnsafe(ref a0, (nuint)(k + 4));
             Vector128<float> x2 = Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)), x3 = Vector128.LoadUnsafe(ref a0, (nuint)(k + 12));
             Vector128<float> p0 = Sse.Multiply(x0, scale), p1 = Sse.Multiply(x1, scale), p2 = Sse.Multiply(x2, scale), p3 = Sse.Multiply(x3, scale);
-            if (TMode.Saturates)
-            {
-                Vector128<float> d = Sse.Or(Sse.Or(Sse.Subtract(x0, x0), Sse.Subtract(x1, x1)), Sse.Or(Sse.Subtract(x2, x2), Sse.Subtract(x3, x3)));
-                unordered = Sse.Or(unordered, Sse.CompareUnordered(d, d));
-                p0 = Sse.Min(Sse.Max(p0, low), high);
-                p1 = Sse.Min(Sse.Max(p1, low), high);
-                p2 = Sse.Min(Sse.Max(p2, low), high);
-                p3 = Sse.Min(Sse.Max(p3, low), high);
-            }
+            Vector128<float> d = Sse.Or(Sse.Or(Sse.Subtract(x0, x0), Sse.Subtract(x1, x1)), Sse.Or(Sse.Subtract(x2, x2), Sse.Subtract(x3, x3)));
+            unordered = Sse.Or(unordered, Sse.CompareUnordered(d, d));
+            p0 = Sse.Min(Sse.Max(p0, low), high);
+            p1 = Sse.Min(Sse.Max(p1, low), high);
+            p2 = Sse.Min(Sse.Max(p2, low), high);
+            p3 = Sse.Min(Sse.Max(p3, low), high);
 
             Vector128<int> i0 = Sse2.Add(Sse2.ConvertToVector128Int32(p0), zero);
             Vector128<int> i1 = Sse2.Add(Sse2.ConvertToVector128Int32(p1), zero);
@@ -300,10 +350,7 @@ internal static class Int8Quantize
             Sse2.Min(bytes, cap).StoreUnsafe(ref u0, (nuint)k);
         }
 
-        if (TMode.Saturates)
-        {
-            finite &= unordered == Vector128<float>.Zero;
-        }
+        finite &= unordered == Vector128<float>.Zero;
 
         return k;
     }
@@ -311,8 +358,7 @@ internal static class Int8Quantize
     // Portable: round to even, convert (exact on an integral value), clamp, then narrow twice (no saturation needed).
     // Saturating: the product clamped first, as on AVX2 (a NaN's code means nothing; the check reports it).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int QuantizePortable<TMode>(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
-        where TMode : struct, IMode
+    private static int QuantizePortableSaturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
     {
         Vector128<float> scale = Vector128.Create(inverse), lowF = Vector128.Create((float)-zeroPoint), highF = Vector128.Create((float)(127 - zeroPoint));
         Vector128<float> unordered = Vector128<float>.Zero;
@@ -327,22 +373,16 @@ internal static class Int8Quantize
             Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)).AsByte().StoreUnsafe(ref u0, (nuint)k);
         }
 
-        if (TMode.Saturates)
-        {
-            finite &= unordered == Vector128<float>.Zero;
-        }
+        finite &= unordered == Vector128<float>.Zero;
 
         return k;
 
         Vector128<int> Step(Vector128<float> x)
         {
             Vector128<float> product = x * scale;
-            if (TMode.Saturates)
-            {
-                Vector128<float> d = x - x;
-                unordered |= ~Vector128.Equals(d, d);
-                product = Vector128.Min(Vector128.Max(product, lowF), highF);
-            }
+            Vector128<float> d = x - x;
+            unordered |= ~Vector128.Equals(d, d);
+            product = Vector128.Min(Vector128.Max(product, lowF), highF);
 
             return Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(product)) + zero, low, high);
         }

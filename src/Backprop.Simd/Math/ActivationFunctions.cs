@@ -69,11 +69,16 @@ internal static class ActivationFunctions
     /// <summary>
     /// Softmax of each row of <paramref name="width"/> values, for one row or a block of them with the same bits per row
     /// either way (what the int8 network uses, so that its batch gives the single-sample bits): per row a max and a
-    /// shift in plain loops, then one exponential call for the whole block (a run under <see cref="MinRun"/> through a
-    /// scratch, as <see cref="Apply"/> does, so every element gets the bits of a long run), then per row a sum in order
-    /// and a division. A block of 32 rows of 10 costs one library call instead of five per row. A row holding a NaN or
-    /// an infinity comes out NaN, as with <see cref="Elementwise.SoftmaxRows"/>.
+    /// shift in plain loops, then one exponential call for the whole block (a run under <see cref="MinRun"/> over the
+    /// first <see cref="MinRun"/> floats of <paramref name="a"/> when it has them, else through a scratch, so every
+    /// element gets the bits of a long run), then per row a sum in order and a product with its inverse. A block of 32
+    /// rows of 10 costs one library call instead of five per row. A row holding a NaN or an infinity comes out NaN, as
+    /// with <see cref="Elementwise.SoftmaxRows"/>.
     /// </summary>
+    /// <param name="z">Rows of <paramref name="width"/> values.</param>
+    /// <param name="a">Where the rows' softmax goes, <c>z.Length</c> floats; when <paramref name="a"/> is longer, the
+    /// floats after them up to <see cref="MinRun"/> may be overwritten (a padded row saves the scratch copy).</param>
+    /// <param name="width">Values per row.</param>
     public static void SoftmaxBlock(ReadOnlySpan<float> z, Span<float> a, int width)
     {
         int n = z.Length;
@@ -84,7 +89,7 @@ internal static class ActivationFunctions
             float max = row[0];
             foreach (float v in row)
             {
-                max = v > max || float.IsNaN(v) ? v : max; // NaN sticks: every output of the row becomes NaN
+                max = Math.Max(max, v); // a NaN sticks: every output of the row becomes NaN
             }
 
             for (int k = 0; k < row.Length; k++)
@@ -93,9 +98,10 @@ internal static class ActivationFunctions
             }
         }
 
-        if (n >= MinRun)
+        if (n >= MinRun || a.Length >= MinRun)
         {
-            System.Numerics.Tensors.TensorPrimitives.Exp(a[..n], a[..n]);
+            Span<float> run = a[..Math.Max(n, MinRun)]; // past n: whatever a held, its exponential discarded
+            System.Numerics.Tensors.TensorPrimitives.Exp(run, run);
         }
         else if (n > 0)
         {
@@ -115,9 +121,10 @@ internal static class ActivationFunctions
                 sum += v; // in order: the same bits for the row alone or in a block
             }
 
+            float inverse = 1f / sum; // one division per row, not one per value
             for (int k = 0; k < row.Length; k++)
             {
-                row[k] /= sum;
+                row[k] *= inverse;
             }
         }
     }

@@ -359,7 +359,8 @@ public sealed class QuantizedNetwork
                 return output;
             }
 
-            Activate(l, z, next, z.Length);
+            // A softmax gets the padded row: its exponential runs in place over MinRun floats (no scratch copy).
+            Activate(l, z, _activations[l - 1].Kind == ActivationKind.Softmax ? ws.PaddedARowsForWriting(l) : next, z.Length);
             a = ws.PaddedARows(l);
         }
 

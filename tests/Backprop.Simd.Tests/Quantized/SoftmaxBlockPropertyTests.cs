@@ -4,8 +4,8 @@ using FsCheck.Xunit;
 namespace Backprop.Simd.Tests.Quantized;
 
 /// <summary>
-/// <see cref="ActivationFunctions.SoftmaxBlock"/>, the int8 network's softmax: each row gets the same bits alone as in
-/// a block of any number of rows (so the int8 batch gives the single-sample bits), and is within a derived bound of
+/// <see cref="ActivationFunctions.SoftmaxBlock"/>, the int8 network's softmax: each row gets the same bits alone (with
+/// or without room after it) as in a block of any number of rows (so the int8 batch gives the single-sample bits), and is within a derived bound of
 /// the softmax in double (<see cref="NaiveInt8.SoftmaxRows"/>).
 /// </summary>
 [Properties(Arbitrary = [typeof(Generators)], MaxTest = 100)]
@@ -26,9 +26,12 @@ public class SoftmaxBlockPropertyTests
             ActivationFunctions.SoftmaxBlock(z.AsSpan(r * width, width), alone, width);
             int[] expected = alone.Select(BitConverter.SingleToInt32Bits).ToArray();
             Assert.Equal(expected, block.AsSpan(r * width, width).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray());
+            float[] roomy = Enumerable.Repeat(float.NaN, width + ActivationFunctions.MinRun).ToArray(); // room after the row, holding junk
+            ActivationFunctions.SoftmaxBlock(z.AsSpan(r * width, width), roomy, width);
+            Assert.Equal(expected, roomy.AsSpan(0, width).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray());
 
             // The shift z - max rounds once (u |z - max|), the exponential is within 8 units, the sum of `width` terms
-            // in order gains at most (width - 1) u relative and the division one more: so each output is within
+            // in order gains at most (width - 1) u relative, the inverse and the product one each: so each output is within
             // (2 D + width + 18) u of its value, D the row's largest |z - max|, plus the smallest normal for underflow.
             ReadOnlySpan<float> row = z.AsSpan(r * width, width);
             double max = row.ToArray().Max(), spread = row.ToArray().Max(v => max - v);
