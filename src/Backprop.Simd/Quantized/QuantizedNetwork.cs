@@ -18,7 +18,8 @@ namespace Backprop.Simd;
 /// </summary>
 /// <remarks>
 /// The outputs differ from the float network's by at most a bound that follows from the scales (docs/quantization.md):
-/// per layer, <c>|dz_j| &lt;= (s_j / 2) sum_k |a_k| + (s_a / 2) sum_k |s_j q_jk|</c> plus what earlier layers passed on.
+/// per layer, <c>|dz_j| &lt;= (s_j / 2) sum_k |a_k| + (s_a / 2) sum_k |s_j q_jk|</c> plus what earlier layers passed on,
+/// plus, with calibrated scales, <c>sum_k |s_j q_jk| x_k</c> for inputs a distance <c>x_k</c> beyond the calibrated range.
 /// An input or hidden activation that is NaN or infinite makes every output NaN, as it would in the float network.
 /// </remarks>
 public sealed class QuantizedNetwork

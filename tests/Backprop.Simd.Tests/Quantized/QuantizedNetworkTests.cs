@@ -290,6 +290,9 @@ public class QuantizedNetworkTests
 
             Network network = Backprop.Simd.Serialization.ModelJson.Load(path);       // any trained network
             QuantizedNetwork int8 = QuantizedNetwork.From(network);    // copies; later changes to network do not reach it
+            Dataset trainingData = MnistData.LoadBundled().Training.Slice(0, 500);
+            QuantizedNetwork fixedScales = QuantizedNetwork.From(network, trainingData); // or: input scales calibrated on data
+            Assert.True(fixedScales.IsCalibrated && !int8.IsCalibrated);
             var workspace = new QuantizedWorkspace(int8);              // one per thread; the network is shared
 
             ReadOnlySpan<float> output = int8.FeedForward(x, workspace);   // valid until the workspace's next call
