@@ -19,6 +19,10 @@ namespace Backprop.Simd.Onnx;
 /// <c>- Cast&lt;int32&gt;(zp) x rowSums</c> (exact);</item>
 /// <item><c>z = Cast&lt;float&gt;(sums) x (s_a x s_j) + b</c>, the same products and sum in the same order as ours, then the activation nodes of the float export.</item>
 /// </list>
+/// A network with calibrated input scales (<see cref="QuantizedNetwork.IsCalibrated"/>) has constants in place of
+/// steps 1's nodes, as its kernels do: <c>u = Cast&lt;uint8&gt;(Round(Clip(a x inverse, -zp, 127 - zp)) + zp)</c> (the
+/// product clamped before rounding, so a value beyond the calibrated range saturates), <c>zp x rowSums</c> and
+/// <c>s_a x s_j</c> computed here in the same int32 and float arithmetic.
 /// No zero point goes into <c>MatMulInteger</c> (it takes one per tensor or per row in ONNX, but one per sample in a
 /// batch is what dynamic quantization needs); the 7-bit codes keep x86's <c>pmaddubsw</c> from saturating in ONNX
 /// Runtime as in our kernels. DynamicQuantizeLinear is not used: it makes 8-bit codes (255 steps), not ours.
@@ -41,6 +45,15 @@ internal static class QuantizedOnnxExporter
             string p = $"layer{l}";
             string output = l == network.OutputLayer ? OnnxModel.OutputName : $"{p}.a";
             string z = activation == Activation.Identity ? output : $"{p}.z";
+            if (network.InputScaleOf(l) is { } fixedScale)
+            {
+                AddCalibratedLayer(graph, network, l, fixedScale, previous, z);
+                OnnxExporter.AddActivation(graph, l, activation, z, output);
+                AddInitializers(graph, network, l, activation);
+                previous = output;
+                continue;
+            }
+
             Add(graph, Reduce($"{p}.reducemin", "ReduceMin", previous, $"{p}.min"));
             Add(graph, Reduce($"{p}.reducemax", "ReduceMax", previous, $"{p}.max"));
             Add(graph, OnnxExporter.Node($"{p}.lo", "Min", [$"{p}.min", "q.zero"], $"{p}.lo"));
@@ -72,6 +85,37 @@ internal static class QuantizedOnnxExporter
 
         graph.String(S.Graph.Name, "backprop_simd_int8_network");
         return OnnxExporter.ModelOf(graph, Describe(network), network.InputSize, network.OutputSize, network.Cost);
+    }
+
+    // Layer l with a fixed input scale: constants for the step's products, the clamp before the rounding.
+    private static void AddCalibratedLayer(ProtoMessage graph, QuantizedNetwork network, int l, ActivationScale input, string previous, string z)
+    {
+        string p = $"layer{l}";
+        int rows = network.Sizes[l];
+        var zeroRows = new byte[rows * sizeof(int)];
+        var scales = new float[rows];
+        for (int j = 0; j < rows; j++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(zeroRows.AsSpan(j * sizeof(int)), input.ZeroPoint * network.RowSumsOf(l)[j]);
+            scales[j] = network.ScalesOf(l)[j] * input.Scale; // as QuantizedNetwork.Dequantize forms it
+        }
+
+        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"{p}.inverse", [], new[] { input.Inverse }));
+        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"{p}.low", [], new[] { (float)-input.ZeroPoint }));
+        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"{p}.high", [], new[] { (float)(127 - input.ZeroPoint) }));
+        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"{p}.zp", [], new[] { (float)input.ZeroPoint }));
+        graph.Message(S.Graph.Initializer, Tensor($"{p}.zp_rows", [rows], S.DataType.Int32, zeroRows));
+        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"{p}.scales", [rows], scales));
+        Add(graph, OnnxExporter.Node($"{p}.scaled", "Mul", [previous, $"{p}.inverse"], $"{p}.scaled"));
+        Add(graph, OnnxExporter.Node($"{p}.clip", "Clip", [$"{p}.scaled", $"{p}.low", $"{p}.high"], $"{p}.clipped"));
+        Add(graph, OnnxExporter.Node($"{p}.rounded", "Round", [$"{p}.clipped"], $"{p}.rounded"));
+        Add(graph, OnnxExporter.Node($"{p}.shifted", "Add", [$"{p}.rounded", $"{p}.zp"], $"{p}.shifted"));
+        Add(graph, Cast($"{p}.codes", $"{p}.shifted", UInt8));
+        Add(graph, OnnxExporter.Node($"{p}.matmul", "MatMulInteger", [$"{p}.codes", $"{p}.weight_codes"], $"{p}.sums"));
+        Add(graph, OnnxExporter.Node($"{p}.exact", "Sub", [$"{p}.sums", $"{p}.zp_rows"], $"{p}.exact"));
+        Add(graph, Cast($"{p}.exact_float", $"{p}.exact", S.DataType.Float));
+        Add(graph, OnnxExporter.Node($"{p}.dequantized", "Mul", [$"{p}.exact_float", $"{p}.scales"], $"{p}.dequantized"));
+        Add(graph, OnnxExporter.Node($"{p}.add", "Add", [$"{p}.dequantized", $"{p}.bias"], z));
     }
 
     private static void Add(ProtoMessage graph, ProtoMessage node) => graph.Message(S.Graph.Node, node);
@@ -129,7 +173,8 @@ internal static class QuantizedOnnxExporter
 
     private static string Describe(QuantizedNetwork network) => string.Create(CultureInfo.InvariantCulture,
         $"Int8 fully connected network [{string.Join(", ", network.Sizes.ToArray())}] exported by {OnnxModel.ProducerName}: " +
-        $"per layer the input quantized per sample to 7-bit codes over [min(a, 0), max(a, 0)], MatMulInteger with int8 weight codes " +
+        $"per layer the input quantized {(network.IsCalibrated ? "to 7-bit codes with a scale calibrated on data (values beyond its range saturate)" : "per sample to 7-bit codes over [min(a, 0), max(a, 0)]")}, " +
+        $"MatMulInteger with int8 weight codes " +
         $"(one scale per output row), dequantized, plus the float bias, then the activation ({Names.Of(network.Activations)}); " +
         $"trained with the {Names.Of(network.Cost)} cost. Input '{OnnxModel.InputName}' [N, {network.InputSize}], output '{OnnxModel.OutputName}' [N, {network.OutputSize}], float32.");
 }

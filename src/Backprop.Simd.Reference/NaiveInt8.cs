@@ -77,6 +77,48 @@ public static class NaiveInt8
         }
     }
 
+    /// <summary>The saturating quantization for a fixed scale: <see cref="Quantize"/>'s codes (its rounding in double
+    /// clamps any finite product, however large), and whether every value is finite.</summary>
+    public static bool QuantizeSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u)
+    {
+        Quantize(a, inverse, zeroPoint, u);
+        foreach (float x in a)
+        {
+            if (!float.IsFinite(x))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Softmax of each row of <paramref name="width"/>, in double: the twin of the int8 network's block softmax.</summary>
+    public static double[] SoftmaxRows(ReadOnlySpan<float> z, int width)
+    {
+        var a = new double[z.Length];
+        for (int start = 0; start < z.Length; start += width)
+        {
+            double max = double.NegativeInfinity, total = 0;
+            for (int k = start; k < start + width; k++)
+            {
+                max = Math.Max(max, z[k]);
+            }
+
+            for (int k = start; k < start + width; k++)
+            {
+                total += Math.Exp(z[k] - max);
+            }
+
+            for (int k = start; k < start + width; k++)
+            {
+                a[k] = Math.Exp(z[k] - max) / total;
+            }
+        }
+
+        return a;
+    }
+
     /// <summary>The smallest and largest value, and whether every value is finite.</summary>
     public static bool Range(ReadOnlySpan<float> a, out float min, out float max)
     {

@@ -30,6 +30,7 @@ internal static class InfoCommand
             if (loaded.Int8 is { } int8)
             {
                 console.Out.WriteLine($"Precision:   int8 (weight codes with a scale per row, biases float; {int8.WeightBytes / 1024.0:F1} KiB of weights in memory)");
+                console.Out.WriteLine($"Scales:      {(int8.IsCalibrated ? "calibrated (each layer's input scale fixed from data; values beyond it saturate)" : "dynamic (each layer's input scale chosen per sample)")}");
             }
 
             return 0;

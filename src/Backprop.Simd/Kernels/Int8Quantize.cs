@@ -10,8 +10,9 @@ namespace Backprop.Simd.Kernels;
 /// Floats to the unsigned 7-bit codes <see cref="Int8MatrixVector"/> reads:
 /// <c>u[k] = clamp(round(a[k] x inverse) + zeroPoint, 0, 127)</c>, the product rounded once in float and then to the
 /// nearest integer, ties to even (what <c>cvtps2dq</c> does under the default rounding mode and what
-/// <see cref="MathF.Round(float)"/> does), so every path gives the same bytes. The caller keeps
-/// <c>|a x inverse| + zeroPoint</c> within a few hundred, far from int32's limits.
+/// <see cref="MathF.Round(float)"/> does), so every path gives the same bytes. For <see cref="Quantize(ReadOnlySpan{float}, float, int, Span{byte})"/> the
+/// caller keeps <c>|a x inverse| + zeroPoint</c> within a few hundred, far from int32's limits (a dynamic scale covers
+/// the input); <see cref="QuantizeSaturating(ReadOnlySpan{float}, float, int, Span{byte})"/> takes any float.
 /// </summary>
 internal static class Int8Quantize
 {
@@ -42,6 +43,52 @@ internal static class Int8Quantize
             int q = (int)MathF.Round(Unsafe.Add(ref a0, k) * inverse) + zeroPoint;
             Unsafe.Add(ref u0, k) = (byte)Math.Clamp(q, 0, 127);
         }
+    }
+
+
+    /// <summary>
+    /// The quantization for a scale fixed in advance (calibrated), where a value may lie far outside the codes' range:
+    /// the product is clamped in float to <c>[-zeroPoint, 127 - zeroPoint]</c> before it is rounded, so any finite value
+    /// beyond the range saturates to code 0 or 127 (never wraps, however large), and a value within it gets the bytes
+    /// <see cref="Quantize(ReadOnlySpan{float}, float, int, Span{byte})"/> gives. Returns false when a value is NaN or
+    /// infinite (the codes then mean nothing): the check the range pass makes for dynamic scales, folded into this one.
+    /// </summary>
+    public static bool QuantizeSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u) =>
+        QuantizeSaturating(a, inverse, zeroPoint, u, Int8MatrixVector.DefaultPath);
+
+    /// <summary><see cref="QuantizeSaturating(ReadOnlySpan{float}, float, int, Span{byte})"/> on <paramref name="path"/>.</summary>
+    public static bool QuantizeSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path) =>
+        RunSaturating(a, inverse, zeroPoint, u, path);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool RunSaturating(ReadOnlySpan<float> a, float inverse, int zeroPoint, Span<byte> u, Int8Path path)
+    {
+        if (u.Length < a.Length)
+        {
+            throw new ArgumentException($"u has length {u.Length}, expected at least {a.Length} (a.Length).", nameof(u));
+        }
+
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref byte u0 = ref MemoryMarshal.GetReference(u);
+        bool finite = true;
+        int n = a.Length, k = path switch
+        {
+            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2Saturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // ends with 16-float SSE2 steps
+            Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, 0, ref finite),
+            Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortableSaturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite),
+            _ => 0,
+        };
+        float low = -zeroPoint, high = 127 - zeroPoint;
+        for (; k < n; k++)
+        {
+            float x = Unsafe.Add(ref a0, k), product = x * inverse;
+            finite &= float.IsFinite(x);
+            product = Math.Clamp(product, low, high); // a NaN stays NaN: its code means nothing
+            int q = (int)MathF.Round(product) + zeroPoint;
+            Unsafe.Add(ref u0, k) = (byte)Math.Clamp(q, 0, 127);
+        }
+
+        return finite;
     }
 
     /// <summary>
@@ -236,6 +283,109 @@ internal static class Int8Quantize
         }
 
         return k;
+    }
+
+    // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
+    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order; as
+    // Quantize does, but each product first clamped to [-zeroPoint, 127 - zeroPoint] (cvtps2dq never sees a value beyond int32),
+    // and x - x, NaN exactly when x is NaN or infinite, collected by an unordered compare.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizeAvx2Saturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
+    {
+        Vector256<float> scale = Vector256.Create(inverse), low = Vector256.Create((float)-zeroPoint), high = Vector256.Create((float)(127 - zeroPoint));
+        Vector256<float> unordered = Vector256<float>.Zero;
+        Vector256<int> zero = Vector256.Create(zeroPoint);
+        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        Vector256<byte> cap = Vector256.Create((byte)127);
+        int k = 0;
+        for (; k + 32 <= n; k += 32)
+        {
+            Vector256<float> x0 = Vector256.LoadUnsafe(ref a0, (nuint)k), x1 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
+            Vector256<float> x2 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), x3 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 24));
+            Vector256<float> p0 = Avx.Multiply(x0, scale), p1 = Avx.Multiply(x1, scale), p2 = Avx.Multiply(x2, scale), p3 = Avx.Multiply(x3, scale);
+            Vector256<float> d = Avx.Or(Avx.Or(Avx.Subtract(x0, x0), Avx.Subtract(x1, x1)), Avx.Or(Avx.Subtract(x2, x2), Avx.Subtract(x3, x3)));
+            unordered = Avx.Or(unordered, Avx.Compare(d, d, FloatComparisonMode.UnorderedNonSignaling));
+            p0 = Avx.Min(Avx.Max(p0, low), high);
+            p1 = Avx.Min(Avx.Max(p1, low), high);
+            p2 = Avx.Min(Avx.Max(p2, low), high);
+            p3 = Avx.Min(Avx.Max(p3, low), high);
+
+            Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(p0), zero);
+            Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(p1), zero);
+            Vector256<int> i2 = Avx2.Add(Avx.ConvertToVector256Int32(p2), zero);
+            Vector256<int> i3 = Avx2.Add(Avx.ConvertToVector256Int32(p3), zero);
+            Vector256<byte> bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+            Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        finite &= Avx.TestZ(unordered.AsInt32(), unordered.AsInt32());
+
+        return QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, k, ref finite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizeSse2Saturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, int k, ref bool finite)
+    {
+        Vector128<float> scale = Vector128.Create(inverse), low = Vector128.Create((float)-zeroPoint), high = Vector128.Create((float)(127 - zeroPoint));
+        Vector128<float> unordered = Vector128<float>.Zero;
+        Vector128<int> zero = Vector128.Create(zeroPoint);
+        Vector128<byte> cap = Vector128.Create((byte)127);
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector128<float> x0 = Vector128.LoadUnsafe(ref a0, (nuint)k), x1 = Vector128.LoadUnsafe(ref a0, (nuint)(k + 4));
+            Vector128<float> x2 = Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)), x3 = Vector128.LoadUnsafe(ref a0, (nuint)(k + 12));
+            Vector128<float> p0 = Sse.Multiply(x0, scale), p1 = Sse.Multiply(x1, scale), p2 = Sse.Multiply(x2, scale), p3 = Sse.Multiply(x3, scale);
+            Vector128<float> d = Sse.Or(Sse.Or(Sse.Subtract(x0, x0), Sse.Subtract(x1, x1)), Sse.Or(Sse.Subtract(x2, x2), Sse.Subtract(x3, x3)));
+            unordered = Sse.Or(unordered, Sse.CompareUnordered(d, d));
+            p0 = Sse.Min(Sse.Max(p0, low), high);
+            p1 = Sse.Min(Sse.Max(p1, low), high);
+            p2 = Sse.Min(Sse.Max(p2, low), high);
+            p3 = Sse.Min(Sse.Max(p3, low), high);
+
+            Vector128<int> i0 = Sse2.Add(Sse2.ConvertToVector128Int32(p0), zero);
+            Vector128<int> i1 = Sse2.Add(Sse2.ConvertToVector128Int32(p1), zero);
+            Vector128<int> i2 = Sse2.Add(Sse2.ConvertToVector128Int32(p2), zero);
+            Vector128<int> i3 = Sse2.Add(Sse2.ConvertToVector128Int32(p3), zero);
+            Vector128<byte> bytes = Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(i0, i1), Sse2.PackSignedSaturate(i2, i3));
+            Sse2.Min(bytes, cap).StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        finite &= unordered == Vector128<float>.Zero;
+
+        return k;
+    }
+
+    // Portable: round to even, convert (exact on an integral value), clamp, then narrow twice (no saturation needed).
+    // Saturating: the product clamped first, as on AVX2 (a NaN's code means nothing; the check reports it).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int QuantizePortableSaturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
+    {
+        Vector128<float> scale = Vector128.Create(inverse), lowF = Vector128.Create((float)-zeroPoint), highF = Vector128.Create((float)(127 - zeroPoint));
+        Vector128<float> unordered = Vector128<float>.Zero;
+        Vector128<int> zero = Vector128.Create(zeroPoint), low = Vector128<int>.Zero, high = Vector128.Create(127);
+        int k = 0;
+        for (; k + 16 <= n; k += 16)
+        {
+            Vector128<int> i0 = Step(Vector128.LoadUnsafe(ref a0, (nuint)k));
+            Vector128<int> i1 = Step(Vector128.LoadUnsafe(ref a0, (nuint)(k + 4)));
+            Vector128<int> i2 = Step(Vector128.LoadUnsafe(ref a0, (nuint)(k + 8)));
+            Vector128<int> i3 = Step(Vector128.LoadUnsafe(ref a0, (nuint)(k + 12)));
+            Vector128.Narrow(Vector128.Narrow(i0, i1), Vector128.Narrow(i2, i3)).AsByte().StoreUnsafe(ref u0, (nuint)k);
+        }
+
+        finite &= unordered == Vector128<float>.Zero;
+
+        return k;
+
+        Vector128<int> Step(Vector128<float> x)
+        {
+            Vector128<float> product = x * scale;
+            Vector128<float> d = x - x;
+            unordered |= ~Vector128.Equals(d, d);
+            product = Vector128.Min(Vector128.Max(product, lowF), highF);
+
+            return Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(product)) + zero, low, high);
+        }
     }
 }
 

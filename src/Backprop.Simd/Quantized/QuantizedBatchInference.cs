@@ -7,7 +7,7 @@ namespace Backprop.Simd.Runtime;
 /// A <see cref="QuantizedNetwork"/> over many samples, shared among a fixed set of threads created once (the runtime's
 /// worker pool): the samples are cut into runs of <see cref="SamplesPerShare"/>, each run done by one thread, one
 /// block of up to 32 samples at a time in that thread's own <see cref="QuantizedWorkspace"/>: the int8 layers sample
-/// by sample, each activation (softmax row by row) once for the block, the outputs written in place. Each output is
+/// by sample, each activation (softmax too) once for the block, the outputs written in place. Each output is
 /// computed by one thread with the arithmetic <see cref="QuantizedNetwork.FeedForward"/> uses, so the outputs are
 /// bit-identical whatever the thread count. Allocates nothing per call.
 /// </summary>

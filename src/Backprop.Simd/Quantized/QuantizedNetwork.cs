@@ -10,15 +10,16 @@ namespace Backprop.Simd;
 /// <summary>
 /// An int8 copy of a trained <see cref="Network"/> for inference: each weight row <c>j</c> of layer <c>l</c> stored as
 /// int8 codes <c>q = round(w / s_j)</c> in [-127, 127] with the symmetric scale <c>s_j = max_k |w_jk| / 127</c>; each
-/// layer's input quantized per sample (dynamically) to 7-bit codes over its own range, with a zero point when it has
-/// negative values; the products summed exactly in int32, dequantized with the two scales, and then the float network's
+/// layer's input quantized to 7-bit codes, with a zero point when it has negative values, over its own range per sample
+/// (dynamic, <see cref="From(Network)"/>) or over a range fixed from calibration data (<see cref="From(Network, Dataset)"/>); the products summed exactly in int32, dequantized with the two scales, and then the float network's
 /// own biases and activation functions applied. A quarter of the weights' bytes, and about twice the multiply-adds per
 /// instruction. Like <see cref="Network"/> it is immutable once made and can be shared by many threads, each with its
 /// own <see cref="QuantizedWorkspace"/>; no call allocates.
 /// </summary>
 /// <remarks>
 /// The outputs differ from the float network's by at most a bound that follows from the scales (docs/quantization.md):
-/// per layer, <c>|dz_j| &lt;= (s_j / 2) sum_k |a_k| + (s_a / 2) sum_k |s_j q_jk|</c> plus what earlier layers passed on.
+/// per layer, <c>|dz_j| &lt;= (s_j / 2) sum_k |a_k| + (s_a / 2) sum_k |s_j q_jk|</c> plus what earlier layers passed on,
+/// plus, with calibrated scales, <c>sum_k |s_j q_jk| x_k</c> for inputs a distance <c>x_k</c> beyond the calibrated range.
 /// An input or hidden activation that is NaN or infinite makes every output NaN, as it would in the float network.
 /// </remarks>
 public sealed class QuantizedNetwork
@@ -37,6 +38,7 @@ public sealed class QuantizedNetwork
     private readonly float[] _biases;      // b_j per neuron, the float network's
     private readonly int[] _weightOffsets; // per layer, [0] unused
     private readonly Activation[] _activations;
+    private ActivationScale[]? _inputScales; // per layer l (index l, [0] unused) when calibrated; null for dynamic scales
 
     private QuantizedNetwork(Layout layout, CostFunction cost, Activation[] activations, string paramName)
     {
@@ -87,8 +89,75 @@ public sealed class QuantizedNetwork
         return quantized;
     }
 
+    /// <summary>
+    /// Quantizes a trained network as <see cref="From(Network)"/> does, and fixes each layer's input scale from the float
+    /// network's values on <paramref name="calibration"/>: layer l's codes cover <c>[min(a, 0), max(a, 0)]</c> of every
+    /// input to it over all the samples (the smallest and largest value seen, not a percentile: no calibration sample
+    /// is clipped, so the error bound is the dynamic one for them). Calls then skip the pass that finds each input's
+    /// range; a value beyond the calibrated range saturates to the nearest end (code 0 or 127), never wraps.
+    /// </summary>
+    /// <param name="network">The float network; it is only read.</param>
+    /// <param name="calibration">Samples like those the network will see (its training set, say); only the inputs are read.</param>
+    /// <exception cref="ArgumentException">As for <see cref="From(Network)"/>; or <paramref name="calibration"/> is empty,
+    /// has inputs of another size, or gives a NaN or infinite value or only zeros (no range) at some layer's input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The int8 weights would exceed one array or the memory available.</exception>
+    public static QuantizedNetwork From(Network network, Dataset calibration)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(calibration);
+        if (calibration.InputSize != network.InputSize || calibration.Count == 0)
+        {
+            throw new ArgumentException(
+                $"calibration has {calibration.Count} samples of {calibration.InputSize} inputs, expected at least 1 sample of {network.InputSize} (the network's input size).", nameof(calibration));
+        }
+
+        QuantizedNetwork quantized = From(network);
+        quantized._inputScales = Calibrate(network, calibration);
+        return quantized;
+    }
+
+    /// <summary>Each layer's input range over the samples, through the float network, as fixed scales.</summary>
+    private static ActivationScale[] Calibrate(Network network, Dataset calibration)
+    {
+        int layers = network.OutputLayer;
+        var low = new float[layers + 1];
+        var high = new float[layers + 1];
+        var workspace = new Workspace(network);
+        var row = new float[network.InputSize];
+        for (int i = 0; i < calibration.Count; i++)
+        {
+            ReadOnlySpan<float> x = calibration.Input(i, row);
+            Widen(x, 1, i);
+            network.FeedForward(x, workspace);
+            for (int l = 1; l < layers; l++)
+            {
+                Widen(workspace.A(l), l + 1, i);
+            }
+        }
+
+        var scales = new ActivationScale[layers + 1];
+        for (int l = 1; l <= layers; l++)
+        {
+            scales[l] = ActivationScale.FromRange(low[l], high[l]) ?? throw new ArgumentException(
+                $"calibration gives layer {l}'s inputs the range [{low[l]}, {high[l]}], too narrow for a scale; calibrate on other samples, or quantize with dynamic scales.", nameof(calibration));
+        }
+
+        return scales;
+
+        void Widen(ReadOnlySpan<float> a, int l, int sample)
+        {
+            if (!Int8Quantize.Range(a, out float min, out float max))
+            {
+                throw new ArgumentException($"calibration sample {sample} gives layer {l} a NaN or infinite input; only finite values can be calibrated on.", nameof(calibration));
+            }
+
+            low[l] = Math.Min(low[l], min);
+            high[l] = Math.Max(high[l], max);
+        }
+    }
+
     /// <summary>An empty network of this shape for a reader to fill (<see cref="SetLayer"/>); the checks of
-    /// <see cref="From"/> on sizes and memory, naming <paramref name="paramName"/>.</summary>
+    /// <see cref="From(Network)"/> on sizes and memory, naming <paramref name="paramName"/>.</summary>
     internal static QuantizedNetwork Empty(Layout layout, CostFunction cost, Activation[] activations, string paramName) =>
         new(layout, cost, activations, paramName);
 
@@ -141,6 +210,16 @@ public sealed class QuantizedNetwork
         Layout.CheckLayer(layer);
         return _activations[layer - 1];
     }
+
+    /// <summary>Whether each layer's input scale is fixed from calibration data (<see cref="From(Network, Dataset)"/>)
+    /// rather than chosen per sample from the input's own range.</summary>
+    public bool IsCalibrated => _inputScales is not null;
+
+    /// <summary>Layer l's fixed input scale, or null when the scales are dynamic.</summary>
+    internal ActivationScale? InputScaleOf(int l) => _inputScales?[l];
+
+    /// <summary>Fixes the input scales (index l for layer l, [0] unused), as a reader found them (already checked).</summary>
+    internal void SetInputScales(ActivationScale[] scales) => _inputScales = scales;
 
     /// <summary>Bytes of the int8 weights, padding to whole quads of inputs and groups of 8 rows included (a float
     /// network's weights take about four times as many).</summary>
@@ -281,7 +360,8 @@ public sealed class QuantizedNetwork
                 return output;
             }
 
-            ActivationFunctions.Apply(_activations[l - 1], z, next, z.Length);
+            // A softmax gets the padded row: its exponential runs in place over MinRun floats (no scratch copy).
+            Activate(l, z, _activations[l - 1].Kind == ActivationKind.Softmax ? ws.PaddedARowsForWriting(l) : next, z.Length);
             a = ws.PaddedARows(l);
         }
 
@@ -303,7 +383,7 @@ public sealed class QuantizedNetwork
     /// inputs sample by sample with <see cref="FeedForwardOne"/>'s arithmetic, the output rows written to
     /// <paramref name="outputs"/> (<c>count x n_L</c>). Bit-identical to <see cref="FeedForwardOne"/> per sample: the
     /// element-wise activations give each element the same bits however long the run (<see cref="ActivationFunctions.MinRun"/>),
-    /// softmax works row by row, and each activation row is quantized from the same padded row as there.
+    /// softmax is <see cref="ActivationFunctions.SoftmaxBlock"/> in both paths, log-softmax works row by row, and each activation row is quantized from the same padded row as there.
     /// </summary>
     /// <param name="ws">The workspace the block's layer 1 ran in.</param>
     /// <param name="count">Samples in the block.</param>
@@ -341,7 +421,7 @@ public sealed class QuantizedNetwork
             }
 
             // A failed sample's row holds stale numbers here; its output is overwritten with NaN below.
-            ActivationFunctions.Apply(_activations[l - 1], z, l == OutputLayer ? outputs[..(count * rows)] : ws.BlockARows(l)[..(count * rows)], rows);
+            Activate(l, z, l == OutputLayer ? outputs[..(count * rows)] : ws.BlockARows(l)[..(count * rows)], rows);
         }
 
         int nL = OutputSize;
@@ -354,21 +434,50 @@ public sealed class QuantizedNetwork
         }
     }
 
+    /// <summary>Layer l's activation on rows of <paramref name="width"/>: the float network's functions, except that a
+    /// softmax is <see cref="ActivationFunctions.SoftmaxBlock"/>, whose bits per row do not depend on how many rows go together.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Activate(int l, ReadOnlySpan<float> z, Span<float> a, int width)
+    {
+        Activation f = _activations[l - 1];
+        if (f.Kind == ActivationKind.Softmax)
+        {
+            ActivationFunctions.SoftmaxBlock(z, a, width);
+        }
+        else
+        {
+            ActivationFunctions.Apply(f, z, a, width);
+        }
+    }
+
     /// <summary>Layer l's weighted inputs <paramref name="z"/> for one sample's input <paramref name="a"/>: its scale
-    /// chosen, quantized, the nonzero quads listed and multiplied, the sums dequantized. False when <paramref name="a"/>
-    /// holds a NaN or infinity (then <paramref name="z"/> is not written).</summary>
+    /// chosen (or the calibrated one taken), quantized, the nonzero quads listed and multiplied, the sums dequantized.
+    /// False when <paramref name="a"/> holds a NaN or infinity (then <paramref name="z"/> is not written).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool WeightedInputs(int l, ReadOnlySpan<float> a, QuantizedWorkspace ws, Span<float> z)
     {
-        if (!ActivationScale.TryChoose(a, out ActivationScale input))
+        Span<byte> codes = ws.Codes(l); // Stride(l) long; the codes past a's end keep the zero they had or an earlier zero point: their weights are 0
+        ActivationScale input;
+        if (_inputScales is { } fixedScales)
         {
-            return false;
+            input = fixedScales[l];
+            if (!Int8Quantize.QuantizeSaturating(a, input.Inverse, input.ZeroPoint, codes))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            if (!ActivationScale.TryChoose(a, out input))
+            {
+                return false;
+            }
+
+            Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes);
         }
 
         ws.RecordScale(l, input);
         int quads = Quads(l);
-        Span<byte> codes = ws.Codes(l); // Stride(l) long; the codes past a's end keep the zero they had or an earlier zero point: their weights are 0
-        Int8Quantize.Quantize(a, input.Inverse, input.ZeroPoint, codes);
         Span<int> list = ws.QuadList;
         int count = Int8Quantize.NonzeroQuads(codes, quads, list);
         Span<int> sums = ws.Sums(l); // PaddedRows(l) long
@@ -465,11 +574,31 @@ public sealed class QuantizedNetwork
 
 /// <summary>
 /// How one sample's layer input becomes 7-bit codes: <c>a ~ Scale (u - ZeroPoint)</c>, <c>u</c> in [0, 127]. The range
-/// covers <c>[min(a, 0), max(a, 0)]</c> in 127 steps; a non-negative input (pixels, sigmoid, ReLU) has zero point 0,
-/// any other a zero point that makes 0 exact.
+/// covers <c>[min(a, 0), max(a, 0)]</c> (of the sample, or of the calibration data) in 127 steps; a non-negative input
+/// (pixels, sigmoid, ReLU) has zero point 0, any other a zero point that makes 0 exact.
 /// </summary>
 internal readonly record struct ActivationScale(float Scale, float Inverse, int ZeroPoint)
 {
+    /// <summary>A fixed scale: the step and zero point as a calibration chose them or a file stored them, the inverse
+    /// computed from the step (so the two give the same codes); null unless the step is positive and finite with a
+    /// finite inverse and the zero point is a code.</summary>
+    public static ActivationScale? Fixed(float scale, int zeroPoint)
+    {
+        float inverse = (float)(1.0 / scale);
+        return float.IsFinite(scale) && scale > 0 && float.IsFinite(inverse) && zeroPoint is >= 0 and <= 127
+            ? new ActivationScale(scale, inverse, zeroPoint)
+            : null;
+    }
+
+    /// <summary>The fixed scale whose codes cover <c>[min(low, 0), max(high, 0)]</c>; null when that range is empty or too narrow.</summary>
+    public static ActivationScale? FromRange(float low, float high)
+    {
+        low = Math.Min(low, 0f);
+        high = Math.Max(high, 0f);
+        double range = (double)high - low;
+        return range > 0 ? Fixed((float)(range / 127.0), (int)Math.Round(-low * (127.0 / range), MidpointRounding.ToEven)) : null;
+    }
+
     /// <summary>The scale for <paramref name="a"/>; false when a value is NaN or infinite.</summary>
     public static bool TryChoose(ReadOnlySpan<float> a, out ActivationScale scale)
     {

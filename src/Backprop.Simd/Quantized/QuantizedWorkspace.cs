@@ -105,6 +105,10 @@ public sealed class QuantizedWorkspace
     /// zeros widen the range by nothing (it always holds 0) and meet zero weights, so the kernels can run whole vectors.</summary>
     internal ReadOnlySpan<float> PaddedARows(int l) => new(_activations, _activationOffsets[l], Padded(Layout.Sizes[l]));
 
+    /// <summary><see cref="PaddedARows"/> to write layer l's activations into: the element-wise functions write only
+    /// the first n_l floats; a softmax (only ever the output layer, never read as an input) may use the rest.</summary>
+    internal Span<float> PaddedARowsForWriting(int l) => new(_activations, _activationOffsets[l], Padded(Layout.Sizes[l]));
+
     private static int Padded(int n) => (n + QuantizedNetwork.RowAlign - 1) / QuantizedNetwork.RowAlign * QuantizedNetwork.RowAlign;
 
     internal Span<float> Row => _row;

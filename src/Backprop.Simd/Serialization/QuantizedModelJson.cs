@@ -10,7 +10,10 @@ namespace Backprop.Simd.Serialization;
 /// "biases": [...], "cost": "LogLikelihoodCost", "activations": ["relu", "softmax"]}</c>. <c>codes[i]</c> is layer
 /// <c>i + 1</c>'s weight codes as <c>sizes[i + 1]</c> rows of <c>sizes[i]</c> integers in [-127, 127] (the order of
 /// the float file's <c>weights</c>), <c>scales[i]</c> and <c>biases[i]</c> its <c>sizes[i + 1]</c> row scales and
-/// float biases (flat lists: network2.py cannot read this file anyway). Floats are written in their shortest form that
+/// float biases (flat lists: network2.py cannot read this file anyway). A network with calibrated input scales
+/// (<see cref="QuantizedNetwork.From(Network, Data.Dataset)"/>) is written as version 2, with <c>"inputScales"</c> (each
+/// layer's input step, a positive float) and <c>"inputZeroPoints"</c> (integers from 0 to 127), one per layer; a
+/// version 1 file has neither and loads with dynamic scales. Floats are written in their shortest form that
 /// parses back to the same float, so a save and a load give the same network bit for bit.
 /// </summary>
 /// <remarks>
@@ -18,7 +21,8 @@ namespace Backprop.Simd.Serialization;
 /// <c>version</c>, the sizes (at least two, each at least 1), every array's length against them (so an absurd size
 /// cannot cause a large allocation: the file must hold every number it claims), every code an integer in [-127, 127],
 /// every scale a finite non-negative float (0 only for a row of zero codes), every bias finite, and the cost and
-/// activations as <see cref="ModelJson"/> checks them. Errors are <see cref="InvalidDataException"/>s that start with
+/// activations as <see cref="ModelJson"/> checks them, and in version 2 the input scales (finite, positive, with a
+/// finite inverse) and zero points. Errors are <see cref="InvalidDataException"/>s that start with
 /// the file's name and the JSON path of the problem.
 /// </remarks>
 internal static class QuantizedModelJson
@@ -26,10 +30,15 @@ internal static class QuantizedModelJson
     /// <summary>The value of the <c>format</c> key that marks an int8 model file.</summary>
     public const string Format = "backprop-int8";
 
-    /// <summary>The only <c>version</c> written and read.</summary>
+    /// <summary>The <c>version</c> of a file with dynamic input scales.</summary>
     public const int Version = 1;
 
+    /// <summary>The <c>version</c> of a file with calibrated input scales (older readers refuse it rather than run it dynamically).</summary>
+    public const int CalibratedVersion = 2;
+
     private static readonly string[] Keys = ["format", "version", "sizes", "codes", "scales", "biases", "cost", "activations"];
+
+    private static readonly string[] CalibrationKeys = ["inputScales", "inputZeroPoints"];
 
     /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> atomically (<see cref="SafeFile.WriteAtomically"/>).</summary>
     public static void Save(QuantizedNetwork network, string path) => SafeFile.WriteAtomically(path, file => Write(network, file));
@@ -74,7 +83,7 @@ internal static class QuantizedModelJson
         using var writer = new Utf8JsonWriter(destination);
         writer.WriteStartObject();
         writer.WriteString("format"u8, Format);
-        writer.WriteNumber("version"u8, Version);
+        writer.WriteNumber("version"u8, network.IsCalibrated ? CalibratedVersion : Version);
         writer.WriteStartArray("sizes"u8);
         foreach (int size in network.Sizes)
         {
@@ -117,6 +126,24 @@ internal static class QuantizedModelJson
         }
 
         writer.WriteEndArray();
+        if (network.IsCalibrated)
+        {
+            writer.WriteStartArray("inputScales"u8);
+            for (int l = 1; l <= network.OutputLayer; l++)
+            {
+                writer.WriteNumberValue(network.InputScaleOf(l)!.Value.Scale);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("inputZeroPoints"u8);
+            for (int l = 1; l <= network.OutputLayer; l++)
+            {
+                writer.WriteNumberValue(network.InputScaleOf(l)!.Value.ZeroPoint);
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
         writer.Flush();
     }
@@ -168,7 +195,7 @@ internal static class QuantizedModelJson
         var found = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (JsonProperty property in root.EnumerateObject())
         {
-            if (System.Array.IndexOf(Keys, property.Name) >= 0 && !found.TryAdd(property.Name, property.Value))
+            if ((System.Array.IndexOf(Keys, property.Name) >= 0 || System.Array.IndexOf(CalibrationKeys, property.Name) >= 0) && !found.TryAdd(property.Name, property.Value))
             {
                 throw Error(source, $"$.{property.Name}", "appears twice, expected each key once");
             }
@@ -187,9 +214,19 @@ internal static class QuantizedModelJson
             throw Error(source, "$.format", $"is {Describe(found["format"])}, expected \"{Format}\"");
         }
 
-        if (!found["version"].TryGetInt32(out int version) || version != Version)
+        if (!found["version"].TryGetInt32(out int version) || version is not (Version or CalibratedVersion))
         {
-            throw Error(source, "$.version", $"is {Describe(found["version"])}, expected {Version}");
+            throw Error(source, "$.version", $"is {Describe(found["version"])}, expected {Version} (dynamic input scales) or {CalibratedVersion} (calibrated)");
+        }
+
+        foreach (string key in CalibrationKeys)
+        {
+            if (found.ContainsKey(key) != (version == CalibratedVersion))
+            {
+                throw version == CalibratedVersion
+                    ? Error(source, "$", $"has no \"{key}\", expected one in a version {CalibratedVersion} file (calibrated input scales)")
+                    : Error(source, $"$.{key}", $"is in a version {Version} file, expected only in version {CalibratedVersion} (calibrated input scales)");
+            }
         }
 
         int[] sizes = Sizes(found["sizes"], source);
@@ -239,6 +276,11 @@ internal static class QuantizedModelJson
             ReadLayer(network, l, rows[l - 1], scales[l - 1], biases[l - 1], source);
         }
 
+        if (version == CalibratedVersion)
+        {
+            network.SetInputScales(InputScales(found["inputScales"], found["inputZeroPoints"], layers, source));
+        }
+
         return network;
     }
 
@@ -276,6 +318,27 @@ internal static class QuantizedModelJson
         }
 
         network.SetLayer(l, codes, scales, biases);
+    }
+
+    // One step and zero point per layer; index l for layer l, as QuantizedNetwork keeps them.
+    private static ActivationScale[] InputScales(JsonElement steps, JsonElement zeroPoints, int layers, string source)
+    {
+        JsonElement[] stepItems = Items(steps, "$.inputScales", layers, source), zeroItems = Items(zeroPoints, "$.inputZeroPoints", layers, source);
+        var scales = new ActivationScale[layers + 1];
+        for (int l = 1; l <= layers; l++)
+        {
+            JsonElement step = stepItems[l - 1], zero = zeroItems[l - 1];
+            if (zero.ValueKind != JsonValueKind.Number || !zero.TryGetInt32(out int zeroPoint) || zeroPoint is < 0 or > 127)
+            {
+                throw Error(source, $"$.inputZeroPoints[{l - 1}]", $"is {Describe(zero)}, expected an integer from 0 to 127");
+            }
+
+            scales[l] = step.ValueKind == JsonValueKind.Number && step.TryGetSingle(out float value) && ActivationScale.Fixed(value, zeroPoint) is { } scale
+                ? scale
+                : throw Error(source, $"$.inputScales[{l - 1}]", $"is {Describe(step)}, expected a positive finite float whose inverse is finite");
+        }
+
+        return scales;
     }
 
     private static int[] Sizes(JsonElement element, string source)

@@ -48,12 +48,40 @@ public sealed class QuantizedFileCliTests : IDisposable
         Assert.Contains($"Parameters:  {(784 * 16) + 16 + (16 * 10) + 10:N0}", output);
         Assert.Contains("Activations: relu, softmax", output);
         Assert.Contains("Precision:   int8 (", output);
+        Assert.Contains("Scales:      dynamic (", output);
         Assert.DoesNotContain("Precision", Run("info", "--model", _model).Out);
 
         (exit, output, error) = Run("bench", "--model", _int8, "--batch", "100", "--threads", "1");
         Assert.True(exit == 0, error);
         Assert.Contains("[784, 16, 10] (relu, softmax; log-likelihood cost) in int8: weights ", output);
         Assert.Contains("batch of 100 on 1 thread: ", output);
+    }
+
+    [Fact]
+    public void Quantize_with_calibrate_fixes_the_scales_from_the_training_images()
+    {
+        var (exit, output, error) = Run("quantize", "--model", _model, "--out", _int8, "--calibrate");
+        Assert.True(exit == 0, error);
+        MnistSplit digits = MnistData.LoadBundled();
+        Assert.EndsWith($"input scales calibrated on {digits.Training.Count:N0} training images of the bundled MNIST-10k digits).", output.Trim());
+        QuantizedNetwork expected = QuantizedNetwork.From(ModelJson.Load(_model), digits.Training);
+        QuantizedNetwork loaded = QuantizedNetwork.Load(_int8);
+        Assert.True(loaded.IsCalibrated);
+        for (int l = 1; l <= 2; l++)
+        {
+            Assert.Equal(expected.InputScaleOf(l), loaded.InputScaleOf(l));
+        }
+
+        Assert.StartsWith($"{expected.Evaluate(digits.Test, new QuantizedWorkspace(expected))} / {digits.Test.Count}", Run("evaluate", "--model", _int8).Out);
+        Assert.Contains("Scales:      calibrated (", Run("info", "--model", _int8).Out);
+
+        // --data names the directory; without --calibrate it is a mistake, not silently ignored.
+        (exit, _, error) = Run("quantize", "--model", _model, "--out", _int8, "--data", _dir);
+        Assert.Equal(BackpropCli.UserError, exit);
+        Assert.Contains("--data is only read with --calibrate", error);
+        (exit, _, error) = Run("quantize", "--model", _model, "--out", _int8, "--calibrate", "--data", Path.Combine(_dir, "none"));
+        Assert.Equal(BackpropCli.UserError, exit);
+        Assert.StartsWith("backprop: --data: ", error);
     }
 
     [Theory]

@@ -11,19 +11,22 @@ namespace Backprop.Simd.Tests.Onnx;
 /// that we compute in double (one rounding apart, which can move a code by one step), or in the activation functions'
 /// roundoff. So each output must be within twice the quantization bound of the exact float network's output
 /// (<see cref="QuantizationErrorBound"/>: both are int8 results under that bound), and nearly all must be equal to a few units in the last place.
+/// Calibrated networks export constant scales (no float-versus-double step at all), and pass the same checks.
 /// </summary>
 public sealed class QuantizedOnnxExportTests
 {
-    public static TheoryData<int[], string, string> Models => new()
+    public static TheoryData<int[], string, string, bool> Models => new()
     {
-        { [784, 30, 10], "relu", "softmax" },      // non-negative inputs: zero point 0
-        { [784, 20, 9, 5], "tanh", "identity" },   // hidden inputs of both signs: zero points inside the range
-        { [784, 12, 10], "gelu", "log-softmax" },
+        { [784, 30, 10], "relu", "softmax", false },      // non-negative inputs: zero point 0
+        { [784, 20, 9, 5], "tanh", "identity", false },   // hidden inputs of both signs: zero points inside the range
+        { [784, 12, 10], "gelu", "log-softmax", false },
+        { [784, 30, 10], "relu", "softmax", true },       // calibrated on 1,000 training digits: constant scales
+        { [784, 20, 9, 5], "tanh", "identity", true },
     };
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void Onnx_Runtime_runs_the_int8_export_and_agrees_with_FeedForward(int[] sizes, string hidden, string output)
+    public void Onnx_Runtime_runs_the_int8_export_and_agrees_with_FeedForward(int[] sizes, string hidden, string output, bool calibrated)
     {
         Assert.True(ModelJson.TryParseActivation(hidden, out Activation h));
         Assert.True(ModelJson.TryParseActivation(output, out Activation o));
@@ -34,8 +37,10 @@ public sealed class QuantizedOnnxExportTests
             Cost = o.IsOutputOnly ? CostFunction.LogLikelihood : CostFunction.Quadratic,
             WeightInit = WeightInit.He,
         });
-        QuantizedNetwork quantized = QuantizedNetwork.From(network);
-        Dataset digits = MnistData.LoadBundled().Test;
+        MnistSplit split = MnistData.LoadBundled();
+        QuantizedNetwork quantized = calibrated ? QuantizedNetwork.From(network, split.Training.Slice(0, 1000)) : QuantizedNetwork.From(network);
+        Assert.Equal(calibrated, quantized.IsCalibrated);
+        Dataset digits = split.Test;
         const int Count = 400;
         int n0 = sizes[0], nL = sizes[^1];
         float[] inputs = new float[Count * n0];

@@ -6,10 +6,12 @@ namespace Backprop.Simd.Tests.Quantized;
 /// How far a <see cref="QuantizedNetwork"/>'s output may be from the exact output of the float network it was made
 /// from, derived from the scales (docs/quantization.md). Per layer, with the int8 path's own float input <c>a</c>:
 /// a weight code dequantizes to within <c>s_j / 2</c> of its weight and an input code to within <c>s_a / 2</c> of its
-/// input (rounding to the nearest step; the zero point makes the codes cover the whole range, so clamping never costs
-/// more), each plus a few units of roundoff in the scales (<c>1024 u</c> of the step covers them: the code is at most 127 steps
-/// from the zero point). So the dequantized sum is within <c>(s_a / 2) sum_k |w^_jk| + (s_j / 2) sum_k |a_k|</c> of
-/// <c>W a + b</c>; the int32 sum is exact and its dequantization rounds four times (<c>gamma_4</c> of its magnitude).
+/// input (rounding to the nearest step; a dynamic scale's codes cover the whole range, so clamping never costs more),
+/// each plus a few units of roundoff in the scales (<c>1024 u</c> of the step covers them: the code is at most 127 steps
+/// from the zero point). A calibrated scale's codes cover <c>[-zp s_a, (127 - zp) s_a]</c>; an input beyond that
+/// saturates to the nearest end, which adds its distance to that end, <c>x_k</c>, to its error (0 within the range,
+/// so for dynamic scales). So the dequantized sum is within
+/// <c>sum_k |w^_jk| ((s_a / 2) + x_k) + (s_j / 2) sum_k |a_k|</c> of <c>W a + b</c>; the int32 sum is exact and its dequantization rounds four times (<c>gamma_4</c> of its magnitude).
 /// The error already in <c>a</c> adds <c>|W| e</c>. Activations pass errors on by their largest slope (sigmoid 1/4,
 /// leaky ReLU max(1, |slope|), GELU 1.13, SiLU 1.1, the rest 1); softmax by <c>2 s_i e^{2E} E</c> (E the largest input
 /// error; its Jacobian's row i sums to at most <c>2 s_i</c>, and s_i grows by at most <c>e^{2E}</c> along the way),
@@ -31,25 +33,29 @@ internal static class QuantizationErrorBound
             ReadOnlySpan<float> w = network.Weights(l), b = network.Biases(l), input = l == 1 ? x : ws.ARows(l - 1);
             sbyte[] codes = quantized.RowCodes(l);
             ReadOnlySpan<float> scales = quantized.ScalesOf(l);
-            double inputStep = ws.InputScale(l).Scale, inputMagnitude = 0;
+            ActivationScale scale = ws.InputScale(l);
+            double inputStep = scale.Scale, inputMagnitude = 0;
+            double low = -scale.ZeroPoint * inputStep, high = (127 - scale.ZeroPoint) * inputStep; // the codes' ends
+            var inputError = new double[cols]; // rounding, roundoff in the step, and saturation
             for (int k = 0; k < cols; k++)
             {
                 inputMagnitude += Math.Abs((double)input[k]);
+                inputError[k] = (inputStep * (0.5 + (1024 * U))) + Math.Max(0, Math.Max(input[k] - high, low - input[k]));
             }
 
             var errorZ = new double[rows];
             for (int j = 0; j < rows; j++)
             {
-                double weights = 0, carried = 0, dequantized = Math.Abs((double)b[j]);
+                double quantization = 0, carried = 0, dequantized = Math.Abs((double)b[j]);
                 for (int k = 0; k < cols; k++)
                 {
                     double code = codes[(j * cols) + k] * (double)scales[j];
-                    weights += Math.Abs(code);
+                    quantization += Math.Abs(code) * inputError[k];
                     dequantized += Math.Abs(code) * (Math.Abs((double)input[k]) + inputStep);
                     carried += Math.Abs((double)w[(j * cols) + k]) * error[k];
                 }
 
-                double quantization = (inputStep * ((0.5 + (1024 * U)) * weights)) + (scales[j] * (0.5 + (1024 * U)) * inputMagnitude);
+                quantization += scales[j] * (0.5 + (1024 * U)) * inputMagnitude;
                 errorZ[j] = carried + quantization + (Tolerance.Gamma(4) * dequantized);
             }
 

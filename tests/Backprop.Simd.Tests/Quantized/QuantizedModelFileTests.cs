@@ -26,15 +26,23 @@ public sealed class QuantizedModelFileTests : IDisposable
         Assert.True(ModelJson.TryParseActivation(output, out Activation o));
         CostFunction cost = o.IsOutputOnly ? CostFunction.LogLikelihood : CostFunction.Quadratic;
         var network = new Network(sizes, seed: 4, new NetworkOptions { HiddenActivation = h, OutputActivation = o, Cost = cost });
-        QuantizedNetwork original = QuantizedNetwork.From(network);
+        RoundTrip(QuantizedNetwork.From(network), sizes, cost);
+        RoundTrip(QuantizedNetwork.From(network, CalibratedNetworkTests.Calibration(16, sizes[0], -1, 5)), sizes, cost);
+    }
+
+    private void RoundTrip(QuantizedNetwork original, int[] sizes, CostFunction cost)
+    {
         string path = Path.Combine(_dir, "model.int8.json");
         original.Save(path);
         QuantizedNetwork loaded = QuantizedNetwork.Load(path);
 
         Assert.Equal(original.Sizes.ToArray(), loaded.Sizes.ToArray());
         Assert.Equal(cost, loaded.Cost);
+        Assert.Equal(original.IsCalibrated, loaded.IsCalibrated);
+        Assert.Contains(original.IsCalibrated ? "\"version\":2" : "\"version\":1", File.ReadAllText(path));
         for (int l = 1; l <= original.OutputLayer; l++)
         {
+            Assert.Equal(original.InputScaleOf(l), loaded.InputScaleOf(l)); // the record compares the floats' values; the outputs below their bits
             Assert.Equal(original.ActivationOf(l), loaded.ActivationOf(l));
             Assert.Equal(original.RowCodes(l), loaded.RowCodes(l));
             Assert.Equal(original.WeightsOf(l).ToArray(), loaded.WeightsOf(l).ToArray()); // the padding too
@@ -48,7 +56,7 @@ public sealed class QuantizedModelFileTests : IDisposable
         var b = new QuantizedWorkspace(loaded);
         for (int i = 0; i < 20; i++)
         {
-            float[] x = TestData.Uniform(sizes[0], ref random, -1, 1);
+            float[] x = TestData.Uniform(sizes[0], ref random, -1.5, 1.5); // some beyond a calibrated range
             Assert.Equal(Bits(original.FeedForward(x, a)), Bits(loaded.FeedForward(x, b)));
         }
 
@@ -76,7 +84,22 @@ public sealed class QuantizedModelFileTests : IDisposable
     {
         { "", "is not valid JSON" },
         { "[1, 2]", "$ is an array of 2, expected an object" },
-        { Valid().Replace("\"version\": 1", "\"version\": 2"), "$.version is 2, expected 1" },
+        { Valid().Replace("\"version\": 1", "\"version\": 3"), "$.version is 3, expected 1 (dynamic input scales) or 2 (calibrated)" },
+        { Valid().Replace("\"version\": 1", "\"version\": 2"), "$ has no \"inputScales\", expected one in a version 2 file" },
+        { Calibrated(zeroPoints: null), "$ has no \"inputZeroPoints\", expected one in a version 2 file" },
+        { Calibrated().Replace("\"version\": 2", "\"version\": 1"), "$.inputScales is in a version 1 file, expected only in version 2" },
+        { Calibrated(scales: "[\"NaN\"]"), "$.inputScales[0] is the string \"NaN\", expected a positive finite float" },
+        { Calibrated(scales: "[-0.5]"), "$.inputScales[0] is -0.5, expected a positive finite float" },
+        { Calibrated(scales: "[0]"), "$.inputScales[0] is 0, expected a positive finite float" },
+        { Calibrated(scales: "[1e39]"), "$.inputScales[0] is 1e39, expected a positive finite float" },
+        { Calibrated(scales: "[1e-45]"), "$.inputScales[0] is 1e-45, expected a positive finite float whose inverse is finite" },
+        { Calibrated(scales: "[0.1, 0.2]"), "$.inputScales is an array of 2, expected an array of 1 (from $.sizes)" },
+        { Calibrated(scales: "0.1"), "$.inputScales is 0.1, expected an array of 1" },
+        { Calibrated(zeroPoints: "[]"), "$.inputZeroPoints is an array of 0, expected an array of 1 (from $.sizes)" },
+        { Calibrated(zeroPoints: "[128]"), "$.inputZeroPoints[0] is 128, expected an integer from 0 to 127" },
+        { Calibrated(zeroPoints: "[-1]"), "$.inputZeroPoints[0] is -1, expected an integer from 0 to 127" },
+        { Calibrated(zeroPoints: "[1.5]"), "$.inputZeroPoints[0] is 1.5, expected an integer from 0 to 127" },
+        { Calibrated().Replace("\"inputZeroPoints\"", "\"inputScales\": [0.5], \"inputZeroPoints\""), "$.inputScales appears twice" },
         { Valid().Replace("\"backprop-int8\"", "\"backprop-int4\""), "$.format is the string \"backprop-int4\", expected \"backprop-int8\"" },
         { Valid().Replace("\"cost\": \"QuadraticCost\", ", ""), "has no \"cost\"" },
         { Valid().Replace("\"cost\": \"QuadraticCost\"", "\"cost\": \"QuadraticCost\", \"cost\": \"QuadraticCost\""), "$.cost appears twice" },
@@ -137,6 +160,27 @@ public sealed class QuantizedModelFileTests : IDisposable
         Assert.Throws<FileNotFoundException>(() => QuantizedNetwork.Load(Path.Combine(_dir, "none.json")));
         Assert.Empty(Directory.GetFiles(_dir));
     }
+
+    [Fact]
+    public void A_calibrated_file_written_by_hand_loads_with_its_scale()
+    {
+        string path = Path.Combine(_dir, "calibrated.json");
+        File.WriteAllText(path, Calibrated(scales: "[0.125]", zeroPoints: "[3]"));
+        QuantizedNetwork loaded = QuantizedNetwork.Load(path);
+        Assert.True(loaded.IsCalibrated);
+        Assert.Equal(new ActivationScale(0.125f, 8f, 3), loaded.InputScaleOf(1));
+        Assert.False(QuantizedNetwork.Load(WriteValid()).IsCalibrated); // version 1: dynamic
+    }
+
+    private string WriteValid()
+    {
+        string path = Path.Combine(_dir, "valid.json");
+        File.WriteAllText(path, Valid());
+        return path;
+    }
+
+    private static string Calibrated(string scales = "[0.5]", string? zeroPoints = "[0]") =>
+        Valid().Replace("\"version\": 1", "\"version\": 2").TrimEnd('}') + $", \"inputScales\": {scales}" + (zeroPoints is null ? "" : $", \"inputZeroPoints\": {zeroPoints}") + "}";
 
     private static string Valid(string sizes = "[2, 2]", string codes = "[[1, -127], [0, 5]]", string scale = "0.25", string bias = "1", string activations = "[\"relu\"]") =>
         $"{{\"format\": \"backprop-int8\", \"version\": 1, \"sizes\": {sizes}, \"codes\": [{codes}], \"scales\": [[{scale}, 0.5]], \"biases\": [[{bias}, -2]], \"cost\": \"QuadraticCost\", \"activations\": {activations}}}";

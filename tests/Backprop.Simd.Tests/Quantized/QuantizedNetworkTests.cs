@@ -177,8 +177,13 @@ public class QuantizedNetworkTests
     public void Blocks_of_the_batch_give_the_single_sample_bits_for_every_architecture(Architecture arch)
     {
         // Counts around the block size, every activation, and samples that fail in layer 1 (NaN, infinity) or later
-        // (values near float's limit, whose weighted inputs overflow), in the middle of a block.
-        QuantizedNetwork quantized = QuantizedNetwork.From(arch.CreateNetwork());
+        // (values near float's limit, whose weighted inputs overflow), in the middle of a block. Calibrated networks
+        // go through the same check (CalibratedNetworkTests).
+        CheckBlocksAgainstSingleSamples(QuantizedNetwork.From(arch.CreateNetwork()), arch);
+    }
+
+    internal static void CheckBlocksAgainstSingleSamples(QuantizedNetwork quantized, Architecture arch)
+    {
         int n0 = arch.Sizes[0], nL = arch.Sizes[^1];
         var random = new SeededRandom(arch.Seed + 5);
         int count = 1 + random.NextInt(3 * QuantizedNetwork.BlockSamples);
@@ -230,9 +235,10 @@ public class QuantizedNetworkTests
     }
 
     [Fact]
-    public void Inference_allocates_nothing()
+    public void Inference_allocates_nothing() => CheckNoAllocation(QuantizedNetwork.From(new Network([784, 30, 10], seed: 1)));
+
+    internal static void CheckNoAllocation(QuantizedNetwork quantized)
     {
-        QuantizedNetwork quantized = QuantizedNetwork.From(new Network([784, 30, 10], seed: 1));
         var ws = new QuantizedWorkspace(quantized);
         Dataset data = TestData.RandomDataset(30, 784, 10, seed: 3);
         float[] x = new float[784];
@@ -284,6 +290,9 @@ public class QuantizedNetworkTests
 
             Network network = Backprop.Simd.Serialization.ModelJson.Load(path);       // any trained network
             QuantizedNetwork int8 = QuantizedNetwork.From(network);    // copies; later changes to network do not reach it
+            Dataset trainingData = MnistData.LoadBundled().Training.Slice(0, 500);
+            QuantizedNetwork fixedScales = QuantizedNetwork.From(network, trainingData); // or: input scales calibrated on data
+            Assert.True(fixedScales.IsCalibrated && !int8.IsCalibrated);
             var workspace = new QuantizedWorkspace(int8);              // one per thread; the network is shared
 
             ReadOnlySpan<float> output = int8.FeedForward(x, workspace);   // valid until the workspace's next call
