@@ -73,7 +73,7 @@ internal static class Int8Quantize
         bool finite = true;
         int n = a.Length, k = path switch
         {
-            Int8Path.Avx2 when Avx2.IsSupported => QuantizeAvx2Saturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // ends with 16-float SSE2 steps
+            Int8Path.Avx2 or Int8Path.AvxVnni when Avx2.IsSupported => QuantizeAvx2Saturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // ends with 16-float SSE2 steps
             Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, 0, ref finite),
             Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortableSaturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite),
             _ => 0,

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Backprop.Simd.Kernels;
 using Backprop.Simd.Reference;
 using FsCheck.Xunit;
@@ -53,11 +54,15 @@ public class Int8SaturatingQuantizePropertyTests
         }
     }
 
+    // AvxVnni's quantization is AVX2's code, which runs wherever AVX2 does, VNNI or not.
+    private static IEnumerable<Int8Path> PathsWithAvxVnni =>
+        Avx2.IsSupported ? Int8KernelPropertyTests.Paths.Append(Int8Path.AvxVnni).Distinct() : Int8KernelPropertyTests.Paths;
+
     private static void Check(float[] a, float inverse, int zeroPoint, bool expectFinite, string what)
     {
         byte[] expected = new byte[a.Length];
         Assert.Equal(expectFinite, NaiveInt8.QuantizeSaturating(a, inverse, zeroPoint, expected));
-        foreach (Int8Path path in Int8KernelPropertyTests.Paths)
+        foreach (Int8Path path in PathsWithAvxVnni)
         {
             byte[] fast = Enumerable.Repeat((byte)200, a.Length + 2).ToArray();
             Assert.Equal(expectFinite, Int8Quantize.QuantizeSaturating(a, inverse, zeroPoint, fast, path));
