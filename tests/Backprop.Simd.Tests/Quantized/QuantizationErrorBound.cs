@@ -89,4 +89,17 @@ internal static class QuantizationErrorBound
 
     /// <summary>The exact output of the float network (in double), for comparing against.</summary>
     public static double[] Exact(Network network, ReadOnlySpan<float> x) => ForwardErrorBound.Compute(network, x).Exact;
+
+    /// <summary>Asserts that every output of <paramref name="quantized"/> for <paramref name="x"/> lies within the bound
+    /// of the exact output; <paramref name="label"/> names the case in a failure.</summary>
+    public static void AssertWithin(Network network, QuantizedNetwork quantized, QuantizedWorkspace ws, float[] x, string label)
+    {
+        float[] output = quantized.FeedForward(x, ws).ToArray();
+        double[] bound = Compute(network, quantized, ws, x);
+        double[] exact = Exact(network, x);
+        for (int i = 0; i < output.Length; i++)
+        {
+            Assert.True(Math.Abs(output[i] - exact[i]) <= bound[i], $"{label}, output {i}: int8 {output[i]}, exact {exact[i]}, bound {bound[i]:E3}");
+        }
+    }
 }

@@ -19,13 +19,7 @@ public class QuantizedNetworkTests
         {
             // Pixels in [0, 1] (zero point 0) and inputs of both signs (a zero point inside the range).
             float[] x = TestData.Uniform(arch.Sizes[0], ref random, sample == 0 ? 0 : -1, 1);
-            float[] output = quantized.FeedForward(x, ws).ToArray();
-            double[] bound = QuantizationErrorBound.Compute(network, quantized, ws, x);
-            double[] exact = QuantizationErrorBound.Exact(network, x);
-            for (int i = 0; i < output.Length; i++)
-            {
-                Assert.True(Math.Abs(output[i] - exact[i]) <= bound[i], $"{arch}, sample {sample}, output {i}: int8 {output[i]}, exact {exact[i]}, bound {bound[i]:E3}");
-            }
+            QuantizationErrorBound.AssertWithin(network, quantized, ws, x, $"{arch}, sample {sample}");
         }
     }
 
