@@ -36,9 +36,14 @@ internal static class QuantizedOnnxExporter
         ArgumentNullException.ThrowIfNull(network);
         var graph = new ProtoMessage();
         string previous = OnnxModel.InputName;
-        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor("q.zero", [], new[] { 0f }));
-        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor("q.steps", [], new[] { 127f }));
-        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor("q.tiny", [], new[] { 1e-30f }));
+        if (!network.IsCalibrated)
+        {
+            // The constants the per-sample range and scale nodes share (a calibrated network has none of those nodes).
+            graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor("q.zero", [], new[] { 0f }));
+            graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor("q.steps", [], new[] { 127f }));
+            graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor("q.tiny", [], new[] { 1e-30f }));
+        }
+
         for (int l = 1; l <= network.OutputLayer; l++)
         {
             Activation activation = network.ActivationOf(l);
@@ -49,7 +54,7 @@ internal static class QuantizedOnnxExporter
             {
                 AddCalibratedLayer(graph, network, l, fixedScale, previous, z);
                 OnnxExporter.AddActivation(graph, l, activation, z, output);
-                AddInitializers(graph, network, l, activation);
+                AddInitializers(graph, network, l, activation, calibrated: true);
                 previous = output;
                 continue;
             }
@@ -79,7 +84,7 @@ internal static class QuantizedOnnxExporter
             Add(graph, OnnxExporter.Node($"{p}.dequantized", "Mul", [$"{p}.exact_float", $"{p}.scales"], $"{p}.dequantized"));
             Add(graph, OnnxExporter.Node($"{p}.add", "Add", [$"{p}.dequantized", $"{p}.bias"], z));
             OnnxExporter.AddActivation(graph, l, activation, z, output);
-            AddInitializers(graph, network, l, activation);
+            AddInitializers(graph, network, l, activation, calibrated: false);
             previous = output;
         }
 
@@ -129,7 +134,9 @@ internal static class QuantizedOnnxExporter
     private static ProtoMessage Cast(string name, string input, int to) =>
         OnnxExporter.Node(name, "Cast", [input], name).Message(S.Node.Attribute, OnnxExporter.IntAttribute("to", to));
 
-    private static void AddInitializers(ProtoMessage graph, QuantizedNetwork network, int l, Activation activation)
+    // A calibrated layer's zero-point correction and output scales are constants of their own (AddCalibratedLayer),
+    // so it needs no row sums or row scales.
+    private static void AddInitializers(ProtoMessage graph, QuantizedNetwork network, int l, Activation activation, bool calibrated)
     {
         int rows = network.Sizes[l], cols = network.Sizes[l - 1];
         sbyte[] codes = network.RowCodes(l);
@@ -142,15 +149,19 @@ internal static class QuantizedOnnxExporter
             }
         }
 
-        var rowSums = new byte[rows * sizeof(int)];
-        for (int j = 0; j < rows; j++)
+        graph.Message(S.Graph.Initializer, Tensor($"layer{l}.weight_codes", [cols, rows], Int8, transposed));
+        if (!calibrated)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(rowSums.AsSpan(j * sizeof(int)), network.RowSumsOf(l)[j]);
+            var rowSums = new byte[rows * sizeof(int)];
+            for (int j = 0; j < rows; j++)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(rowSums.AsSpan(j * sizeof(int)), network.RowSumsOf(l)[j]);
+            }
+
+            graph.Message(S.Graph.Initializer, Tensor($"layer{l}.row_sums", [rows], S.DataType.Int32, rowSums));
+            graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"layer{l}.row_scales", [rows], network.ScalesOf(l).ToArray()));
         }
 
-        graph.Message(S.Graph.Initializer, Tensor($"layer{l}.weight_codes", [cols, rows], Int8, transposed));
-        graph.Message(S.Graph.Initializer, Tensor($"layer{l}.row_sums", [rows], S.DataType.Int32, rowSums));
-        graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"layer{l}.row_scales", [rows], network.ScalesOf(l).ToArray()));
         graph.Message(S.Graph.Initializer, OnnxExporter.FloatTensor($"layer{l}.bias", [rows], network.BiasesOf(l).ToArray()));
         if (activation == Activation.GELU)
         {

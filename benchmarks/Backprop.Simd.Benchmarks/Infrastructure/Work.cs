@@ -34,10 +34,6 @@ public interface ISampleWork
 }
 
 /// <summary>
-/// The work ONE invocation of the benchmark method does, when it does not depend on the parameters. When the method
-/// also sets <c>OperationsPerInvoke</c>, still give the work of the whole invocation: the columns divide it out.
-/// </summary>
-/// <summary>
 /// An inference shape whose benchmark rows stream different bytes per sample: the weights at the row's precision
 /// (<see cref="WorkAttribute.BytesPerWeight"/>) plus the input.
 /// </summary>
@@ -47,6 +43,10 @@ public interface IInferenceWork : ISampleWork
     double BytesPerSampleAt(int bytesPerWeight);
 }
 
+/// <summary>
+/// The work ONE invocation of the benchmark method does, when it does not depend on the parameters. When the method
+/// also sets <c>OperationsPerInvoke</c>, still give the work of the whole invocation: the columns divide it out.
+/// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class WorkAttribute : Attribute
 {

@@ -19,7 +19,7 @@ internal static class QuantizeCommand
             Description = "Fix each layer's input scale from the training images of --data (the range the float network's values take there) instead of choosing it per sample: faster, and values beyond the range saturate.",
         };
         Option<string> data = CommonOptions.Data();
-        data.Description = $"With --calibrate: directory of the MNIST-format files whose training images calibrate the scales. {CommonOptions.Default("the bundled 10,000 MNIST digits")}";
+        data.Description = $"With --calibrate: directory of the MNIST-format files whose training images calibrate the scales. {CommonOptions.Default("the training part of the bundled 10,000 MNIST digits")}";
         var command = new Command("quantize", "Quantize a saved model to int8 (weights per row, see docs/quantization.md) and save it as an int8 model file.") { model, output, calibrate, data };
         command.SetAction(parsed =>
         {

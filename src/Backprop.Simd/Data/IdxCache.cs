@@ -93,7 +93,11 @@ internal sealed class IdxCache
         }
 
         ImageBytes images = read();
-        TryWrite(entry, key, images);
+        if (Key.Of(source) == key)
+        {
+            TryWrite(entry, key, images); // only when the source did not change while it was read
+        }
+
         return images;
     }
 

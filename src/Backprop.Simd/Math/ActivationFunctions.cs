@@ -72,7 +72,7 @@ internal static class ActivationFunctions
     /// shift in plain loops, then one exponential call for the whole block (a run under <see cref="MinRun"/> over the
     /// first <see cref="MinRun"/> floats of <paramref name="a"/> when it has them, else through a scratch, so every
     /// element gets the bits of a long run), then per row a sum in order and a product with its inverse. A block of 32
-    /// rows of 10 costs one library call instead of five per row. A row holding a NaN or an infinity comes out NaN, as
+    /// rows of 10 costs one library call instead of five per row. A row holding a NaN or +infinity (or only -infinity) comes out NaN, as
     /// with <see cref="Elementwise.SoftmaxRows"/>.
     /// </summary>
     /// <param name="z">Rows of <paramref name="width"/> values.</param>

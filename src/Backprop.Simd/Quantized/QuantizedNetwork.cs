@@ -92,8 +92,9 @@ public sealed class QuantizedNetwork
     /// <summary>
     /// Quantizes a trained network as <see cref="From(Network)"/> does, and fixes each layer's input scale from the float
     /// network's values on <paramref name="calibration"/>: layer l's codes cover <c>[min(a, 0), max(a, 0)]</c> of every
-    /// input to it over all the samples (the smallest and largest value seen, not a percentile: no calibration sample
-    /// is clipped, so the error bound is the dynamic one for them). Calls then skip the pass that finds each input's
+    /// input to it over all the samples (the smallest and largest value seen, not a percentile: no calibration input is
+    /// clipped at layer 1; a later layer's int8 input differs from the float one by the earlier layers' quantization
+    /// error, so it may saturate by up to that much). Calls then skip the pass that finds each input's
     /// range; a value beyond the calibrated range saturates to the nearest end (code 0 or 127), never wraps.
     /// </summary>
     /// <param name="network">The float network; it is only read.</param>

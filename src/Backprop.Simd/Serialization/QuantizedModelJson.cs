@@ -17,12 +17,12 @@ namespace Backprop.Simd.Serialization;
 /// parses back to the same float, so a save and a load give the same network bit for bit.
 /// </summary>
 /// <remarks>
-/// Reading checks everything before the network is built: valid JSON, each known key once, <c>format</c> and
+/// Reading checks the file before the network is built: valid JSON, each known key once, <c>format</c> and
 /// <c>version</c>, the sizes (at least two, each at least 1), every array's length against them (so an absurd size
-/// cannot cause a large allocation: the file must hold every number it claims), every code an integer in [-127, 127],
-/// every scale a finite non-negative float (0 only for a row of zero codes), every bias finite, and the cost and
-/// activations as <see cref="ModelJson"/> checks them, and in version 2 the input scales (finite, positive, with a
-/// finite inverse) and zero points. Errors are <see cref="InvalidDataException"/>s that start with
+/// cannot cause a large allocation: the file must hold every number it claims), the cost and activations as
+/// <see cref="ModelJson"/> checks them, and in version 2 the input scales (finite, positive, with a finite inverse)
+/// and zero points; then, as each layer is read into it, every code an integer in [-127, 127], every scale a finite
+/// non-negative float (0 only for a row of zero codes) and every bias finite. Errors are <see cref="InvalidDataException"/>s that start with
 /// the file's name and the JSON path of the problem.
 /// </remarks>
 internal static class QuantizedModelJson
@@ -260,6 +260,7 @@ internal static class QuantizedModelJson
                 : throw Error(source, $"$.activations[{l}]", $"is {Describe(names[l])}, expected one of {string.Join(", ", ModelJson.ActivationNames)}");
         }
 
+        ActivationScale[]? inputScales = version == CalibratedVersion ? InputScales(found["inputScales"], found["inputZeroPoints"], layers, source) : null;
         QuantizedNetwork network;
         try
         {
@@ -276,9 +277,9 @@ internal static class QuantizedModelJson
             ReadLayer(network, l, rows[l - 1], scales[l - 1], biases[l - 1], source);
         }
 
-        if (version == CalibratedVersion)
+        if (inputScales is not null)
         {
-            network.SetInputScales(InputScales(found["inputScales"], found["inputZeroPoints"], layers, source));
+            network.SetInputScales(inputScales);
         }
 
         return network;

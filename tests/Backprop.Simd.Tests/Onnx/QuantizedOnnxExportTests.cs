@@ -75,6 +75,19 @@ public sealed class QuantizedOnnxExportTests
         Assert.True(samePrediction >= Count * 0.99, $"{samePrediction} / {Count} samples predict the same class");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_initializer_of_the_export_is_read_by_a_node(bool calibrated)
+    {
+        // ONNX Runtime drops an unread initializer with a warning; the file should not carry one.
+        var network = new Network([784, 12, 10], seed: 4, new NetworkOptions { HiddenActivation = Activation.GELU, OutputActivation = Activation.Softmax, Cost = CostFunction.LogLikelihood });
+        QuantizedNetwork quantized = calibrated ? QuantizedNetwork.From(network, MnistData.LoadBundled().Training.Slice(0, 200)) : QuantizedNetwork.From(network);
+        OnnxGraph graph = OnnxProtoParser.Parse(OnnxModel.ToBytes(quantized), "int8.onnx").Graph!;
+        var read = graph.Nodes.SelectMany(node => node.Inputs).ToHashSet();
+        Assert.All(graph.Initializers, tensor => Assert.Contains(tensor.Name, read));
+    }
+
     [Fact]
     public void The_export_command_writes_the_int8_graph_for_an_int8_model_file()
     {
