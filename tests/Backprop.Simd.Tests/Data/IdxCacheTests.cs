@@ -87,6 +87,24 @@ public sealed class IdxCacheTests : IDisposable
         Assert.Throws<InvalidDataException>(() => Load()); // decompressed again, and the source is broken
     }
 
+    [Fact]
+    public void A_source_replaced_while_it_is_read_leaves_no_entry()
+    {
+        // The images read are the old file's; a new file then takes its place. An entry made from them under the new
+        // file's identity would be served as the new file's images, so none is written.
+        WriteData(seed: 1);
+        var cache = new IdxCache(CacheDirectory);
+        ImageBytes images = cache.ReadImages(TrainImages, () =>
+        {
+            ImageBytes read = IdxReader.ReadImageBytes(TrainImages);
+            WriteData(seed: 2, count: 6);
+            return read;
+        });
+        Assert.Equal(5, images.Count);
+        Assert.False(File.Exists(cache.EntryPath(TrainImages)));
+        Assert.Equal(Expected(2, 6), Pixels(Load().Training)); // and the next load reads the new file
+    }
+
     [Theory]
     [InlineData("flip a pixel")]
     [InlineData("flip the header")]
