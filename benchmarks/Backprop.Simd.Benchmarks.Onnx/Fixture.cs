@@ -15,7 +15,7 @@ public sealed class Fixture : IDisposable
     /// <summary>Samples in the throughput batch.</summary>
     public const int BatchSize = 10_000;
 
-    private readonly List<IDisposable> _owned = [];
+    private readonly OrtResources _ort = new();
 
     /// <param name="sizes">Neurons per layer.</param>
     /// <param name="inputs">"random" (uniform in [0, 1)) or the bundled MNIST digits (<see cref="BundledDigits.Name"/>; 784 inputs only).</param>
@@ -48,21 +48,21 @@ public sealed class Fixture : IDisposable
         BatchOutput = new float[BatchSize * Network.OutputSize];
         Batched1 = new BatchInference(Network, threads: 1);
         Batched2 = new BatchInference(Network, threads: 2);
-        _owned.Add(Batched1);
-        _owned.Add(Batched2);
+        _ort.Own(Batched1);
+        _ort.Own(Batched2);
 
-        RunOptions = Own(new RunOptions());
-        Session1 = Session(threads: 1);
-        Session2 = Session(threads: 2);
+        RunOptions = _ort.Own(new RunOptions());
+        Session1 = _ort.Session(Model, threads: 1);
+        Session2 = _ort.Session(Model, threads: 2);
 
-        SampleInput = Own(OrtValue.CreateTensorValueFromMemory(Sample, [1, Network.InputSize]));
+        SampleInput = _ort.Own(OrtValue.CreateTensorValueFromMemory(Sample, [1, Network.InputSize]));
         InputNames = [OnnxModel.InputName];
         OutputNames = [OnnxModel.OutputName];
         Inputs = [SampleInput];
-        SampleBinding = Bind(Session1, SampleInput, SampleOutput, 1);
-        OrtValue batchInput = Own(OrtValue.CreateTensorValueFromMemory(Batch, [BatchSize, Network.InputSize]));
-        BatchBinding1 = Bind(Session1, batchInput, BatchOutput, BatchSize);
-        BatchBinding2 = Bind(Session2, batchInput, BatchOutput, BatchSize);
+        SampleBinding = _ort.Bind(Session1, SampleInput, SampleOutput, 1, Network.OutputSize);
+        OrtValue batchInput = _ort.Own(OrtValue.CreateTensorValueFromMemory(Batch, [BatchSize, Network.InputSize]));
+        BatchBinding1 = _ort.Bind(Session1, batchInput, BatchOutput, BatchSize, Network.OutputSize);
+        BatchBinding2 = _ort.Bind(Session2, batchInput, BatchOutput, BatchSize, Network.OutputSize);
     }
 
     public int[] Sizes { get; }
@@ -179,10 +179,7 @@ public sealed class Fixture : IDisposable
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
+        _ort.Dispose();
     }
 
     private static void Require(bool condition, string what)
@@ -191,33 +188,5 @@ public sealed class Fixture : IDisposable
         {
             throw new InvalidOperationException($"ONNX Runtime and FeedForward disagree ({what}).");
         }
-    }
-
-    private InferenceSession Session(int threads)
-    {
-        SessionOptions options = Own(new SessionOptions
-        {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        });
-        return Own(new InferenceSession(Model, options));
-    }
-
-    private OrtIoBinding Bind(InferenceSession session, OrtValue input, float[] output, int rows)
-    {
-        OrtIoBinding binding = Own(session.CreateIoBinding());
-        binding.BindInput(OnnxModel.InputName, input);
-        binding.BindOutput(OnnxModel.OutputName, Own(OrtValue.CreateTensorValueFromMemory(output, [rows, Network.OutputSize])));
-        return binding;
-    }
-
-    private T Own<T>(T disposable)
-        where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
     }
 }

@@ -24,7 +24,7 @@ public class QuantizedInference
 {
     private const int Batch = 10_000;
 
-    private readonly List<IDisposable> _owned = [];
+    private readonly OrtResources _ort = new();
     private Network _network = null!;
     private Workspace _workspace = null!;
     private QuantizedNetwork _quantized = null!;
@@ -59,8 +59,8 @@ public class QuantizedInference
         _workspace = new Workspace(_network);
         _quantized = QuantizedNetwork.From(_network);
         _quantizedWorkspace = new QuantizedWorkspace(_quantized);
-        _batch = Own(new BatchInference(_network, threads: 1));
-        _quantizedBatch = Own(new QuantizedBatchInference(_quantized, threads: 1));
+        _batch = _ort.Own(new BatchInference(_network, threads: 1));
+        _quantizedBatch = _ort.Own(new QuantizedBatchInference(_quantized, threads: 1));
         Backprop.Simd.Data.Dataset digits = BundledDigits.Load();
         int n = sizes[0], m = sizes[^1];
         _inputs = new float[Batch * n];
@@ -75,15 +75,15 @@ public class QuantizedInference
         _ortInt8Sample = new float[m];
         _ortFloatOutputs = new float[Batch * m];
         _ortInt8Outputs = new float[Batch * m];
-        _run = Own(new RunOptions());
-        _floatSession = Session(OnnxModel.ToBytes(_network));
-        _int8Session = Session(OnnxModel.ToBytes(_quantized));
-        OrtValue one = Own(OrtValue.CreateTensorValueFromMemory(_sample, [1, n]));
-        OrtValue many = Own(OrtValue.CreateTensorValueFromMemory(_inputs, [Batch, n]));
-        _floatOne = Bind(_floatSession, one, _ortFloatSample, 1);
-        _int8One = Bind(_int8Session, one, _ortInt8Sample, 1);
-        _floatMany = Bind(_floatSession, many, _ortFloatOutputs, Batch);
-        _int8Many = Bind(_int8Session, many, _ortInt8Outputs, Batch);
+        _run = _ort.Own(new RunOptions());
+        _floatSession = _ort.Session(OnnxModel.ToBytes(_network), threads: 1);
+        _int8Session = _ort.Session(OnnxModel.ToBytes(_quantized), threads: 1);
+        OrtValue one = _ort.Own(OrtValue.CreateTensorValueFromMemory(_sample, [1, n]));
+        OrtValue many = _ort.Own(OrtValue.CreateTensorValueFromMemory(_inputs, [Batch, n]));
+        _floatOne = _ort.Bind(_floatSession, one, _ortFloatSample, 1, _network.OutputSize);
+        _int8One = _ort.Bind(_int8Session, one, _ortInt8Sample, 1, _network.OutputSize);
+        _floatMany = _ort.Bind(_floatSession, many, _ortFloatOutputs, Batch, _network.OutputSize);
+        _int8Many = _ort.Bind(_int8Session, many, _ortInt8Outputs, Batch, _network.OutputSize);
         Check();
         WarmUp.Run(() =>
         {
@@ -102,12 +102,7 @@ public class QuantizedInference
     [GlobalCleanup]
     public void Cleanup()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--)
-        {
-            _owned[i].Dispose();
-        }
-
-        _owned.Clear();
+        _ort.Dispose();
     }
 
     /// <summary><see cref="Network.FeedForward"/> on one sample.</summary>
@@ -221,34 +216,6 @@ public class QuantizedInference
         {
             throw new InvalidOperationException($"ONNX Runtime and ours disagree ({what}).");
         }
-    }
-
-    private InferenceSession Session(byte[] model)
-    {
-        SessionOptions options = Own(new SessionOptions
-        {
-            IntraOpNumThreads = 1,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        });
-        return Own(new InferenceSession(model, options));
-    }
-
-    private OrtIoBinding Bind(InferenceSession session, OrtValue input, float[] output, int rows)
-    {
-        OrtIoBinding binding = Own(session.CreateIoBinding());
-        binding.BindInput(OnnxModel.InputName, input);
-        binding.BindOutput(OnnxModel.OutputName, Own(OrtValue.CreateTensorValueFromMemory(output, [rows, _network.OutputSize])));
-        return binding;
-    }
-
-    private T Own<T>(T disposable)
-        where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
     }
 }
 
