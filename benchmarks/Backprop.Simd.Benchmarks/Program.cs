@@ -1,13 +1,20 @@
 using Backprop.Simd.Benchmarks.Infrastructure;
 using Backprop.Simd.Benchmarks.Ladder;
+using Backprop.Simd.Benchmarks.Limits;
 
 // dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --filter '*'
 // Extra switches (see BenchmarkProgram): --smoke (every benchmark once, in process; CI runs it) and --disasm.
 // --latency [--calls N]: the single-sample inference latency harness (percentiles, GC counts), not BenchmarkDotNet.
 // --paired [--rounds N]: speedups as per-round ratios of two trainers alternating in one process, not BenchmarkDotNet.
+// --paired-pages DIR [--rounds N]: the same for the images of DIR in 4 KiB against 2 MiB pages (HugePagePairedHarness).
 if (args.Contains(LatencyHarness.Switch))
 {
     return LatencyHarness.Run(args);
+}
+
+if (args.Contains(HugePagePairedHarness.Switch))
+{
+    return HugePagePairedHarness.Run(args);
 }
 
 if (args.Contains(PairedHarness.Switch))
