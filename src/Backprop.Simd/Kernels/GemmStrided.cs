@@ -118,7 +118,16 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    SixRows<TV, TE>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
+                    if (rRows.IsEmpty)
+                    {
+                        SixRows<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q)), ref cr, sums, cols, q, epilogue);
+                    }
+                    else
+                    {
+                        SixRows<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q), rRows), ref cr, sums, cols, q, epilogue);
+                    }
                 }
             }
 
@@ -167,9 +176,10 @@ internal static partial class Gemm
     // The tiles of the pairs: R output rows by two vectors of columns [q, q + 2w), 2R independent accumulators, each
     // load of R used R times. Six rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SixRows<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
+    private static void SixRows<TV, TE, TR>(ref float lr, int rowStride, int sumStride, TR rows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue
+        where TR : IRows, allows ref struct
     {
         int w = TV.Count;
         // The six rows of L and the picked rows of R, addressed once here so that the inner loop only steps offsets.
@@ -178,8 +188,6 @@ internal static partial class Gemm
         ref float l3 = ref Unsafe.Add(ref l2, rowStride);
         ref float l4 = ref Unsafe.Add(ref l3, rowStride);
         ref float l5 = ref Unsafe.Add(ref l4, rowStride);
-        ref int picks = ref MemoryMarshal.GetReference(rRows);
-        bool picked = !rRows.IsEmpty;
         TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
         TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
         TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w);
@@ -189,7 +197,7 @@ internal static partial class Gemm
         nint at = 0;
         for (int s = 0; s < sums; s++, at += sumStride)
         {
-            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
+            ref float rs = ref rows.Row(s, cols);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t00 = TV.MultiplyAdd(f, x0, t00);
@@ -427,6 +435,31 @@ internal static partial class Gemm
 
             epilogue.Apply(t, ref Unsafe.Add(ref cr, q));
         }
+    }
+
+    // The rows of R a tile reads, from its column q on: in order, or picked (a mini-batch's samples read in place). A
+    // type argument of the tile, so that its loop carries no flag: with one, the loop's integers outgrew the
+    // registers and the count of sums was spilled and reloaded every step.
+    private interface IRows
+    {
+        ref float Row(int s, int cols);
+    }
+
+    private readonly ref struct RowsInOrder(ref float rq) : IRows
+    {
+        private readonly ref float _rq = ref rq;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(int s, int cols) => ref Unsafe.Add(ref _rq, (nint)s * cols);
+    }
+
+    private readonly ref struct RowsPicked(ref float rq, ReadOnlySpan<int> picks) : IRows
+    {
+        private readonly ref float _rq = ref rq;
+        private readonly ref int _picks = ref MemoryMarshal.GetReference(picks);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(int s, int cols) => ref Unsafe.Add(ref _rq, (nint)Unsafe.Add(ref _picks, s) * cols);
     }
 
     // The overlapping last vector of each output row: whether there is one, where it starts, and which of its lanes are new.
