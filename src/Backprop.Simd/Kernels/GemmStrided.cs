@@ -194,10 +194,11 @@ internal static partial class Gemm
         TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w);
         TV t40 = epilogue.Start<TV>(ref cr0, (4 * cols) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + w);
         TV t50 = epilogue.Start<TV>(ref cr0, (5 * cols) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + w);
-        nint at = 0;
-        for (int s = 0; s < sums; s++, at += sumStride)
+        // Native-sized steps, so that the loop does not widen them again every step.
+        nint at = 0, sumStep = sumStride, width = cols, count = sums;
+        for (nint s = 0; s < count; s++, at += sumStep)
         {
-            ref float rs = ref rows.Row(s, cols);
+            ref float rs = ref rows.Row(s, width);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t00 = TV.MultiplyAdd(f, x0, t00);
@@ -442,7 +443,7 @@ internal static partial class Gemm
     // registers and the count of sums was spilled and reloaded every step.
     private interface IRows
     {
-        ref float Row(int s, int cols);
+        ref float Row(nint s, nint cols);
     }
 
     private readonly ref struct RowsInOrder(ref float rq) : IRows
@@ -450,7 +451,7 @@ internal static partial class Gemm
         private readonly ref float _rq = ref rq;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ref float Row(int s, int cols) => ref Unsafe.Add(ref _rq, (nint)s * cols);
+        public ref float Row(nint s, nint cols) => ref Unsafe.Add(ref _rq, s * cols);
     }
 
     private readonly ref struct RowsPicked(ref float rq, ReadOnlySpan<int> picks) : IRows
@@ -459,7 +460,7 @@ internal static partial class Gemm
         private readonly ref int _picks = ref MemoryMarshal.GetReference(picks);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ref float Row(int s, int cols) => ref Unsafe.Add(ref _rq, (nint)Unsafe.Add(ref _picks, s) * cols);
+        public ref float Row(nint s, nint cols) => ref Unsafe.Add(ref _rq, Unsafe.Add(ref _picks, s) * cols);
     }
 
     // The overlapping last vector of each output row: whether there is one, where it starts, and which of its lanes are new.
