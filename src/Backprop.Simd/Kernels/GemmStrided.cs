@@ -182,7 +182,7 @@ internal static partial class Gemm
         where TR : IRows, allows ref struct
     {
         int w = TV.Count;
-        // The six rows of L and the picked rows of R, addressed once here so that the inner loop only steps offsets.
+        // The six rows of L, addressed once here so that the inner loop only steps offsets.
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
         ref float l2 = ref Unsafe.Add(ref l1, rowStride);
         ref float l3 = ref Unsafe.Add(ref l2, rowStride);
