@@ -34,7 +34,7 @@ public sealed record GemmShape(int M, int N, int K) : IWork, IComparable<GemmSha
 [MemoryDiagnoser]
 public class GemmBenchmarks
 {
-    private float[] _x = null!, _w = null!, _bias = null!, _z = null!, _delta = null!, _nablaW = null!, _deltaBelow = null!;
+    private float[] _x = null!, _w = null!, _bias = null!, _z = null!, _delta = null!, _nablaW = null!, _deltaBelow = null!, _wStep = null!;
 
     /// <summary>The product's shape.</summary>
     [ParamsSource(nameof(Shapes))]
@@ -62,6 +62,7 @@ public class GemmBenchmarks
         _z = new float[M * N];
         _nablaW = new float[N * K];
         _deltaBelow = new float[M * K];
+        _wStep = Synthetic.Uniform(N * K, seed: 2);
     }
 
     /// <summary>Forward, naive: <c>Z = X W^T + b</c> with the scalar triple loop.</summary>
@@ -98,6 +99,13 @@ public class GemmBenchmarks
     [Benchmark]
     [SimdBitsJobs]
     public void GradientGemm() => Gemm.MultiplyStrided(_delta, 1, N, _x, default, _nablaW, N, M, K, 0, N, 1f, 0f);
+
+    /// <summary>
+    /// The weight gradient as training runs it: the SGD step folded in, <c>W = W - (eta / m) Delta^T X</c> (beta = 1,
+    /// no weight decay), W read and written once (the step drifts W by a constant each call, harmless for timing).
+    /// </summary>
+    [Benchmark]
+    public void GradientStepGemm() => Gemm.MultiplyStrided(_delta, 1, N, _x, default, _wStep, N, M, K, 0, N, -3f / M, 1f);
 
     /// <summary>
     /// BP2's product, <c>Delta^{l-1} = Delta^l W^l</c> (m x K from m x N and N x K), through the same kernel with the

@@ -97,7 +97,7 @@ internal static partial class Gemm
         int rows, int sums, int cols, int rStart, int rEnd, int bits, Panels panels)
     {
         _ = rows;
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, rStart, rEnd, new Epilogue(1f, 0f, resume: true), panels);
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, rStart, rEnd, new Epilogue(1f, 0f, Resume: true), panels);
         SimdDispatch.Run(ref kernel, bits, cols);
     }
 

@@ -34,9 +34,10 @@ internal static partial class Gemm
     // Columns [0, pairEnd) of rows [rStart, rEnd) for one block of s, panel by panel.
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelPairs<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStart, int rEnd, int pairEnd, Epilogue epilogue, Panels panels)
+    private static void PanelPairs<TV, TE>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
+        int sums, int cols, int rStart, int rEnd, int pairEnd, Epilogue<TE> epilogue, Panels panels)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int strip = 2 * TV.Count;
         int width = Math.Clamp(PanelFloats / sums / strip * strip, strip, pairEnd); // columns per panel, whole strips
@@ -69,7 +70,7 @@ internal static partial class Gemm
                 ref float cr = ref Unsafe.Add(ref c0, ((nint)row * cols) + q0);
                 for (int j = 0; j < strips; j++)
                 {
-                    PanelTwelve<TV>(ref lr, lRow, lSum, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
+                    PanelTwelve<TV, TE>(ref lr, lRow, lSum, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
                 }
             }
 
@@ -82,14 +83,14 @@ internal static partial class Gemm
                     PackRows(ref lr, rowStride, sumStride, 6, sums, ref pl);
                     for (int j = 0; j < strips; j++)
                     {
-                        PanelSix<TV>(ref pl, 1, 6, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
+                        PanelSix<TV, TE>(ref pl, 1, 6, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
                     }
                 }
                 else
                 {
                     for (int j = 0; j < strips; j++)
                     {
-                        PanelSix<TV>(ref lr, rowStride, sumStride, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
+                        PanelSix<TV, TE>(ref lr, rowStride, sumStride, ref Unsafe.Add(ref p0, (nint)j * sums * strip), ref Unsafe.Add(ref cr, j * strip), cols, sums, epilogue);
                     }
                 }
             }
@@ -114,15 +115,15 @@ internal static partial class Gemm
                     ref float cj = ref Unsafe.Add(ref cr, j * strip);
                     if (count == 4)
                     {
-                        PanelFour<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
+                        PanelFour<TV, TE>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
                     }
                     else if (count == 2)
                     {
-                        PanelTwo<TV>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
+                        PanelTwo<TV, TE>(ref lr, lRow, lSum, ref rp, ref cj, cols, sums, epilogue);
                     }
                     else
                     {
-                        PanelOne<TV>(ref lr, lSum, ref rp, ref cj, sums, epilogue);
+                        PanelOne<TV, TE>(ref lr, lSum, ref rp, ref cj, sums, epilogue);
                     }
                 }
 
@@ -176,8 +177,9 @@ internal static partial class Gemm
     // Twelve rows for 32 registers (AVX-512, ARM64): 24 accumulators, 2 loads and a broadcast. On 16 registers it
     // would spill; the tests run it there all the same (Panels.Twelve), for its arithmetic.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelTwelve<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+    private static void PanelTwelve<TV, TE>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
@@ -289,8 +291,9 @@ internal static partial class Gemm
     // The panel tiles: R rows of C by one strip of two vectors, the strip's rows of R consecutive in the panel. Six
     // rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelSix<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+    private static void PanelSix<TV, TE>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
@@ -351,8 +354,9 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelFour<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+    private static void PanelFour<TV, TE>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
@@ -396,8 +400,9 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelTwo<TV>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue epilogue)
+    private static void PanelTwo<TV, TE>(ref float lr, int rowStride, int sumStride, ref float rp, ref float cr, int cols, int sums, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
@@ -425,8 +430,9 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelOne<TV>(ref float lr, int sumStride, ref float rp, ref float cr, int sums, Epilogue epilogue)
+    private static void PanelOne<TV, TE>(ref float lr, int sumStride, ref float rp, ref float cr, int sums, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         TV t0 = epilogue.Start<TV>(ref cr, 0), t1 = epilogue.Start<TV>(ref cr, w);

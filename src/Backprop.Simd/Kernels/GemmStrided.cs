@@ -26,13 +26,42 @@ internal static partial class Gemm
         ref float r0 = ref MemoryMarshal.GetReference(r);
         ref float c0 = ref MemoryMarshal.GetReference(c);
 
+        // Each kind of epilogue is its own compiled kernel (see Epilogue<TE>).
+        if (epilogue.Beta != 0 || epilogue.Alpha != 1)
+        {
+            if (epilogue.Beta == 0)
+            {
+                StridedBlock<TV, Scaled>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, new(new Scaled(epilogue.Alpha)), panels);
+            }
+            else if (epilogue.Beta == 1)
+            {
+                StridedBlock<TV, FoldedUnit>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, new(new FoldedUnit(epilogue.Alpha)), panels);
+            }
+            else
+            {
+                StridedBlock<TV, Folded>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, new(new Folded(epilogue.Alpha, epilogue.Beta)), panels);
+            }
+
+            return;
+        }
+
         // Through packed panels a block's rows of R are contiguous, so the blocks can be longer (fewer round trips of
         // C's partial sums) as long as a panel of them still holds a few strips.
         int w = TV.Count;
         int block = UsePanels(panels, Math.Min(sums, PanelSumBlock), rEnd - rStart, cols - (cols % (2 * w)), w) ? PanelSumBlock : SumBlock;
-        if (!epilogue.Plain || sums <= 2 * block)
+
+        // The plain sums (starting from C's values when resuming).
+        if (sums <= 2 * block)
         {
-            StridedBlock<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, epilogue, panels);
+            if (epilogue.Resume)
+            {
+                StridedBlock<TV, ResumedSums>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, default, panels);
+            }
+            else
+            {
+                StridedBlock<TV, Sums>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, default, panels);
+            }
+
             return;
         }
 
@@ -41,17 +70,26 @@ internal static partial class Gemm
         for (int s0 = 0; s0 < sums; s0 += block)
         {
             int count = Math.Min(block, sums - s0);
+            ref float ls = ref Unsafe.Add(ref l0, (nint)s0 * sumStride);
             ref float rs = ref rRows.IsEmpty ? ref Unsafe.Add(ref r0, (nint)s0 * cols) : ref r0;
-            StridedBlock<TV>(ref Unsafe.Add(ref l0, (nint)s0 * sumStride), rowStride, sumStride, ref rs, rRows.IsEmpty ? default : rRows.Slice(s0, count), ref c0,
-                count, cols, rStart, rEnd, s0 == 0 ? epilogue : epilogue.Resuming, panels);
+            ReadOnlySpan<int> picks = rRows.IsEmpty ? default : rRows.Slice(s0, count);
+            if (s0 == 0 && !epilogue.Resume)
+            {
+                StridedBlock<TV, Sums>(ref ls, rowStride, sumStride, ref rs, picks, ref c0, count, cols, rStart, rEnd, default, panels);
+            }
+            else
+            {
+                StridedBlock<TV, ResumedSums>(ref ls, rowStride, sumStride, ref rs, picks, ref c0, count, cols, rStart, rEnd, default, panels);
+            }
         }
     }
 
     // Rows [rStart, rEnd) of C for one block of s.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StridedBlock<TV>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels)
+    private static void StridedBlock<TV, TE>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
+        int sums, int cols, int rStart, int rEnd, Epilogue<TE> epilogue, Panels panels)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         int vectorEnd = cols - (cols % w), pairEnd = cols - (cols % (2 * w));
@@ -68,7 +106,7 @@ internal static partial class Gemm
         int pairsDone = 0;
         if (UsePanels(panels, sums, rEnd - rStart, pairEnd, w))
         {
-            PanelPairs<TV>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, pairEnd, epilogue, panels);
+            PanelPairs<TV, TE>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, pairEnd, epilogue, panels);
             pairsDone = pairEnd;
         }
 
@@ -80,7 +118,16 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    SixRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
+                    if (rRows.IsEmpty)
+                    {
+                        SixRows<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q)), ref cr, sums, cols, q, epilogue);
+                    }
+                    else
+                    {
+                        SixRows<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q), rRows), ref cr, sums, cols, q, epilogue);
+                    }
                 }
             }
 
@@ -88,7 +135,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    FourRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                    FourRows<TV, TE>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
             }
 
@@ -96,7 +143,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    TwoRows<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                    TwoRows<TV, TE>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
 
                 row += 2;
@@ -106,7 +153,7 @@ internal static partial class Gemm
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
-                    OneRow<TV>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
+                    OneRow<TV, TE>(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
             }
         }
@@ -129,28 +176,29 @@ internal static partial class Gemm
     // The tiles of the pairs: R output rows by two vectors of columns [q, q + 2w), 2R independent accumulators, each
     // load of R used R times. Six rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SixRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
+    private static void SixRows<TV, TE, TR>(ref float lr, int rowStride, int sumStride, TR rows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
+        where TR : IRows, allows ref struct
     {
         int w = TV.Count;
-        // The six rows of L and the picked rows of R, addressed once here so that the inner loop only steps offsets.
+        // The six rows of L, addressed once here so that the inner loop only steps offsets.
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
         ref float l2 = ref Unsafe.Add(ref l1, rowStride);
         ref float l3 = ref Unsafe.Add(ref l2, rowStride);
         ref float l4 = ref Unsafe.Add(ref l3, rowStride);
         ref float l5 = ref Unsafe.Add(ref l4, rowStride);
-        ref int picks = ref MemoryMarshal.GetReference(rRows);
-        bool picked = !rRows.IsEmpty;
         TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w);
         TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w);
         TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w);
         TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w);
         TV t40 = epilogue.Start<TV>(ref cr0, (4 * cols) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + w);
         TV t50 = epilogue.Start<TV>(ref cr0, (5 * cols) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + w);
-        nint at = 0;
-        for (int s = 0; s < sums; s++, at += sumStride)
+        // Native-sized steps, so that the loop does not widen them again every step.
+        nint at = 0, sumStep = sumStride, width = cols, count = sums;
+        for (nint s = 0; s < count; s++, at += sumStep)
         {
-            ref float rs = ref Unsafe.Add(ref r0, ((nint)(picked ? Unsafe.Add(ref picks, s) : s) * cols) + q);
+            ref float rs = ref rows.Row(s, width);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
             t00 = TV.MultiplyAdd(f, x0, t00);
@@ -193,8 +241,9 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
+    private static void FourRows<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
@@ -239,8 +288,9 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TwoRows<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue epilogue)
+    private static void TwoRows<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         ref float l1 = ref Unsafe.Add(ref lr, rowStride);
@@ -267,8 +317,9 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OneRow<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Epilogue epilogue)
+    private static void OneRow<TV, TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         TV t0 = epilogue.Start<TV>(ref cr, q), t1 = epilogue.Start<TV>(ref cr, q + w);
@@ -290,8 +341,9 @@ internal static partial class Gemm
     // inlining budget ran out here and left about a dozen wrapper calls (Tail.Lanes, Epilogue.ApplyTail, Store) in
     // the tail's epilogue.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void FourRowsSingles<TV>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
+    private static void FourRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         int vectorEnd = cols - (cols % w);
@@ -339,8 +391,9 @@ internal static partial class Gemm
 
     // One output row past the pairs: single vectors, then the tail, then any scalar columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowSingles<TV>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Tail<TV> tail, Epilogue epilogue)
+    private static void RowSingles<TV, TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
     {
         int w = TV.Count;
         int vectorEnd = cols - (cols % w);
@@ -370,7 +423,8 @@ internal static partial class Gemm
     }
 
     // Columns [from, cols) of one output row in scalars (128-bit rows shorter than a vector).
-    private static void ScalarColumns(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, Epilogue epilogue)
+    private static void ScalarColumns<TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, Epilogue<TE> epilogue)
+        where TE : struct, IEpilogue
     {
         for (int q = from; q < cols; q++)
         {
@@ -384,68 +438,32 @@ internal static partial class Gemm
         }
     }
 
+    // The rows of R a tile reads, from its column q on: in order, or picked (a mini-batch's samples read in place). A
+    // type argument of the tile, so that its loop carries no flag: with one, the loop's integers outgrew the
+    // registers and the count of sums was spilled and reloaded every step.
+    private interface IRows
+    {
+        ref float Row(nint s, nint cols);
+    }
+
+    private readonly ref struct RowsInOrder(ref float rq) : IRows
+    {
+        private readonly ref float _rq = ref rq;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(nint s, nint cols) => ref Unsafe.Add(ref _rq, s * cols);
+    }
+
+    private readonly ref struct RowsPicked(ref float rq, ReadOnlySpan<int> picks) : IRows
+    {
+        private readonly ref float _rq = ref rq;
+        private readonly ref int _picks = ref MemoryMarshal.GetReference(picks);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref float Row(nint s, nint cols) => ref Unsafe.Add(ref _rq, Unsafe.Add(ref _picks, s) * cols);
+    }
+
     // The overlapping last vector of each output row: whether there is one, where it starts, and which of its lanes are new.
     private readonly record struct Tail<TV>(bool Exists, int Start, TV Lanes)
         where TV : struct, ISimd<TV>;
-
-    // What Strided does with each sum t: C = alpha t + beta C. With beta = 0, C is only written (t itself when alpha = 1);
-    // otherwise C = (C beta) + (alpha t), unfused and in that order: the bits of a separate SGD step on a stored t.
-    // beta = 1 (SGD without weight decay) skips the multiplication by it, which changes no bit: C * 1 is C.
-    private readonly struct Epilogue(float alpha, float beta, bool resume = false)
-    {
-        private readonly bool _fold = beta != 0, _scale = beta == 0 && alpha != 1, _unit = beta == 1;
-
-        /// <summary>Whether C is only written with the sums themselves, so that it can hold partial sums between blocks of s.</summary>
-        public bool Plain => beta == 0 && alpha == 1;
-
-        /// <summary>This plain epilogue for a later block of s: the sums start from what C holds.</summary>
-        public Epilogue Resuming => new(alpha, beta, resume: true);
-
-        // Where a chain starts: zero, or (resuming) the partial sum an earlier block of s stored, which the chain
-        // continues with exactly the bits one unbroken chain would have.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TV Start<TV>(ref float c, int offset)
-            where TV : struct, ISimd<TV> => resume ? TV.Load(ref c, (nuint)offset) : TV.Zero;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Start(ref float c) => resume ? c : 0f;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply<TV>(TV t, ref float c, int offset)
-            where TV : struct, ISimd<TV>
-        {
-            if (_fold)
-            {
-                TV old = TV.Load(ref c, (nuint)offset);
-                t = TV.Add(_unit ? old : TV.Multiply(old, TV.Broadcast(beta)), TV.Multiply(TV.Broadcast(alpha), t));
-            }
-            else if (_scale)
-            {
-                t = TV.Multiply(TV.Broadcast(alpha), t);
-            }
-
-            TV.Store(t, ref c, (nuint)offset);
-        }
-
-        // Apply in the lanes of `lanes` only; the others keep what an earlier vector of the row stored there.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void ApplyTail<TV>(TV t, ref float c, int offset, TV lanes)
-            where TV : struct, ISimd<TV>
-        {
-            TV old = TV.Load(ref c, (nuint)offset);
-            if (_fold)
-            {
-                t = TV.Add(_unit ? old : TV.Multiply(old, TV.Broadcast(beta)), TV.Multiply(TV.Broadcast(alpha), t));
-            }
-            else if (_scale)
-            {
-                t = TV.Multiply(TV.Broadcast(alpha), t);
-            }
-
-            TV.Store(TV.Select(lanes, t, old), ref c, (nuint)offset);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply(float t, ref float c) => c = _fold ? (c * beta) + (alpha * t) : _scale ? alpha * t : t;
-    }
 }
