@@ -34,6 +34,29 @@ public static class NaiveInt8
         }
     }
 
+    /// <summary>The quad-major product of a block of inputs over one list of quads: for each sample <c>s &lt; count</c>,
+    /// <c>y[s paddedRows + j] = sum over q in quads, i &lt; 4 of W[j, 4q + i] u[s stride + 4q + i]</c>, summed in a long
+    /// and checked to fit an int.</summary>
+    public static void QuadMatrixBlock(ReadOnlySpan<sbyte> w, int paddedRows, ReadOnlySpan<int> quads, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
+    {
+        for (int s = 0; s < count; s++)
+        {
+            for (int j = 0; j < paddedRows; j++)
+            {
+                long sum = 0;
+                foreach (int q in quads)
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        sum += (long)w[(((q * paddedRows) + j) * 4) + i] * u[(s * stride) + (q * 4) + i];
+                    }
+                }
+
+                y[(s * paddedRows) + j] = checked((int)sum);
+            }
+        }
+    }
+
     /// <summary>
     /// One int32 lane of x86's <c>vpdpbusd</c> as Intel defines it: <c>acc</c> plus the four products of the unsigned bytes
     /// <c>u[0..3]</c> (zero-extended) and the signed bytes <c>w[0..3]</c> (sign-extended), added in 32 bits with wraparound

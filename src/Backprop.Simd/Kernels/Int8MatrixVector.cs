@@ -105,6 +105,29 @@ internal static class Int8MatrixVector
         }
     }
 
+    /// <summary>
+    /// The product for a block of <paramref name="count"/> inputs that share one list of quads: for each sample <c>s</c>,
+    /// <c>y[s R + j] = sum over q in quads of sum_i w[(q R + j) 4 + i] u[s stride + 4q + i]</c>, <c>j &lt; R =
+    /// PaddedRows(rows)</c>, on <paramref name="path"/>. One call for the block (the later layers of a batch list every
+    /// quad: for a small layer, listing would cost more than the zero quads it skips), with the same integers as
+    /// <see cref="Multiply(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{byte}, ReadOnlySpan{int}, Span{int}, Int8Path)"/> per sample.
+    /// </summary>
+    public static void MultiplyBlock(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, ReadOnlySpan<int> quads, Span<int> y, Int8Path path)
+    {
+        int padded = PaddedRows(rows);
+        if (count < 0 || stride < (long)quadCount * 4 || (count > 0 && u.Length < ((long)(count - 1) * stride) + ((long)quadCount * 4)) || y.Length < (long)count * padded)
+        {
+            throw new ArgumentException($"u ({u.Length}, stride {stride}) or y ({y.Length}) does not fit {count} samples of {quadCount} quads and {rows} rows (padded to {padded}).", nameof(u));
+        }
+
+        for (int s = 0; s < count; s++)
+        {
+            ReadOnlySpan<byte> us = u.Slice(s * stride, quadCount * 4);
+            Span<int> ys = y.Slice(s * padded, padded);
+            Multiply(w, rows, quadCount, us, quads, ys, path);
+        }
+    }
+
     /// <summary>The 256-bit product with the dot-accumulate step <typeparamref name="TDot"/>, which the caller knows this
     /// processor runs (the tests' <c>vpdpbusd</c> emulated in software runs anywhere).</summary>
     internal static void Multiply<TDot>(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y)
