@@ -34,26 +34,13 @@ public static class NaiveInt8
         }
     }
 
-    /// <summary>The quad-major product of a block of inputs over one list of quads: for each sample <c>s &lt; count</c>,
-    /// <c>y[s paddedRows + j] = sum over q in quads, i &lt; 4 of W[j, 4q + i] u[s stride + 4q + i]</c>, summed in a long
-    /// and checked to fit an int.</summary>
-    public static void QuadMatrixBlock(ReadOnlySpan<sbyte> w, int paddedRows, ReadOnlySpan<int> quads, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
+    /// <summary><see cref="QuadMatrixVector"/> for each of <paramref name="count"/> inputs <c>u[s stride ..]</c>, into
+    /// <c>y[s paddedRows ..]</c>.</summary>
+    public static void QuadMatrixBlock(ReadOnlySpan<sbyte> w, int paddedRows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
     {
         for (int s = 0; s < count; s++)
         {
-            for (int j = 0; j < paddedRows; j++)
-            {
-                long sum = 0;
-                foreach (int q in quads)
-                {
-                    for (int i = 0; i < 4; i++)
-                    {
-                        sum += (long)w[(((q * paddedRows) + j) * 4) + i] * u[(s * stride) + (q * 4) + i];
-                    }
-                }
-
-                y[(s * paddedRows) + j] = checked((int)sum);
-            }
+            QuadMatrixVector(w, paddedRows, quadCount, u.Slice(s * stride), y.Slice(s * paddedRows, paddedRows));
         }
     }
 

@@ -478,7 +478,7 @@ public sealed class QuantizedNetwork
         }
 
         Span<int> sums = ws.BlockSums[..(count * padded)];
-        Int8MatrixVector.MultiplyBlock(WeightsOf(l), rows, quads, codes, stride, count, ws.AllQuads[..quads], sums, Int8MatrixVector.DefaultPath);
+        Int8MatrixVector.MultiplyBlock(WeightsOf(l), rows, quads, codes, stride, count, sums, Int8MatrixVector.DefaultPath);
         for (int s = 0; s < count; s++)
         {
             if (!failed[s])

@@ -27,7 +27,6 @@ public sealed class QuantizedWorkspace
     private readonly int[] _blockInputOffsets;
     private readonly byte[] _blockCodes;        // BlockSamples rows of the largest Stride(l), l >= 2: the codes of the layer being computed
     private readonly int[] _blockSums;          // BlockSamples rows of the largest PaddedRows(l), l >= 2
-    private readonly int[] _allQuads;           // 0, 1, 2, ...: the quad list of a later layer's block (every quad)
     private readonly ActivationScale[] _blockScales; // per sample of the block, the dynamic scale of the layer being computed
     private int _inUse;
 
@@ -55,14 +54,13 @@ public sealed class QuantizedWorkspace
 
         long blockFloats = (long)Layout.NeuronCount * QuantizedNetwork.BlockSamples;
         _blockInputOffsets = new int[Layout.OutputLayer + 2];
-        int widestCodes = 0, widestSums = 0, laterQuads = 0;
+        int widestCodes = 0, widestSums = 0;
         for (int l = 1; l <= Layout.OutputLayer; l++)
         {
             bool later = l >= 2;
             _blockInputOffsets[l + 1] = _blockInputOffsets[l] + (later ? network.Stride(l) * QuantizedNetwork.BlockSamples : 0);
             widestCodes = later ? Math.Max(widestCodes, network.Stride(l)) : widestCodes;
             widestSums = later ? Math.Max(widestSums, network.PaddedRows(l)) : widestSums;
-            laterQuads = later ? Math.Max(laterQuads, network.Quads(l)) : laterQuads;
         }
 
         long blockExtra = ((long)_blockInputOffsets[^1] * 4) + ((long)widestCodes * QuantizedNetwork.BlockSamples * 5) + ((long)widestSums * QuantizedNetwork.BlockSamples * 4);
@@ -86,12 +84,6 @@ public sealed class QuantizedWorkspace
         _blockInputs = new float[_blockInputOffsets[^1]];
         _blockCodes = new byte[widestCodes * QuantizedNetwork.BlockSamples];
         _blockSums = new int[widestSums * QuantizedNetwork.BlockSamples];
-        _allQuads = new int[laterQuads];
-        for (int q = 0; q < laterQuads; q++)
-        {
-            _allQuads[q] = q;
-        }
-
         _blockScales = new ActivationScale[QuantizedNetwork.BlockSamples];
     }
 
@@ -159,9 +151,6 @@ public sealed class QuantizedWorkspace
 
     /// <summary>Sums of a later layer's block, rows of that layer's <see cref="QuantizedNetwork.PaddedRows"/>.</summary>
     internal Span<int> BlockSums => _blockSums;
-
-    /// <summary>The quads 0, 1, 2, ... up to the largest count of a layer l &gt;= 2.</summary>
-    internal ReadOnlySpan<int> AllQuads => _allQuads;
 
     /// <summary>Per sample of the block, the dynamic input scale of the later layer being computed.</summary>
     internal Span<ActivationScale> BlockScales => _blockScales;
