@@ -304,25 +304,23 @@ internal static class Int8Quantize
         return k;
     }
 
-    // As QuantizeAvx2 (the overlapping last step included), but each product first capped at 127 - zeroPoint (cvtps2dq
-    // never sees a value beyond int32's top), and x - x, NaN exactly when x is NaN or infinite, collected by an unordered
-    // compare. No floor is needed: a product below -zeroPoint rounds to at most -zeroPoint, or to 0x80000000 beyond
-    // int32's bottom (or for a NaN), and the zero point added leaves it negative, which the saturating packs make 0.
+    // As QuantizeAvx2 (the overlapping last step included), but each product first clamped to [-zeroPoint, 127 - zeroPoint]
+    // (cvtps2dq never sees a value beyond int32), and x - x, NaN exactly when x is NaN or infinite, collected by an unordered compare.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int QuantizeAvx2Saturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
     {
-        Vector256<float> scale = Vector256.Create(inverse), high = Vector256.Create((float)(127 - zeroPoint));
+        Vector256<float> scale = Vector256.Create(inverse), low = Vector256.Create((float)-zeroPoint), high = Vector256.Create((float)(127 - zeroPoint));
         Vector256<float> unordered = Vector256<float>.Zero;
         Vector256<int> zero = Vector256.Create(zeroPoint);
         int k = 0;
         for (; k + 32 <= n; k += 32)
         {
-            unordered = StepAvx2Saturating(ref a0, scale, high, zero, ref u0, k, unordered);
+            unordered = StepAvx2Saturating(ref a0, scale, low, high, zero, ref u0, k, unordered);
         }
 
         if (k < n && n >= 32)
         {
-            unordered = StepAvx2Saturating(ref a0, scale, high, zero, ref u0, n - 32, unordered);
+            unordered = StepAvx2Saturating(ref a0, scale, low, high, zero, ref u0, n - 32, unordered);
             k = n;
         }
 
@@ -331,16 +329,16 @@ internal static class Int8Quantize
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> StepAvx2Saturating(ref float a0, Vector256<float> scale, Vector256<float> high, Vector256<int> zero, ref byte u0, int k, Vector256<float> unordered)
+    private static Vector256<float> StepAvx2Saturating(ref float a0, Vector256<float> scale, Vector256<float> low, Vector256<float> high, Vector256<int> zero, ref byte u0, int k, Vector256<float> unordered)
     {
         Vector256<float> x0 = Vector256.LoadUnsafe(ref a0, (nuint)k), x1 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
         Vector256<float> x2 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), x3 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 24));
         Vector256<float> p0 = Avx.Multiply(x0, scale), p1 = Avx.Multiply(x1, scale), p2 = Avx.Multiply(x2, scale), p3 = Avx.Multiply(x3, scale);
         Vector256<float> d = Avx.Or(Avx.Or(Avx.Subtract(x0, x0), Avx.Subtract(x1, x1)), Avx.Or(Avx.Subtract(x2, x2), Avx.Subtract(x3, x3)));
-        p0 = Avx.Min(p0, high);
-        p1 = Avx.Min(p1, high);
-        p2 = Avx.Min(p2, high);
-        p3 = Avx.Min(p3, high);
+        p0 = Avx.Min(Avx.Max(p0, low), high);
+        p1 = Avx.Min(Avx.Max(p1, low), high);
+        p2 = Avx.Min(Avx.Max(p2, low), high);
+        p3 = Avx.Min(Avx.Max(p3, low), high);
         StoreCodes(
             Avx2.Add(Avx.ConvertToVector256Int32(p0), zero),
             Avx2.Add(Avx.ConvertToVector256Int32(p1), zero),
