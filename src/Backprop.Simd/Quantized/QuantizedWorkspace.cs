@@ -31,7 +31,7 @@ public sealed class QuantizedWorkspace
     private int _inUse;
 
     /// <summary>Allocates the buffers for networks shaped like <paramref name="network"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The buffers would exceed the memory available to the process.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The buffers would exceed the memory available to the process, or one array.</exception>
     public QuantizedWorkspace(QuantizedNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -54,17 +54,24 @@ public sealed class QuantizedWorkspace
 
         long blockFloats = (long)Layout.NeuronCount * QuantizedNetwork.BlockSamples;
         _blockInputOffsets = new int[Layout.OutputLayer + 2];
+        long blockInputs = 0;
         int widestCodes = 0, widestSums = 0;
-        for (int l = 1; l <= Layout.OutputLayer; l++)
+        for (int l = 2; l <= Layout.OutputLayer; l++)
         {
-            bool later = l >= 2;
-            _blockInputOffsets[l + 1] = _blockInputOffsets[l] + (later ? network.Stride(l) * QuantizedNetwork.BlockSamples : 0);
-            widestCodes = later ? Math.Max(widestCodes, network.Stride(l)) : widestCodes;
-            widestSums = later ? Math.Max(widestSums, network.PaddedRows(l)) : widestSums;
+            _blockInputOffsets[l] = (int)Math.Min(blockInputs, int.MaxValue);
+            blockInputs += (long)network.Stride(l) * QuantizedNetwork.BlockSamples;
+            widestCodes = Math.Max(widestCodes, network.Stride(l));
+            widestSums = Math.Max(widestSums, network.PaddedRows(l));
         }
 
-        long blockExtra = ((long)_blockInputOffsets[^1] * 4) + ((long)widestCodes * QuantizedNetwork.BlockSamples * 5) + ((long)widestSums * QuantizedNetwork.BlockSamples * 4);
+        long blockExtra = (blockInputs * 4) + ((long)widestCodes * QuantizedNetwork.BlockSamples * 5) + ((long)widestSums * QuantizedNetwork.BlockSamples * 4);
         MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8) + (blockFloats * 8) + blockExtra, nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        if (blockInputs > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(network), blockInputs, $"a quantized workspace for {Layout.Describe()} needs {blockInputs:N0} floats of block inputs, more than one array can hold ({Array.MaxLength:N0}).");
+        }
+
+        _blockInputOffsets[Layout.OutputLayer + 1] = (int)blockInputs;
         _codes = new byte[codes];
         _sums = new int[_sumOffsets[^1]];
         _quadList = new int[quads];
@@ -81,7 +88,7 @@ public sealed class QuantizedWorkspace
         _blockZs = new float[blockFloats];
         _blockActivations = new float[blockFloats];
         _failed = new bool[QuantizedNetwork.BlockSamples];
-        _blockInputs = new float[_blockInputOffsets[^1]];
+        _blockInputs = new float[blockInputs];
         _blockCodes = new byte[widestCodes * QuantizedNetwork.BlockSamples];
         _blockSums = new int[widestSums * QuantizedNetwork.BlockSamples];
         _blockScales = new ActivationScale[QuantizedNetwork.BlockSamples];
