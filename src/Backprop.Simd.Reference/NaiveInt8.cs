@@ -34,6 +34,16 @@ public static class NaiveInt8
         }
     }
 
+    /// <summary><see cref="QuadMatrixVector"/> for each of <paramref name="count"/> inputs <c>u[s stride ..]</c>, into
+    /// <c>y[s paddedRows ..]</c>.</summary>
+    public static void QuadMatrixBlock(ReadOnlySpan<sbyte> w, int paddedRows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
+    {
+        for (int s = 0; s < count; s++)
+        {
+            QuadMatrixVector(w, paddedRows, quadCount, u.Slice(s * stride), y.Slice(s * paddedRows, paddedRows));
+        }
+    }
+
     /// <summary>
     /// One int32 lane of x86's <c>vpdpbusd</c> as Intel defines it: <c>acc</c> plus the four products of the unsigned bytes
     /// <c>u[0..3]</c> (zero-extended) and the signed bytes <c>w[0..3]</c> (sign-extended), added in 32 bits with wraparound

@@ -46,6 +46,9 @@ public class QuantizedBenchmarks
     private float[] _tailA = null!;
     private QuantizedWorkspace _blockWorkspace = null!;
     private float[] _blockOutputs = null!;
+    private QuantizedNetwork _calibrated = null!;
+    private QuantizedWorkspace _calibratedBlockWorkspace = null!;
+    private QuantizedBatchInference _calibratedBatch = null!;
     private int _next;
 
     /// <summary>The two shapes of issue 17.</summary>
@@ -96,6 +99,15 @@ public class QuantizedBenchmarks
         {
             _quantized.FirstLayerOfBlock(_inputs.AsSpan(s * sizes[0], sizes[0]), _blockWorkspace, s);
         }
+
+        _calibrated = QuantizedNetwork.From(_network, digits);
+        _calibratedBlockWorkspace = new QuantizedWorkspace(_calibrated);
+        _calibratedBatch = new QuantizedBatchInference(_calibrated, threads: 1);
+        for (int s = 0; s < QuantizedNetwork.BlockSamples; s++)
+        {
+            _calibrated.FirstLayerOfBlock(_inputs.AsSpan(s * sizes[0], sizes[0]), _calibratedBlockWorkspace, s);
+        }
+
         WarmUp.Run(() =>
         {
             Float32();
@@ -112,6 +124,9 @@ public class QuantizedBenchmarks
             SoftmaxHot();
             ArgMaxHot();
             BlockTail();
+            Int8CalibratedBatch();
+            QuantizeSaturatingHot();
+            CalibratedBlockTail();
         });
     }
 
@@ -121,6 +136,7 @@ public class QuantizedBenchmarks
     {
         _batch?.Dispose();
         _quantizedBatch?.Dispose();
+        _calibratedBatch?.Dispose();
     }
 
     /// <summary><see cref="Network.Predict"/> on one sample.</summary>
@@ -152,6 +168,11 @@ public class QuantizedBenchmarks
     [Benchmark(OperationsPerInvoke = Batch)]
     [Work(Samples = Batch, BytesPerWeight = 1)]
     public void Int8Batch() => _quantizedBatch.FeedForward(_inputs, _outputs);
+
+    /// <summary><see cref="Int8Batch"/> with scales calibrated on the bundled digits (<see cref="QuantizedNetwork.From(Network, Dataset)"/>).</summary>
+    [Benchmark(OperationsPerInvoke = Batch)]
+    [Work(Samples = Batch, BytesPerWeight = 1)]
+    public void Int8CalibratedBatch() => _calibratedBatch.FeedForward(_inputs, _outputs);
 
     /// <summary>The floor of any batch over these inputs: the range pass alone over each of the 10,000 inputs (31 MB,
     /// more than this host's caches hold), reading every float once; Mean is per sample.</summary>
@@ -196,6 +217,14 @@ public class QuantizedBenchmarks
         return _codes[0];
     }
 
+    /// <summary>The calibrated quantization (saturating, with the NaN-or-infinity check) of one input again and again.</summary>
+    [Benchmark]
+    public int QuantizeSaturatingHot()
+    {
+        _ = Int8Quantize.QuantizeSaturating(_inputs.AsSpan(0, _network.InputSize), 127f, 0, _codes);
+        return _codes[0];
+    }
+
     /// <summary>The int8 path's first-layer product alone: listing the nonzero quads of the last quantized input, and
     /// n_1 rows times them.</summary>
     [Benchmark]
@@ -219,11 +248,19 @@ public class QuantizedBenchmarks
 
     /// <summary>The batch's later layers for a block of <see cref="QuantizedNetwork.BlockSamples"/> samples whose layer 1
     /// is done (<see cref="QuantizedNetwork.FinishBlock"/>: the hidden activations for the block, the later int8 layers
-    /// sample by sample, the softmax row by row), in L1; Mean is per sample.</summary>
+    /// for the whole block, the softmax), in L1; Mean is per sample.</summary>
     [Benchmark(OperationsPerInvoke = QuantizedNetwork.BlockSamples)]
     public float BlockTail()
     {
         _quantized.FinishBlock(_blockWorkspace, QuantizedNetwork.BlockSamples, _blockOutputs);
+        return _blockOutputs[0];
+    }
+
+    /// <summary><see cref="BlockTail"/> for the calibrated network; Mean is per sample.</summary>
+    [Benchmark(OperationsPerInvoke = QuantizedNetwork.BlockSamples)]
+    public float CalibratedBlockTail()
+    {
+        _calibrated.FinishBlock(_calibratedBlockWorkspace, QuantizedNetwork.BlockSamples, _blockOutputs);
         return _blockOutputs[0];
     }
 

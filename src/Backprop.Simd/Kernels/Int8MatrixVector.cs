@@ -82,26 +82,56 @@ internal static class Int8MatrixVector
     public static void Multiply(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, ReadOnlySpan<int> quads, Span<int> y, Int8Path path)
     {
         int padded = Check(w, rows, quadCount, u, quads, y);
-        ref sbyte w0 = ref MemoryMarshal.GetReference(w);
-        ref byte u0 = ref MemoryMarshal.GetReference(u);
-        ref int y0 = ref MemoryMarshal.GetReference(y);
+        Run<Listed>(ref MemoryMarshal.GetReference(w), padded, quadCount, ref MemoryMarshal.GetReference(u), ref MemoryMarshal.GetReference(quads), quads.Length, ref MemoryMarshal.GetReference(y), path);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run<TList>(ref sbyte w0, int padded, int quadCount, ref byte u0, ref int q0, int count, ref int y0, Int8Path path)
+        where TList : struct, IQuadList
+    {
         switch (path)
         {
             case Int8Path.AvxVnni when VnniDot.IsSupported:
-                MultiplyQuads<VnniDot>(ref w0, padded, quadCount, ref u0, quads, ref y0);
+                MultiplyQuads<VnniDot, TList>(ref w0, padded, quadCount, ref u0, ref q0, count, ref y0);
                 break;
             case Int8Path.Avx2 when MaddPairDot.IsSupported:
-                MultiplyQuads<MaddPairDot>(ref w0, padded, quadCount, ref u0, quads, ref y0);
+                MultiplyQuads<MaddPairDot, TList>(ref w0, padded, quadCount, ref u0, ref q0, count, ref y0);
                 break;
             case Int8Path.Ssse3 when Ssse3.IsSupported:
-                MultiplySsse3(ref w0, padded, quadCount, ref u0, quads, ref y0);
+                MultiplySsse3<TList>(ref w0, padded, quadCount, ref u0, ref q0, count, ref y0);
                 break;
             case Int8Path.Widening128 when Vector128.IsHardwareAccelerated:
-                MultiplyWidening(ref w0, padded, quadCount, ref u0, quads, ref y0);
+                MultiplyWidening<TList>(ref w0, padded, quadCount, ref u0, ref q0, count, ref y0);
                 break;
             default:
-                MultiplyScalar(ref w0, padded, quadCount, ref u0, quads, ref y0);
+                MultiplyScalar<TList>(ref w0, padded, quadCount, ref u0, ref q0, count, ref y0);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The product over every quad for a block of <paramref name="count"/> inputs: for each sample <c>s</c>,
+    /// <c>y[s R + j] = sum over q &lt; quadCount of sum_i w[(q R + j) 4 + i] u[s stride + 4q + i]</c>, <c>j &lt; R =
+    /// PaddedRows(rows)</c>, on <paramref name="path"/>: the integers <see cref="Multiply(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{byte}, ReadOnlySpan{int}, Span{int}, Int8Path)"/>
+    /// gives each sample (a zero quad adds nothing), with no list to make or read. For small layers, where listing
+    /// would cost more than the zero quads it skips (the later layers of a batch), and one call for the block.
+    /// </summary>
+    public static void MultiplyBlock(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y, Int8Path path)
+    {
+        int padded = PaddedRows(rows);
+        if (rows < 0 || (uint)quadCount > MaxColumns / 4 || w.Length < (long)quadCount * padded * 4 || count < 0 || stride < (long)quadCount * 4
+            || (count > 0 && u.Length < ((long)(count - 1) * stride) + ((long)quadCount * 4)) || y.Length < (long)count * padded)
+        {
+            throw new ArgumentException($"w ({w.Length}), u ({u.Length}, stride {stride}) or y ({y.Length}) does not fit {count} samples of {quadCount} quads and {rows} rows (padded to {padded}), or the quads exceed {MaxColumns / 4}.", nameof(u));
+        }
+
+        ref sbyte w0 = ref MemoryMarshal.GetReference(w);
+        ref byte u0 = ref MemoryMarshal.GetReference(u);
+        ref int y0 = ref MemoryMarshal.GetReference(y);
+        int none = 0;
+        for (int s = 0; s < count; s++)
+        {
+            Run<EveryQuad>(ref w0, padded, quadCount, ref Unsafe.Add(ref u0, (nint)s * stride), ref none, quadCount, ref Unsafe.Add(ref y0, (nint)s * padded), path);
         }
     }
 
@@ -111,7 +141,21 @@ internal static class Int8MatrixVector
         where TDot : struct, IQuadDot256
     {
         int padded = Check(w, rows, quadCount, u, quads, y);
-        MultiplyQuads<TDot>(ref MemoryMarshal.GetReference(w), padded, quadCount, ref MemoryMarshal.GetReference(u), quads, ref MemoryMarshal.GetReference(y));
+        MultiplyQuads<TDot, Listed>(ref MemoryMarshal.GetReference(w), padded, quadCount, ref MemoryMarshal.GetReference(u), ref MemoryMarshal.GetReference(quads), quads.Length, ref MemoryMarshal.GetReference(y));
+    }
+
+    /// <summary><see cref="MultiplyBlock"/>'s 256-bit product with <typeparamref name="TDot"/> (the tests' emulated
+    /// <c>vpdpbusd</c> runs anywhere); the lengths as there.</summary>
+    internal static void MultiplyBlock<TDot>(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
+        where TDot : struct, IQuadDot256
+    {
+        int padded = PaddedRows(rows);
+        MultiplyBlock(w, rows, quadCount, u, stride, count, y, Int8Path.Scalar); // checks the lengths; the TDot product then overwrites y
+        for (int s = 0; s < count; s++)
+        {
+            int zero = 0;
+            MultiplyQuads<TDot, EveryQuad>(ref MemoryMarshal.GetReference(w), padded, quadCount, ref MemoryMarshal.GetReference(u.Slice(s * stride)), ref zero, quadCount, ref MemoryMarshal.GetReference(y.Slice(s * padded)));
+        }
     }
 
     // The lengths, once per call; returns the padded row count.
@@ -157,19 +201,19 @@ internal static class Int8MatrixVector
     /// order of the integer additions changes nothing: they are exact.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyQuads<TDot>(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
+    private static void MultiplyQuads<TDot, TList>(ref sbyte w0, int padded, int quadCount, ref byte u0, ref int q0, int count, ref int y0)
         where TDot : struct, IQuadDot256
+        where TList : struct, IQuadList
     {
         int block = padded * 4, groups = padded / 8, g = 0; // bytes per quad; 8-row groups
-        ref int q0 = ref MemoryMarshal.GetReference(quads);
-        int count = quads.Length, pairs = count & ~1;
+        int pairs = count & ~1;
         for (; g + 4 <= groups; g += 4)
         {
             Vector256<int> a0 = Vector256<int>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             int t = 0;
             for (; t < pairs; t += 2)
             {
-                int p = Unsafe.Add(ref q0, t), q = Unsafe.Add(ref q0, t + 1);
+                int p = TList.At(ref q0, t), q = TList.At(ref q0, t + 1);
                 Vector256<byte> x = Broadcast(ref u0, p, quadCount), z = Broadcast(ref u0, q, quadCount);
                 ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
                 ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32));
@@ -185,7 +229,7 @@ internal static class Int8MatrixVector
 
             if (t < count)
             {
-                int p = Unsafe.Add(ref q0, t);
+                int p = TList.At(ref q0, t);
                 Vector256<byte> x = Broadcast(ref u0, p, quadCount);
                 ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
                 a0 = TDot.Accumulate(a0, x, Load(ref wp, 0));
@@ -207,7 +251,7 @@ internal static class Int8MatrixVector
             int t = 0;
             for (; t < pairs; t += 2)
             {
-                int p = Unsafe.Add(ref q0, t), q = Unsafe.Add(ref q0, t + 1);
+                int p = TList.At(ref q0, t), q = TList.At(ref q0, t + 1);
                 Vector256<byte> x = Broadcast(ref u0, p, quadCount), z = Broadcast(ref u0, q, quadCount);
                 ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
                 ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32));
@@ -219,7 +263,7 @@ internal static class Int8MatrixVector
 
             if (t < count)
             {
-                int p = Unsafe.Add(ref q0, t);
+                int p = TList.At(ref q0, t);
                 Vector256<byte> x = Broadcast(ref u0, p, quadCount);
                 ref sbyte wp = ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32));
                 a0 = TDot.Accumulate(a0, x, Load(ref wp, 0));
@@ -236,14 +280,14 @@ internal static class Int8MatrixVector
             int t = 0;
             for (; t < pairs; t += 2)
             {
-                int p = Unsafe.Add(ref q0, t), q = Unsafe.Add(ref q0, t + 1);
+                int p = TList.At(ref q0, t), q = TList.At(ref q0, t + 1);
                 a0 = TDot.Accumulate(a0, Broadcast(ref u0, p, quadCount), Load(ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32)), 0));
                 b0 = TDot.Accumulate(b0, Broadcast(ref u0, q, quadCount), Load(ref Unsafe.Add(ref w0, ((nint)q * block) + (g * 32)), 0));
             }
 
             if (t < count)
             {
-                int p = Unsafe.Add(ref q0, t);
+                int p = TList.At(ref q0, t);
                 a0 = TDot.Accumulate(a0, Broadcast(ref u0, p, quadCount), Load(ref Unsafe.Add(ref w0, ((nint)p * block) + (g * 32)), 0));
             }
 
@@ -257,18 +301,17 @@ internal static class Int8MatrixVector
 
     // The same on 16 bytes: four 4-row vectors (two 8-row groups) per pass, then the last group's two.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplySsse3(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
+    private static void MultiplySsse3<TList>(ref sbyte w0, int padded, int quadCount, ref byte u0, ref int q0, int count, ref int y0)
+        where TList : struct, IQuadList
     {
         Vector128<short> ones = Vector128.Create((short)1);
         int block = padded * 4, vectors = padded / 4, v = 0;
-        ref int q0 = ref MemoryMarshal.GetReference(quads);
-        int count = quads.Length;
         for (; v + 4 <= vectors; v += 4)
         {
             Vector128<int> a0 = Vector128<int>.Zero, a1 = a0, a2 = a0, a3 = a0;
             for (int t = 0; t < count; t++)
             {
-                int q = Unsafe.Add(ref q0, t);
+                int q = TList.At(ref q0, t);
                 Vector128<byte> x = Vector128.Create(Codes(ref u0, q, quadCount)).AsByte();
                 ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (v * 16));
                 a0 = Sse2.Add(a0, Step(x, ref wq, ones));
@@ -289,7 +332,7 @@ internal static class Int8MatrixVector
             Vector128<int> a0 = Vector128<int>.Zero, a1 = a0;
             for (int t = 0; t < count; t++)
             {
-                int q = Unsafe.Add(ref q0, t);
+                int q = TList.At(ref q0, t);
                 Vector128<byte> x = Vector128.Create(Codes(ref u0, q, quadCount)).AsByte();
                 ref sbyte wq = ref Unsafe.Add(ref w0, ((nint)q * block) + (v * 16));
                 a0 = Sse2.Add(a0, Step(x, ref wq, ones));
@@ -305,17 +348,16 @@ internal static class Int8MatrixVector
     // multiplied by the codes (at most 127 x 127, exact), the products widened to int32 into one accumulator per row,
     // whose four lanes are added at the end.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyWidening(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
+    private static void MultiplyWidening<TList>(ref sbyte w0, int padded, int quadCount, ref byte u0, ref int q0, int count, ref int y0)
+        where TList : struct, IQuadList
     {
         int block = padded * 4;
-        ref int q0 = ref MemoryMarshal.GetReference(quads);
-        int count = quads.Length;
         for (int v = 0; v < padded / 4; v++)
         {
             Vector128<int> r0 = Vector128<int>.Zero, r1 = r0, r2 = r0, r3 = r0;
             for (int t = 0; t < count; t++)
             {
-                int q = Unsafe.Add(ref q0, t);
+                int q = TList.At(ref q0, t);
                 Vector128<short> x = Vector128.WidenLower(Vector128.Create(Codes(ref u0, q, quadCount)).AsByte()).AsInt16(); // the 4 codes twice
                 (Vector128<short> lo, Vector128<short> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref Unsafe.Add(ref w0, ((nint)q * block) + (v * 16))));
                 (Vector128<int> p0, Vector128<int> p1) = Vector128.Widen(lo * x);
@@ -330,7 +372,8 @@ internal static class Int8MatrixVector
         }
     }
 
-    private static void MultiplyScalar(ref sbyte w0, int padded, int quadCount, ref byte u0, ReadOnlySpan<int> quads, ref int y0)
+    private static void MultiplyScalar<TList>(ref sbyte w0, int padded, int quadCount, ref byte u0, ref int q0, int count, ref int y0)
+        where TList : struct, IQuadList
     {
         int block = padded * 4;
         for (int j = 0; j < padded; j++)
@@ -338,8 +381,9 @@ internal static class Int8MatrixVector
             Unsafe.Add(ref y0, j) = 0;
         }
 
-        foreach (int q in quads)
+        for (int t = 0; t < count; t++)
         {
+            int q = TList.At(ref q0, t);
             int codes = Codes(ref u0, q, quadCount);
             ref byte u = ref Unsafe.As<int, byte>(ref codes);
             ref sbyte wq = ref Unsafe.Add(ref w0, (nint)q * block);
@@ -350,4 +394,26 @@ internal static class Int8MatrixVector
             }
         }
     }
+}
+
+/// <summary>Which quads a product reads: entry <c>t</c> of a list, or simply <c>t</c> (every quad). Structs, so that each
+/// kernel is compiled once per kind with the lookup inlined.</summary>
+internal interface IQuadList
+{
+    /// <summary>The t-th quad to read.</summary>
+    static abstract int At(ref int list, int t);
+}
+
+/// <summary>The quads of a list (of nonzero quads, say).</summary>
+internal readonly struct Listed : IQuadList
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int At(ref int list, int t) => Unsafe.Add(ref list, t);
+}
+
+/// <summary>Every quad in order; no list is read.</summary>
+internal readonly struct EveryQuad : IQuadList
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int At(ref int list, int t) => t;
 }

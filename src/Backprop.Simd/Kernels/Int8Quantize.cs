@@ -33,7 +33,7 @@ internal static class Int8Quantize
         ref byte u0 = ref MemoryMarshal.GetReference(u);
         int n = a.Length, k = path switch
         {
-            Int8Path.Avx2 or Int8Path.AvxVnni when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // ends with 16-float SSE2 steps
+            Int8Path.Avx2 or Int8Path.AvxVnni when Avx2.IsSupported => QuantizeAvx2(ref a0, inverse, zeroPoint, ref u0, n), // below 32 floats, SSE2 steps
             Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, 0),
             Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortable(ref a0, inverse, zeroPoint, ref u0, n),
             _ => 0,
@@ -73,7 +73,7 @@ internal static class Int8Quantize
         bool finite = true;
         int n = a.Length, k = path switch
         {
-            Int8Path.Avx2 or Int8Path.AvxVnni when Avx2.IsSupported => QuantizeAvx2Saturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // ends with 16-float SSE2 steps
+            Int8Path.Avx2 or Int8Path.AvxVnni when Avx2.IsSupported => QuantizeAvx2Saturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite), // below 32 floats, SSE2 steps
             Int8Path.Ssse3 when Sse2.IsSupported => QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, 0, ref finite),
             Int8Path.Widening128 when Vector128.IsHardwareAccelerated => QuantizePortableSaturating(ref a0, inverse, zeroPoint, ref u0, n, ref finite),
             _ => 0,
@@ -225,26 +225,45 @@ internal static class Int8Quantize
     }
 
     // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
-    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order.
+    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order. A row of
+    // 32 or more that does not end on a step ends with one overlapping step over its last 32 floats (the same codes
+    // written again), so no SSE2 or scalar tail runs; shorter rows go to SSE2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int QuantizeAvx2(ref float a0, float inverse, int zeroPoint, ref byte u0, int n)
     {
         Vector256<float> scale = Vector256.Create(inverse);
         Vector256<int> zero = Vector256.Create(zeroPoint);
-        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-        Vector256<byte> cap = Vector256.Create((byte)127);
         int k = 0;
         for (; k + 32 <= n; k += 32)
         {
-            Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)k), scale)), zero);
-            Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 8)), scale)), zero);
-            Vector256<int> i2 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), scale)), zero);
-            Vector256<int> i3 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 24)), scale)), zero);
-            Vector256<byte> bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
-            Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
+            StepAvx2(ref a0, scale, zero, ref u0, k);
+        }
+
+        if (k < n && n >= 32)
+        {
+            StepAvx2(ref a0, scale, zero, ref u0, n - 32);
+            return n;
         }
 
         return QuantizeSse2(ref a0, inverse, zeroPoint, ref u0, n, k);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepAvx2(ref float a0, Vector256<float> scale, Vector256<int> zero, ref byte u0, int k)
+    {
+        Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)k), scale)), zero);
+        Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 8)), scale)), zero);
+        Vector256<int> i2 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), scale)), zero);
+        Vector256<int> i3 = Avx2.Add(Avx.ConvertToVector256Int32(Avx.Multiply(Vector256.LoadUnsafe(ref a0, (nuint)(k + 24)), scale)), zero);
+        StoreCodes(i0, i1, i2, i3, ref u0, k);
+    }
+
+    // Packs 32 int32 lanes to bytes with saturation (negatives become 0), puts the interleaved halves back in order, caps at 127.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreCodes(Vector256<int> i0, Vector256<int> i1, Vector256<int> i2, Vector256<int> i3, ref byte u0, int k)
+    {
+        Vector256<byte> bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+        Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte(), Vector256.Create((byte)127)).StoreUnsafe(ref u0, (nuint)k);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -285,42 +304,49 @@ internal static class Int8Quantize
         return k;
     }
 
-    // 32 floats per step: converted with rounding, packed to bytes with saturation (negatives become 0), then capped
-    // at 127. The packs interleave the 128-bit halves; one dword permutation puts the bytes back in order; as
-    // Quantize does, but each product first clamped to [-zeroPoint, 127 - zeroPoint] (cvtps2dq never sees a value beyond int32),
-    // and x - x, NaN exactly when x is NaN or infinite, collected by an unordered compare.
+    // As QuantizeAvx2 (the overlapping last step included), but each product first clamped to [-zeroPoint, 127 - zeroPoint]
+    // (cvtps2dq never sees a value beyond int32), and x - x, NaN exactly when x is NaN or infinite, collected by an unordered compare.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int QuantizeAvx2Saturating(ref float a0, float inverse, int zeroPoint, ref byte u0, int n, ref bool finite)
     {
         Vector256<float> scale = Vector256.Create(inverse), low = Vector256.Create((float)-zeroPoint), high = Vector256.Create((float)(127 - zeroPoint));
         Vector256<float> unordered = Vector256<float>.Zero;
         Vector256<int> zero = Vector256.Create(zeroPoint);
-        Vector256<int> order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-        Vector256<byte> cap = Vector256.Create((byte)127);
         int k = 0;
         for (; k + 32 <= n; k += 32)
         {
-            Vector256<float> x0 = Vector256.LoadUnsafe(ref a0, (nuint)k), x1 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
-            Vector256<float> x2 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), x3 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 24));
-            Vector256<float> p0 = Avx.Multiply(x0, scale), p1 = Avx.Multiply(x1, scale), p2 = Avx.Multiply(x2, scale), p3 = Avx.Multiply(x3, scale);
-            Vector256<float> d = Avx.Or(Avx.Or(Avx.Subtract(x0, x0), Avx.Subtract(x1, x1)), Avx.Or(Avx.Subtract(x2, x2), Avx.Subtract(x3, x3)));
-            unordered = Avx.Or(unordered, Avx.Compare(d, d, FloatComparisonMode.UnorderedNonSignaling));
-            p0 = Avx.Min(Avx.Max(p0, low), high);
-            p1 = Avx.Min(Avx.Max(p1, low), high);
-            p2 = Avx.Min(Avx.Max(p2, low), high);
-            p3 = Avx.Min(Avx.Max(p3, low), high);
+            unordered = StepAvx2Saturating(ref a0, scale, low, high, zero, ref u0, k, unordered);
+        }
 
-            Vector256<int> i0 = Avx2.Add(Avx.ConvertToVector256Int32(p0), zero);
-            Vector256<int> i1 = Avx2.Add(Avx.ConvertToVector256Int32(p1), zero);
-            Vector256<int> i2 = Avx2.Add(Avx.ConvertToVector256Int32(p2), zero);
-            Vector256<int> i3 = Avx2.Add(Avx.ConvertToVector256Int32(p3), zero);
-            Vector256<byte> bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
-            Avx2.Min(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsByte(), cap).StoreUnsafe(ref u0, (nuint)k);
+        if (k < n && n >= 32)
+        {
+            unordered = StepAvx2Saturating(ref a0, scale, low, high, zero, ref u0, n - 32, unordered);
+            k = n;
         }
 
         finite &= Avx.TestZ(unordered.AsInt32(), unordered.AsInt32());
+        return k < n ? QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, k, ref finite) : k;
+    }
 
-        return QuantizeSse2Saturating(ref a0, inverse, zeroPoint, ref u0, n, k, ref finite);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> StepAvx2Saturating(ref float a0, Vector256<float> scale, Vector256<float> low, Vector256<float> high, Vector256<int> zero, ref byte u0, int k, Vector256<float> unordered)
+    {
+        Vector256<float> x0 = Vector256.LoadUnsafe(ref a0, (nuint)k), x1 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 8));
+        Vector256<float> x2 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 16)), x3 = Vector256.LoadUnsafe(ref a0, (nuint)(k + 24));
+        Vector256<float> p0 = Avx.Multiply(x0, scale), p1 = Avx.Multiply(x1, scale), p2 = Avx.Multiply(x2, scale), p3 = Avx.Multiply(x3, scale);
+        Vector256<float> d = Avx.Or(Avx.Or(Avx.Subtract(x0, x0), Avx.Subtract(x1, x1)), Avx.Or(Avx.Subtract(x2, x2), Avx.Subtract(x3, x3)));
+        p0 = Avx.Min(Avx.Max(p0, low), high);
+        p1 = Avx.Min(Avx.Max(p1, low), high);
+        p2 = Avx.Min(Avx.Max(p2, low), high);
+        p3 = Avx.Min(Avx.Max(p3, low), high);
+        StoreCodes(
+            Avx2.Add(Avx.ConvertToVector256Int32(p0), zero),
+            Avx2.Add(Avx.ConvertToVector256Int32(p1), zero),
+            Avx2.Add(Avx.ConvertToVector256Int32(p2), zero),
+            Avx2.Add(Avx.ConvertToVector256Int32(p3), zero),
+            ref u0,
+            k);
+        return Avx.Or(unordered, Avx.Compare(d, d, FloatComparisonMode.UnorderedNonSignaling));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -381,7 +381,7 @@ public sealed class QuantizedNetwork
     /// <summary>
     /// The rest of the forward pass for the first <paramref name="count"/> samples of a block whose layer 1 ran
     /// (<see cref="FirstLayerOfBlock"/>): each layer's activation applied once to all rows, each later layer's weighted
-    /// inputs sample by sample with <see cref="FeedForwardOne"/>'s arithmetic, the output rows written to
+    /// inputs for the whole block with <see cref="FeedForwardOne"/>'s arithmetic (<see cref="LaterLayerOfBlock"/>), the output rows written to
     /// <paramref name="outputs"/> (<c>count x n_L</c>). Bit-identical to <see cref="FeedForwardOne"/> per sample: the
     /// element-wise activations give each element the same bits however long the run (<see cref="ActivationFunctions.MinRun"/>),
     /// softmax is <see cref="ActivationFunctions.SoftmaxBlock"/> in both paths, log-softmax works row by row, and each activation row is quantized from the same padded row as there.
@@ -403,22 +403,7 @@ public sealed class QuantizedNetwork
             Span<float> z = ws.BlockZRows(l)[..(count * rows)];
             if (l > 1)
             {
-                int inputs = Layout.Sizes[l - 1];
-                ReadOnlySpan<float> a = ws.BlockARows(l - 1);
-                for (int s = 0; s < count; s++)
-                {
-                    // Through the one-sample row with its zeros after it: whole vectors, as FeedForwardOne quantizes.
-                    if (s < prefetches && l == 2)
-                    {
-                        Prefetch.Rows(upcoming, new ReadOnlySpan<int>(in s), n0);
-                    }
-
-                    a.Slice(s * inputs, inputs).CopyTo(ws.ARows(l - 1));
-                    if (!failed[s] && !WeightedInputs(l, ws.PaddedARows(l - 1), ws, z.Slice(s * rows, rows)))
-                    {
-                        failed[s] = true;
-                    }
-                }
+                LaterLayerOfBlock(l, ws, count, z, l == 2 ? upcoming[..(prefetches * n0)] : default);
             }
 
             // A failed sample's row holds stale numbers here; its output is overwritten with NaN below.
@@ -431,6 +416,74 @@ public sealed class QuantizedNetwork
             if (failed[s])
             {
                 outputs.Slice(s * nL, nL).Fill(float.NaN);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Layer l's (l &gt;= 2) weighted inputs for a block: each activation row copied into its padded row (the zeros after
+    /// it as in <see cref="QuantizedWorkspace.PaddedARows"/>, so the codes are <see cref="FeedForwardOne"/>'s), quantized
+    /// (with a calibrated scale in one call for the block), multiplied over every quad in one call, dequantized per
+    /// sample. A sample whose input holds a NaN or infinity is marked failed; a failed sample's row is not written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void LaterLayerOfBlock(int l, QuantizedWorkspace ws, int count, Span<float> z, ReadOnlySpan<float> upcoming)
+    {
+        int inputs = Layout.Sizes[l - 1], rows = Layout.Sizes[l], stride = Stride(l), padded = PaddedRows(l), quads = Quads(l), n0 = InputSize;
+        ReadOnlySpan<float> a = ws.BlockARows(l - 1);
+        Span<float> padIn = ws.BlockInputRows(l)[..(count * stride)];
+        Span<byte> codes = ws.BlockCodes[..(count * stride)];
+        Span<bool> failed = ws.Failed[..count];
+        for (int s = 0; s < count; s++)
+        {
+            if (s * n0 < upcoming.Length)
+            {
+                Prefetch.Rows(upcoming, new ReadOnlySpan<int>(in s), n0); // the next block's input, fetched under this work
+            }
+
+            a.Slice(s * inputs, inputs).CopyTo(padIn.Slice(s * stride, inputs));
+        }
+
+        Span<ActivationScale> scales = ws.BlockScales[..count];
+        if (_inputScales is { } fixedScales)
+        {
+            ActivationScale input = fixedScales[l];
+            scales.Fill(input);
+            if (!Int8Quantize.QuantizeSaturating(padIn, input.Inverse, input.ZeroPoint, codes))
+            {
+                for (int s = 0; s < count; s++) // a NaN or infinity somewhere (most likely a failed sample's stale row): whose?
+                {
+                    failed[s] |= !Int8Quantize.QuantizeSaturating(padIn.Slice(s * stride, stride), input.Inverse, input.ZeroPoint, codes.Slice(s * stride, stride));
+                }
+            }
+        }
+        else
+        {
+            for (int s = 0; s < count; s++)
+            {
+                if (failed[s])
+                {
+                    continue; // its codes keep earlier values, all codes still: its output becomes NaN
+                }
+
+                ReadOnlySpan<float> row = padIn.Slice(s * stride, stride);
+                if (!ActivationScale.TryChoose(row, out scales[s]))
+                {
+                    failed[s] = true;
+                    continue;
+                }
+
+                Int8Quantize.Quantize(row, scales[s].Inverse, scales[s].ZeroPoint, codes.Slice(s * stride, stride));
+            }
+        }
+
+        Span<int> sums = ws.BlockSums[..(count * padded)];
+        Int8MatrixVector.MultiplyBlock(WeightsOf(l), rows, quads, codes, stride, count, sums, Int8MatrixVector.DefaultPath);
+        for (int s = 0; s < count; s++)
+        {
+            if (!failed[s])
+            {
+                Dequantize(sums.Slice(s * padded, rows), scales[s], l, z.Slice(s * rows, rows));
             }
         }
     }

@@ -23,10 +23,15 @@ public sealed class QuantizedWorkspace
     private readonly float[] _blockZs;          // per layer l, BlockSamples rows of n_l weighted inputs (the batch path)
     private readonly float[] _blockActivations; // per layer l, BlockSamples rows of n_l activations, unpadded
     private readonly bool[] _failed;            // per sample of the block, whether a layer's input held a NaN or infinity
+    private readonly float[] _blockInputs;      // per layer l >= 2, BlockSamples rows of Stride(l): n_{l-1} activations, then zeros never written
+    private readonly int[] _blockInputOffsets;
+    private readonly byte[] _blockCodes;        // BlockSamples rows of the largest Stride(l), l >= 2: the codes of the layer being computed
+    private readonly int[] _blockSums;          // BlockSamples rows of the largest PaddedRows(l), l >= 2
+    private readonly ActivationScale[] _blockScales; // per sample of the block, the dynamic scale of the layer being computed
     private int _inUse;
 
     /// <summary>Allocates the buffers for networks shaped like <paramref name="network"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The buffers would exceed the memory available to the process.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The buffers would exceed the memory available to the process, or one array.</exception>
     public QuantizedWorkspace(QuantizedNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -48,7 +53,25 @@ public sealed class QuantizedWorkspace
         }
 
         long blockFloats = (long)Layout.NeuronCount * QuantizedNetwork.BlockSamples;
-        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8) + (blockFloats * 8), nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        _blockInputOffsets = new int[Layout.OutputLayer + 2];
+        long blockInputs = 0;
+        int widestCodes = 0, widestSums = 0;
+        for (int l = 2; l <= Layout.OutputLayer; l++)
+        {
+            _blockInputOffsets[l] = (int)Math.Min(blockInputs, int.MaxValue);
+            blockInputs += (long)network.Stride(l) * QuantizedNetwork.BlockSamples;
+            widestCodes = Math.Max(widestCodes, network.Stride(l));
+            widestSums = Math.Max(widestSums, network.PaddedRows(l));
+        }
+
+        long blockExtra = (blockInputs * 4) + ((long)widestCodes * QuantizedNetwork.BlockSamples * 5) + ((long)widestSums * QuantizedNetwork.BlockSamples * 4);
+        MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8) + (blockFloats * 8) + blockExtra, nameof(network), $"a quantized workspace for {Layout.Describe()}");
+        if (blockInputs > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(network), blockInputs, $"a quantized workspace for {Layout.Describe()} needs {blockInputs:N0} floats of block inputs, more than one array can hold ({Array.MaxLength:N0}).");
+        }
+
+        _blockInputOffsets[Layout.OutputLayer + 1] = (int)blockInputs;
         _codes = new byte[codes];
         _sums = new int[_sumOffsets[^1]];
         _quadList = new int[quads];
@@ -65,6 +88,10 @@ public sealed class QuantizedWorkspace
         _blockZs = new float[blockFloats];
         _blockActivations = new float[blockFloats];
         _failed = new bool[QuantizedNetwork.BlockSamples];
+        _blockInputs = new float[blockInputs];
+        _blockCodes = new byte[widestCodes * QuantizedNetwork.BlockSamples];
+        _blockSums = new int[widestSums * QuantizedNetwork.BlockSamples];
+        _blockScales = new ActivationScale[QuantizedNetwork.BlockSamples];
     }
 
     internal Layout Layout { get; }
@@ -121,6 +148,19 @@ public sealed class QuantizedWorkspace
 
     /// <summary>Per sample of the block, whether one of its layers had a NaN or infinite input (its outputs are then NaN).</summary>
     internal Span<bool> Failed => _failed;
+
+    /// <summary>Layer l's (l &gt;= 2) inputs for a block of samples: <see cref="QuantizedNetwork.BlockSamples"/> rows of
+    /// <see cref="QuantizedNetwork.Stride"/>(l) floats, n_{l-1} activations and then zeros (never written), as <see cref="PaddedARows"/>.</summary>
+    internal Span<float> BlockInputRows(int l) => new(_blockInputs, _blockInputOffsets[l], _blockInputOffsets[l + 1] - _blockInputOffsets[l]);
+
+    /// <summary>Codes of a later layer's block, rows of that layer's <see cref="QuantizedNetwork.Stride"/>.</summary>
+    internal Span<byte> BlockCodes => _blockCodes;
+
+    /// <summary>Sums of a later layer's block, rows of that layer's <see cref="QuantizedNetwork.PaddedRows"/>.</summary>
+    internal Span<int> BlockSums => _blockSums;
+
+    /// <summary>Per sample of the block, the dynamic input scale of the later layer being computed.</summary>
+    internal Span<ActivationScale> BlockScales => _blockScales;
 
     /// <summary>The scale layer l's input was quantized with in the last computation.</summary>
     internal ActivationScale InputScale(int l) => _scales[l];
