@@ -12,7 +12,7 @@ namespace Backprop.Simd.Benchmarks.Limits;
 /// DIR holding MNIST-format files (Fashion-MNIST's 47 MB of images is the case it was written for).
 /// </summary>
 /// <remarks>
-/// The training images' bytes are held twice, in an ordinary array (A) and in one advised for huge pages (B,
+/// The training images' bytes are held twice, in a pinned array left to 4 KiB pages (A) and in one advised for huge pages (B,
 /// <see cref="HugePageArrays"/>), each with its own [784, 30, 10] trainer, and the two train alternately, one epoch of
 /// each per round from the same parameters (A B on even rounds, B A on odd ones), so that drift slower than a round
 /// cancels in the per-round ratio, as in <see cref="Ladder.PairedHarness"/>. Each timed epoch starts after a pause

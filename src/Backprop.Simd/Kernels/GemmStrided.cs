@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -26,7 +27,8 @@ internal static partial class Gemm
         ref float r0 = ref MemoryMarshal.GetReference(r);
         ref float c0 = ref MemoryMarshal.GetReference(c);
 
-        // Each kind of epilogue is its own compiled kernel (see Epilogue<TE>).
+        // Each kind of epilogue is its own compiled kernel (see Epilogue<TE>). Only plain sums resume.
+        Debug.Assert(!epilogue.Resume || (epilogue.Alpha == 1 && epilogue.Beta == 0), "only plain sums can resume");
         if (epilogue.Beta != 0 || epilogue.Alpha != 1)
         {
             if (epilogue.Beta == 0)

@@ -30,7 +30,7 @@ internal enum Int8Path
 /// The int8 matrix-vector product <c>y = W u</c> with int32 sums over the listed quads of inputs only: <c>u</c> is
 /// unsigned bytes in [0, 127], read four at a time (a "quad", inputs <c>4q .. 4q + 3</c>), and a quad whose four codes are
 /// all 0 adds nothing, so the caller lists only the others (<see cref="Int8Quantize.NonzeroQuads(ReadOnlySpan{byte}, int, Span{int})"/>): images, ReLU
-/// and softmax outputs skip a large share of the work. <c>W</c> is int8 in [-127, 127] laid out quad-major,
+/// and softmax outputs skip a large share of the work (<see cref="MultiplyBlock"/> runs every quad, for a block of inputs). <c>W</c> is int8 in [-127, 127] laid out quad-major,
 /// <c>w[(q R + j) 4 + i] = W[j, 4q + i]</c> with <c>R</c> the rows rounded up to 8 (<see cref="PaddedRows"/>): the 32
 /// bytes of 8 rows for one quad are one AVX2 vector, multiplied by the quad's 4 codes broadcast (the layout VNNI's
 /// <c>vpdpbusd</c> reads). <c>pmaddubsw</c> adds adjacent unsigned-by-signed products into int16 WITH saturation, and
@@ -118,13 +118,7 @@ internal static class Int8MatrixVector
     /// </summary>
     public static void MultiplyBlock(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y, Int8Path path)
     {
-        int padded = PaddedRows(rows);
-        if (rows < 0 || (uint)quadCount > MaxColumns / 4 || w.Length < (long)quadCount * padded * 4 || count < 0 || stride < (long)quadCount * 4
-            || (count > 0 && u.Length < ((long)(count - 1) * stride) + ((long)quadCount * 4)) || y.Length < (long)count * padded)
-        {
-            throw new ArgumentException($"w ({w.Length}), u ({u.Length}, stride {stride}) or y ({y.Length}) does not fit {count} samples of {quadCount} quads and {rows} rows (padded to {padded}), or the quads exceed {MaxColumns / 4}.", nameof(u));
-        }
-
+        int padded = CheckBlock(w, rows, quadCount, u, stride, count, y);
         ref sbyte w0 = ref MemoryMarshal.GetReference(w);
         ref byte u0 = ref MemoryMarshal.GetReference(u);
         ref int y0 = ref MemoryMarshal.GetReference(y);
@@ -149,13 +143,25 @@ internal static class Int8MatrixVector
     internal static void MultiplyBlock<TDot>(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
         where TDot : struct, IQuadDot256
     {
-        int padded = PaddedRows(rows);
-        MultiplyBlock(w, rows, quadCount, u, stride, count, y, Int8Path.Scalar); // checks the lengths; the TDot product then overwrites y
+        int padded = CheckBlock(w, rows, quadCount, u, stride, count, y);
         for (int s = 0; s < count; s++)
         {
             int zero = 0;
             MultiplyQuads<TDot, EveryQuad>(ref MemoryMarshal.GetReference(w), padded, quadCount, ref MemoryMarshal.GetReference(u.Slice(s * stride)), ref zero, quadCount, ref MemoryMarshal.GetReference(y.Slice(s * padded)));
         }
+    }
+
+    // A block's lengths, once per call; returns the padded row count.
+    private static int CheckBlock(ReadOnlySpan<sbyte> w, int rows, int quadCount, ReadOnlySpan<byte> u, int stride, int count, Span<int> y)
+    {
+        int padded = PaddedRows(rows);
+        if (rows < 0 || (uint)quadCount > MaxColumns / 4 || w.Length < (long)quadCount * padded * 4 || count < 0 || stride < (long)quadCount * 4
+            || (count > 0 && u.Length < ((long)(count - 1) * stride) + ((long)quadCount * 4)) || y.Length < (long)count * padded)
+        {
+            throw new ArgumentException($"w ({w.Length}), u ({u.Length}, stride {stride}) or y ({y.Length}) does not fit {count} samples of {quadCount} quads and {rows} rows (padded to {padded}), or the quads exceed {MaxColumns / 4}.", nameof(u));
+        }
+
+        return padded;
     }
 
     // The lengths, once per call; returns the padded row count.

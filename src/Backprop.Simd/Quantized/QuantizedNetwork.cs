@@ -389,8 +389,8 @@ public sealed class QuantizedNetwork
     /// <param name="ws">The workspace the block's layer 1 ran in.</param>
     /// <param name="count">Samples in the block.</param>
     /// <param name="outputs">Where the output rows go.</param>
-    /// <param name="upcoming">Input rows (n_0 floats each) of the next block, fetched into L2 while the later layers
-    /// compute without touching memory, so that the next block's layer 1 need not wait for them; may be empty.</param>
+    /// <param name="upcoming">Input rows (n_0 floats each) of the next block, prefetched into L2 as the second layer
+    /// copies its inputs, so that the next block's layer 1 need not wait for them; may be empty.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void FinishBlock(QuantizedWorkspace ws, int count, Span<float> outputs, ReadOnlySpan<float> upcoming = default)
     {

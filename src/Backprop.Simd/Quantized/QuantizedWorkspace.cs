@@ -27,7 +27,7 @@ public sealed class QuantizedWorkspace
     private readonly int[] _blockInputOffsets;
     private readonly byte[] _blockCodes;        // BlockSamples rows of the largest Stride(l), l >= 2: the codes of the layer being computed
     private readonly int[] _blockSums;          // BlockSamples rows of the largest PaddedRows(l), l >= 2
-    private readonly ActivationScale[] _blockScales; // per sample of the block, the dynamic scale of the layer being computed
+    private readonly ActivationScale[] _blockScales; // per sample of the block, the scale (dynamic or calibrated) of the layer being computed
     private int _inUse;
 
     /// <summary>Allocates the buffers for networks shaped like <paramref name="network"/>.</summary>
@@ -66,9 +66,10 @@ public sealed class QuantizedWorkspace
 
         long blockExtra = (blockInputs * 4) + ((long)widestCodes * QuantizedNetwork.BlockSamples * 5) + ((long)widestSums * QuantizedNetwork.BlockSamples * 4);
         MemoryBudget.Check(codes + ((long)Layout.NeuronCount * 20) + ((long)network.InputSize * 8) + (blockFloats * 8) + blockExtra, nameof(network), $"a quantized workspace for {Layout.Describe()}");
-        if (blockInputs > Array.MaxLength)
+        long blockSums = (long)widestSums * QuantizedNetwork.BlockSamples;
+        if (blockInputs > Array.MaxLength || blockSums > Array.MaxLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(network), blockInputs, $"a quantized workspace for {Layout.Describe()} needs {blockInputs:N0} floats of block inputs, more than one array can hold ({Array.MaxLength:N0}).");
+            throw new ArgumentOutOfRangeException(nameof(network), Math.Max(blockInputs, blockSums), $"a quantized workspace for {Layout.Describe()} needs {blockInputs:N0} floats of block inputs and {blockSums:N0} block sums, more than one array can hold ({Array.MaxLength:N0}).");
         }
 
         _blockInputOffsets[Layout.OutputLayer + 1] = (int)blockInputs;
@@ -90,7 +91,7 @@ public sealed class QuantizedWorkspace
         _failed = new bool[QuantizedNetwork.BlockSamples];
         _blockInputs = new float[blockInputs];
         _blockCodes = new byte[widestCodes * QuantizedNetwork.BlockSamples];
-        _blockSums = new int[widestSums * QuantizedNetwork.BlockSamples];
+        _blockSums = new int[blockSums];
         _blockScales = new ActivationScale[QuantizedNetwork.BlockSamples];
     }
 

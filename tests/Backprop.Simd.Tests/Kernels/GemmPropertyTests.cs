@@ -145,11 +145,18 @@ public class GemmPropertyTests
                 Gemm.MultiplyStrided(delta, rowStride, sumStride, pool, picks, picked, rows, sums, cols, 0, rows, 1f, 0f, bits);
                 Gemm.MultiplyStrided(delta, rowStride, sumStride, r, default, folded, rows, sums, cols, 0, rows, -0.375f, 0.75f, bits);
 
+                // Picked rows with the folded steps, as the first layer's gradient runs them (beta = 1: no weight decay).
+                float[] foldedPicked = (float[])before.Clone(), unitPicked = (float[])before.Clone();
+                Gemm.MultiplyStrided(delta, rowStride, sumStride, pool, picks, foldedPicked, rows, sums, cols, 0, rows, -0.375f, 0.75f, bits);
+                Gemm.MultiplyStrided(delta, rowStride, sumStride, pool, picks, unitPicked, rows, sums, cols, 0, rows, -0.375f, 1f, bits);
+
                 Assert.Equal(fast, picked);
                 for (int i = 0; i < fast.Length; i++)
                 {
                     // The fold is exactly (C * beta) + (alpha * t) with t the stored result: the same bits as a separate update.
                     Assert.Equal((before[i] * 0.75f) + (-0.375f * fast[i]), folded[i]);
+                    Assert.Equal((before[i] * 0.75f) + (-0.375f * fast[i]), foldedPicked[i]);
+                    Assert.Equal(before[i] + (-0.375f * fast[i]), unitPicked[i]);
                 }
 
                 for (int row = 0; row < rows; row++)

@@ -158,6 +158,40 @@ public class CalibratedNetworkTests
     }
 
     [Fact]
+    public void A_hidden_overflow_fails_only_its_own_sample_in_a_block()
+    {
+        // Layer 1's first neuron sums two inputs by weights of 3e38: finite for (1, 0, ...), infinite for (1, 1, ...),
+        // so layer 2's block quantization meets an infinity in one row and must find whose.
+        var network = new Network([4, 3, 2], 1, new NetworkOptions { HiddenActivation = Activation.ReLU });
+        network.SetWeights(1, [3e38f, 3e38f, 0, 0, 0.5f, -0.25f, 1, 0.75f, -1, 0.5f, 0.25f, 1]);
+        network.SetBiases(1, [0, 0.1f, 0.2f]);
+        float[] calibration = [1, 0, 0.5f, 0.25f, 1, 0, 1, 1, 0.5f, 0, 0, 0.75f];
+        int count = QuantizedNetwork.BlockSamples + 5;
+        float[] inputs = new float[count * 4];
+        for (int i = 0; i < count; i++)
+        {
+            inputs[i * 4] = 1;
+            inputs[(i * 4) + 1] = i % 9 == 4 ? 1 : 0;
+            inputs[(i * 4) + 2] = (i % 5) / 4f;
+            inputs[(i * 4) + 3] = (i % 3) / 2f;
+        }
+
+        foreach (QuantizedNetwork quantized in new[] { QuantizedNetwork.From(network, new Dataset(calibration, 4, new float[6], 2)), QuantizedNetwork.From(network) })
+        {
+            var ws = new QuantizedWorkspace(quantized);
+            float[] outputs = new float[count * 2];
+            using var batch = new QuantizedBatchInference(quantized);
+            batch.FeedForward(inputs, outputs);
+            for (int i = 0; i < count; i++)
+            {
+                float[] expected = quantized.FeedForward(inputs.AsSpan(i * 4, 4), ws).ToArray();
+                Assert.Equal(i % 9 == 4, float.IsNaN(expected[0]));
+                Assert.Equal(Bits(expected), Bits(outputs.AsSpan(i * 2, 2)));
+            }
+        }
+    }
+
+    [Fact]
     public void Calibrated_inference_allocates_nothing()
     {
         var network = new Network([784, 30, 10], seed: 1);

@@ -27,7 +27,7 @@ public class Int8BlockProductPropertyTests
             }
         }
 
-        // The last row ends with its quads: no byte after it, so a read past the block would fail.
+        // The last row ends with its quads, the buffer with it: the length check must accept exactly that much.
         byte[] u = new byte[((count - 1) * stride) + (quadCount * 4)];
         for (int i = 0; i < u.Length; i++)
         {
