@@ -25,6 +25,10 @@ internal interface IWorkers
 
     /// <summary>Runs every one of <paramref name="shares"/> shares of <paramref name="work"/>; returns when all are done.</summary>
     void Run(IShared work, int shares);
+
+    /// <summary>Runs <paramref name="work"/> as <see cref="Run(IShared, int)"/> does, then <paramref name="tail"/> in one
+    /// share per thread without waiting for it; the next run finishes it first (so may the pool's owner).</summary>
+    void Run(IShared work, int shares, IShared? tail);
 }
 
 /// <summary>
@@ -204,6 +208,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     private int _nextCount;
     private IShared? _after;
     private IShared? _afterChain;
+    private bool _afterChainInTails;
     private Fold _fold;
     private Phase _phase;
     private int _layer;
@@ -229,7 +234,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// prefetched during the gradients, and <paramref name="after"/>'s shares done in the shares of the first layer's
     /// forward product. With <paramref name="chain"/> (a folded step, at least two layers, a next pass), the shares
     /// of the first layer's gradient go on to the next pass's first-layer forward product, on the stepped weights,
-    /// and then do <paramref name="afterChain"/>'s shares; that pass is then begun with <paramref name="firstLayerReady"/>.
+    /// and then do <paramref name="afterChain"/>'s shares (in the workers' tails when the chain is split: nothing of
+    /// this pass may read what it writes); that pass is then begun with <paramref name="firstLayerReady"/>.
     /// The workers read <paramref name="rows"/> and <paramref name="next"/>: keep them unchanged until the pass ends.
     /// </summary>
     public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
@@ -251,14 +257,16 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
 
     /// <summary>Share <paramref name="share"/> of the first layer's gradient, then of the next pass's first-layer
     /// forward product (the same neurons), then of the work to do after it.</summary>
-    public void ChainedGradient(int share, int shares)
+    public void ChainedGradient(int share, int shares) => ChainedGradient(share, shares, _afterChain);
+
+    private void ChainedGradient(int share, int shares, IShared? afterChain)
     {
         ReadOnlySpan<float> x = _x.Span;
         ReadOnlySpan<int> next = _next.AsSpan(0, _nextCount);
         Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
         Gradient(network, workspace, x, _rows.AsSpan(0, _m), 1, _m, _fold, share, shares);
         Forward(network, workspace, x, next, 1, _nextCount, share, shares);
-        _afterChain?.Execute(share, shares);
+        afterChain?.Execute(share, shares);
     }
 
     public bool Worthwhile(long multiplyAdds) => workers.Count > 1 && multiplyAdds >= ParallelThreshold;
@@ -269,7 +277,11 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         _layer = layer;
         long work = ForwardWork(network.Sizes, layer, _m); // each of the three products has this many multiply-adds
         int perWorker = (int)Math.Clamp(work / (workers.Count * MinShareWork), 1, MaxSharesPerWorker);
-        workers.Run(this, workers.Count * perWorker);
+
+        // A chain's work after it (widening a batch that only the next pass's chain reads) goes in the workers' tails:
+        // each worker does its part while the caller goes on with the next pass's serial layers.
+        _afterChainInTails = phase == Phase.ChainedGradient && _afterChain is not null;
+        workers.Run(this, workers.Count * perWorker, _afterChainInTails ? _afterChain : null);
     }
 
     void IShared.Execute(int share, int shares)
@@ -305,7 +317,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
 
                 break;
             case Phase.ChainedGradient:
-                ChainedGradient(share, shares);
+                ChainedGradient(share, shares, _afterChainInTails ? null : _afterChain);
                 break;
         }
     }

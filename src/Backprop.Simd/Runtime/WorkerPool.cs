@@ -60,6 +60,10 @@ internal sealed class WorkerPool : IWorkers, IDisposable
     private readonly long[] _ranges;
     private readonly long[] _finished; // per worker at [w * Stride]: shares it has finished, ever (written by it alone)
 
+    private readonly long[] _tailState; // per worker at [w * Stride]: the call whose tail share w is pending, -1 while it runs, 0 when none
+    private IShared? _tail;
+    private ExceptionDispatchInfo? _tailFailure;
+
     private IShared? _work;
     private IWorkerShared? _workerWork;
     private int _shares;
@@ -98,6 +102,7 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         _sleeping = new int[workers];
         _ranges = new long[workers * Stride];
         _finished = new long[workers * Stride];
+        _tailState = new long[workers * Stride];
         for (int w = 1; w < workers; w++)
         {
             int worker = w;
@@ -122,14 +127,73 @@ internal sealed class WorkerPool : IWorkers, IDisposable
     public void Run(IShared work, int shares)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Run(work, null, shares);
+        Run(work, null, shares, null);
+    }
+
+    /// <summary>
+    /// <see cref="Run(IShared, int)"/>, and then <paramref name="tail"/>, in one share per worker, that the call does
+    /// not wait for: worker w does share w once its part of the call is done (the caller its share 0 before it waits),
+    /// so a worker's tail overlaps what the caller does after the call. <see cref="CompleteTails"/> (which every call
+    /// runs first) does the shares no worker has taken and waits for the rest: call it before anything reads what a
+    /// tail writes or changes what it reads.
+    /// </summary>
+    public void Run(IShared work, int shares, IShared? tail)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Run(work, null, shares, tail);
+    }
+
+    /// <summary>Returns once every share of the last call's tail is done, doing those that no worker has begun;
+    /// rethrows the first failure of a tail share.</summary>
+    public void CompleteTails()
+    {
+        if (_tail is not { } tail)
+        {
+            return;
+        }
+
+        long waitStart = 0;
+        for (int w = 1; w < Workers; w++)
+        {
+            ref long state = ref _tailState[w * Stride];
+            for (long value, spins = 0; (value = Volatile.Read(ref state)) != 0; spins++)
+            {
+                if (value > 0 && Interlocked.CompareExchange(ref state, -1, value) == value)
+                {
+                    RunTail(tail, w, ref state);
+                }
+                else if ((spins & 63) != 63)
+                {
+                    Thread.SpinWait(1); // a worker is doing it
+                }
+                else
+                {
+                    waitStart = waitStart == 0 ? Stopwatch.GetTimestamp() : waitStart;
+                    Thread.Yield(); // it may be waiting for this very core
+                }
+            }
+        }
+
+        // A worker descheduled in its tail costs the caller as one descheduled in its shares does.
+        long end = waitStart == 0 ? 0 : Stopwatch.GetTimestamp();
+        if (end - waitStart > 4 * StallMicroseconds * TicksPerMicrosecond)
+        {
+            Lost(end, end - waitStart);
+        }
+
+        _tail = null;
+        if (_tailFailure is { } failure)
+        {
+            _tailFailure = null;
+            failure.Throw();
+        }
     }
 
     /// <summary><see cref="Run(IShared, int)"/> for work that uses per-worker state.</summary>
     public void Run(IWorkerShared work, int shares)
     {
         ArgumentNullException.ThrowIfNull(work);
-        Run(null, work, shares);
+        Run(null, work, shares, null);
     }
 
     public void Dispose()
@@ -148,15 +212,17 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         }
     }
 
-    private void Run(IShared? work, IWorkerShared? workerWork, int shares)
+    private void Run(IShared? work, IWorkerShared? workerWork, int shares, IShared? tail)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shares);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        CompleteTails();
         long start = Workers == 1 || shares == 1 ? long.MinValue : Stopwatch.GetTimestamp();
         if (start < _aloneUntil)
         {
             // One share covering everything: the same outputs, with the same arithmetic, as any other split.
             Execute(work, workerWork, 0, 1, 0);
+            tail?.Execute(0, 1);
             return;
         }
 
@@ -172,6 +238,12 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         }
 
         _published += shares;
+        _tail = tail;
+        for (int w = 1; w < Workers; w++)
+        {
+            Volatile.Write(ref _tailState[w * Stride], tail is null ? 0 : generation);
+        }
+
         Interlocked.Exchange(ref _generation, generation); // a full fence: the work and the ranges are visible first
         bool woke = false;
         for (int w = 1; w < Workers; w++)
@@ -184,6 +256,11 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         }
 
         Claim(0, (uint)generation);
+        if (tail is not null)
+        {
+            Tail(tail, 0);
+        }
+
         long worked = Stopwatch.GetTimestamp() - start;
         WaitForWorkers(start, worked, woke);
         _work = null;
@@ -371,6 +448,25 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         Volatile.Write(ref finished, finished + 1); // after the share's writes: the caller reads them once it sees this
     }
 
+    // Tail share `worker` of the call, by the worker that claimed it (state -1); then it is done (0).
+    private void RunTail(IShared tail, int worker, ref long state)
+    {
+        Tail(tail, worker);
+        Volatile.Write(ref state, 0);
+    }
+
+    private void Tail(IShared tail, int worker)
+    {
+        try
+        {
+            tail.Execute(worker, Workers);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _tailFailure, ExceptionDispatchInfo.Capture(e), null);
+        }
+    }
+
     private static void Execute(IShared? work, IWorkerShared? workerWork, int share, int shares, int worker)
     {
         if (workerWork is not null)
@@ -429,6 +525,13 @@ internal sealed class WorkerPool : IWorkers, IDisposable
 
             _beforeClaim?.Invoke(worker);
             Claim(worker, (uint)generation);
+
+            // This call's tail share, unless the caller has taken it (or already published another call).
+            ref long tailState = ref _tailState[worker * Stride];
+            if (Volatile.Read(ref tailState) == generation && Interlocked.CompareExchange(ref tailState, -1, generation) == generation)
+            {
+                RunTail(_tail!, worker, ref tailState);
+            }
         }
     }
 }

@@ -48,6 +48,38 @@ public class ThreadingTests
         }
     }
 
+    /// <summary>With byte inputs a split chain leaves the widening of the batch after next to the workers' tails,
+    /// which the next run waits for: the same bits as one thread, on any thread count, and across RunMiniBatches
+    /// calls that return between the batches.</summary>
+    [Theory]
+    [InlineData(new[] { 784, 30, 10 }, 10)]
+    [InlineData(new[] { 256, 48, 33, 10 }, 23)]
+    public void Byte_training_with_widening_in_the_tails_is_bit_identical_whatever_the_thread_count(int[] sizes, int batch)
+    {
+        Dataset train = TestData.RandomBytes(230, sizes[0], sizes[^1], seed: 6);
+        float[] Train(int threads, int steps)
+        {
+            var network = new Network(sizes, 3);
+            using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = batch, Eta = 0.5f, Threads = threads, Seed = 4 });
+            for (int epoch = 0; epoch < 2; epoch++)
+            {
+                while (!sgd.RunMiniBatches(steps))
+                {
+                }
+
+                sgd.FinishEpoch();
+            }
+
+            return network.Parameters.ToArray();
+        }
+
+        float[] one = Train(1, int.MaxValue);
+        foreach ((int threads, int steps) in new[] { (2, int.MaxValue), (2, 1), (3, 2), (8, int.MaxValue) })
+        {
+            Assert.True(one.AsSpan().SequenceEqual(Train(threads, steps)), $"{threads} threads, {steps} batches a call, changed the parameters");
+        }
+    }
+
     [Fact]
     public void Parallel_evaluation_counts_what_one_thread_counts()
     {

@@ -234,6 +234,102 @@ public class WorkerPoolTests
         }
     }
 
+    /// <summary>A tail over <see cref="CoverageWork.Units"/> units that takes a while, counting what threads other than
+    /// <paramref name="caller"/> ran.</summary>
+    private sealed class TailWork(int caller, int spin = 2_000, int failing = -1) : IShared
+    {
+        public int[] Covered { get; } = new int[CoverageWork.Units];
+
+        public int ByWorkers;
+
+        public void Execute(int share, int shares)
+        {
+            if (Environment.CurrentManagedThreadId != caller)
+            {
+                Interlocked.Increment(ref ByWorkers);
+            }
+
+            Thread.SpinWait(spin);
+            if (share == failing)
+            {
+                throw new InvalidOperationException($"tail {share}");
+            }
+
+            (int start, int end) = LayerProducts.Split(CoverageWork.Units, share, shares);
+            for (int u = start; u < end; u++)
+            {
+                Interlocked.Increment(ref Covered[u]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 8, 2_000)]
+    [InlineData(3, 12, 300)] // more threads than this machine's cores
+    [InlineData(8, 5, 100)]
+    public void Every_tail_share_runs_once_and_the_next_call_finishes_the_last_tail_first(int workers, int shares, int calls)
+    {
+        using var pool = new WorkerPool(workers);
+        var work = new CoverageWork(workers);
+        var tail = new TailWork(Environment.CurrentManagedThreadId);
+        for (int i = 0; i < calls; i++)
+        {
+            pool.Run(work, shares, tail);
+            Assert.All(tail.Covered, c => Assert.InRange(c, i, i + 1)); // the last call's tail is done, this one's perhaps not yet
+        }
+
+        pool.CompleteTails();
+        Assert.All(work.Covered, c => Assert.Equal(calls, c));
+        Assert.All(tail.Covered, c => Assert.Equal(calls, c));
+    }
+
+    [Fact]
+    public void Workers_take_their_tail_shares()
+    {
+        using var pool = new WorkerPool(2);
+        var tail = new TailWork(Environment.CurrentManagedThreadId, spin: 200);
+        for (int i = 0; i < 100_000 && tail.ByWorkers == 0; i++)
+        {
+            pool.Run(new CoverageWork(2), 2, tail);
+        }
+
+        Assert.True(tail.ByWorkers > 0, "worker 1 never ran its tail share");
+    }
+
+    [Fact]
+    public void A_worker_that_is_never_scheduled_leaves_its_tail_to_the_caller()
+    {
+        using var held = new ManualResetEventSlim(false);
+        var pool = new WorkerPool(2, beforeClaim: _ => held.Wait());
+        var work = new CoverageWork(2);
+        var tail = new TailWork(Environment.CurrentManagedThreadId, spin: 20);
+        for (int i = 0; i < 500; i++)
+        {
+            pool.Run(work, 4, tail);
+        }
+
+        pool.CompleteTails();
+        Assert.All(tail.Covered, c => Assert.Equal(500, c));
+        Assert.Equal(0, tail.ByWorkers);
+        held.Set();
+        pool.Dispose();
+    }
+
+    [Theory]
+    [InlineData(0)] // the caller's own tail share
+    [InlineData(1)] // the worker's, or the caller's when it takes it over
+    public void A_failing_tail_is_rethrown_when_the_tails_are_completed(int failing)
+    {
+        using var pool = new WorkerPool(2);
+        for (int i = 0; i < 50; i++)
+        {
+            pool.Run(new CoverageWork(2), 2, new TailWork(Environment.CurrentManagedThreadId, spin: 20, failing));
+            var error = Assert.Throws<InvalidOperationException>(pool.CompleteTails);
+            Assert.Equal($"tail {failing}", error.Message);
+            pool.CompleteTails(); // nothing left over
+        }
+    }
+
     [Fact]
     public void Shares_must_be_positive()
     {
@@ -241,9 +337,11 @@ public class WorkerPoolTests
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run((IWorkerShared)new CoverageWork(2), 0));
     }
 
-    private sealed class QuietWork : IWorkerShared
+    private sealed class QuietWork : IWorkerShared, IShared
     {
         public void Execute(int share, int shares, int worker) => Thread.SpinWait(50);
+
+        public void Execute(int share, int shares) => Thread.SpinWait(50);
     }
 
     [Fact]
@@ -258,6 +356,7 @@ public class WorkerPoolTests
             for (int i = 0; i < 20_000; i++)
             {
                 pool.Run((IWorkerShared)work, 8);
+                pool.Run(work, 8, tail: work);
             }
 
             if (round >= 0)
