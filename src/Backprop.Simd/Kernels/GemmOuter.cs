@@ -123,7 +123,10 @@ internal static partial class Gemm
     private static int VectorStart(int v, int w, int n) => Math.Min(v * w, n - w);
 
     // The tiles of Outer: S rows of A (k apart) against one or two vectors of outputs, S x V accumulators that start
-    // at the bias. Generated shapes, one method each so the JIT inlines every vector operation.
+    // at the bias. Generated shapes, one method each so the JIT inlines every vector operation. A step addresses its
+    // rows from two bases (rows 0-3 and 4-7) plus native-sized multiples of k, and broadcasts each A[i, p] inside
+    // MultiplyAddBroadcast: no integer arithmetic per row and the multiply-add into the accumulator's own register
+    // (with 32-bit offsets and a separate broadcast, a step took twice the instructions).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Outer8x2<TV>(ref float a, ref float bt, ref float bias, ref float c, int n, int k, int q0, int q1)
         where TV : struct, ISimd<TV>
@@ -131,35 +134,33 @@ internal static partial class Gemm
         TV b0 = TV.Load(ref bias, (nuint)q0), b1 = TV.Load(ref bias, (nuint)q1);
         TV c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
         TV c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
+        nint k1 = k, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1;
+        nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
+        ref float x = ref a;
+        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
+        nint rowStep = n;
         for (int p = 0; p < k; p++)
         {
-            ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-            TV w0 = TV.Load(ref row, (nuint)q0), w1 = TV.Load(ref row, (nuint)q1);
-            ref float x = ref Unsafe.Add(ref a, p);
-            TV f = TV.Broadcast(x);
-            c00 = TV.MultiplyAdd(f, w0, c00);
-            c01 = TV.MultiplyAdd(f, w1, c01);
-            f = TV.Broadcast(Unsafe.Add(ref x, k));
-            c10 = TV.MultiplyAdd(f, w0, c10);
-            c11 = TV.MultiplyAdd(f, w1, c11);
-            f = TV.Broadcast(Unsafe.Add(ref x, 2 * k));
-            c20 = TV.MultiplyAdd(f, w0, c20);
-            c21 = TV.MultiplyAdd(f, w1, c21);
-            f = TV.Broadcast(Unsafe.Add(ref x, 3 * k));
-            c30 = TV.MultiplyAdd(f, w0, c30);
-            c31 = TV.MultiplyAdd(f, w1, c31);
-            f = TV.Broadcast(Unsafe.Add(ref x, 4 * k));
-            c40 = TV.MultiplyAdd(f, w0, c40);
-            c41 = TV.MultiplyAdd(f, w1, c41);
-            f = TV.Broadcast(Unsafe.Add(ref x, 5 * k));
-            c50 = TV.MultiplyAdd(f, w0, c50);
-            c51 = TV.MultiplyAdd(f, w1, c51);
-            f = TV.Broadcast(Unsafe.Add(ref x, 6 * k));
-            c60 = TV.MultiplyAdd(f, w0, c60);
-            c61 = TV.MultiplyAdd(f, w1, c61);
-            f = TV.Broadcast(Unsafe.Add(ref x, 7 * k));
-            c70 = TV.MultiplyAdd(f, w0, c70);
-            c71 = TV.MultiplyAdd(f, w1, c71);
+            TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+            ref float y = ref Unsafe.Add(ref x, k4);
+            c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+            c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
+            c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
+            c11 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w1, c11);
+            c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
+            c21 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w1, c21);
+            c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
+            c31 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w1, c31);
+            c40 = TV.MultiplyAddBroadcast(ref y, w0, c40);
+            c41 = TV.MultiplyAddBroadcast(ref y, w1, c41);
+            c50 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w0, c50);
+            c51 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w1, c51);
+            c60 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w0, c60);
+            c61 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w1, c61);
+            c70 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w0, c70);
+            c71 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w1, c71);
+            x = ref Unsafe.Add(ref x, 1);
+            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -186,27 +187,24 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
+        nint k1 = k, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1;
+        ref float x = ref a;
+        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
+        nint rowStep = n;
         for (int p = 0; p < k; p++)
         {
-            ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-            TV w0 = TV.Load(ref row, (nuint)q0);
-            ref float x = ref Unsafe.Add(ref a, p);
-            TV f = TV.Broadcast(x);
-            c00 = TV.MultiplyAdd(f, w0, c00);
-            f = TV.Broadcast(Unsafe.Add(ref x, k));
-            c10 = TV.MultiplyAdd(f, w0, c10);
-            f = TV.Broadcast(Unsafe.Add(ref x, 2 * k));
-            c20 = TV.MultiplyAdd(f, w0, c20);
-            f = TV.Broadcast(Unsafe.Add(ref x, 3 * k));
-            c30 = TV.MultiplyAdd(f, w0, c30);
-            f = TV.Broadcast(Unsafe.Add(ref x, 4 * k));
-            c40 = TV.MultiplyAdd(f, w0, c40);
-            f = TV.Broadcast(Unsafe.Add(ref x, 5 * k));
-            c50 = TV.MultiplyAdd(f, w0, c50);
-            f = TV.Broadcast(Unsafe.Add(ref x, 6 * k));
-            c60 = TV.MultiplyAdd(f, w0, c60);
-            f = TV.Broadcast(Unsafe.Add(ref x, 7 * k));
-            c70 = TV.MultiplyAdd(f, w0, c70);
+            TV w0 = TV.Load(ref row, 0);
+            ref float y = ref Unsafe.Add(ref x, k4);
+            c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+            c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
+            c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
+            c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
+            c40 = TV.MultiplyAddBroadcast(ref y, w0, c40);
+            c50 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w0, c50);
+            c60 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w0, c60);
+            c70 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w0, c70);
+            x = ref Unsafe.Add(ref x, 1);
+            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -225,23 +223,24 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0), b1 = TV.Load(ref bias, (nuint)q1);
         TV c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+        nint k1 = k, k2 = 2 * k1, k3 = 3 * k1;
+        nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
+        ref float x = ref a;
+        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
+        nint rowStep = n;
         for (int p = 0; p < k; p++)
         {
-            ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-            TV w0 = TV.Load(ref row, (nuint)q0), w1 = TV.Load(ref row, (nuint)q1);
-            ref float x = ref Unsafe.Add(ref a, p);
-            TV f = TV.Broadcast(x);
-            c00 = TV.MultiplyAdd(f, w0, c00);
-            c01 = TV.MultiplyAdd(f, w1, c01);
-            f = TV.Broadcast(Unsafe.Add(ref x, k));
-            c10 = TV.MultiplyAdd(f, w0, c10);
-            c11 = TV.MultiplyAdd(f, w1, c11);
-            f = TV.Broadcast(Unsafe.Add(ref x, 2 * k));
-            c20 = TV.MultiplyAdd(f, w0, c20);
-            c21 = TV.MultiplyAdd(f, w1, c21);
-            f = TV.Broadcast(Unsafe.Add(ref x, 3 * k));
-            c30 = TV.MultiplyAdd(f, w0, c30);
-            c31 = TV.MultiplyAdd(f, w1, c31);
+            TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+            c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+            c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
+            c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
+            c11 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w1, c11);
+            c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
+            c21 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w1, c21);
+            c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
+            c31 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w1, c31);
+            x = ref Unsafe.Add(ref x, 1);
+            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -260,19 +259,19 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0, c10 = b0, c20 = b0, c30 = b0;
+        nint k1 = k, k2 = 2 * k1, k3 = 3 * k1;
+        ref float x = ref a;
+        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
+        nint rowStep = n;
         for (int p = 0; p < k; p++)
         {
-            ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-            TV w0 = TV.Load(ref row, (nuint)q0);
-            ref float x = ref Unsafe.Add(ref a, p);
-            TV f = TV.Broadcast(x);
-            c00 = TV.MultiplyAdd(f, w0, c00);
-            f = TV.Broadcast(Unsafe.Add(ref x, k));
-            c10 = TV.MultiplyAdd(f, w0, c10);
-            f = TV.Broadcast(Unsafe.Add(ref x, 2 * k));
-            c20 = TV.MultiplyAdd(f, w0, c20);
-            f = TV.Broadcast(Unsafe.Add(ref x, 3 * k));
-            c30 = TV.MultiplyAdd(f, w0, c30);
+            TV w0 = TV.Load(ref row, 0);
+            c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+            c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
+            c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
+            c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
+            x = ref Unsafe.Add(ref x, 1);
+            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -287,14 +286,17 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0), b1 = TV.Load(ref bias, (nuint)q1);
         TV c00 = b0, c01 = b1;
+        nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
+        ref float x = ref a;
+        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
+        nint rowStep = n;
         for (int p = 0; p < k; p++)
         {
-            ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-            TV w0 = TV.Load(ref row, (nuint)q0), w1 = TV.Load(ref row, (nuint)q1);
-            ref float x = ref Unsafe.Add(ref a, p);
-            TV f = TV.Broadcast(x);
-            c00 = TV.MultiplyAdd(f, w0, c00);
-            c01 = TV.MultiplyAdd(f, w1, c01);
+            TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+            c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+            c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
+            x = ref Unsafe.Add(ref x, 1);
+            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -307,13 +309,15 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0;
+        ref float x = ref a;
+        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
+        nint rowStep = n;
         for (int p = 0; p < k; p++)
         {
-            ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-            TV w0 = TV.Load(ref row, (nuint)q0);
-            ref float x = ref Unsafe.Add(ref a, p);
-            TV f = TV.Broadcast(x);
-            c00 = TV.MultiplyAdd(f, w0, c00);
+            TV w0 = TV.Load(ref row, 0);
+            c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+            x = ref Unsafe.Add(ref x, 1);
+            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);

@@ -52,38 +52,34 @@ internal static partial class Gemm
         TV b0 = TV.Load(ref bias, (nuint)q0), b1 = TV.Load(ref bias, (nuint)q1);
         TV c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
         TV c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
+        nint k1 = k, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1;
+        nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
+        ref float b0q = ref Unsafe.Add(ref bt, q0); // B at the tile's first column
         for (int word = 0; word < columns.Length; word++)
         {
             for (ulong bits = columns[word]; bits != 0; bits &= bits - 1)
             {
-                int p = (word * 64) + BitOperations.TrailingZeroCount(bits);
-                ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-                TV w0 = TV.Load(ref row, (nuint)q0), w1 = TV.Load(ref row, (nuint)q1);
+                nint p = (word * 64) + BitOperations.TrailingZeroCount(bits);
+                ref float row = ref Unsafe.Add(ref b0q, p * n);
                 ref float x = ref Unsafe.Add(ref a, p);
-                TV f = TV.Broadcast(x);
-                c00 = TV.MultiplyAdd(f, w0, c00);
-                c01 = TV.MultiplyAdd(f, w1, c01);
-                f = TV.Broadcast(Unsafe.Add(ref x, k));
-                c10 = TV.MultiplyAdd(f, w0, c10);
-                c11 = TV.MultiplyAdd(f, w1, c11);
-                f = TV.Broadcast(Unsafe.Add(ref x, 2 * k));
-                c20 = TV.MultiplyAdd(f, w0, c20);
-                c21 = TV.MultiplyAdd(f, w1, c21);
-                f = TV.Broadcast(Unsafe.Add(ref x, 3 * k));
-                c30 = TV.MultiplyAdd(f, w0, c30);
-                c31 = TV.MultiplyAdd(f, w1, c31);
-                f = TV.Broadcast(Unsafe.Add(ref x, 4 * k));
-                c40 = TV.MultiplyAdd(f, w0, c40);
-                c41 = TV.MultiplyAdd(f, w1, c41);
-                f = TV.Broadcast(Unsafe.Add(ref x, 5 * k));
-                c50 = TV.MultiplyAdd(f, w0, c50);
-                c51 = TV.MultiplyAdd(f, w1, c51);
-                f = TV.Broadcast(Unsafe.Add(ref x, 6 * k));
-                c60 = TV.MultiplyAdd(f, w0, c60);
-                c61 = TV.MultiplyAdd(f, w1, c61);
-                f = TV.Broadcast(Unsafe.Add(ref x, 7 * k));
-                c70 = TV.MultiplyAdd(f, w0, c70);
-                c71 = TV.MultiplyAdd(f, w1, c71);
+                TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+                ref float y = ref Unsafe.Add(ref x, k4);
+                c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+                c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
+                c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
+                c11 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w1, c11);
+                c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
+                c21 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w1, c21);
+                c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
+                c31 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w1, c31);
+                c40 = TV.MultiplyAddBroadcast(ref y, w0, c40);
+                c41 = TV.MultiplyAddBroadcast(ref y, w1, c41);
+                c50 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w0, c50);
+                c51 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w1, c51);
+                c60 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w0, c60);
+                c61 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w1, c61);
+                c70 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w0, c70);
+                c71 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w1, c71);
             }
         }
 
@@ -111,30 +107,25 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
+        nint k1 = k, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1;
+        ref float b0q = ref Unsafe.Add(ref bt, q0); // B at the tile's first column
         for (int word = 0; word < columns.Length; word++)
         {
             for (ulong bits = columns[word]; bits != 0; bits &= bits - 1)
             {
-                int p = (word * 64) + BitOperations.TrailingZeroCount(bits);
-                ref float row = ref Unsafe.Add(ref bt, (nint)p * n);
-                TV w0 = TV.Load(ref row, (nuint)q0);
+                nint p = (word * 64) + BitOperations.TrailingZeroCount(bits);
+                ref float row = ref Unsafe.Add(ref b0q, p * n);
                 ref float x = ref Unsafe.Add(ref a, p);
-                TV f = TV.Broadcast(x);
-                c00 = TV.MultiplyAdd(f, w0, c00);
-                f = TV.Broadcast(Unsafe.Add(ref x, k));
-                c10 = TV.MultiplyAdd(f, w0, c10);
-                f = TV.Broadcast(Unsafe.Add(ref x, 2 * k));
-                c20 = TV.MultiplyAdd(f, w0, c20);
-                f = TV.Broadcast(Unsafe.Add(ref x, 3 * k));
-                c30 = TV.MultiplyAdd(f, w0, c30);
-                f = TV.Broadcast(Unsafe.Add(ref x, 4 * k));
-                c40 = TV.MultiplyAdd(f, w0, c40);
-                f = TV.Broadcast(Unsafe.Add(ref x, 5 * k));
-                c50 = TV.MultiplyAdd(f, w0, c50);
-                f = TV.Broadcast(Unsafe.Add(ref x, 6 * k));
-                c60 = TV.MultiplyAdd(f, w0, c60);
-                f = TV.Broadcast(Unsafe.Add(ref x, 7 * k));
-                c70 = TV.MultiplyAdd(f, w0, c70);
+                TV w0 = TV.Load(ref row, 0);
+                ref float y = ref Unsafe.Add(ref x, k4);
+                c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
+                c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
+                c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
+                c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
+                c40 = TV.MultiplyAddBroadcast(ref y, w0, c40);
+                c50 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w0, c50);
+                c60 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w0, c60);
+                c70 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w0, c70);
             }
         }
 

@@ -31,6 +31,13 @@ internal interface ISimd<TSelf>
     /// </summary>
     static abstract TSelf MultiplyAddLoad(ref float source, nuint offset, TSelf b, TSelf c);
 
+    /// <summary>
+    /// <see cref="MultiplyAdd"/> with <c>a</c> the broadcast of the float at <paramref name="a"/>: the same arithmetic, in a form the
+    /// JIT compiles to a broadcast and one multiply-add into the accumulator's own register (through
+    /// <see cref="Broadcast"/> and then <see cref="MultiplyAdd"/>, it adds a register copy per multiply-add).
+    /// </summary>
+    static abstract TSelf MultiplyAddBroadcast(ref float a, TSelf b, TSelf c);
+
     static abstract TSelf Add(TSelf a, TSelf b);
 
     static abstract TSelf Subtract(TSelf a, TSelf b);
@@ -137,6 +144,12 @@ internal readonly struct SimdVector<T> : ISimd<SimdVector<T>>
         : Of(MultiplyAdds.Of(Vector512.LoadUnsafe(ref source, offset), b.V512, c.V512));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdVector<T> MultiplyAddBroadcast(ref float a, SimdVector<T> b, SimdVector<T> c) =>
+        typeof(T) == typeof(Vector128<float>) ? Of(MultiplyAdds.Of(Vector128.Create(a), b.V128, c.V128))
+        : typeof(T) == typeof(Vector256<float>) ? Of(MultiplyAdds.Of(Vector256.Create(a), b.V256, c.V256))
+        : Of(MultiplyAdds.Of(Vector512.Create(a), b.V512, c.V512));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdVector<T> Add(SimdVector<T> a, SimdVector<T> b) =>
         typeof(T) == typeof(Vector128<float>) ? Of(a.V128 + b.V128) : typeof(T) == typeof(Vector256<float>) ? Of(a.V256 + b.V256) : Of(a.V512 + b.V512);
 
@@ -228,6 +241,9 @@ internal readonly struct SimdScalar(float value) : ISimd<SimdScalar>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdScalar MultiplyAddLoad(ref float source, nuint offset, SimdScalar b, SimdScalar c) => new(MultiplyAdds.Scalar(Unsafe.Add(ref source, offset), b._v, c._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static SimdScalar MultiplyAddBroadcast(ref float a, SimdScalar b, SimdScalar c) => new(MultiplyAdds.Scalar(a, b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SimdScalar Add(SimdScalar a, SimdScalar b) => new(a._v + b._v);
