@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Backprop.Simd.Kernels;
 
 // C = A B^T + 1 bias^T by dot products along rows of both operands: tiles of R rows of A against J rows of B
-// (4 x 3 with 32 registers, 5 x 2 with 16), R x J independent accumulators, each load of B used R times and each load of A J times.
+// (4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times.
 internal static partial class Gemm
 {
     /// <summary>Bytes of B one block of its rows may take: half of a 512 KiB L2, the other half for A and C.</summary>
@@ -24,7 +24,7 @@ internal static partial class Gemm
         }
     }
 
-    /// <summary>Longest rows of A copied into the padded stack block (a tile's 4 or 5 rows of it: 80 KiB at most).</summary>
+    /// <summary>Longest rows of A copied into the padded stack block (4 rows of it: 64 KiB at most).</summary>
     private const int MaxPaddedK = 4096;
 
     /// <summary>Floats between the copied rows beyond k: 64 bytes, so that no two rows sit a multiple of 4 KiB apart.</summary>
@@ -43,45 +43,32 @@ internal static partial class Gemm
         Dot<TV> dot = new(k, k - (k % w), TV.LanesFrom(w - (k % w))); // the tail's lanes: those of [k - w, k) past the last whole vector
         // Rows of 1024 floats (a wide layer's inputs) are 4 KiB apart, and a tile's six rows of A and B at the same
         // offset then fall in one set of L1 (32 KiB, 8 ways): 67% of the peak where rows of 1040 floats ran at 75%.
-        // The tile's rows of A are copied 64 bytes apart when rows are long enough for it to pay; the same values, so
-        // the same sums.
+        // The tile's four rows of A are copied 64 bytes apart when rows are long enough for it to pay; the same
+        // values, so the same sums.
         bool pad = k <= MaxPaddedK && (k * sizeof(float)) % 4096 == 0;
-        int tileRows = SimdRegisters.Many ? 4 : 5;
-        Span<float> padded = pad ? OnCacheLine(stackalloc float[(tileRows * (k + RowPad)) + RowPad]) : default;
+        int kp = k + RowPad;
+        Span<float> padded = pad ? OnCacheLine(stackalloc float[(4 * kp) + RowPad]) : default;
+
+        ref float pad0 = ref MemoryMarshal.GetReference(padded);
         int i = 0;
-
-        // 16 registers: 4 x 3 needs 12 accumulators and 3 + 1 operands, all 16, and no room for a temporary: without
-        // FMA the product needs one, and with FMA the JIT (.NET 10, SimdVector<T>) still takes one for an accumulator
-        // it copies, so one accumulator is spilled and its store-to-load round trip on every step bounds the whole
-        // loop (DotProduct evaluation 1.43x slower than the hand-written Simd256 of dbe5e35, whose 4 x 3 fitted).
-        // 5 x 2 fits (10 accumulators, 2 + 1 operands, room for the copy): 7 loads per 10 multiply-adds, two more
-        // accumulators than the 8 that two pipes of latency 4 need, and m = 10 is two passes over B instead of three.
-        for (; !SimdRegisters.Many && i + 5 <= m; i += 5)
-        {
-            ref float ar0 = ref RowOf(ref a0, aRows, i, k, padded, 0);
-            ref float ar1 = ref RowOf(ref a0, aRows, i + 1, k, padded, 1);
-            ref float ar2 = ref RowOf(ref a0, aRows, i + 2, k, padded, 2);
-            ref float ar3 = ref RowOf(ref a0, aRows, i + 3, k, padded, 3);
-            ref float ar4 = ref RowOf(ref a0, aRows, i + 4, k, padded, 4);
-            int j = jStart;
-            for (; j + 2 <= jEnd; j += 2)
-            {
-                Tile5x2(ref ar0, ref ar1, ref ar2, ref ar3, ref ar4, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
-            }
-
-            if (j < jEnd)
-            {
-                Tile5x1(ref ar0, ref ar1, ref ar2, ref ar3, ref ar4, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
-            }
-        }
-
-        // 32 registers: 4 x 3 throughout; 16: the four rows left after the five-row tiles, if there are four, in 4 x 2.
         for (; i + 4 <= m; i += 4)
         {
-            ref float ar0 = ref RowOf(ref a0, aRows, i, k, padded, 0);
-            ref float ar1 = ref RowOf(ref a0, aRows, i + 1, k, padded, 1);
-            ref float ar2 = ref RowOf(ref a0, aRows, i + 2, k, padded, 2);
-            ref float ar3 = ref RowOf(ref a0, aRows, i + 3, k, padded, 3);
+            scoped ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
+            scoped ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
+            scoped ref float ar2 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 2, k));
+            scoped ref float ar3 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 3, k));
+            if (pad)
+            {
+                MemoryMarshal.CreateReadOnlySpan(ref ar0, k).CopyTo(padded);
+                MemoryMarshal.CreateReadOnlySpan(ref ar1, k).CopyTo(padded[kp..]);
+                MemoryMarshal.CreateReadOnlySpan(ref ar2, k).CopyTo(padded[(2 * kp)..]);
+                MemoryMarshal.CreateReadOnlySpan(ref ar3, k).CopyTo(padded[(3 * kp)..]);
+                ar0 = ref pad0;
+                ar1 = ref Unsafe.Add(ref pad0, kp);
+                ar2 = ref Unsafe.Add(ref pad0, 2 * kp);
+                ar3 = ref Unsafe.Add(ref pad0, 3 * kp);
+            }
+
             int j = jStart;
             if (SimdRegisters.Many)
             {
@@ -92,6 +79,11 @@ internal static partial class Gemm
             }
             else
             {
+                // 16 registers: 4 x 3 needs 12 accumulators and 3 + 1 operands, all 16, and no room for a temporary:
+                // without FMA the product needs one, and with FMA the JIT (.NET 10, SimdVector<T>) still takes one for
+                // an accumulator it copies, so one accumulator is spilled and its store-to-load round trip on every
+                // step bounds the whole loop (DotProduct evaluation 1.43x slower than the hand-written Simd256 of
+                // dbe5e35, whose 4 x 3 fitted). 4 x 2 fits; each C element is the same sum in the same order.
                 for (; j + 2 <= jEnd; j += 2)
                 {
                     Tile4x2(ref ar0, ref ar1, ref ar2, ref ar3, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
@@ -139,86 +131,9 @@ internal static partial class Gemm
         }
     }
 
-    // Row i of A, or, with a padded block, its copy into the block's row `slot` (rows k + RowPad floats apart).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float RowOf(ref float a0, ReadOnlySpan<int> aRows, int i, int k, Span<float> padded, int slot)
-    {
-        ref float row = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
-        if (padded.IsEmpty)
-        {
-            return ref row;
-        }
-
-        Span<float> copy = padded.Slice(slot * (k + RowPad), k);
-        MemoryMarshal.CreateReadOnlySpan(ref row, k).CopyTo(copy);
-        return ref MemoryMarshal.GetReference(copy);
-    }
-
     // The tiles of Transposed: R rows of A against J consecutive rows of B, R x J independent accumulators, each load of
     // B used R times and each load of A J times; C[r, j] at cr + r * n + j. One method per tile shape keeps each
     // small enough for the JIT to inline every vector operation in it.
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile5x2<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float ar4, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
-        where TV : struct, ISimd<TV>
-    {
-        int w = TV.Count;
-        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
-        TV s00 = TV.Zero, s01 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s20 = TV.Zero, s21 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero, s40 = TV.Zero, s41 = TV.Zero;
-        for (int p = 0; p < dot.VectorEnd; p += w)
-        {
-            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p);
-            TV y = TV.Load(ref ar0, (nuint)p);
-            s00 = TV.MultiplyAdd(y, x0, s00);
-            s01 = TV.MultiplyAdd(y, x1, s01);
-            y = TV.Load(ref ar1, (nuint)p);
-            s10 = TV.MultiplyAdd(y, x0, s10);
-            s11 = TV.MultiplyAdd(y, x1, s11);
-            y = TV.Load(ref ar2, (nuint)p);
-            s20 = TV.MultiplyAdd(y, x0, s20);
-            s21 = TV.MultiplyAdd(y, x1, s21);
-            y = TV.Load(ref ar3, (nuint)p);
-            s30 = TV.MultiplyAdd(y, x0, s30);
-            s31 = TV.MultiplyAdd(y, x1, s31);
-            y = TV.Load(ref ar4, (nuint)p);
-            s40 = TV.MultiplyAdd(y, x0, s40);
-            s41 = TV.MultiplyAdd(y, x1, s41);
-        }
-
-        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, (2 * n) + 1), s21, ref ar2, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, 4 * n), s40, ref ar4, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, (4 * n) + 1), s41, ref ar4, ref br1, Unsafe.Add(ref bias, 1), dot);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile5x1<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float ar4, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
-        where TV : struct, ISimd<TV>
-    {
-        int w = TV.Count;
-        TV s00 = TV.Zero, s10 = TV.Zero, s20 = TV.Zero, s30 = TV.Zero, s40 = TV.Zero;
-        for (int p = 0; p < dot.VectorEnd; p += w)
-        {
-            TV x0 = TV.Load(ref br0, (nuint)p);
-            s00 = TV.MultiplyAddLoad(ref ar0, (nuint)p, x0, s00);
-            s10 = TV.MultiplyAddLoad(ref ar1, (nuint)p, x0, s10);
-            s20 = TV.MultiplyAddLoad(ref ar2, (nuint)p, x0, s20);
-            s30 = TV.MultiplyAddLoad(ref ar3, (nuint)p, x0, s30);
-            s40 = TV.MultiplyAddLoad(ref ar4, (nuint)p, x0, s40);
-        }
-
-        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, 4 * n), s40, ref ar4, ref br0, bias, dot);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x3<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
