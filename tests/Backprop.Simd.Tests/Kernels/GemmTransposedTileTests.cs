@@ -1,0 +1,102 @@
+using Backprop.Simd.Kernels;
+using Backprop.Simd.Reference;
+using FsCheck.Xunit;
+
+namespace Backprop.Simd.Tests.Kernels;
+
+/// <summary>
+/// The forward product's tiles (4, 2 or 1 rows of A by 3, 2 or 1 rows of B) all compute each element of C as the same
+/// sum in the same order: a row of C is bit for bit the row computed alone, whichever tile it fell in.
+/// </summary>
+[Properties(Arbitrary = [typeof(Generators)], MaxTest = 40)]
+public class GemmTransposedTileTests
+{
+    [Property]
+    public void Each_row_is_the_same_bits_whatever_tile_computes_it(Shape s, byte samples)
+    {
+        int m = 1 + (samples % 23), n = s.Rows, k = s.Cols; // m up to 23: every remainder of 4 rows, twice over
+        var random = new SeededRandom(s.Seed);
+        float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
+        int[] picks = Picks(m, ref random);
+        float[] pool = Pool(a, picks, m, k, ref random);
+
+        foreach (int bits in GemmPropertyTests.Widths)
+        {
+            var whole = new float[m * n];
+            var picked = new float[m * n];
+            Gemm.MultiplyTransposed(a, default, b, bias, whole, m, n, k, 0, n, bits);
+            Gemm.MultiplyTransposed(pool, picks, b, bias, picked, m, n, k, 0, n, bits);
+            Assert.Equal(whole, picked);
+            AssertRowsAlone(a, b, bias, whole, m, n, k, bits);
+        }
+    }
+
+    [Theory]
+    [InlineData(1024, 15)]
+    [InlineData(2048, 7)]
+    [InlineData(4096, 5)]
+    public void Rows_a_multiple_of_4_KiB_long_go_through_the_padded_copy_unchanged(int k, int maxM)
+    {
+        // k * 4 bytes a multiple of 4096: the tiles read copies of A's rows; n = 7 reaches the 2- and 1-column tiles.
+        const int n = 7;
+        var random = new SeededRandom((ulong)k);
+        float[] b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
+        for (int m = 1; m <= maxM; m++)
+        {
+            float[] a = TestData.Mixed(m * k, ref random);
+            var naive = new float[m * n];
+            NaiveKernels.MultiplyTransposedAddBias(a, b, bias, naive, m, n, k);
+            foreach (int bits in GemmPropertyTests.Widths)
+            {
+                var fast = TestData.Mixed(m * n, ref random); // garbage must be overwritten
+                Gemm.MultiplyTransposed(a, default, b, bias, fast, m, n, k, 0, n, bits);
+                for (int i = 0; i < m; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        double magnitude = Math.Abs((double)bias[j]);
+                        for (int p = 0; p < k; p++)
+                        {
+                            magnitude += Math.Abs((double)a[(i * k) + p] * b[(j * k) + p]);
+                        }
+
+                        double error = Math.Abs((double)naive[(i * n) + j] - fast[(i * n) + j]);
+                        Assert.True(error <= Tolerance.BetweenTwoSums(k + 1, magnitude), $"C[{i},{j}] of {m}x{n}x{k} at {bits} bits: |error| {error:E3}");
+                    }
+                }
+
+                AssertRowsAlone(a, b, bias, fast, m, n, k, bits);
+            }
+        }
+    }
+
+    // Row i of C computed with m = 1 (the one-row tiles, never padded) equals row i of the whole product, bit for bit.
+    private static void AssertRowsAlone(float[] a, float[] b, float[] bias, float[] whole, int m, int n, int k, int bits)
+    {
+        var alone = new float[n];
+        for (int i = 0; i < m; i++)
+        {
+            Gemm.MultiplyTransposed(a.AsSpan(i * k, k), default, b, bias, alone, 1, n, k, 0, n, bits);
+            Assert.True(alone.AsSpan().SequenceEqual(whole.AsSpan(i * n, n)), $"row {i} of {m}x{n}x{k} at {bits} bits differs from the row alone");
+        }
+    }
+
+    // m distinct rows out of m + 5, shuffled: the mini-batch's samples picked out of the training set.
+    private static int[] Picks(int m, ref SeededRandom random)
+    {
+        var order = Enumerable.Range(0, m + 5).ToArray();
+        random.Shuffle(order);
+        return order[..m];
+    }
+
+    private static float[] Pool(float[] a, int[] picks, int m, int k, ref SeededRandom random)
+    {
+        float[] pool = TestData.Mixed((m + 5) * k, ref random);
+        for (int i = 0; i < m; i++)
+        {
+            a.AsSpan(i * k, k).CopyTo(pool.AsSpan(picks[i] * k, k));
+        }
+
+        return pool;
+    }
+}
