@@ -5,8 +5,7 @@ using System.Runtime.InteropServices;
 namespace Backprop.Simd.Kernels;
 
 // C[r, :] = alpha sum_s L(r, s) R[s, :] + beta C[r, :], L read through strides: rows of R streamed and scaled by
-// broadcasts, in tiles of six output rows by two vectors (then four, two, one rows), strip of columns by strip; short
-// sums on 16 registers mostly in tiles of four rows by three vectors.
+// broadcasts, in tiles of six output rows by two vectors (then four, two, one rows), strip of columns by strip.
 // Every element is one chain of multiply-adds over s in order, whatever tile computes it, so no split changes a bit.
 internal static partial class Gemm
 {
@@ -113,16 +112,11 @@ internal static partial class Gemm
             pairsDone = pairEnd;
         }
 
-        // Short sums on 16 registers (whole rows, chunk = pairEnd): four rows by three vectors up to tripleEnd, then
-        // the pair left, if any; one block of six rows by pairs first when that leaves a multiple of four rows.
-        bool triples = sums < ShortSums && !SimdRegisters.Many;
-        int tripleEnd = triples ? pairEnd - (pairEnd % (6 * w)) : 0;
-        int sixes = !triples ? int.MaxValue : rEnd - rStart >= 6 && (rEnd - rStart) % 4 >= 2 ? 1 : 0;
         for (int q0 = pairsDone; q0 < pairEnd; q0 += chunk)
         {
             int qEnd = Math.Min(q0 + chunk, pairEnd);
             int row = rStart;
-            for (int six = 0; six < sixes && row + 6 <= rEnd; six++, row += 6)
+            for (; row + 6 <= rEnd; row += 6)
             {
                 for (int q = q0; q < qEnd; q += 2 * w)
                 {
@@ -141,22 +135,7 @@ internal static partial class Gemm
 
             for (; row + 4 <= rEnd; row += 4)
             {
-                int q = q0;
-                for (; q < tripleEnd; q += 3 * w)
-                {
-                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
-                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
-                    if (rRows.IsEmpty)
-                    {
-                        FourByThree<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q)), ref cr, sums, cols, q, epilogue);
-                    }
-                    else
-                    {
-                        FourByThree<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q), rRows), ref cr, sums, cols, q, epilogue);
-                    }
-                }
-
-                for (; q < qEnd; q += 2 * w)
+                for (int q = q0; q < qEnd; q += 2 * w)
                 {
                     FourRows<TV, TE>(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, epilogue);
                 }
@@ -261,63 +240,6 @@ internal static partial class Gemm
         cr = ref Unsafe.Add(ref cr, cols);
         epilogue.Apply(t50, ref cr, q);
         epilogue.Apply(t51, ref cr, q + w);
-    }
-
-    // Four rows by three vectors: 3 loads of R and 4 broadcasts per 12 multiply-adds (six rows by two take 2 and 6),
-    // 12 accumulators, the three loads and a broadcast: all 16 registers of AVX2.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourByThree<TV, TE, TR>(ref float lr, int rowStride, int sumStride, TR rows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
-        where TV : struct, ISimd<TV>
-        where TE : struct, IEpilogue
-        where TR : IRows, allows ref struct
-    {
-        int w = TV.Count;
-        ref float l1 = ref Unsafe.Add(ref lr, rowStride);
-        ref float l2 = ref Unsafe.Add(ref l1, rowStride);
-        ref float l3 = ref Unsafe.Add(ref l2, rowStride);
-        TV t00 = epilogue.Start<TV>(ref cr0, q), t01 = epilogue.Start<TV>(ref cr0, q + w), t02 = epilogue.Start<TV>(ref cr0, q + (2 * w));
-        TV t10 = epilogue.Start<TV>(ref cr0, cols + q), t11 = epilogue.Start<TV>(ref cr0, cols + q + w), t12 = epilogue.Start<TV>(ref cr0, cols + q + (2 * w));
-        TV t20 = epilogue.Start<TV>(ref cr0, (2 * cols) + q), t21 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + w), t22 = epilogue.Start<TV>(ref cr0, (2 * cols) + q + (2 * w));
-        TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w), t32 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + (2 * w));
-        nint at = 0, sumStep = sumStride, width = cols, count = sums;
-        for (nint s = 0; s < count; s++, at += sumStep)
-        {
-            ref float rs = ref rows.Row(s, width);
-            TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w), x2 = TV.Load(ref rs, (nuint)(2 * w));
-            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
-            t00 = TV.MultiplyAdd(f, x0, t00);
-            t01 = TV.MultiplyAdd(f, x1, t01);
-            t02 = TV.MultiplyAdd(f, x2, t02);
-            f = TV.Broadcast(Unsafe.Add(ref l1, at));
-            t10 = TV.MultiplyAdd(f, x0, t10);
-            t11 = TV.MultiplyAdd(f, x1, t11);
-            t12 = TV.MultiplyAdd(f, x2, t12);
-            f = TV.Broadcast(Unsafe.Add(ref l2, at));
-            t20 = TV.MultiplyAdd(f, x0, t20);
-            t21 = TV.MultiplyAdd(f, x1, t21);
-            t22 = TV.MultiplyAdd(f, x2, t22);
-            f = TV.Broadcast(Unsafe.Add(ref l3, at));
-            t30 = TV.MultiplyAdd(f, x0, t30);
-            t31 = TV.MultiplyAdd(f, x1, t31);
-            t32 = TV.MultiplyAdd(f, x2, t32);
-        }
-
-        ref float cr = ref cr0;
-        epilogue.Apply(t00, ref cr, q);
-        epilogue.Apply(t01, ref cr, q + w);
-        epilogue.Apply(t02, ref cr, q + (2 * w));
-        cr = ref Unsafe.Add(ref cr, cols);
-        epilogue.Apply(t10, ref cr, q);
-        epilogue.Apply(t11, ref cr, q + w);
-        epilogue.Apply(t12, ref cr, q + (2 * w));
-        cr = ref Unsafe.Add(ref cr, cols);
-        epilogue.Apply(t20, ref cr, q);
-        epilogue.Apply(t21, ref cr, q + w);
-        epilogue.Apply(t22, ref cr, q + (2 * w));
-        cr = ref Unsafe.Add(ref cr, cols);
-        epilogue.Apply(t30, ref cr, q);
-        epilogue.Apply(t31, ref cr, q + w);
-        epilogue.Apply(t32, ref cr, q + (2 * w));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
