@@ -214,6 +214,48 @@ public class GemmPropertyTests
         }
     }
 
+    [Property]
+    public void Every_tile_gives_the_bits_of_a_row_computed_alone(Shape s, byte samples)
+    {
+        // A row alone runs the one-row paths: each element one chain over s in order. The tiles (six by two, four by
+        // three, four by two, ... and their remainders) must give those bits for every epilogue, in-order or picked
+        // rows of R, both stridings. rows: every remainder of 4 and 6; sums: short (whole rows, four by three) and long.
+        int rows = 1 + (samples % 37), sums = 1 + (s.Rows % 40), cols = s.Cols;
+        var random = new SeededRandom(s.Seed);
+        float[] lhs = TestData.Mixed(rows * sums, ref random), r = TestData.Mixed(sums * cols, ref random);
+        (float[] pool, int[] picks) = Scatter(r, sums, cols, ref random);
+        float[] before = TestData.Mixed(rows * cols, ref random);
+        foreach ((int rowStride, int sumStride) in new[] { (1, rows), (sums, 1) })
+        {
+            foreach (int bits in Widths)
+            {
+                foreach ((float alpha, float beta) in new[] { (1f, 0f), (-0.375f, 0f), (-0.375f, 0.75f), (-0.375f, 1f) })
+                {
+                    float[] whole = (float[])before.Clone(), wholePicked = (float[])before.Clone(), alone = (float[])before.Clone();
+                    Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, whole, rows, sums, cols, 0, rows, alpha, beta, bits, Gemm.Panels.Never);
+                    Gemm.MultiplyStrided(lhs, rowStride, sumStride, pool, picks, wholePicked, rows, sums, cols, 0, rows, alpha, beta, bits, Gemm.Panels.Never);
+                    for (int row = 0; row < rows; row++)
+                    {
+                        Gemm.MultiplyStrided(lhs, rowStride, sumStride, r, default, alone, rows, sums, cols, row, row + 1, alpha, beta, bits, Gemm.Panels.Never);
+                    }
+
+                    Assert.Equal(alone, whole);
+                    Assert.Equal(alone, wholePicked);
+                }
+
+                // Chains that start from what C holds (C += L R).
+                float[] accumulated = (float[])before.Clone(), accumulatedAlone = (float[])before.Clone();
+                Gemm.MultiplyAccumulate(lhs, rowStride, sumStride, r, accumulated, rows, sums, cols, 0, rows, bits, Gemm.Panels.Never);
+                for (int row = 0; row < rows; row++)
+                {
+                    Gemm.MultiplyAccumulate(lhs, rowStride, sumStride, r, accumulatedAlone, rows, sums, cols, row, row + 1, bits, Gemm.Panels.Never);
+                }
+
+                Assert.Equal(accumulatedAlone, accumulated);
+            }
+        }
+    }
+
     [Fact]
     public void Splitting_the_output_among_workers_changes_no_bit()
     {
