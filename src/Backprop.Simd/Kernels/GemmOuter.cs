@@ -136,12 +136,12 @@ internal static partial class Gemm
         TV c40 = b0, c41 = b1, c50 = b0, c51 = b1, c60 = b0, c61 = b1, c70 = b0, c71 = b1;
         nint k1 = k, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1;
         nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
-        ref float x = ref a;
-        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
-        nint rowStep = n;
-        for (int p = 0; p < k; p++)
+        ref float row = ref Unsafe.Add(ref bt, q0); // B at the tile's first column; row p at offset p * n
+        nint rowStep = n, at = 0;
+        for (nint p = 0; p < k; p++, at += rowStep)
         {
-            TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+            ref float x = ref Unsafe.Add(ref a, p);
+            TV w0 = TV.Load(ref row, (nuint)at), w1 = TV.Load(ref row, (nuint)at + d1);
             ref float y = ref Unsafe.Add(ref x, k4);
             c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
             c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
@@ -159,8 +159,6 @@ internal static partial class Gemm
             c61 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w1, c61);
             c70 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w0, c70);
             c71 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w1, c71);
-            x = ref Unsafe.Add(ref x, 1);
-            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -188,12 +186,12 @@ internal static partial class Gemm
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
         nint k1 = k, k2 = 2 * k1, k3 = 3 * k1, k4 = 4 * k1;
-        ref float x = ref a;
-        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
-        nint rowStep = n;
-        for (int p = 0; p < k; p++)
+        ref float row = ref Unsafe.Add(ref bt, q0); // B at the tile's first column; row p at offset p * n
+        nint rowStep = n, at = 0;
+        for (nint p = 0; p < k; p++, at += rowStep)
         {
-            TV w0 = TV.Load(ref row, 0);
+            ref float x = ref Unsafe.Add(ref a, p);
+            TV w0 = TV.Load(ref row, (nuint)at);
             ref float y = ref Unsafe.Add(ref x, k4);
             c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
             c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
@@ -203,8 +201,6 @@ internal static partial class Gemm
             c50 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k1), w0, c50);
             c60 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k2), w0, c60);
             c70 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref y, k3), w0, c70);
-            x = ref Unsafe.Add(ref x, 1);
-            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -225,12 +221,12 @@ internal static partial class Gemm
         TV c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
         nint k1 = k, k2 = 2 * k1, k3 = 3 * k1;
         nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
-        ref float x = ref a;
-        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
-        nint rowStep = n;
-        for (int p = 0; p < k; p++)
+        ref float row = ref Unsafe.Add(ref bt, q0); // B at the tile's first column; row p at offset p * n
+        nint rowStep = n, at = 0;
+        for (nint p = 0; p < k; p++, at += rowStep)
         {
-            TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+            ref float x = ref Unsafe.Add(ref a, p);
+            TV w0 = TV.Load(ref row, (nuint)at), w1 = TV.Load(ref row, (nuint)at + d1);
             c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
             c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
             c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
@@ -239,8 +235,6 @@ internal static partial class Gemm
             c21 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w1, c21);
             c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
             c31 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w1, c31);
-            x = ref Unsafe.Add(ref x, 1);
-            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -260,18 +254,16 @@ internal static partial class Gemm
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0, c10 = b0, c20 = b0, c30 = b0;
         nint k1 = k, k2 = 2 * k1, k3 = 3 * k1;
-        ref float x = ref a;
-        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
-        nint rowStep = n;
-        for (int p = 0; p < k; p++)
+        ref float row = ref Unsafe.Add(ref bt, q0); // B at the tile's first column; row p at offset p * n
+        nint rowStep = n, at = 0;
+        for (nint p = 0; p < k; p++, at += rowStep)
         {
-            TV w0 = TV.Load(ref row, 0);
+            ref float x = ref Unsafe.Add(ref a, p);
+            TV w0 = TV.Load(ref row, (nuint)at);
             c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
             c10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k1), w0, c10);
             c20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k2), w0, c20);
             c30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref x, k3), w0, c30);
-            x = ref Unsafe.Add(ref x, 1);
-            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -287,16 +279,14 @@ internal static partial class Gemm
         TV b0 = TV.Load(ref bias, (nuint)q0), b1 = TV.Load(ref bias, (nuint)q1);
         TV c00 = b0, c01 = b1;
         nuint d1 = (nuint)(q1 - q0); // the second vector, from the first
-        ref float x = ref a;
-        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
-        nint rowStep = n;
-        for (int p = 0; p < k; p++)
+        ref float row = ref Unsafe.Add(ref bt, q0); // B at the tile's first column; row p at offset p * n
+        nint rowStep = n, at = 0;
+        for (nint p = 0; p < k; p++, at += rowStep)
         {
-            TV w0 = TV.Load(ref row, 0), w1 = TV.Load(ref row, d1);
+            ref float x = ref Unsafe.Add(ref a, p);
+            TV w0 = TV.Load(ref row, (nuint)at), w1 = TV.Load(ref row, (nuint)at + d1);
             c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
             c01 = TV.MultiplyAddBroadcast(ref x, w1, c01);
-            x = ref Unsafe.Add(ref x, 1);
-            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);
@@ -309,15 +299,13 @@ internal static partial class Gemm
     {
         TV b0 = TV.Load(ref bias, (nuint)q0);
         TV c00 = b0;
-        ref float x = ref a;
-        ref float row = ref Unsafe.Add(ref bt, q0); // row p of B at the tile's first column
-        nint rowStep = n;
-        for (int p = 0; p < k; p++)
+        ref float row = ref Unsafe.Add(ref bt, q0); // B at the tile's first column; row p at offset p * n
+        nint rowStep = n, at = 0;
+        for (nint p = 0; p < k; p++, at += rowStep)
         {
-            TV w0 = TV.Load(ref row, 0);
+            ref float x = ref Unsafe.Add(ref a, p);
+            TV w0 = TV.Load(ref row, (nuint)at);
             c00 = TV.MultiplyAddBroadcast(ref x, w0, c00);
-            x = ref Unsafe.Add(ref x, 1);
-            row = ref Unsafe.Add(ref row, rowStep);
         }
 
         TV.Store(c00, ref c, (nuint)q0);

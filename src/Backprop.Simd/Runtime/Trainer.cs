@@ -231,12 +231,15 @@ public sealed class Trainer : IDisposable, IShared
         }
         finally
         {
-            _pool.CompleteTails(); // no widening left running while the caller's code runs
             _epochTicks += Stopwatch.GetTimestamp() - start;
             if (!completed)
             {
                 EpochUnderway = false; // the parameters are the epoch's start again (see ClaimForMiniBatch, Diverged)
             }
+
+            // No widening left running once the call returns (the progress callback may run beside a tail: tails
+            // write only the trainer's widened inputs, and every run of the pool finishes them first).
+            _pool.CompleteTails();
         }
 
         return _epochSamples >= _order.Length;

@@ -62,6 +62,7 @@ internal sealed class WorkerPool : IWorkers, IDisposable
 
     private readonly long[] _tailState; // per worker at [w * Stride]: the call whose tail share w is pending, -1 while it runs, 0 when none
     private IShared? _tail;
+    private long _ownTail; // ticks the caller's own share of the last tail took
     private ExceptionDispatchInfo? _tailFailure;
 
     private IShared? _work;
@@ -174,9 +175,10 @@ internal sealed class WorkerPool : IWorkers, IDisposable
             }
         }
 
-        // A worker descheduled in its tail costs the caller as one descheduled in its shares does.
+        // A worker descheduled in its tail costs the caller as one descheduled in its shares does: a wait longer than
+        // 4x the caller's own tail share (plus the same slack) is a stall, not a slower share.
         long end = waitStart == 0 ? 0 : Stopwatch.GetTimestamp();
-        if (end - waitStart > 4 * StallMicroseconds * TicksPerMicrosecond)
+        if (end - waitStart > (4 * _ownTail) + (StallMicroseconds * TicksPerMicrosecond))
         {
             Lost(end, end - waitStart);
         }
@@ -258,7 +260,9 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         Claim(0, (uint)generation);
         if (tail is not null)
         {
+            long tailStart = Stopwatch.GetTimestamp();
             Tail(tail, 0);
+            _ownTail = Stopwatch.GetTimestamp() - tailStart;
         }
 
         long worked = Stopwatch.GetTimestamp() - start;

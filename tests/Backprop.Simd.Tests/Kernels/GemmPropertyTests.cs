@@ -218,8 +218,8 @@ public class GemmPropertyTests
     public void Every_tile_gives_the_bits_of_a_row_computed_alone(Shape s, byte samples)
     {
         // A row alone runs the one-row paths: each element one chain over s in order. The tiles (six by two, four by
-        // three, four by two, ... and their remainders) must give those bits for every epilogue, in-order or picked
-        // rows of R, both stridings. rows: every remainder of 4 and 6; sums: short (whole rows, four by three) and long.
+        // two, ... and their remainders, and the packed panels) must give those bits for every epilogue, in-order or
+        // picked rows of R, both stridings. rows: every remainder of 4 and 6; sums: short (whole rows) and long.
         int rows = 1 + (samples % 37), sums = 1 + (s.Rows % 40), cols = s.Cols;
         var random = new SeededRandom(s.Seed);
         float[] lhs = TestData.Mixed(rows * sums, ref random), r = TestData.Mixed(sums * cols, ref random);
