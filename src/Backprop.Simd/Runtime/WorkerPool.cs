@@ -133,7 +133,8 @@ internal sealed class WorkerPool : IWorkers, IDisposable
 
     /// <summary>
     /// <see cref="Run(IShared, int)"/>, and then <paramref name="tail"/>, in one share per worker, that the call does
-    /// not wait for: worker w does share w once its part of the call is done (the caller its share 0 before it waits),
+    /// not wait for: worker w does share w once its part of the call is done (the caller its share 0 before it waits;
+    /// every share itself, at once, when the pool runs the call alone),
     /// so a worker's tail overlaps what the caller does after the call. <see cref="CompleteTails"/> (which every call
     /// runs first) does the shares no worker has taken and waits for the rest: call it before anything reads what a
     /// tail writes or changes what it reads.
@@ -224,7 +225,17 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         {
             // One share covering everything: the same outputs, with the same arithmetic, as any other split.
             Execute(work, workerWork, 0, 1, 0);
-            tail?.Execute(0, 1);
+            if (tail is not null)
+            {
+                // Every share of the tail now, each as a worker would do it; a failure is rethrown by CompleteTails,
+                // as when the workers run the tail.
+                _tail = tail;
+                for (int w = 0; w < Workers; w++)
+                {
+                    Tail(tail, w);
+                }
+            }
+
             return;
         }
 

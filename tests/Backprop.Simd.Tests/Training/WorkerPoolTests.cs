@@ -316,11 +316,12 @@ public class WorkerPoolTests
     }
 
     [Theory]
-    [InlineData(0)] // the caller's own tail share
-    [InlineData(1)] // the worker's, or the caller's when it takes it over
-    public void A_failing_tail_is_rethrown_when_the_tails_are_completed(int failing)
+    [InlineData(2, 0)] // the caller's own tail share
+    [InlineData(2, 1)] // the worker's, or the caller's when it takes it over (or runs the call alone)
+    [InlineData(1, 0)] // a pool of one runs every call alone
+    public void A_failing_tail_is_rethrown_when_the_tails_are_completed(int threads, int failing)
     {
-        using var pool = new WorkerPool(2);
+        using var pool = new WorkerPool(threads);
         for (int i = 0; i < 50; i++)
         {
             pool.Run(new CoverageWork(2), 2, new TailWork(Environment.CurrentManagedThreadId, spin: 20, failing));
