@@ -412,7 +412,7 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         // The next batch's targets on their way: they are scattered over the whole set's, and this copy, on the
-        // calling thread alone between two runs of the workers, waited on their cache misses (7% of one thread's time).
+        // calling thread alone between two runs of the workers, waited on their cache misses (see docs/optimizing-backprop.md).
         if (next.Length > 0)
         {
             ReadOnlySpan<float> targets = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(TrainingData.Target(0)), TrainingData.Count * nL);
