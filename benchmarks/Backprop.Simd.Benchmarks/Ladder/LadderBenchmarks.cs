@@ -201,6 +201,7 @@ public class LadderBenchmarks
             Eta = TrainingFixture.Eta,
             Seed = 99,
             Threads = threads,
+            ChooseThreads = false, // the rung measures the sharing itself, on every mini-batch
         });
         WarmUp.Run(() => body());
     }

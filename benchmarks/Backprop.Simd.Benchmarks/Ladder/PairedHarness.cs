@@ -17,8 +17,9 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// <see cref="TrainingFixture"/> data, alternately, in the same process: round r times one epoch of A and one of B
 /// (in the order A B on even rounds, B A on odd ones), each from the same starting parameters, and the ratio of the
 /// two throughputs is taken per round, so drift slower than one round cancels. Each timed epoch starts after a pause
-/// that lets any worker thread fall asleep. <c>--cases</c> times only the one- against two-thread pair of the networks
-/// and mini-batch sizes it lists (sizes:m, comma-separated) instead of the ladder's cases. The table gives both sides' median throughput and the median and quartiles
+/// that lets any worker thread fall asleep. Two threads appear twice: sharing every mini-batch, and as a trainer
+/// runs them by default, shared or alone as timing says (<see cref="TrainingOptions.ChooseThreads"/>). <c>--cases</c>
+/// times only the one- against two-thread pairs of the networks and mini-batch sizes it lists (sizes:m, comma-separated) instead of the ladder's cases. The table gives both sides' median throughput and the median and quartiles
 /// of the per-round ratio B / A. The per-sample pair compares the separate passes of the ladder's rung 2 with its
 /// fused rung 2', which also prefetches the next input: run with <c>BACKPROP_SIMD_PREFETCH=0</c> for the fusions alone.
 /// </remarks>
@@ -57,8 +58,11 @@ public static class PairedHarness
         foreach (LadderCase c in cases)
         {
             using Trainer one = Trainer(c, threads: 1);
-            using Trainer two = Trainer(c, threads: 2);
+            using Trainer two = Trainer(c, threads: 2, choose: false);
             Print(c, "batched, 1 thread", "batched, 2 threads", Measure(new Side(one.Network, () => one.RunEpoch()), new Side(two.Network, () => two.RunEpoch()), rounds));
+            using Trainer chosen = Trainer(c, threads: 2, choose: true);
+            Result timed = Measure(new Side(one.Network, () => one.RunEpoch()), new Side(chosen.Network, () => chosen.RunEpoch()), rounds);
+            Print(c, "batched, 1 thread", string.Create(CultureInfo.InvariantCulture, $"batched, 2 threads timed ({chosen.SharedFraction * 100:F0}% shared)"), timed);
         }
 
         foreach (LadderCase c in listed >= 0 ? [] : LadderCase.All)
@@ -95,12 +99,12 @@ public static class PairedHarness
     }
 
     /// <summary>A trainer over its own copy of the case's fixture (so that the two sides do not share parameters).</summary>
-    private static Trainer Trainer(LadderCase c, int threads)
+    private static Trainer Trainer(LadderCase c, int threads, bool choose = false)
     {
         var fixture = new TrainingFixture(c.Sizes);
         return new Trainer(fixture.Network, fixture.Data, new TrainingOptions
         {
-            MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Threads = threads,
+            MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Threads = threads, ChooseThreads = choose,
         });
     }
 

@@ -60,6 +60,7 @@ public class WideLadderBenchmarks
             Eta = TrainingFixture.Eta,
             Seed = 99,
             Threads = threads,
+            ChooseThreads = false, // the rung measures the sharing itself, on every mini-batch
         });
         WarmUp.Run(() => _trainer.RunEpoch(), seconds: 0.5);
     }

@@ -40,6 +40,7 @@ public sealed class Trainer : IDisposable, IShared
     private int _epochSamples;            // samples of the epoch under way trained so far
     private long _epochTicks;             // Stopwatch ticks spent training the epoch under way
     private readonly WorkerPool _pool;
+    private readonly ThreadChoice? _choice; // shared or alone, by the clock (null: always shared)
     private readonly LayerProducts _products;
     private readonly BatchInference _inference; // evaluation, on the same workers
     private readonly bool _foldStep; // plain SGD without L1: weights updated inside the weight-gradient product (BP4)
@@ -98,6 +99,7 @@ public sealed class Trainer : IDisposable, IShared
         }
 
         _pool = new WorkerPool(options.Threads);
+        _choice = options.Threads > 1 && options.ChooseThreads ? new ThreadChoice(options.ChoiceBlockTicks > 0 ? options.ChoiceBlockTicks : ThreadChoice.BlockTicks) : null;
         _products = new LayerProducts(network, Workspace, _pool);
         _inference = new BatchInference(network, _pool, Workspace);
         if (trainingData.HoldsBytes)
@@ -132,6 +134,13 @@ public sealed class Trainer : IDisposable, IShared
 
     /// <summary>The workspace training runs on; it can also be used for inference between epochs.</summary>
     public Workspace Workspace { get; }
+
+    /// <summary>The fraction of the mini-batches trained so far that were shared among the threads (the rest ran on the
+    /// calling thread alone, measured faster: see <see cref="TrainingOptions.ChooseThreads"/>); 0 on one thread, 1
+    /// when every one was shared.</summary>
+    public double SharedFraction => _choice is null
+        ? (_options.Threads > 1 ? 1 : 0)
+        : _choice.SharedBatches / (double)Math.Max(1, _choice.SharedBatches + _choice.AloneBatches);
 
     /// <summary>Epochs run so far.</summary>
     public int EpochsCompleted { get; private set; }
@@ -200,6 +209,8 @@ public sealed class Trainer : IDisposable, IShared
             {
                 int k = _epochSamples, batchIndex = k / m;
                 ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
+                long batchStart = Stopwatch.GetTimestamp();
+                _pool.RunsAlone = _choice?.Alone ?? false;
                 using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
                 {
                     PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
@@ -223,6 +234,8 @@ public sealed class Trainer : IDisposable, IShared
                     (_chainedBatch, _chainedClaims, _chainedVersion) = (chained ? batchIndex + 1 : -1, Workspace.Claims, Network.Version);
                 }
 
+                _choice?.Record(Stopwatch.GetTimestamp() - batchStart, batch.Length);
+
                 _epochSamples = k + batch.Length;
                 progress?.Invoke(_epochSamples, _order.Length);
             }
@@ -238,8 +251,10 @@ public sealed class Trainer : IDisposable, IShared
             }
 
             // No widening left running once the call returns (the progress callback may run beside a tail: tails
-            // write only the trainer's widened inputs, and every run of the pool finishes them first).
+            // write only the trainer's widened inputs, and every run of the pool finishes them first), and the
+            // evaluation after the epoch shares its batches again.
             _pool.CompleteTails();
+            _pool.RunsAlone = false;
         }
 
         return _epochSamples >= _order.Length;

@@ -100,6 +100,19 @@ public sealed record TrainingOptions
     public int Threads { get; init; } = 1;
 
     /// <summary>
+    /// With more than one <see cref="Threads"/>: whether the trainer times stretches of mini-batches shared among its
+    /// threads and run on the calling thread alone, and runs most of them the faster way (default true). Sharing a
+    /// small mini-batch hands rows between the cores on every product, which on processors whose cores sit on
+    /// different dies can cost more than the second core gives. The results are the same bits either way; false
+    /// shares every mini-batch (to measure the sharing itself). <see cref="Trainer.SharedFraction"/> tells the outcome.
+    /// </summary>
+    public bool ChooseThreads { get; init; } = true;
+
+    /// <summary>Tests: the length of <see cref="ChooseThreads"/>' blocks in <see cref="System.Diagnostics.Stopwatch"/>
+    /// ticks (0: <see cref="ThreadChoice.BlockTicks"/>); one tick switches ways every few mini-batches.</summary>
+    internal long ChoiceBlockTicks { get; init; }
+
+    /// <summary>
     /// The largest <see cref="Threads"/> (and <see cref="BatchInference"/> thread count) accepted on this machine:
     /// <see cref="MaxThreadsPerCore"/> per core reported by <see cref="Environment.ProcessorCount"/>.
     /// </summary>

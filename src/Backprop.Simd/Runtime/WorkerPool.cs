@@ -120,6 +120,10 @@ internal sealed class WorkerPool : IWorkers, IDisposable
     /// <summary>How many times the pool has gone to run alone because its workers were not being scheduled.</summary>
     internal int AloneStretches { get; private set; }
 
+    /// <summary>Whether calls run on the calling thread alone because its owner found that faster (see
+    /// <see cref="ThreadChoice"/>); the workers poll, then sleep, meanwhile.</summary>
+    internal bool RunsAlone { get; set; }
+
     /// <summary>Runs <paramref name="work"/> in one share per worker; returns when all are done and rethrows the first failure.</summary>
     public void Run(IShared work) => Run(work, Workers);
 
@@ -221,7 +225,7 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         CompleteTails();
         long start = Workers == 1 || shares == 1 ? long.MinValue : Stopwatch.GetTimestamp();
-        if (start < _aloneUntil)
+        if (start < _aloneUntil || RunsAlone)
         {
             // One share covering everything: the same outputs, with the same arithmetic, as any other split.
             Execute(work, workerWork, 0, 1, 0);

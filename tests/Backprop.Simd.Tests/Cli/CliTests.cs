@@ -126,7 +126,7 @@ public sealed partial class CliTests : IDisposable
         string last = output.TrimEnd().Split('\n')[^1];
         Match m = Regex.Match(last,
             @"^Timing: start-up (?<startUp>\d+\.\d{3}) s \(process start to the command, \+-10 ms\), loading (?<loading>\d+\.\d{3}) s, set-up (?<setUp>\d+\.\d{3}) s, " +
-            @"training (?<training>\d+\.\d{3}) s \(epoch 0 (?<first>\d+\.\d{3}) s\), validation (?<validation>\d+\.\d{3}) s \(2 passes\), reporting \d+\.\d{3} s, " +
+            @"training (?<training>\d+\.\d{3}) s \(epoch 0 (?<first>\d+\.\d{3}) s(; \d+ threads shared \d+% of the mini-batches)?\), validation (?<validation>\d+\.\d{3}) s \(2 passes\), reporting \d+\.\d{3} s, " +
             @"test (?<test>\d+\.\d{3}) s, saving (?<saving>\d+\.\d{3}) s, plotting 0\.000 s; (?<total>\d+\.\d{3}) s since the process started\.$");
         Assert.True(m.Success, last);
         double Seconds(string name) => double.Parse(m.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);

@@ -80,6 +80,48 @@ public class ThreadingTests
         }
     }
 
+    /// <summary>With blocks of one tick the trainer switches between shared mini-batches and mini-batches on the
+    /// calling thread alone every few batches (a chained pass begun one way and ended the other included): the same
+    /// bits as one thread, and as two threads sharing every batch, for float and byte inputs.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Switching_between_shared_and_alone_mini_batches_changes_no_bit(bool bytes)
+    {
+        int[] sizes = [784, 30, 10];
+        Dataset train = bytes ? TestData.RandomBytes(400, 784, 10, seed: 6) : TestData.RandomDataset(400, 784, 10, seed: 6);
+        (float[] Parameters, double Shared) Train(int threads, bool choose, int steps)
+        {
+            var network = new Network(sizes, 3);
+            using var sgd = new Trainer(network, train, new TrainingOptions
+            {
+                MiniBatchSize = 10, Eta = 0.5f, Threads = threads, Seed = 4, ChooseThreads = choose, ChoiceBlockTicks = 1,
+            });
+            for (int epoch = 0; epoch < 3; epoch++)
+            {
+                while (!sgd.RunMiniBatches(steps))
+                {
+                }
+
+                sgd.FinishEpoch();
+            }
+
+            return (network.Parameters.ToArray(), sgd.SharedFraction);
+        }
+
+        var one = Train(1, choose: true, int.MaxValue);
+        Assert.Equal(0, one.Shared);
+        var shared = Train(2, choose: false, int.MaxValue);
+        Assert.Equal(1, shared.Shared);
+        Assert.True(one.Parameters.AsSpan().SequenceEqual(shared.Parameters), "two threads sharing every mini-batch changed the parameters");
+        foreach (int steps in new[] { int.MaxValue, 3 })
+        {
+            var switching = Train(2, choose: true, steps);
+            Assert.True(switching.Shared is > 0 and < 1, $"shared {switching.Shared:P0} of the mini-batches: the test did not switch");
+            Assert.True(one.Parameters.AsSpan().SequenceEqual(switching.Parameters), $"switching ways ({steps} batches a call) changed the parameters");
+        }
+    }
+
     [Fact]
     public void Parallel_evaluation_counts_what_one_thread_counts()
     {
