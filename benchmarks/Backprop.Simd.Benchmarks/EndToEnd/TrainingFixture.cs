@@ -23,13 +23,16 @@ public sealed class TrainingFixture
     /// <summary>Learning rate eta, as in the seed's example run.</summary>
     public const float Eta = 3f;
 
-    /// <summary>Creates the fixture for <paramref name="sizes"/> such as <c>"784-30-10"</c>.</summary>
-    public TrainingFixture(string sizes)
+    /// <summary>Creates the fixture for <paramref name="sizes"/> such as <c>"784-30-10"</c>, with the inputs held as
+    /// floats or, with <paramref name="bytes"/>, as bytes (as MNIST files load).</summary>
+    public TrainingFixture(string sizes, bool bytes = false)
     {
         Sizes = sizes.Split('-').Select(int.Parse).ToArray();
         Network = new Network(Sizes, seed: 20251127);
         Workspace = new Workspace(Network, MiniBatchSize);
-        Data = Synthetic.Classification(EpochSamples, Sizes[0], Sizes[^1], seed: 8000);
+        Data = bytes
+            ? Synthetic.ByteClassification(EpochSamples, Sizes[0], Sizes[^1], seed: 8000)
+            : Synthetic.Classification(EpochSamples, Sizes[0], Sizes[^1], seed: 8000);
         var random = new SeededRandom(1234);
         Order = Enumerable.Range(0, EpochSamples).ToArray();
         random.Shuffle(Order);

@@ -34,4 +34,23 @@ public static class Synthetic
 
         return Dataset.FromLabels(inputs, inputSize, labels, classes);
     }
+
+    /// <summary><see cref="Classification"/> with the inputs held as bytes (0-255, read as b / 255), as MNIST files load.</summary>
+    public static Dataset ByteClassification(int count, int inputSize, int classes, ulong seed)
+    {
+        var random = new SeededRandom(seed);
+        var inputs = new byte[count * inputSize];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = (byte)random.NextInt(256);
+        }
+
+        var labels = new byte[count];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = (byte)random.NextInt(classes);
+        }
+
+        return Dataset.FromLabels(inputs, inputSize, 255f, labels, classes);
+    }
 }

@@ -9,7 +9,7 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 
 /// <summary>
 /// Speedups measured as ratios within one process, outside BenchmarkDotNet:
-/// <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --paired [--rounds N] [--cases 784-30-10:10,...]</c>.
+/// <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks -- --paired [--rounds N] [--cases 784-30-10:10,...] [--bytes]</c>.
 /// </summary>
 /// <remarks>
 /// On a shared machine the speed of the same code drifts by 10-30% within minutes, and BenchmarkDotNet measures two
@@ -19,7 +19,8 @@ namespace Backprop.Simd.Benchmarks.Ladder;
 /// two throughputs is taken per round, so drift slower than one round cancels. Each timed epoch starts after a pause
 /// that lets any worker thread fall asleep. Two threads appear twice: sharing every mini-batch, and as a trainer
 /// runs them by default, shared or alone as timing says (<see cref="TrainingOptions.ChooseThreads"/>). <c>--cases</c>
-/// times only the one- against two-thread pairs of the networks and mini-batch sizes it lists (sizes:m, comma-separated) instead of the ladder's cases. The table gives both sides' median throughput and the median and quartiles
+/// times only the one- against two-thread pairs of the networks and mini-batch sizes it lists (sizes:m, comma-separated) instead of the ladder's cases;
+/// <c>--bytes</c> holds the inputs as bytes, widened per mini-batch as MNIST files train. The table gives both sides' median throughput and the median and quartiles
 /// of the per-round ratio B / A. The per-sample pair compares the separate passes of the ladder's rung 2 with its
 /// fused rung 2', which also prefetches the next input: run with <c>BACKPROP_SIMD_PREFETCH=0</c> for the fusions alone.
 /// </remarks>
@@ -50,17 +51,18 @@ public static class PairedHarness
             return 2;
         }
 
+        bool bytes = args.Contains("--bytes");
         Console.WriteLine("VectorInfo: " + MachineInfo.Describe());
-        Console.WriteLine($"One epoch of {TrainingFixture.EpochSamples:N0} synthetic samples per side and round, eta {TrainingFixture.Eta}, {rounds} rounds per pair:");
+        Console.WriteLine($"One epoch of {TrainingFixture.EpochSamples:N0} synthetic samples ({(bytes ? "bytes" : "floats")}) per side and round, eta {TrainingFixture.Eta}, {rounds} rounds per pair:");
         Console.WriteLine();
         Console.WriteLine("| Case | A | B | A, median samples/s | B, median samples/s | B / A, median | B / A, quartiles |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
         foreach (LadderCase c in cases)
         {
-            using Trainer one = Trainer(c, threads: 1);
-            using Trainer two = Trainer(c, threads: 2, choose: false);
+            using Trainer one = Trainer(c, threads: 1, bytes: bytes);
+            using Trainer two = Trainer(c, threads: 2, bytes: bytes, choose: false);
             Print(c, "batched, 1 thread", "batched, 2 threads", Measure(new Side(one.Network, () => one.RunEpoch()), new Side(two.Network, () => two.RunEpoch()), rounds));
-            using Trainer chosen = Trainer(c, threads: 2, choose: true);
+            using Trainer chosen = Trainer(c, threads: 2, bytes: bytes, choose: true);
             Result timed = Measure(new Side(one.Network, () => one.RunEpoch()), new Side(chosen.Network, () => chosen.RunEpoch()), rounds);
             Print(c, "batched, 1 thread", string.Create(CultureInfo.InvariantCulture, $"batched, 2 threads timed ({chosen.SharedFraction * 100:F0}% shared)"), timed);
         }
@@ -99,9 +101,9 @@ public static class PairedHarness
     }
 
     /// <summary>A trainer over its own copy of the case's fixture (so that the two sides do not share parameters).</summary>
-    private static Trainer Trainer(LadderCase c, int threads, bool choose = false)
+    private static Trainer Trainer(LadderCase c, int threads, bool bytes, bool choose = false)
     {
-        var fixture = new TrainingFixture(c.Sizes);
+        var fixture = new TrainingFixture(c.Sizes, bytes);
         return new Trainer(fixture.Network, fixture.Data, new TrainingOptions
         {
             MiniBatchSize = c.MiniBatch, Eta = TrainingFixture.Eta, Seed = 99, Threads = threads, ChooseThreads = choose,
