@@ -126,7 +126,7 @@ internal sealed class IdxCache
                 return null;
             }
 
-            byte[] bytes = GC.AllocateUninitializedArray<byte>((int)length);
+            byte[] bytes = HugePages.Allocate((int)length);
             file.ReadExactly(bytes);
             return Crc32C(bytes) == checksum ? new ImageBytes(bytes, count, rows, columns) : null;
         }

@@ -156,10 +156,11 @@ public static class IdxReader
     private static string Describe(int count, int rows, int columns) => $"{count} images of {rows}x{columns}";
 
     // The data bytes, into an array that starts at what the file's size vouches for and grows with the bytes that
-    // actually arrive (see Source.InitialCapacity), so a lying header cannot make it allocate more.
+    // actually arrive (see Source.InitialCapacity), so a lying header cannot make it allocate more. Every byte up to
+    // length is read before the array is returned, so it need not be zeroed.
     private static byte[] ReadAll(Source source, long length, string what)
     {
-        byte[] bytes = new byte[source.InitialCapacity(length)];
+        byte[] bytes = HugePages.Allocate(source.InitialCapacity(length));
         for (int done = 0; done < length;)
         {
             Grow(ref bytes, done, length);
