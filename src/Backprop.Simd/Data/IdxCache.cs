@@ -15,7 +15,7 @@ namespace Backprop.Simd.Data;
 /// <remarks>
 /// <para>An entry is one file, <c>images-{hash of the source's full path}.bin</c>: a header with the source's full path,
 /// length, last-write time and gzip trailer (the CRC-32 and length of its decompressed content), the images'
-/// count, rows and columns, and the CRC-32C of the pixel bytes, then the pixel bytes. It is used only when all of
+/// count, rows and columns, and the pixel bytes' checksum (<see cref="Checksum"/>), then the pixel bytes. It is used only when all of
 /// those still match the source and the pixels' checksum is right, so a changed, replaced or touched source and a
 /// damaged or truncated entry both mean decompressing again, and rewriting the entry.</para>
 /// <para>Entries are written with <see cref="SafeFile.WriteAtomically"/> (a temporary file flushed and renamed), so
@@ -27,7 +27,7 @@ internal sealed class IdxCache
     /// <summary>The environment variable that moves the cache (a directory) or turns it off (<c>off</c>).</summary>
     public const string EnvironmentVariable = "BACKPROP_CACHE";
 
-    private const ulong EntryMagic = 0x31_43_58_44_49_50_42_0A; // "\nBPIDXC1" read as a little-endian ulong
+    private const ulong EntryMagic = 0x32_43_58_44_49_50_42_0A; // "\nBPIDXC2" read as a little-endian ulong (C1 entries held one CRC-32C of all the pixels)
     private const int MaxPathBytes = 16 * 1024;
 
     public IdxCache(string directory)
@@ -128,7 +128,7 @@ internal sealed class IdxCache
 
             byte[] bytes = HugePages.Allocate((int)length);
             file.ReadExactly(bytes);
-            return Crc32C(bytes) == checksum ? new ImageBytes(bytes, count, rows, columns) : null;
+            return Checksum(bytes) == checksum ? new ImageBytes(bytes, count, rows, columns) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException)
         {
@@ -148,7 +148,7 @@ internal sealed class IdxCache
             {
                 System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the user's own, like ~/.cache
             }
-            uint checksum = Crc32C(images.Bytes);
+            uint checksum = Checksum(images.Bytes);
             SafeFile.WriteAtomically(entry, stream =>
             {
                 using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -168,9 +168,51 @@ internal sealed class IdxCache
     }
 
     /// <summary>CRC-32C (Castagnoli) of <paramref name="data"/>: the SSE4.2 or ARMv8 CRC instruction where there is one, else a table.</summary>
-    internal static uint Crc32C(ReadOnlySpan<byte> data)
+    internal static uint Crc32C(ReadOnlySpan<byte> data) => ~Update(uint.MaxValue, data);
+
+    /// <summary>
+    /// An entry's checksum of its pixels: the CRC-32C of the three CRC-32Cs (little-endian) of the pixels' thirds, cut
+    /// at multiples of 8 bytes (the last takes the rest). The three run as interleaved chains: one chain waits on
+    /// each CRC instruction's latency, three keep the unit busy, so 47 MB of images are checked in a third of the time.
+    /// </summary>
+    internal static uint Checksum(ReadOnlySpan<byte> data)
     {
-        uint crc = uint.MaxValue;
+        int third = data.Length / 24 * 8;
+        uint a = uint.MaxValue, b = uint.MaxValue, c = uint.MaxValue;
+        if (Sse42.X64.IsSupported || Crc32.Arm64.IsSupported)
+        {
+            ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data[..(3 * third)]);
+            int n = third / sizeof(ulong);
+            ulong x = a, y = b, z = c;
+            for (int i = 0; i < n; i++)
+            {
+                x = Step(x, words[i]);
+                y = Step(y, words[n + i]);
+                z = Step(z, words[(2 * n) + i]);
+            }
+
+            (a, b, c) = ((uint)x, (uint)y, (uint)z);
+        }
+        else
+        {
+            (a, b, c) = (Update(a, data[..third]), Update(b, data.Slice(third, third)), Update(c, data.Slice(2 * third, third)));
+        }
+
+        c = Update(c, data[(3 * third)..]);
+        Span<byte> crcs = stackalloc byte[3 * sizeof(uint)];
+        BinaryPrimitives.WriteUInt32LittleEndian(crcs, ~a);
+        BinaryPrimitives.WriteUInt32LittleEndian(crcs[4..], ~b);
+        BinaryPrimitives.WriteUInt32LittleEndian(crcs[8..], ~c);
+        return Crc32C(crcs);
+    }
+
+    // One 8-byte step of the CRC instruction (both CPUs little-endian, as the words were read).
+    private static ulong Step(ulong crc, ulong word) =>
+        Sse42.X64.IsSupported ? Sse42.X64.Crc32(crc, word) : Crc32.Arm64.ComputeCrc32C((uint)crc, word);
+
+    // The CRC-32C register after `data`, from `crc`, neither inverted.
+    private static uint Update(uint crc, ReadOnlySpan<byte> data)
+    {
         int i = 0;
         if (Sse42.X64.IsSupported || Crc32.Arm64.IsSupported)
         {
@@ -178,7 +220,7 @@ internal sealed class IdxCache
             ulong c = crc;
             foreach (ulong word in words)
             {
-                c = Sse42.X64.IsSupported ? Sse42.X64.Crc32(c, word) : Crc32.Arm64.ComputeCrc32C((uint)c, word); // both little-endian CPUs
+                c = Step(c, word);
             }
 
             crc = (uint)c;
@@ -191,7 +233,7 @@ internal sealed class IdxCache
             crc = table[(int)((crc ^ data[i]) & 0xFF)] ^ (crc >> 8);
         }
 
-        return ~crc;
+        return crc;
     }
 
     private static readonly Lazy<uint[]> Crc32CTable = new(() =>

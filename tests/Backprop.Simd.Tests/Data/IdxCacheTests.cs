@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using Backprop.Simd.Data;
@@ -107,6 +108,7 @@ public sealed class IdxCacheTests : IDisposable
 
     [Theory]
     [InlineData("flip a pixel")]
+    [InlineData("flip the first pixel")]
     [InlineData("flip the header")]
     [InlineData("truncate")]
     [InlineData("extend")]
@@ -120,6 +122,7 @@ public sealed class IdxCacheTests : IDisposable
         bytes = damage switch
         {
             "flip a pixel" => Flip(bytes, bytes.Length - 7),
+            "flip the first pixel" => Flip(bytes, bytes.Length - (5 * Rows * Columns)), // in the first third of the checksum
             "flip the header" => Flip(bytes, 3),
             "truncate" => bytes[..^1],
             "extend" => [.. bytes, 0],
@@ -185,6 +188,44 @@ public sealed class IdxCacheTests : IDisposable
     public void Crc32C_matches_the_bitwise_definition(string text)
     {
         byte[] data = Encoding.UTF8.GetBytes(text);
+        Assert.Equal(BitwiseCrc32C(data), IdxCache.Crc32C(data));
+        if (text == "123456789")
+        {
+            Assert.Equal(0xE3069283u, IdxCache.Crc32C(data)); // the published check value of CRC-32C
+        }
+    }
+
+    /// <summary>The entry's checksum, three interleaved chains, against its definition: the CRC-32C of the CRC-32Cs of
+    /// the thirds (cut at multiples of 8 bytes, the last taking the rest), for every short length and some long ones;
+    /// and a flipped bit anywhere, in any third, changes it.</summary>
+    [Fact]
+    public void The_entry_checksum_is_the_CRC_of_the_thirds_CRCs_and_sees_any_flipped_bit()
+    {
+        var random = new Random(12);
+        foreach (int length in Enumerable.Range(0, 130).Concat([1_000, 4_099, 100_003, 784 * 1000]))
+        {
+            byte[] data = new byte[length];
+            random.NextBytes(data);
+            int third = length / 24 * 8;
+            byte[] crcs = new byte[12];
+            BinaryPrimitives.WriteUInt32LittleEndian(crcs, BitwiseCrc32C(data.AsSpan(0, third)));
+            BinaryPrimitives.WriteUInt32LittleEndian(crcs.AsSpan(4), BitwiseCrc32C(data.AsSpan(third, third)));
+            BinaryPrimitives.WriteUInt32LittleEndian(crcs.AsSpan(8), BitwiseCrc32C(data.AsSpan(2 * third)));
+            uint checksum = IdxCache.Checksum(data);
+            Assert.Equal(BitwiseCrc32C(crcs), checksum);
+
+            foreach (int at in length == 0 ? [] : new[] { 0, third / 2, third + (third / 2), (2 * third) + 1, length - 1 })
+            {
+                int position = Math.Min(at, length - 1);
+                data[position] ^= 0x04;
+                Assert.NotEqual(checksum, IdxCache.Checksum(data));
+                data[position] ^= 0x04;
+            }
+        }
+    }
+
+    private static uint BitwiseCrc32C(ReadOnlySpan<byte> data)
+    {
         uint crc = uint.MaxValue;
         foreach (byte b in data)
         {
@@ -195,11 +236,7 @@ public sealed class IdxCacheTests : IDisposable
             }
         }
 
-        Assert.Equal(~crc, IdxCache.Crc32C(data));
-        if (text == "123456789")
-        {
-            Assert.Equal(0xE3069283u, IdxCache.Crc32C(data)); // the published check value of CRC-32C
-        }
+        return ~crc;
     }
 
     [Fact]
