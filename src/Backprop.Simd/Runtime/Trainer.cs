@@ -136,8 +136,8 @@ public sealed class Trainer : IDisposable, IShared
     public Workspace Workspace { get; }
 
     /// <summary>The fraction of the mini-batches trained so far that were shared among the threads (the rest ran on the
-    /// calling thread alone, measured faster: see <see cref="TrainingOptions.ChooseThreads"/>); 0 on one thread, 1
-    /// when every one was shared.</summary>
+    /// calling thread alone, measured faster: see <see cref="TrainingOptions.ChooseThreads"/>): 0 on one thread and
+    /// before the first mini-batch, 1 with <see cref="TrainingOptions.ChooseThreads"/> off.</summary>
     public double SharedFraction => _choice is null
         ? (_options.Threads > 1 ? 1 : 0)
         : _choice.SharedBatches / (double)Math.Max(1, _choice.SharedBatches + _choice.AloneBatches);
