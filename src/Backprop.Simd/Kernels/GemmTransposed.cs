@@ -165,18 +165,11 @@ internal static partial class Gemm
             s32 = TV.MultiplyAdd(y, x2, s32);
         }
 
-        Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, 1), s01, ref ar0, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, 2), s02, ref ar0, ref br2, Unsafe.Add(ref bias, 2), dot);
-        Finish(ref Unsafe.Add(ref cr, n), s10, ref ar1, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, n + 1), s11, ref ar1, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, n + 2), s12, ref ar1, ref br2, Unsafe.Add(ref bias, 2), dot);
-        Finish(ref Unsafe.Add(ref cr, 2 * n), s20, ref ar2, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, (2 * n) + 1), s21, ref ar2, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, (2 * n) + 2), s22, ref ar2, ref br2, Unsafe.Add(ref bias, 2), dot);
-        Finish(ref Unsafe.Add(ref cr, 3 * n), s30, ref ar3, ref br0, bias, dot);
-        Finish(ref Unsafe.Add(ref cr, (3 * n) + 1), s31, ref ar3, ref br1, Unsafe.Add(ref bias, 1), dot);
-        Finish(ref Unsafe.Add(ref cr, (3 * n) + 2), s32, ref ar3, ref br2, Unsafe.Add(ref bias, 2), dot);
+        Row3<TV> row0 = new(s00, s01, s02), row1 = new(s10, s11, s12), row2 = new(s20, s21, s22), row3 = new(s30, s31, s32);
+        FinishRow3(ref cr, in row0, ref ar0, ref br0, ref bias, dot);
+        FinishRow3(ref Unsafe.Add(ref cr, n), in row1, ref ar1, ref br0, ref bias, dot);
+        FinishRow3(ref Unsafe.Add(ref cr, 2 * n), in row2, ref ar2, ref br0, ref bias, dot);
+        FinishRow3(ref Unsafe.Add(ref cr, 3 * n), in row3, ref ar3, ref br0, ref bias, dot);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -316,6 +309,23 @@ internal static partial class Gemm
 
         Finish(ref cr, s00, ref ar0, ref br0, bias, dot);
     }
+
+    // One row of a tile's three sums finished, out of line: inlined twelve times into Tile4x3, Finish exhausted the
+    // JIT's inlining budget at 512 bits (Vector512.Sum is two Vector256 sums), the last ones stayed calls, and the
+    // accumulator still needed after them was spilled on every step of the k loop.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FinishRow3<TV>(ref float cr, in Row3<TV> s, ref float ar, ref float br0, ref float bias, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        Finish(ref cr, s.S0, ref ar, ref br0, bias, dot);
+        Finish(ref Unsafe.Add(ref cr, 1), s.S1, ref ar, ref br1, Unsafe.Add(ref bias, 1), dot);
+        Finish(ref Unsafe.Add(ref cr, 2), s.S2, ref ar, ref br2, Unsafe.Add(ref bias, 2), dot);
+    }
+
+    private readonly record struct Row3<TV>(TV S0, TV S1, TV S2)
+        where TV : struct, ISimd<TV>;
 
     // The tail of one dot product, then the bias. The tail is the row's last whole vector, [k - w, k), with the lanes
     // the main loop already summed masked to zero in both factors (0 * 0 adds nothing, whatever the other factor
