@@ -29,6 +29,9 @@ internal interface IWorkers
     /// <summary>Runs <paramref name="work"/> as <see cref="Run(IShared, int)"/> does, then <paramref name="tail"/> in one
     /// share per thread without waiting for it; the next run finishes it first (so may the pool's owner).</summary>
     void Run(IShared work, int shares, IShared? tail);
+
+    /// <summary><see cref="Run(IShared, int, IShared)"/> for work that uses per-worker state.</summary>
+    void Run(IWorkerShared work, int shares, IShared? tail);
 }
 
 /// <summary>
@@ -181,7 +184,7 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
 /// gradient by rows of <c>nabla_W</c>, BP2 by samples. Every output element is computed by exactly one worker with
 /// exactly the arithmetic one thread uses, so results are bit-identical whatever the number of workers.
 /// </summary>
-internal sealed class LayerProducts(Network network, Workspace workspace, IWorkers workers) : IShared
+internal sealed class LayerProducts(Network network, Workspace workspace, IWorkers workers) : IWorkerShared
 {
     /// <summary>Below this many multiply-adds a product runs on the calling thread: waking the others costs more.</summary>
     private const long ParallelThreshold = 32 * 1024;
@@ -202,6 +205,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     private const int ShareAlign = 2;
 
     private ReadOnlyMemory<float> _x;
+    private int _copyLength; // > 0: _x holds one copy of the inputs per worker, each this long (see Begin)
     private int[] _rows = [];
     private int[] _next = [];
     private int _m;
@@ -237,13 +241,17 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// and then do <paramref name="afterChain"/>'s shares (in the workers' tails when the chain is split: nothing of
     /// this pass may read what it writes); that pass is then begun with <paramref name="firstLayerReady"/>.
     /// The workers read <paramref name="rows"/> and <paramref name="next"/>: keep them unchanged until the pass ends.
+    /// With <paramref name="copyLength"/> above 0, <paramref name="x"/> holds a copy of the inputs for each worker,
+    /// each that long, and worker w reads copy w (the calling thread, worker 0, the first), so that no worker reads
+    /// rows another core wrote.
     /// </summary>
     public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
-        bool firstLayerReady = false, bool chain = false, IShared? afterChain = null)
+        bool firstLayerReady = false, bool chain = false, IShared? afterChain = null, int copyLength = 0)
     {
         _after = after;
         _afterChain = afterChain;
         _x = x;
+        _copyLength = copyLength;
         _rows = rows;
         _m = m;
         _fold = fold;
@@ -252,16 +260,19 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         FirstLayerReady = firstLayerReady;
         Chains = chain;
         System.Diagnostics.Debug.Assert(!chain || (fold.IntoWeights && nextCount > 0 && network.OutputLayer >= 2), "a chain needs a folded step, a next pass and two layers");
-        return new Pass(network, workspace, x.Span, rows.AsSpan(0, m), m, fold, this, next.AsSpan(0, nextCount), after);
+        return new Pass(network, workspace, InputsOf(0), rows.AsSpan(0, m), m, fold, this, next.AsSpan(0, nextCount), after);
     }
 
-    /// <summary>Share <paramref name="share"/> of the first layer's gradient, then of the next pass's first-layer
-    /// forward product (the same neurons), then of the work to do after it.</summary>
-    public void ChainedGradient(int share, int shares) => ChainedGradient(share, shares, _afterChain);
+    /// <summary>The inputs worker <paramref name="worker"/> reads.</summary>
+    private ReadOnlySpan<float> InputsOf(int worker) => _copyLength == 0 ? _x.Span : _x.Span.Slice(worker * _copyLength, _copyLength);
 
-    private void ChainedGradient(int share, int shares, IShared? afterChain)
+    /// <summary>Share <paramref name="share"/> of the first layer's gradient, then of the next pass's first-layer
+    /// forward product (the same neurons), then of the work to do after it, on the calling thread.</summary>
+    public void ChainedGradient(int share, int shares) => ChainedGradient(share, shares, 0, _afterChain);
+
+    private void ChainedGradient(int share, int shares, int worker, IShared? afterChain)
     {
-        ReadOnlySpan<float> x = _x.Span;
+        ReadOnlySpan<float> x = InputsOf(worker);
         ReadOnlySpan<int> next = _next.AsSpan(0, _nextCount);
         Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
         Gradient(network, workspace, x, _rows.AsSpan(0, _m), 1, _m, _fold, share, shares);
@@ -284,9 +295,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         workers.Run(this, workers.Count * perWorker, _afterChainInTails ? _afterChain : null);
     }
 
-    void IShared.Execute(int share, int shares)
+    void IWorkerShared.Execute(int share, int shares, int worker)
     {
-        ReadOnlySpan<float> x = _x.Span;
+        ReadOnlySpan<float> x = InputsOf(worker);
         ReadOnlySpan<int> rows = _rows.AsSpan(0, _m);
         switch (_phase)
         {
@@ -317,7 +328,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
 
                 break;
             case Phase.ChainedGradient:
-                ChainedGradient(share, shares, _afterChainInTails ? null : _afterChain);
+                ChainedGradient(share, shares, worker, _afterChainInTails ? null : _afterChain);
                 break;
         }
     }

@@ -29,7 +29,8 @@ public sealed class Trainer : IDisposable, IShared
     private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
     private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
-    private readonly float[]? _widened;   // a byte set's inputs widened to floats: three thirds of m x n_0 (see Begin)
+    private readonly float[]? _widened;   // a byte set's inputs widened to floats: per thread, three thirds of m x n_0 (see Begin)
+    private readonly int _copyLength;     // the length of one thread's copy in _widened
     private readonly int[][]? _thirds;    // the rows of each third of _widened, in order
     private readonly BatchWidening? _widenNext;  // widens a batch in the first layer's forward shares
     private readonly BatchWidening[]? _widenLater; // widen a batch in the tails of a chained gradient (see Begin), by turns
@@ -85,7 +86,8 @@ public sealed class Trainer : IDisposable, IShared
         _targets = new float[batch * network.OutputSize];
         if (trainingData.HoldsBytes)
         {
-            _widened = new float[3 * batch * network.InputSize];
+            _copyLength = 3 * batch * network.InputSize;
+            _widened = new float[options.Threads * _copyLength];
             _thirds = [new int[batch], new int[batch], new int[batch]];
             for (int i = 0; i < batch; i++)
             {
@@ -94,8 +96,8 @@ public sealed class Trainer : IDisposable, IShared
                 _thirds[2][i] = (2 * batch) + i;
             }
 
-            _widenNext = new BatchWidening(this, batch);
-            _widenLater = [new BatchWidening(this, batch), new BatchWidening(this, batch)];
+            _widenNext = new BatchWidening(this, batch, perCopy: false);
+            _widenLater = [new BatchWidening(this, batch, perCopy: true), new BatchWidening(this, batch, perCopy: true)];
         }
 
         _pool = new WorkerPool(options.Threads);
@@ -114,8 +116,9 @@ public sealed class Trainer : IDisposable, IShared
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
-        // A byte set's inputs are widened: one mini-batch for training, one block per thread for evaluation.
-        Int128 widened = trainingData.HoldsBytes ? (Int128)((3 * capacity) + (capacity * options.Threads)) * network.InputSize * sizeof(float) : 0;
+        // A byte set's inputs are widened: three mini-batches per thread for training, one block per thread for evaluation.
+        int batch = Math.Max(1, Math.Min(options.MiniBatchSize, trainingData.Count));
+        Int128 widened = trainingData.HoldsBytes ? (Int128)((3 * batch) + capacity) * options.Threads * network.InputSize * sizeof(float) : 0;
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
@@ -413,9 +416,10 @@ public sealed class Trainer : IDisposable, IShared
     // computed. The pass then chains (see LayerProducts.Begin): its gradient's shares compute the next batch's first
     // layer too, and the next pass starts `ready` unless something else used the workspace or the network in between.
     // A byte set's batch k is read from third k % 3 of _widened, widened by an earlier pass (or the epoch's start):
-    // batch k + 1 in the first layer's forward shares when no chain did it, batch k + 2 in a chained gradient's shares
-    // (while those read batch k and batch k + 1, hence three thirds), each share widening its rows of the batch and
-    // starting the bytes of its rows of the batch after that on their way.
+    // batch k + 1 in the first layer's forward shares when no chain did it, batch k + 2 in a chained gradient's tails
+    // (while its shares read batch k and batch k + 1, hence three thirds). Each thread has a copy of the three thirds
+    // and reads its own: a worker's tail widens the whole batch into its copy, so no row crosses between the cores
+    // (docs/optimizing-backprop.md, twelfth session); the forward shares widen their rows into every copy.
     private Pass Begin(int k, int batchIndex, bool ready)
     {
         int m = Math.Min(_options.MiniBatchSize, _order.Length - k), nL = Network.OutputSize;
@@ -464,7 +468,7 @@ public sealed class Trainer : IDisposable, IShared
             _widenedThrough = batchIndex + 2;
         }
 
-        return _products.Begin(_widened, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater);
+        return _products.Begin(_widened, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater, _copyLength);
     }
 
     // The samples of the mini-batch `batches` after the one starting at k (empty past the end of the epoch).
@@ -476,17 +480,27 @@ public sealed class Trainer : IDisposable, IShared
     }
 
     // Rows [start, end) of `rows` (of the byte training set) as floats into the same rows of third `third` of
-    // _widened; then the bytes of the same share of `prefetch` are started on their way.
-    private void Widen(ReadOnlySpan<int> rows, int start, int end, int third, ReadOnlySpan<int> prefetch)
+    // threads' copies [firstCopy, lastCopy) of _widened; then the bytes of the same share of `prefetch` are started on their way.
+    private void Widen(ReadOnlySpan<int> rows, int start, int end, int third, ReadOnlySpan<int> prefetch, int firstCopy, int lastCopy)
     {
-        int n0 = Network.InputSize, offset = ((third * _batch.Length) + start) * n0;
+        int n0 = Network.InputSize, offset = ((third * _batch.Length) + start) * n0, length = (end - start) * n0;
         ReadOnlySpan<byte> bytes = TrainingData.ByteInputs;
-        Widening.GatherRows(bytes, rows[start..end], n0, TrainingData.Divisor, _widened.AsSpan(offset, (end - start) * n0));
+        Span<float> into = _widened.AsSpan(offset + (firstCopy * _copyLength), length);
+        Widening.GatherRows(bytes, rows[start..end], n0, TrainingData.Divisor, into);
+        for (int copy = firstCopy + 1; copy < lastCopy; copy++)
+        {
+            into.CopyTo(_widened.AsSpan(offset + (copy * _copyLength), length));
+        }
+
         Widening.PrefetchRows(bytes, prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)], n0);
     }
 
-    /// <summary>One batch of a byte set to widen, as shares of rows split evenly (every row costs the same).</summary>
-    private sealed class BatchWidening(Trainer trainer, int capacity) : IShared
+    /// <summary>
+    /// One batch of a byte set to widen into every thread's copy: as shares of rows split evenly (every row costs the
+    /// same), each into all the copies; or, <c>perCopy</c>, as shares of the copies, each of all the rows, so that
+    /// a worker's tail share writes the copy it reads itself (one share covering all of them when run as one).
+    /// </summary>
+    private sealed class BatchWidening(Trainer trainer, int capacity, bool perCopy) : IShared
     {
         private readonly int[] _rows = new int[capacity];
         private readonly int[] _prefetch = new int[capacity];
@@ -503,10 +517,22 @@ public sealed class Trainer : IDisposable, IShared
 
         void IShared.Execute(int share, int shares)
         {
+            int copies = trainer._options.Threads;
+            if (perCopy)
+            {
+                int firstCopy = (int)((long)copies * share / shares), lastCopy = (int)((long)copies * (share + 1) / shares);
+                if (firstCopy < lastCopy)
+                {
+                    trainer.Widen(_rows.AsSpan(0, _count), 0, _count, _third, _prefetch.AsSpan(0, _prefetchCount), firstCopy, lastCopy);
+                }
+
+                return;
+            }
+
             int first = (int)((long)_count * share / shares), last = (int)((long)_count * (share + 1) / shares);
             if (first < last)
             {
-                trainer.Widen(_rows.AsSpan(0, _count), first, last, _third, _prefetch.AsSpan(0, _prefetchCount));
+                trainer.Widen(_rows.AsSpan(0, _count), first, last, _third, _prefetch.AsSpan(0, _prefetchCount), 0, copies);
             }
         }
     }

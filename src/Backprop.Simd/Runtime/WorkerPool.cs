@@ -203,6 +203,13 @@ internal sealed class WorkerPool : IWorkers, IDisposable
         Run(null, work, shares, null);
     }
 
+    /// <summary><see cref="Run(IShared, int, IShared)"/> for work that uses per-worker state.</summary>
+    public void Run(IWorkerShared work, int shares, IShared? tail)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Run(null, work, shares, tail);
+    }
+
     public void Dispose()
     {
         if (_disposed)

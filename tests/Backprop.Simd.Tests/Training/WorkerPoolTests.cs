@@ -274,7 +274,15 @@ public class WorkerPoolTests
         var tail = new TailWork(Environment.CurrentManagedThreadId);
         for (int i = 0; i < calls; i++)
         {
-            pool.Run(work, shares, tail);
+            if (i % 2 == 0)
+            {
+                pool.Run((IShared)work, shares, tail);
+            }
+            else
+            {
+                pool.Run((IWorkerShared)work, shares, tail); // the per-worker form, as the trainer's products run
+            }
+
             Assert.All(tail.Covered, c => Assert.InRange(c, i, i + 1)); // the last call's tail is done, this one's perhaps not yet
         }
 
@@ -290,7 +298,7 @@ public class WorkerPoolTests
         var tail = new TailWork(Environment.CurrentManagedThreadId, spin: 200);
         for (int i = 0; i < 100_000 && tail.ByWorkers == 0; i++)
         {
-            pool.Run(new CoverageWork(2), 2, tail);
+            pool.Run((IShared)new CoverageWork(2), 2, tail);
         }
 
         Assert.True(tail.ByWorkers > 0, "worker 1 never ran its tail share");
@@ -305,7 +313,7 @@ public class WorkerPoolTests
         var tail = new TailWork(Environment.CurrentManagedThreadId, spin: 20);
         for (int i = 0; i < 500; i++)
         {
-            pool.Run(work, 4, tail);
+            pool.Run((IWorkerShared)work, 4, tail);
         }
 
         pool.CompleteTails();
@@ -324,7 +332,7 @@ public class WorkerPoolTests
         using var pool = new WorkerPool(threads);
         for (int i = 0; i < 50; i++)
         {
-            pool.Run(new CoverageWork(2), 2, new TailWork(Environment.CurrentManagedThreadId, spin: 20, failing));
+            pool.Run((IShared)new CoverageWork(2), 2, new TailWork(Environment.CurrentManagedThreadId, spin: 20, failing));
             var error = Assert.Throws<InvalidOperationException>(pool.CompleteTails);
             Assert.Equal($"tail {failing}", error.Message);
             pool.CompleteTails(); // nothing left over
@@ -357,7 +365,8 @@ public class WorkerPoolTests
             for (int i = 0; i < 20_000; i++)
             {
                 pool.Run((IWorkerShared)work, 8);
-                pool.Run(work, 8, tail: work);
+                pool.Run((IShared)work, 8, tail: work);
+                pool.Run((IWorkerShared)work, 8, tail: work);
             }
 
             if (round >= 0)
