@@ -36,11 +36,10 @@ public class HugePagesTests
         Assert.SkipWhen(File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled").Contains("[never]", StringComparison.Ordinal),
             "transparent huge pages are off on this machine");
 
-        byte[] large = HugePages.Allocate(16 << 20), small = HugePages.Allocate(1 << 20);
+        // Only the advice is checked, not its absence for small arrays: the GC may place one where an advised array was.
+        byte[] large = HugePages.Allocate(16 << 20);
         Assert.True(Advised(large), "no mapping of the 16 MiB array is advised MADV_HUGEPAGE");
-        Assert.False(Advised(small), "a 1 MiB array was advised (it cannot hold a whole huge page reliably)");
         GC.KeepAlive(large);
-        GC.KeepAlive(small);
     }
 
     // Whether a mapping that overlaps the array's middle carries the "hg" flag (advised MADV_HUGEPAGE).
