@@ -5,7 +5,7 @@ namespace Backprop.Simd.Data;
 
 /// <summary>
 /// Large byte arrays (a data set's images) that ask Linux for 2 MiB pages before their first write. With transparent
-/// huge pages in <c>madvise</c> mode, the usual setting, an ordinary array gets 4 KiB pages, and writing 47 MB of
+/// huge pages in <c>madvise</c> mode, the usual setting, an ordinary array gets 4 KiB pages, and writing a data set's
 /// images into fresh memory takes one page fault per 4 KiB (docs/optimizing-backprop.md, twelfth session).
 /// </summary>
 internal static partial class HugePages

@@ -173,7 +173,7 @@ internal sealed class IdxCache
     /// <summary>
     /// An entry's checksum of its pixels: the CRC-32C of the three CRC-32Cs (little-endian) of the pixels' thirds, cut
     /// at multiples of 8 bytes (the last takes the rest). The three run as interleaved chains: one chain waits on
-    /// each CRC instruction's latency, three keep the unit busy, so 47 MB of images are checked in a third of the time.
+    /// each CRC instruction's latency, three keep the unit busy (docs/optimizing-backprop.md, twelfth session).
     /// </summary>
     internal static uint Checksum(ReadOnlySpan<byte> data)
     {

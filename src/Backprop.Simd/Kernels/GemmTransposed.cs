@@ -46,7 +46,7 @@ internal static partial class Gemm
         // The tile's four rows of A are copied 64 bytes apart when rows are long enough for it to pay; the same
         // values, so the same sums. At 512 bits they are copied as well when A's rows do not start on cache lines:
         // each 64-byte load then spans two lines, and a 4 x 3 step's seven loads no longer hide under its twelve
-        // multiply-adds (m = 100, 100 x 784: about 12% faster with A aligned). The copies start on cache lines.
+        // multiply-adds (docs/optimizing-backprop.md, twelfth session). The copies start on cache lines.
         bool pad = k <= MaxPaddedK && ((k * sizeof(float)) % 4096 == 0 || (w == 16 && k >= 64 && !OnCacheLines(ref a0, k)));
         int kp = ((k + RowPad - 1) / RowPad * RowPad) + RowPad;
         if (kp % 1024 == 0)

@@ -52,14 +52,19 @@ public static class Evaluation
         CheckData(network, data);
         Guard.FiniteNonNegative(lambda);
         Guard.FiniteNonNegative(l1);
+        network.CheckWorkspace(workspace);
         double cost = 0;
         float[]? rented = null;
         Span<float> row = Row(data, stackalloc float[StackRow], ref rented);
         try
         {
-            for (int i = 0; i < data.Count; i++)
+            // One claim for the whole set: each output is read before another thread could overwrite it.
+            using (workspace.Use(1))
             {
-                cost += Costs.Value(network.Cost, network.OutputActivation, network.FeedForward(Input(data, i, row), workspace), data.Target(i));
+                for (int i = 0; i < data.Count; i++)
+                {
+                    cost += Costs.Value(network.Cost, network.OutputActivation, network.FeedForwardOne(Input(data, i, row), workspace), data.Target(i));
+                }
             }
         }
         finally

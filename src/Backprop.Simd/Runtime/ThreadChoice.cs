@@ -12,15 +12,16 @@ namespace Backprop.Simd.Runtime;
 /// few dozen mini-batches at m = 10), each block in one way; its first <see cref="SettlingBatches"/> are not timed (a
 /// woken worker, rows moving to the other core's cache). The way in use keeps a smoothed cost per sample of its
 /// blocks, the other the cost of its last block. The cheaper way runs, and the other every <c>interval</c>-th block
-/// to see whether it still loses; the interval doubles each time it does, up to <see cref="MaxInterval"/>, so that a
-/// way measured slower costs a percent or two of the time.
+/// to see whether it still loses; the interval doubles each time it does, up to <see cref="MaxInterval"/> times how
+/// much dearer the losing way is, so that probing it costs about the same small share of the time however slow it is.
 /// </remarks>
 internal sealed class ThreadChoice(long blockTicks)
 {
     /// <summary>Mini-batches at the start of a block that are not timed: the way just changed.</summary>
     public const int SettlingBatches = 2;
 
-    /// <summary>The most blocks between two probes of the losing way.</summary>
+    /// <summary>The most blocks between two probes of the losing way when it costs about what the other does; a
+    /// losing way k times as dear is probed up to k times as rarely.</summary>
     public const int MaxInterval = 64;
 
     /// <summary>The fewest blocks between two probes of the losing way.</summary>
@@ -77,7 +78,7 @@ internal sealed class ThreadChoice(long blockTicks)
         // The block is done: fold its cost into its way's, then choose the next block's way.
         // A probe's cost replaces its way's (measured long ago, perhaps while the code was still being compiled).
         int way = Alone ? 1 : 0;
-        bool wasPreferred = Alone == _preferAlone;
+        bool wasPreferred = Alone == _preferAlone, first = double.IsNaN(_cost[way]);
         double cost = (double)_timed / _timedSamples;
         _cost[way] = double.IsNaN(_cost[way]) || !wasPreferred ? cost : (_cost[way] + cost) / 2;
         (_timed, _timedSamples, _batchesInBlock) = (0, 0, 0);
@@ -92,9 +93,12 @@ internal sealed class ThreadChoice(long blockTicks)
         {
             (_preferAlone, _interval, _blocksSinceProbe) = (preferAlone, MinInterval, 0);
         }
-        else if (!wasPreferred)
+        else if (!wasPreferred && !first)
         {
-            _interval = Math.Min(2 * _interval, MaxInterval); // the probe lost again: probe less often
+            // The probe lost again: probe less often, and the rarer the dearer the losing way, so that probing it
+            // costs about the same share of the time however much slower it is.
+            double ratio = Math.Max(1, _cost[_preferAlone ? 0 : 1] / _cost[_preferAlone ? 1 : 0]);
+            _interval = (int)Math.Min(2L * _interval, (long)Math.Min(MaxInterval * ratio, MaxInterval * MaxInterval));
         }
 
         Alone = ++_blocksSinceProbe >= _interval ? !_preferAlone : _preferAlone;

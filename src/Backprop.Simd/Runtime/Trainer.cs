@@ -31,6 +31,8 @@ public sealed class Trainer : IDisposable, IShared
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
     private readonly float[]? _widened;   // a byte set's inputs widened to floats: per thread, three thirds of m x n_0 (see Begin)
     private readonly int _copyLength;     // the length of one thread's copy in _widened
+    private readonly int _copies;         // copies in _widened: one per thread, or one shared by all (see MaxCopiedThreads)
+    private bool _copiesStale;            // batches ran alone, widening copy 0 only: the others need copy 0's thirds
     private readonly int[][]? _thirds;    // the rows of each third of _widened, in order
     private readonly BatchWidening? _widenNext;  // widens a batch in the first layer's forward shares
     private readonly BatchWidening[]? _widenLater; // widen a batch in the tails of a chained gradient (see Begin), by turns
@@ -87,7 +89,8 @@ public sealed class Trainer : IDisposable, IShared
         if (trainingData.HoldsBytes)
         {
             _copyLength = 3 * batch * network.InputSize;
-            _widened = new float[options.Threads * _copyLength];
+            _copies = Copies(options.Threads, _copyLength);
+            _widened = new float[(long)_copies * _copyLength];
             _thirds = [new int[batch], new int[batch], new int[batch]];
             for (int i = 0; i < batch; i++)
             {
@@ -97,7 +100,7 @@ public sealed class Trainer : IDisposable, IShared
             }
 
             _widenNext = new BatchWidening(this, batch, perCopy: false);
-            _widenLater = [new BatchWidening(this, batch, perCopy: true), new BatchWidening(this, batch, perCopy: true)];
+            _widenLater = [new BatchWidening(this, batch, perCopy: _copies > 1), new BatchWidening(this, batch, perCopy: _copies > 1)];
         }
 
         _pool = new WorkerPool(options.Threads);
@@ -112,13 +115,28 @@ public sealed class Trainer : IDisposable, IShared
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
+    /// <summary>Threads up to this many get a copy each of the widened batches (each worker's tail then widens the whole
+    /// batch, so more threads would wait longer for the tails than they gain).</summary>
+    private const int MaxCopiedThreads = 8;
+
+    /// <summary>Copies up to this size (floats, all threads' together) are worth their memory.</summary>
+    private const long MaxCopiedFloats = 4 * 1024 * 1024;
+
+    // One copy of the widened batches per thread when there are a few threads and the copies are small; otherwise one
+    // copy that the threads share, each widening its rows of it.
+    private static int Copies(int threads, long copyLength) =>
+        threads > 1 && threads <= MaxCopiedThreads && threads * copyLength <= MaxCopiedFloats ? threads : 1;
+
     // Everything the constructor and its workers allocate, checked before any of it is: a network too large to train
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
-        // A byte set's inputs are widened: three mini-batches per thread for training, one block per thread for evaluation.
+        // A byte set's inputs are widened: three mini-batches per copy for training, one block per thread for evaluation.
         int batch = Math.Max(1, Math.Min(options.MiniBatchSize, trainingData.Count));
-        Int128 widened = trainingData.HoldsBytes ? (Int128)((3 * batch) + capacity) * options.Threads * network.InputSize * sizeof(float) : 0;
+        long copy = 3L * batch * network.InputSize;
+        Int128 widened = trainingData.HoldsBytes
+            ? (((Int128)Copies(options.Threads, copy) * copy) + ((Int128)capacity * options.Threads * network.InputSize)) * sizeof(float)
+            : 0;
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
@@ -213,7 +231,7 @@ public sealed class Trainer : IDisposable, IShared
                 int k = _epochSamples, batchIndex = k / m;
                 ReadOnlySpan<int> batch = _order.AsSpan(k, Math.Min(m, _order.Length - k));
                 long batchStart = Stopwatch.GetTimestamp();
-                _pool.RunsAlone = _choice?.Alone ?? false;
+                RunAlone(_choice?.Alone ?? false);
                 using (ClaimForMiniBatch(batch.Length)) // per mini-batch, so that the progress callback may still use the workspace
                 {
                     PrepareStep(batch.Length); // only once the claim holds: Adam counts the step
@@ -240,6 +258,7 @@ public sealed class Trainer : IDisposable, IShared
                 _choice?.Record(Stopwatch.GetTimestamp() - batchStart, batch.Length);
 
                 _epochSamples = k + batch.Length;
+                _pool.RunsAlone = false; // an evaluation in the callback shares its batches
                 progress?.Invoke(_epochSamples, _order.Length);
             }
 
@@ -253,11 +272,11 @@ public sealed class Trainer : IDisposable, IShared
                 EpochUnderway = false; // the parameters are the epoch's start again (see ClaimForMiniBatch, Diverged)
             }
 
-            // No widening left running once the call returns (the progress callback may run beside a tail: tails
-            // write only the trainer's widened inputs, and every run of the pool finishes them first), and the
-            // evaluation after the epoch shares its batches again.
-            _pool.CompleteTails();
+            // The evaluation after the epoch shares its batches again, and no widening is left running once the call
+            // returns (the progress callback may run beside a tail: tails write only the trainer's widened inputs,
+            // and every run of the pool finishes them first).
             _pool.RunsAlone = false;
+            _pool.CompleteTails();
         }
 
         return _epochSamples >= _order.Length;
@@ -468,7 +487,31 @@ public sealed class Trainer : IDisposable, IShared
             _widenedThrough = batchIndex + 2;
         }
 
-        return _products.Begin(_widened, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater, _copyLength);
+        return _products.Begin(_widened, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater,
+            _copies > 1 ? _copyLength : 0);
+    }
+
+    // Sets whether the next mini-batch runs on the calling thread alone. Alone, the widening fills copy 0 only (see
+    // BatchWidening), so when sharing resumes the other threads' copies take copy 0's thirds, once the tails are done.
+    private void RunAlone(bool alone)
+    {
+        if (alone)
+        {
+            _copiesStale |= _copies > 1;
+        }
+        else if (_copiesStale)
+        {
+            _pool.CompleteTails();
+            ReadOnlySpan<float> first = _widened.AsSpan(0, _copyLength);
+            for (int copy = 1; copy < _copies; copy++)
+            {
+                first.CopyTo(_widened.AsSpan(copy * _copyLength, _copyLength));
+            }
+
+            _copiesStale = false;
+        }
+
+        _pool.RunsAlone = alone;
     }
 
     // The samples of the mini-batch `batches` after the one starting at k (empty past the end of the epoch).
@@ -517,7 +560,8 @@ public sealed class Trainer : IDisposable, IShared
 
         void IShared.Execute(int share, int shares)
         {
-            int copies = trainer._options.Threads;
+            // Alone, the calling thread reads copy 0 only: the others are brought up to date when sharing resumes.
+            int copies = trainer._pool.RunsAlone ? 1 : trainer._copies;
             if (perCopy)
             {
                 int firstCopy = (int)((long)copies * share / shares), lastCopy = (int)((long)copies * (share + 1) / shares);

@@ -68,9 +68,28 @@ public class ThreadChoiceTests
         Feed(choice, 3 * perBlock, shared: 200, alone: 150);
         Assert.True(Feed(choice, 1_000, shared: 200, alone: 150) > 900);
 
-        // It leaves again: the next probe of sharing, at most MaxInterval blocks later, shows it.
-        Feed(choice, (ThreadChoice.MaxInterval + 2) * perBlock, shared: 100, alone: 150);
+        // It leaves again: the next probe of sharing, at most MaxInterval times the cost ratio blocks later, shows it.
+        Feed(choice, 2 * ThreadChoice.MaxInterval * perBlock, shared: 100, alone: 150);
         Assert.True(Feed(choice, 1_000, shared: 100, alone: 150) < 100);
+    }
+
+    /// <summary>A losing way much dearer than the other is probed more rarely: its share of the time stays small.</summary>
+    [Theory]
+    [InlineData(100, 800)]
+    [InlineData(800, 100)]
+    public void A_much_dearer_way_takes_a_small_share_of_the_time(long shared, long alone)
+    {
+        var choice = new ThreadChoice(Block);
+        long losing = 0, total = 0;
+        for (int i = 0; i < 100_000; i++)
+        {
+            long ticks = choice.Alone ? alone : shared;
+            losing += choice.Alone == (alone > shared) ? ticks : 0;
+            total += ticks;
+            choice.Record(ticks, Samples);
+        }
+
+        Assert.True(losing < total * 0.04, $"the losing way took {(double)losing / total:P1} of the time");
     }
 
     [Fact]

@@ -32,6 +32,7 @@ public class ThreadingTests
             using var sgd = new Trainer(network, train, new TrainingOptions
             {
                 MiniBatchSize = batch, Eta = optimizer == Optimizer.Adam ? 0.001f : 0.5f, Optimizer = optimizer, Threads = threads, Seed = 4,
+                ChooseThreads = false, // every mini-batch shared, whatever the clock says
             });
             var correct = new List<int>();
             sgd.Train(2, test, r => correct.Add(r.Correct));
@@ -60,7 +61,7 @@ public class ThreadingTests
         float[] Train(int threads, int steps)
         {
             var network = new Network(sizes, 3);
-            using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = batch, Eta = 0.5f, Threads = threads, Seed = 4 });
+            using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = batch, Eta = 0.5f, Threads = threads, Seed = 4, ChooseThreads = false });
             for (int epoch = 0; epoch < 2; epoch++)
             {
                 while (!sgd.RunMiniBatches(steps))
@@ -114,11 +115,11 @@ public class ThreadingTests
         var shared = Train(2, choose: false, int.MaxValue);
         Assert.Equal(1, shared.Shared);
         Assert.True(one.Parameters.AsSpan().SequenceEqual(shared.Parameters), "two threads sharing every mini-batch changed the parameters");
-        foreach (int steps in new[] { int.MaxValue, 3 })
+        foreach ((int threads, int steps) in new[] { (2, int.MaxValue), (2, 3), (3, 2) })
         {
-            var switching = Train(2, choose: true, steps);
+            var switching = Train(threads, choose: true, steps);
             Assert.True(switching.Shared is > 0 and < 1, $"shared {switching.Shared:P0} of the mini-batches: the test did not switch");
-            Assert.True(one.Parameters.AsSpan().SequenceEqual(switching.Parameters), $"switching ways ({steps} batches a call) changed the parameters");
+            Assert.True(one.Parameters.AsSpan().SequenceEqual(switching.Parameters), $"switching ways ({threads} threads, {steps} batches a call) changed the parameters");
         }
     }
 
