@@ -80,7 +80,7 @@ internal sealed class ThreadChoice(long blockTicks)
         int way = Alone ? 1 : 0;
         bool wasPreferred = Alone == _preferAlone, first = double.IsNaN(_cost[way]);
         double cost = (double)_timed / _timedSamples;
-        _cost[way] = double.IsNaN(_cost[way]) || !wasPreferred ? cost : (_cost[way] + cost) / 2;
+        _cost[way] = first || !wasPreferred ? cost : (_cost[way] + cost) / 2;
         (_timed, _timedSamples, _batchesInBlock) = (0, 0, 0);
         if (double.IsNaN(_cost[1]))
         {
