@@ -202,24 +202,18 @@ internal static partial class Gemm
         {
             ref float rs = ref rows.Row(s, width);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
-            TV f = TV.Broadcast(Unsafe.Add(ref lr, at));
-            t00 = TV.MultiplyAdd(f, x0, t00);
-            t01 = TV.MultiplyAdd(f, x1, t01);
-            f = TV.Broadcast(Unsafe.Add(ref l1, at));
-            t10 = TV.MultiplyAdd(f, x0, t10);
-            t11 = TV.MultiplyAdd(f, x1, t11);
-            f = TV.Broadcast(Unsafe.Add(ref l2, at));
-            t20 = TV.MultiplyAdd(f, x0, t20);
-            t21 = TV.MultiplyAdd(f, x1, t21);
-            f = TV.Broadcast(Unsafe.Add(ref l3, at));
-            t30 = TV.MultiplyAdd(f, x0, t30);
-            t31 = TV.MultiplyAdd(f, x1, t31);
-            f = TV.Broadcast(Unsafe.Add(ref l4, at));
-            t40 = TV.MultiplyAdd(f, x0, t40);
-            t41 = TV.MultiplyAdd(f, x1, t41);
-            f = TV.Broadcast(Unsafe.Add(ref l5, at));
-            t50 = TV.MultiplyAdd(f, x0, t50);
-            t51 = TV.MultiplyAdd(f, x1, t51);
+            t00 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x0, t00);
+            t01 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x1, t01);
+            t10 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l1, at), x0, t10);
+            t11 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l1, at), x1, t11);
+            t20 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l2, at), x0, t20);
+            t21 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l2, at), x1, t21);
+            t30 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l3, at), x0, t30);
+            t31 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l3, at), x1, t31);
+            t40 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l4, at), x0, t40);
+            t41 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l4, at), x1, t41);
+            t50 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l5, at), x0, t50);
+            t51 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l5, at), x1, t51);
         }
 
         ref float cr = ref cr0;

@@ -105,10 +105,19 @@ internal static partial class Gemm
 
         if (i + 2 <= m)
         {
-            // Two rows left (m = 10, say): one pass over B for both instead of one per row.
+            // Two rows left (m = 10, say): one pass over B for both instead of one per row. With 32 registers, six
+            // rows of B at a time: 8 loads for 12 multiply-adds (2 x 3: 5 for 6), and the twelve sums done together.
             ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
             ref float ar1 = ref Unsafe.Add(ref a0, RowOffset(aRows, i + 1, k));
             int j = jStart;
+            if (SimdRegisters.Many && HorizontalSums.Batched<TV>() && k >= w)
+            {
+                for (; j + 6 <= jEnd; j += 6)
+                {
+                    Tile2x6(ref ar0, ref ar1, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
+                }
+            }
+
             for (; j + 3 <= jEnd; j += 3)
             {
                 Tile2x3(ref ar0, ref ar1, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), n, dot);
@@ -265,6 +274,46 @@ internal static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2x6<TV>(ref float ar0, ref float ar1, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        ref float br3 = ref Unsafe.Add(ref br2, dot.K);
+        ref float br4 = ref Unsafe.Add(ref br3, dot.K);
+        ref float br5 = ref Unsafe.Add(ref br4, dot.K);
+        TV s00 = TV.Zero, s01 = TV.Zero, s02 = TV.Zero, s03 = TV.Zero, s04 = TV.Zero, s05 = TV.Zero;
+        TV s10 = TV.Zero, s11 = TV.Zero, s12 = TV.Zero, s13 = TV.Zero, s14 = TV.Zero, s15 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV y0 = TV.Load(ref ar0, (nuint)p), y1 = TV.Load(ref ar1, (nuint)p);
+            TV x = TV.Load(ref br0, (nuint)p);
+            s00 = TV.MultiplyAdd(y0, x, s00);
+            s10 = TV.MultiplyAdd(y1, x, s10);
+            x = TV.Load(ref br1, (nuint)p);
+            s01 = TV.MultiplyAdd(y0, x, s01);
+            s11 = TV.MultiplyAdd(y1, x, s11);
+            x = TV.Load(ref br2, (nuint)p);
+            s02 = TV.MultiplyAdd(y0, x, s02);
+            s12 = TV.MultiplyAdd(y1, x, s12);
+            x = TV.Load(ref br3, (nuint)p);
+            s03 = TV.MultiplyAdd(y0, x, s03);
+            s13 = TV.MultiplyAdd(y1, x, s13);
+            x = TV.Load(ref br4, (nuint)p);
+            s04 = TV.MultiplyAdd(y0, x, s04);
+            s14 = TV.MultiplyAdd(y1, x, s14);
+            x = TV.Load(ref br5, (nuint)p);
+            s05 = TV.MultiplyAdd(y0, x, s05);
+            s15 = TV.MultiplyAdd(y1, x, s15);
+        }
+
+        // Twelve sums, as Tile4x3's: the same Sums4x3 read as two rows of six.
+        Sums4x3<TV> sums = new(s00, s01, s02, s03, s04, s05, s10, s11, s12, s13, s14, s15);
+        FinishTile2x6(ref cr, n, in sums, ref ar0, ref ar1, ref br0, ref bias, dot);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile2x1<TV>(ref float ar0, ref float ar1, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
         where TV : struct, ISimd<TV>
     {
@@ -352,6 +401,35 @@ internal static partial class Gemm
             c = sums[3 * r] + bias0;
             Unsafe.Add(ref c, 1) = sums[(3 * r) + 1] + bias1;
             Unsafe.Add(ref c, 2) = sums[(3 * r) + 2] + bias2;
+        }
+    }
+
+    // Tile2x6's twelve sums (rows of A by rows of B: S00..S05 with A's first row, S10..S15 with its second), out of
+    // line and together as in FinishTile4x3; only where HorizontalSums batches them and k is at least a vector.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FinishTile2x6<TV>(ref float cr, int n, in Sums4x3<TV> s, ref float ar0, ref float ar1, ref float br0, ref float bias, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float br2 = ref Unsafe.Add(ref br1, dot.K);
+        ref float br3 = ref Unsafe.Add(ref br2, dot.K);
+        ref float br4 = ref Unsafe.Add(ref br3, dot.K);
+        ref float br5 = ref Unsafe.Add(ref br4, dot.K);
+        Span<float> sums = stackalloc float[16];
+        HorizontalSums.Of12(
+            WithTail(s.S00, ref ar0, ref br0, dot), WithTail(s.S01, ref ar0, ref br1, dot), WithTail(s.S02, ref ar0, ref br2, dot),
+            WithTail(s.S10, ref ar0, ref br3, dot), WithTail(s.S11, ref ar0, ref br4, dot), WithTail(s.S12, ref ar0, ref br5, dot),
+            WithTail(s.S20, ref ar1, ref br0, dot), WithTail(s.S21, ref ar1, ref br1, dot), WithTail(s.S22, ref ar1, ref br2, dot),
+            WithTail(s.S30, ref ar1, ref br3, dot), WithTail(s.S31, ref ar1, ref br4, dot), WithTail(s.S32, ref ar1, ref br5, dot),
+            sums);
+        for (int r = 0; r < 2; r++)
+        {
+            ref float c = ref Unsafe.Add(ref cr, r * n);
+            for (int j = 0; j < 6; j++)
+            {
+                Unsafe.Add(ref c, j) = sums[(6 * r) + j] + Unsafe.Add(ref bias, j);
+            }
         }
     }
 

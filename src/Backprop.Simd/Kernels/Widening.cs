@@ -128,6 +128,19 @@ internal static class Widening
         var r = Vector512.Create(hi);
         var rl = Vector512.Create(lo);
         int i = 0, w = Vector512<float>.Count;
+        if (Avx512F.IsSupported)
+        {
+            // Sixteen bytes straight to sixteen int32 (vpmovzxbd): a row of 784 bytes in 49 steps, with no scalar tail
+            // (in steps of 64 bytes its last 16 were divided one by one, a third of the widening's time).
+            for (; i + w <= n; i += w)
+            {
+                Vector512<int> q = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref b, (nuint)i));
+                Quotient(Avx512F.ConvertToVector512Single(q), d, r, rl, split).StoreUnsafe(ref v, (nuint)i);
+            }
+
+            return i;
+        }
+
         for (; i + Vector512<byte>.Count <= n; i += Vector512<byte>.Count)
         {
             (Vector512<ushort> low, Vector512<ushort> high) = Vector512.Widen(Vector512.LoadUnsafe(ref b, (nuint)i));

@@ -18,7 +18,7 @@ namespace Backprop.Simd;
 /// </remarks>
 public sealed class Network
 {
-    private readonly float[] _parameters;
+    private readonly AlignedFloats _parameters; // on a cache line: W^1's rows are when n_0 is a multiple of 16
     private readonly Activation[] _activations; // [l - 1] is layer l's
     private long _version;
 
@@ -49,7 +49,7 @@ public sealed class Network
         CheckArchitecture(_activations, options.Cost);
         Cost = options.Cost;
         MemoryBudget.Check((long)Layout.ParameterCount * sizeof(float), nameof(sizes), $"the {Layout.ParameterCount:N0} parameters of {Layout.Describe()}", plural: true);
-        _parameters = new float[Layout.ParameterCount];
+        _parameters = new AlignedFloats(Layout.ParameterCount);
         var random = new SeededRandom(seed);
         // network.py draws every bias vector first, then every weight matrix; so do we.
         for (int l = 1; l <= OutputLayer; l++)
@@ -101,7 +101,8 @@ public sealed class Network
 
         CheckArchitecture(_activations, cost);
         Cost = cost;
-        _parameters = parameters.ToArray();
+        _parameters = new AlignedFloats(parameters.Length);
+        parameters.CopyTo(_parameters.Span);
     }
 
     internal Layout Layout { get; }
@@ -128,7 +129,7 @@ public sealed class Network
     public int ParameterCount => Layout.ParameterCount;
 
     /// <summary>The whole parameter arena: per layer, its weights (row-major) then its biases. Change it with <see cref="SetParameters"/>.</summary>
-    public ReadOnlySpan<float> Parameters => _parameters;
+    public ReadOnlySpan<float> Parameters => _parameters.Span;
 
     /// <summary>The activation <c>f_l</c> of layer <paramref name="layer"/>, 1..<see cref="OutputLayer"/>.</summary>
     public Activation ActivationOf(int layer)
@@ -158,7 +159,7 @@ public sealed class Network
     public void SetParameters(ReadOnlySpan<float> values)
     {
         Guard.Length(values.Length, ParameterCount, $"parameter count of {Layout.Describe()}");
-        values.CopyTo(_parameters);
+        values.CopyTo(_parameters.Span);
         ParametersChanged();
     }
 
@@ -188,12 +189,12 @@ public sealed class Network
     {
         ArgumentNullException.ThrowIfNull(source);
         CheckShape(source.Layout, nameof(source));
-        source._parameters.AsSpan().CopyTo(_parameters);
+        source._parameters.Span.CopyTo(_parameters.Span);
         ParametersChanged();
     }
 
     /// <summary>A deep copy: same architecture, a new arena with the same parameters.</summary>
-    public Network Clone() => new(Sizes, _parameters, _activations, Cost);
+    public Network Clone() => new(Sizes, _parameters.Span, _activations, Cost);
 
     /// <summary>
     /// Nielsen's <c>feedforward</c>: <c>a = f(W^l a + b^l)</c> for every layer. Allocates nothing.
@@ -268,7 +269,7 @@ public sealed class Network
     internal ReadOnlySpan<Activation> Activations => _activations;
 
     /// <summary>The arena for training to write; call <see cref="ParametersChanged"/> after writing.</summary>
-    internal Span<float> MutableParameters => _parameters;
+    internal Span<float> MutableParameters => _parameters.Span;
 
     internal void ParametersChanged() => Interlocked.Increment(ref _version);
 
@@ -287,11 +288,11 @@ public sealed class Network
         return a;
     }
 
-    internal ReadOnlySpan<float> WeightsOf(int l) => new(_parameters, Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
+    internal ReadOnlySpan<float> WeightsOf(int l) => _parameters.Slice(Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
 
-    internal ReadOnlySpan<float> BiasesOf(int l) => new(_parameters, Layout.BiasOffset(l), Layout.Sizes[l]);
+    internal ReadOnlySpan<float> BiasesOf(int l) => _parameters.Slice(Layout.BiasOffset(l), Layout.Sizes[l]);
 
-    internal Span<float> Mutable(int offset, int length) => new(_parameters, offset, length);
+    internal Span<float> Mutable(int offset, int length) => _parameters.Slice(offset, length);
 
     internal void CheckWorkspace(Workspace workspace)
     {

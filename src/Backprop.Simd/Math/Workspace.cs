@@ -14,10 +14,10 @@ namespace Backprop.Simd;
 /// output) points into the workspace and is valid only until the next call on that workspace from any thread.</remarks>
 public sealed class Workspace
 {
-    private readonly float[] _zs;
-    private readonly float[] _activations;
-    private readonly float[] _deltas;
-    private readonly float[] _nabla;
+    private readonly AlignedFloats _zs;
+    private readonly AlignedFloats _activations;
+    private readonly AlignedFloats _deltas;
+    private readonly AlignedFloats _nabla;
     private int _rows; // samples of the last computation: the rows the views show
     private int _inUse; // 1 while a call computes in this workspace (see Use)
     private int _claims; // calls so far (see Use): the trainer tells from it whether anyone else computed here in between
@@ -42,10 +42,10 @@ public sealed class Workspace
 
         MemoryBudget.Check(RequiredBytes(Layout, capacity), nameof(capacity), $"a workspace for {Layout.Describe()} with capacity {capacity}");
         Capacity = capacity;
-        _zs = new float[floats];
-        _activations = new float[floats];
-        _deltas = new float[floats];
-        _nabla = new float[Layout.ParameterCount];
+        _zs = new AlignedFloats((int)floats);
+        _activations = new AlignedFloats((int)floats);
+        _deltas = new AlignedFloats((int)floats);
+        _nabla = new AlignedFloats(Layout.ParameterCount);
     }
 
     /// <summary>Bytes a workspace of <paramref name="capacity"/> samples for <paramref name="layout"/> allocates.</summary>
@@ -67,7 +67,7 @@ public sealed class Workspace
     public int Rows => _rows;
 
     /// <summary>The gradient from the last <see cref="Backpropagation.Backprop(Network, Workspace, ReadOnlySpan{float}, ReadOnlySpan{float})"/>, summed over its samples, laid out like <see cref="Network.Parameters"/>.</summary>
-    public ReadOnlySpan<float> Nabla => _nabla;
+    public ReadOnlySpan<float> Nabla => _nabla.Span;
 
     /// <summary>The weighted inputs <c>Z^l</c> of the last computation, one row of <c>n_l</c> per sample. <paramref name="layer"/> is 1..L.</summary>
     public ReadOnlySpan<float> Z(int layer)
@@ -131,15 +131,15 @@ public sealed class Workspace
     }
 
     // The arenas carved into named views: layer l's block of m rows.
-    internal Span<float> ZRows(int l, int m) => new(_zs, Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
+    internal Span<float> ZRows(int l, int m) => _zs.Slice(Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
-    internal Span<float> ARows(int l, int m) => new(_activations, Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
+    internal Span<float> ARows(int l, int m) => _activations.Slice(Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
-    internal Span<float> DeltaRows(int l, int m) => new(_deltas, Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
+    internal Span<float> DeltaRows(int l, int m) => _deltas.Slice(Capacity * Layout.NeuronOffset(l), m * Layout.Sizes[l]);
 
-    internal Span<float> NablaWeights(int l) => new(_nabla, Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
+    internal Span<float> NablaWeights(int l) => _nabla.Slice(Layout.WeightOffset(l), Layout.Sizes[l] * Layout.Sizes[l - 1]);
 
-    internal Span<float> NablaBiases(int l) => new(_nabla, Layout.BiasOffset(l), Layout.Sizes[l]);
+    internal Span<float> NablaBiases(int l) => _nabla.Slice(Layout.BiasOffset(l), Layout.Sizes[l]);
 
-    internal Span<float> NablaArena => _nabla;
+    internal Span<float> NablaArena => _nabla.Span;
 }

@@ -29,7 +29,7 @@ public sealed class Trainer : IDisposable, IShared
     private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
     private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
-    private readonly float[]? _widened;   // a byte set's inputs widened to floats: per thread, three thirds of m x n_0 (see Begin)
+    private readonly AlignedFloats? _widened;   // a byte set's inputs widened to floats: per thread, three thirds of m x n_0 (see Begin)
     private readonly int _copyLength;     // the length of one thread's copy in _widened
     private readonly int _copies;         // copies in _widened: one per thread, or one shared by all (see MaxCopiedThreads)
     private bool _copiesStale;            // batches ran alone, widening copy 0 only: the others need copy 0's thirds
@@ -90,7 +90,7 @@ public sealed class Trainer : IDisposable, IShared
         {
             _copyLength = 3 * batch * network.InputSize;
             _copies = Copies(options.Threads, _copyLength);
-            _widened = new float[(long)_copies * _copyLength];
+            _widened = new AlignedFloats(_copies * _copyLength);
             _thirds = [new int[batch], new int[batch], new int[batch]];
             for (int i = 0; i < batch; i++)
             {
@@ -487,7 +487,7 @@ public sealed class Trainer : IDisposable, IShared
             _widenedThrough = batchIndex + 2;
         }
 
-        return _products.Begin(_widened, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater,
+        return _products.Begin(_widened.Memory, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater,
             _copies > 1 ? _copyLength : 0);
     }
 
@@ -502,10 +502,10 @@ public sealed class Trainer : IDisposable, IShared
         else if (_copiesStale)
         {
             _pool.CompleteTails();
-            ReadOnlySpan<float> first = _widened.AsSpan(0, _copyLength);
+            ReadOnlySpan<float> first = _widened!.Slice(0, _copyLength);
             for (int copy = 1; copy < _copies; copy++)
             {
-                first.CopyTo(_widened.AsSpan(copy * _copyLength, _copyLength));
+                first.CopyTo(_widened!.Slice(copy * _copyLength, _copyLength));
             }
 
             _copiesStale = false;
@@ -528,11 +528,11 @@ public sealed class Trainer : IDisposable, IShared
     {
         int n0 = Network.InputSize, offset = ((third * _batch.Length) + start) * n0, length = (end - start) * n0;
         ReadOnlySpan<byte> bytes = TrainingData.ByteInputs;
-        Span<float> into = _widened.AsSpan(offset + (firstCopy * _copyLength), length);
+        Span<float> into = _widened!.Slice(offset + (firstCopy * _copyLength), length);
         Widening.GatherRows(bytes, rows[start..end], n0, TrainingData.Divisor, into);
         for (int copy = firstCopy + 1; copy < lastCopy; copy++)
         {
-            into.CopyTo(_widened.AsSpan(offset + (copy * _copyLength), length));
+            into.CopyTo(_widened!.Slice(offset + (copy * _copyLength), length));
         }
 
         Widening.PrefetchRows(bytes, prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)], n0);
