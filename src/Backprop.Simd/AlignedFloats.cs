@@ -59,5 +59,6 @@ internal sealed class AlignedFloats
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowOutside(int offset, int length) =>
-        throw new ArgumentOutOfRangeException(nameof(offset), $"floats [{offset}, {(long)offset + length}) are outside an arena of {Length}.");
+        throw new ArgumentOutOfRangeException(offset < 0 || length >= 0 ? nameof(offset) : nameof(length),
+            $"offset {offset} and length {length} do not describe floats inside an arena of {Length}.");
 }

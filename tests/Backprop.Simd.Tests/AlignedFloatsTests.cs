@@ -42,6 +42,7 @@ public class AlignedFloatsTests
         var arena = new AlignedFloats(10); // up to 15 floats of padding follow
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => arena.Slice(offset, length));
         Assert.Contains("arena of 10", e.Message);
+        Assert.Equal(offset >= 0 && length < 0 ? "length" : "offset", e.ParamName);
     }
 
     [Fact]

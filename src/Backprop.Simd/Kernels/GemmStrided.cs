@@ -193,6 +193,9 @@ internal static partial class Gemm
 
     // The tiles of the pairs: R output rows by two vectors of columns [q, q + 2w), 2R independent accumulators, each
     // load of R used R times. Six rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
+    // Each broadcast feeds its two multiply-adds through MultiplyAddBroadcast: the JIT shares one vbroadcastss between
+    // them and adds into the accumulators' own registers (one register copy a step, where Broadcast then MultiplyAdd
+    // left six).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SixRows<TV, TE, TR>(ref float lr, int rowStride, int sumStride, TR rows, ref float cr0, int sums, int cols, int q, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>

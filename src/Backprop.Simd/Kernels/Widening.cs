@@ -119,8 +119,9 @@ internal static class Widening
     // One lane of the vector loops' split product: the same two roundings.
     private static float Split(float b, float hi, float lo) => MultiplyAdds.Scalar(b, hi, b * lo);
 
-    // Each width loads one vector of bytes, widens it to four vectors of int32 (exact: a byte is at most 255),
-    // converts them to float and divides. Returns where the scalar tail starts.
+    // Each width widens bytes to int32 (exact: a byte is at most 255), converts them to float and divides: from a
+    // quarter vector of bytes straight to int32 where x86 has the instruction for it (vpmovzxbd), else from a whole
+    // vector in two widening steps. Returns where the scalar tail starts.
     private static int Divide512(ref byte b, float divisor, ref float v, int n, bool split)
     {
         var d = Vector512.Create(divisor);
@@ -130,8 +131,8 @@ internal static class Widening
         int i = 0, w = Vector512<float>.Count;
         if (Avx512F.IsSupported)
         {
-            // Sixteen bytes straight to sixteen int32 (vpmovzxbd): a row of 784 bytes in 49 steps, with no scalar tail
-            // (in steps of 64 bytes its last 16 were divided one by one, a third of the widening's time).
+            // Sixteen bytes a step: a row of 784 bytes in 49 steps and no scalar tail, where steps of 64 bytes left its
+            // last 16 to be divided one by one.
             for (; i + w <= n; i += w)
             {
                 Vector512<int> q = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref b, (nuint)i));

@@ -48,9 +48,10 @@ public sealed class Workspace
         _nabla = new AlignedFloats(Layout.ParameterCount);
     }
 
-    /// <summary>Bytes a workspace of <paramref name="capacity"/> samples for <paramref name="layout"/> allocates.</summary>
+    /// <summary>Bytes a workspace of <paramref name="capacity"/> samples for <paramref name="layout"/> allocates (its
+    /// four arenas, each with up to a line's padding).</summary>
     internal static Int128 RequiredBytes(Layout layout, int capacity) =>
-        (((Int128)3 * capacity * layout.NeuronCount) + layout.ParameterCount) * sizeof(float);
+        (((Int128)3 * capacity * layout.NeuronCount) + layout.ParameterCount + (4 * (AlignedFloats.LineFloats - 1))) * sizeof(float);
 
     /// <summary>How many computations have claimed the workspace so far (wraps around).</summary>
     internal int Claims => _claims;

@@ -36,8 +36,8 @@ public sealed class BatchInference : IDisposable, IWorkerShared
     private readonly bool _ownsPool;
     private readonly Workspace[] _workspaces;
     private readonly ZeroSkipping[] _skipping; // per worker and layer: when to look for zero inputs
-    private readonly float[] _transposed; // (W^l)^T at each layer's weight offset
-    private float[][]? _widened; // per worker: a block of a byte set's inputs widened to floats (allocated by the first such call)
+    private readonly AlignedFloats _transposed; // (W^l)^T at each layer's weight offset
+    private AlignedFloats[]? _widened; // per worker: a block of a byte set's inputs widened to floats (allocated by the first such call)
     private long _transposedVersion = -1; // the network's Version the transposed copy was made from
     private bool _finite; // every parameter of the transposed copy's version is finite: skipping zero inputs is exact
     private bool _skipZeros; // this call skips zero inputs: SkipZeroInputs is on and the parameters are finite
@@ -63,7 +63,7 @@ public sealed class BatchInference : IDisposable, IWorkerShared
         _network = network;
         _pool = new WorkerPool(threads);
         _ownsPool = true;
-        _transposed = new float[network.ParameterCount];
+        _transposed = new AlignedFloats(network.ParameterCount);
         _workspaces = new Workspace[threads];
         for (int w = 0; w < threads; w++)
         {
@@ -78,7 +78,7 @@ public sealed class BatchInference : IDisposable, IWorkerShared
     {
         _network = network;
         _pool = pool;
-        _transposed = new float[network.ParameterCount];
+        _transposed = new AlignedFloats(network.ParameterCount);
         _workspaces = new Workspace[pool.Workers];
         _workspaces[0] = first;
         for (int w = 1; w < pool.Workers; w++)
@@ -204,10 +204,10 @@ public sealed class BatchInference : IDisposable, IWorkerShared
     {
         if (_widened is null)
         {
-            var blocks = new float[_workspaces.Length][];
+            var blocks = new AlignedFloats[_workspaces.Length];
             for (int w = 0; w < blocks.Length; w++)
             {
-                blocks[w] = new float[_workspaces[w].Capacity * _network.InputSize];
+                blocks[w] = new AlignedFloats(_workspaces[w].Capacity * _network.InputSize);
             }
 
             _widened = blocks;
@@ -243,7 +243,7 @@ public sealed class BatchInference : IDisposable, IWorkerShared
                 ReadOnlySpan<float> x;
                 if (data.HoldsBytes)
                 {
-                    Span<float> widened = _widened![worker].AsSpan(0, count * n0);
+                    Span<float> widened = _widened![worker].Slice(0, count * n0);
                     data.CopyRows(start, count, widened);
                     x = widened;
                 }
@@ -283,7 +283,7 @@ public sealed class BatchInference : IDisposable, IWorkerShared
             ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
             ref ZeroSkipping skip = ref _skipping[(worker * n.Length) + l];
             bool scan = _skipZeros && skip.Scan();
-            ReadOnlySpan<float> transposed = _transposed.AsSpan(layout.WeightOffset(l), n[l] * n[l - 1]);
+            ReadOnlySpan<float> transposed = _transposed.Slice(layout.WeightOffset(l), n[l] * n[l - 1]);
             Span<float> z = ws.ZRows(l, m);
             if (!scan && n[l] >= PanelOutputs)
             {
@@ -352,7 +352,7 @@ public sealed class BatchInference : IDisposable, IWorkerShared
         for (int l = 1; l <= _network.OutputLayer; l++)
         {
             int rows = layout.Sizes[l], cols = layout.Sizes[l - 1];
-            Gemm.Transpose(_network.WeightsOf(l), rows, cols, _transposed.AsSpan(layout.WeightOffset(l), rows * cols));
+            Gemm.Transpose(_network.WeightsOf(l), rows, cols, _transposed.Slice(layout.WeightOffset(l), rows * cols));
         }
     }
 }

@@ -505,7 +505,7 @@ public sealed class Trainer : IDisposable, IShared
             ReadOnlySpan<float> first = _widened!.Slice(0, _copyLength);
             for (int copy = 1; copy < _copies; copy++)
             {
-                first.CopyTo(_widened!.Slice(copy * _copyLength, _copyLength));
+                first.CopyTo(_widened.Slice(copy * _copyLength, _copyLength));
             }
 
             _copiesStale = false;
@@ -532,7 +532,7 @@ public sealed class Trainer : IDisposable, IShared
         Widening.GatherRows(bytes, rows[start..end], n0, TrainingData.Divisor, into);
         for (int copy = firstCopy + 1; copy < lastCopy; copy++)
         {
-            into.CopyTo(_widened!.Slice(offset + (copy * _copyLength), length));
+            into.CopyTo(_widened.Slice(offset + (copy * _copyLength), length));
         }
 
         Widening.PrefetchRows(bytes, prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)], n0);

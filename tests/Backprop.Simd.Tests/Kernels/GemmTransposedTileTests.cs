@@ -5,8 +5,9 @@ using FsCheck.Xunit;
 namespace Backprop.Simd.Tests.Kernels;
 
 /// <summary>
-/// The forward product's tiles (4, 2 or 1 rows of A by 3, 2 or 1 rows of B) all compute each element of C as the same
-/// sum in the same order: a row of C is bit for bit the row computed alone, whichever tile it fell in.
+/// The forward product's tiles (4, 2 or 1 rows of A by 3, 2 or 1 rows of B, and 2 by 6 with 32 vector registers and
+/// batched sums, as AVX-512 has) all compute each element of C as the same sum in the same order: a row of C is bit
+/// for bit the row computed alone, whichever tile it fell in.
 /// </summary>
 [Properties(Arbitrary = [typeof(Generators)], MaxTest = 40)]
 public class GemmTransposedTileTests
