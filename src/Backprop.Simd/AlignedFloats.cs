@@ -42,6 +42,7 @@ internal sealed class AlignedFloats
     public Memory<float> Memory => new(_array, _start, Length);
 
     /// <summary>Floats <c>[offset, offset + length)</c> of the arena.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<float> Slice(int offset, int length)
     {
         // The span's own check covers the array; this one keeps a slice inside the arena, not in its padding.

@@ -34,7 +34,8 @@ public sealed record GemmShape(int M, int N, int K) : IWork, IComparable<GemmSha
 [MemoryDiagnoser]
 public class GemmBenchmarks
 {
-    private float[] _x = null!, _w = null!, _bias = null!, _z = null!, _delta = null!, _nablaW = null!, _deltaBelow = null!, _wStep = null!;
+    // Every operand starts on a 64-byte line, as the network's and the workspace's arenas do (AlignedFloats).
+    private AlignedFloats _x = null!, _w = null!, _bias = null!, _z = null!, _delta = null!, _nablaW = null!, _deltaBelow = null!, _wStep = null!;
 
     /// <summary>The product's shape.</summary>
     [ParamsSource(nameof(Shapes))]
@@ -55,19 +56,19 @@ public class GemmBenchmarks
     {
         MachineInfo.PrintOnce();
         Console.WriteLine($"LadderInfo: SimdWidth.Bits = {SimdWidth.Bits}");
-        _x = Synthetic.Uniform(M * K, seed: 1, 0f, 1f);
-        _w = Synthetic.Uniform(N * K, seed: 2);
-        _bias = Synthetic.Uniform(N, seed: 3);
-        _delta = Synthetic.Uniform(M * N, seed: 4, -0.01f, 0.01f);
-        _z = new float[M * N];
-        _nablaW = new float[N * K];
-        _deltaBelow = new float[M * K];
-        _wStep = Synthetic.Uniform(N * K, seed: 2);
+        _x = OnLines(Synthetic.Uniform(M * K, seed: 1, 0f, 1f));
+        _w = OnLines(Synthetic.Uniform(N * K, seed: 2));
+        _bias = OnLines(Synthetic.Uniform(N, seed: 3));
+        _delta = OnLines(Synthetic.Uniform(M * N, seed: 4, -0.01f, 0.01f));
+        _z = new AlignedFloats(M * N);
+        _nablaW = new AlignedFloats(N * K);
+        _deltaBelow = new AlignedFloats(M * K);
+        _wStep = OnLines(Synthetic.Uniform(N * K, seed: 2));
     }
 
     /// <summary>Forward, naive: <c>Z = X W^T + b</c> with the scalar triple loop.</summary>
     [Benchmark(Baseline = true)]
-    public void ForwardNaive() => NaiveKernels.MultiplyTransposedAddBias(_x, _w, _bias, _z, M, N, K);
+    public void ForwardNaive() => NaiveKernels.MultiplyTransposedAddBias(_x.Span, _w.Span, _bias.Span, _z.Span, M, N, K);
 
     /// <summary>Forward, per sample: m calls of <see cref="MatrixVector.MultiplyAdd"/> (W streamed m times).</summary>
     [Benchmark]
@@ -75,42 +76,49 @@ public class GemmBenchmarks
     {
         for (int i = 0; i < M; i++)
         {
-            MatrixVector.MultiplyAdd(_w, N, K, _x.AsSpan(i * K, K), _bias, _z.AsSpan(i * N, N));
+            MatrixVector.MultiplyAdd(_w.Span, N, K, _x.Slice(i * K, K), _bias.Span, _z.Slice(i * N, N));
         }
     }
 
     /// <summary>Forward, batched: one <c>Gemm.MultiplyTransposed</c> (4 x 3 tiles; W streamed m/4 times from L1/L2).</summary>
     [Benchmark]
     [SimdBitsJobs]
-    public void ForwardGemm() => Gemm.MultiplyTransposed(_x, default, _w, _bias, _z, M, N, K, 0, N);
+    public void ForwardGemm() => Gemm.MultiplyTransposed(_x.Span, default, _w.Span, _bias.Span, _z.Span, M, N, K, 0, N);
 
     /// <summary>Weight gradient, per sample: m calls of <see cref="Rank1.Update"/> (nabla_W read and written m times).</summary>
     [Benchmark]
     public void GradientPerSample()
     {
-        _nablaW.AsSpan().Clear();
+        _nablaW.Span.Clear();
         for (int i = 0; i < M; i++)
         {
-            Rank1.Update(_nablaW, N, K, 1f, _delta.AsSpan(i * N, N), _x.AsSpan(i * K, K));
+            Rank1.Update(_nablaW.Span, N, K, 1f, _delta.Slice(i * N, N), _x.Slice(i * K, K));
         }
     }
 
     /// <summary>Weight gradient, batched: one <c>Gemm.MultiplyStrided</c>, <c>nabla_W = Delta^T X</c> (4-row x 2-vector tiles; nabla_W written once).</summary>
     [Benchmark]
     [SimdBitsJobs]
-    public void GradientGemm() => Gemm.MultiplyStrided(_delta, 1, N, _x, default, _nablaW, N, M, K, 0, N, 1f, 0f);
+    public void GradientGemm() => Gemm.MultiplyStrided(_delta.Span, 1, N, _x.Span, default, _nablaW.Span, N, M, K, 0, N, 1f, 0f);
 
     /// <summary>
     /// The weight gradient as training runs it: the SGD step folded in, <c>W = W - (eta / m) Delta^T X</c> (beta = 1,
     /// no weight decay), W read and written once (the step drifts W by a constant each call, harmless for timing).
     /// </summary>
     [Benchmark]
-    public void GradientStepGemm() => Gemm.MultiplyStrided(_delta, 1, N, _x, default, _wStep, N, M, K, 0, N, -3f / M, 1f);
+    public void GradientStepGemm() => Gemm.MultiplyStrided(_delta.Span, 1, N, _x.Span, default, _wStep.Span, N, M, K, 0, N, -3f / M, 1f);
 
     /// <summary>
     /// BP2's product, <c>Delta^{l-1} = Delta^l W^l</c> (m x K from m x N and N x K), through the same kernel with the
     /// strides swapped: sums over N, long for a wide layer, where the kernel runs in blocks of R's rows.
     /// </summary>
     [Benchmark]
-    public void PropagateErrorGemm() => Gemm.MultiplyStrided(_delta, N, 1, _w, default, _deltaBelow, M, N, K, 0, M, 1f, 0f);
+    public void PropagateErrorGemm() => Gemm.MultiplyStrided(_delta.Span, N, 1, _w.Span, default, _deltaBelow.Span, M, N, K, 0, M, 1f, 0f);
+
+    private static AlignedFloats OnLines(float[] values)
+    {
+        var arena = new AlignedFloats(values.Length);
+        values.CopyTo(arena.Span);
+        return arena;
+    }
 }
