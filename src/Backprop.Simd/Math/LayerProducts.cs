@@ -99,7 +99,7 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
 
         // The next mini-batch's inputs start on their way from memory while the backward pass runs; when the first
         // layer's gradient is split, each worker fetches them into its own core's cache after its share instead.
-        if (l == Network.OutputLayer && !(parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, 1, M))))
+        if (l == Network.OutputLayer && (parallel?.PrefetchesNext ?? true) && !(parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, 1, M))))
         {
             Prefetch.Rows(X, Next, Network.InputSize);
         }
@@ -208,6 +208,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     private int _copyLength; // > 0: _x holds one copy of the inputs per worker, each this long (see Begin)
     private int[] _rows = [];
     private int[] _next = [];
+    private bool _prefetchNext;
     private int _m;
     private int _nextCount;
     private IShared? _after;
@@ -232,6 +233,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// <summary>Whether the pass computes the next one's first layer in the shares of its first layer's gradient.</summary>
     public bool Chains { get; private set; }
 
+    /// <summary>Whether the pass prefetches the next pass's rows of the inputs (see <see cref="Begin"/>).</summary>
+    public bool PrefetchesNext => _prefetchNext;
+
     /// <summary>
     /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
     /// stored or folded as <paramref name="fold"/> says, the rows <paramref name="next"/> (the next pass's)
@@ -243,11 +247,13 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// The workers read <paramref name="rows"/> and <paramref name="next"/>: keep them unchanged until the pass ends.
     /// With <paramref name="copyLength"/> above 0, <paramref name="x"/> holds a copy of the inputs for each worker,
     /// each that long, and worker w reads copy w (the calling thread, worker 0, the first), so that no worker reads
-    /// rows another core wrote.
+    /// rows another core wrote. Without <paramref name="prefetchNext"/> the next pass's rows are not prefetched: inputs
+    /// the caller has just written itself (a widened batch) are in its caches already.
     /// </summary>
     public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
-        bool firstLayerReady = false, bool chain = false, IShared? afterChain = null, int copyLength = 0)
+        bool firstLayerReady = false, bool chain = false, IShared? afterChain = null, int copyLength = 0, bool prefetchNext = true)
     {
+        _prefetchNext = prefetchNext;
         _after = after;
         _afterChain = afterChain;
         _x = x;
@@ -274,7 +280,11 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     {
         ReadOnlySpan<float> x = InputsOf(worker);
         ReadOnlySpan<int> next = _next.AsSpan(0, _nextCount);
-        Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
+        if (_prefetchNext)
+        {
+            Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
+        }
+
         Gradient(network, workspace, x, _rows.AsSpan(0, _m), 1, _m, _fold, share, shares);
         Forward(network, workspace, x, next, 1, _nextCount, share, shares);
         afterChain?.Execute(share, shares);
@@ -318,7 +328,10 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
                     Gradient(network, workspace, x, rows, l, _m, _fold, share, shares);
                 }
 
-                Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
+                if (_prefetchNext)
+                {
+                    Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
+                }
                 break;
             case Phase.UpperGradients:
                 for (int l = network.OutputLayer; l >= 2; l--)

@@ -487,8 +487,11 @@ public sealed class Trainer : IDisposable, IShared
             _widenedThrough = batchIndex + 2;
         }
 
+        // The next batch's widened rows are not prefetched where each thread reads its own copy or one thread runs:
+        // they are mostly rows it widened itself, still in its caches, and prefetching them cost more than it saved
+        // (docs/optimizing-backprop.md, thirteenth session).
         return _products.Begin(_widened.Memory, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater,
-            _copies > 1 ? _copyLength : 0);
+            _copies > 1 ? _copyLength : 0, prefetchNext: _copies == 1 && _options.Threads > 1);
     }
 
     // Sets whether the next mini-batch runs on the calling thread alone. Alone, the widening fills copy 0 only (see
