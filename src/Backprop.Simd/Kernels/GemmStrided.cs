@@ -112,12 +112,21 @@ internal static partial class Gemm
             pairsDone = pairEnd;
         }
 
+        // Short sums (m = 10 samples) with 32 registers: six rows by three vectors, whose step's fixed instructions
+        // serve 18 multiply-adds instead of 12 (docs/optimizing-backprop.md, thirteenth session); the six-row blocks'
+        // last such tile also takes the odd whole vector after the pairs (784 floats at 512 bits are 49 vectors),
+        // which the single-vector tiles below would otherwise do for those rows.
+        bool wide = SimdRegisters.Many && sums < ShortSums;
+        bool absorb = wide && vectorEnd - pairEnd == w && pairEnd - pairsDone >= 2 * w;
         for (int q0 = pairsDone; q0 < pairEnd; q0 += chunk)
         {
             int qEnd = Math.Min(q0 + chunk, pairEnd);
             int row = rStart;
-            // With 32 registers, six rows by three vectors where whole pairs of them fit (so that pairs remain).
-            int wideEnd = SimdRegisters.Many ? q0 + ((qEnd - q0) / (6 * w) * (6 * w)) : q0;
+            bool last = absorb && qEnd == pairEnd;
+            int sixEnd = last ? qEnd - (2 * w) : qEnd; // the six-row blocks' pairs end here; a last 6 x 3 tile from here, if last
+
+            // 6 x 3 tiles where whole pairs of them fit, so that pairs remain.
+            int wideEnd = wide ? q0 + ((sixEnd - q0) / (6 * w) * (6 * w)) : q0;
             for (; row + 6 <= rEnd; row += 6)
             {
                 for (int q = q0; q < wideEnd; q += 3 * w)
@@ -134,7 +143,7 @@ internal static partial class Gemm
                     }
                 }
 
-                for (int q = wideEnd; q < qEnd; q += 2 * w)
+                for (int q = wideEnd; q < sixEnd; q += 2 * w)
                 {
                     ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
                     ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
@@ -145,6 +154,20 @@ internal static partial class Gemm
                     else
                     {
                         SixRows<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q), rRows), ref cr, sums, cols, q, epilogue);
+                    }
+                }
+
+                if (last)
+                {
+                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
+                    if (rRows.IsEmpty)
+                    {
+                        SixRowsWide<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, sixEnd)), ref cr, sums, cols, sixEnd, epilogue);
+                    }
+                    else
+                    {
+                        SixRowsWide<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, sixEnd), rRows), ref cr, sums, cols, sixEnd, epilogue);
                     }
                 }
             }
@@ -179,6 +202,26 @@ internal static partial class Gemm
         if (pairEnd < cols)
         {
             int row = rStart;
+            if (absorb)
+            {
+                // The six-row blocks' whole vectors are done: only their columns past the last whole vector are left.
+                int sixRows = rStart + ((rEnd - rStart) / 6 * 6);
+                if (vectorEnd < cols)
+                {
+                    for (; row + 4 <= sixRows; row += 4)
+                    {
+                        FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, vectorEnd, tail, epilogue);
+                    }
+
+                    for (; row < sixRows; row++)
+                    {
+                        RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, vectorEnd, tail, epilogue);
+                    }
+                }
+
+                row = sixRows;
+            }
+
             for (; row + 4 <= rEnd; row += 4)
             {
                 FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
