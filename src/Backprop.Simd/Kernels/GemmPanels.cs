@@ -211,82 +211,86 @@ internal static partial class Gemm
         {
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             rs = ref Unsafe.Add(ref rs, step);
-            TV f;
-            f = TV.Broadcast(Unsafe.Add(ref lr, at));
-            t0a = TV.MultiplyAdd(f, x0, t0a);
-            t0b = TV.MultiplyAdd(f, x1, t0b);
-            f = TV.Broadcast(Unsafe.Add(ref l1, at));
-            t1a = TV.MultiplyAdd(f, x0, t1a);
-            t1b = TV.MultiplyAdd(f, x1, t1b);
-            f = TV.Broadcast(Unsafe.Add(ref l2, at));
-            t2a = TV.MultiplyAdd(f, x0, t2a);
-            t2b = TV.MultiplyAdd(f, x1, t2b);
-            f = TV.Broadcast(Unsafe.Add(ref l3, at));
-            t3a = TV.MultiplyAdd(f, x0, t3a);
-            t3b = TV.MultiplyAdd(f, x1, t3b);
-            f = TV.Broadcast(Unsafe.Add(ref l4, at));
-            t4a = TV.MultiplyAdd(f, x0, t4a);
-            t4b = TV.MultiplyAdd(f, x1, t4b);
-            f = TV.Broadcast(Unsafe.Add(ref l5, at));
-            t5a = TV.MultiplyAdd(f, x0, t5a);
-            t5b = TV.MultiplyAdd(f, x1, t5b);
-            f = TV.Broadcast(Unsafe.Add(ref l6, at));
-            t6a = TV.MultiplyAdd(f, x0, t6a);
-            t6b = TV.MultiplyAdd(f, x1, t6b);
-            f = TV.Broadcast(Unsafe.Add(ref l7, at));
-            t7a = TV.MultiplyAdd(f, x0, t7a);
-            t7b = TV.MultiplyAdd(f, x1, t7b);
-            f = TV.Broadcast(Unsafe.Add(ref l8, at));
-            t8a = TV.MultiplyAdd(f, x0, t8a);
-            t8b = TV.MultiplyAdd(f, x1, t8b);
-            f = TV.Broadcast(Unsafe.Add(ref l9, at));
-            t9a = TV.MultiplyAdd(f, x0, t9a);
-            t9b = TV.MultiplyAdd(f, x1, t9b);
-            f = TV.Broadcast(Unsafe.Add(ref l10, at));
-            t10a = TV.MultiplyAdd(f, x0, t10a);
-            t10b = TV.MultiplyAdd(f, x1, t10b);
-            f = TV.Broadcast(Unsafe.Add(ref l11, at));
-            t11a = TV.MultiplyAdd(f, x0, t11a);
-            t11b = TV.MultiplyAdd(f, x1, t11b);
+            t0a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x0, t0a);
+            t0b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x1, t0b);
+            t1a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l1, at), x0, t1a);
+            t1b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l1, at), x1, t1b);
+            t2a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l2, at), x0, t2a);
+            t2b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l2, at), x1, t2b);
+            t3a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l3, at), x0, t3a);
+            t3b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l3, at), x1, t3b);
+            t4a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l4, at), x0, t4a);
+            t4b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l4, at), x1, t4b);
+            t5a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l5, at), x0, t5a);
+            t5b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l5, at), x1, t5b);
+            t6a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l6, at), x0, t6a);
+            t6b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l6, at), x1, t6b);
+            t7a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l7, at), x0, t7a);
+            t7b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l7, at), x1, t7b);
+            t8a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l8, at), x0, t8a);
+            t8b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l8, at), x1, t8b);
+            t9a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l9, at), x0, t9a);
+            t9b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l9, at), x1, t9b);
+            t10a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l10, at), x0, t10a);
+            t10b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l10, at), x1, t10b);
+            t11a = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l11, at), x0, t11a);
+            t11b = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref l11, at), x1, t11b);
         }
 
-        ref float c = ref cr;
-        epilogue.Apply(t0a, ref c, 0);
-        epilogue.Apply(t0b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t1a, ref c, 0);
-        epilogue.Apply(t1b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t2a, ref c, 0);
-        epilogue.Apply(t2b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t3a, ref c, 0);
-        epilogue.Apply(t3b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t4a, ref c, 0);
-        epilogue.Apply(t4b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t5a, ref c, 0);
-        epilogue.Apply(t5b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t6a, ref c, 0);
-        epilogue.Apply(t6b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t7a, ref c, 0);
-        epilogue.Apply(t7b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t8a, ref c, 0);
-        epilogue.Apply(t8b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t9a, ref c, 0);
-        epilogue.Apply(t9b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t10a, ref c, 0);
-        epilogue.Apply(t10b, ref c, w);
-        c = ref Unsafe.Add(ref c, cols);
-        epilogue.Apply(t11a, ref c, 0);
-        epilogue.Apply(t11b, ref c, w);
+        // Finished out of line: with the epilogue's stores inlined here the JIT's inlining budget ran out at 512 bits,
+        // the last applies stayed calls, and ten accumulators live across them were spilled on every step of the loop.
+        Twelve<TV> accumulators = new(t0a, t0b, t1a, t1b, t2a, t2b, t3a, t3b, t4a, t4b, t5a, t5b,
+            t6a, t6b, t7a, t7b, t8a, t8b, t9a, t9b, t10a, t10b, t11a, t11b);
+        FinishTwelve(ref cr, cols, in accumulators, epilogue);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FinishTwelve<TV, TE>(ref float cr, int cols, in Twelve<TV> t, Epilogue<TE> epilogue)
+        where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
+    {
+        int w = TV.Count;
+        ref float c = ref cr;
+        epilogue.Apply(t.T0A, ref c, 0);
+        epilogue.Apply(t.T0B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T1A, ref c, 0);
+        epilogue.Apply(t.T1B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T2A, ref c, 0);
+        epilogue.Apply(t.T2B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T3A, ref c, 0);
+        epilogue.Apply(t.T3B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T4A, ref c, 0);
+        epilogue.Apply(t.T4B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T5A, ref c, 0);
+        epilogue.Apply(t.T5B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T6A, ref c, 0);
+        epilogue.Apply(t.T6B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T7A, ref c, 0);
+        epilogue.Apply(t.T7B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T8A, ref c, 0);
+        epilogue.Apply(t.T8B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T9A, ref c, 0);
+        epilogue.Apply(t.T9B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T10A, ref c, 0);
+        epilogue.Apply(t.T10B, ref c, w);
+        c = ref Unsafe.Add(ref c, cols);
+        epilogue.Apply(t.T11A, ref c, 0);
+        epilogue.Apply(t.T11B, ref c, w);
+    }
+
+    // PanelTwelve's 24 accumulators, rows 0..11 by its two vectors (a and b).
+    private readonly record struct Twelve<TV>(TV T0A, TV T0B, TV T1A, TV T1B, TV T2A, TV T2B, TV T3A, TV T3B, TV T4A, TV T4B, TV T5A, TV T5B, TV T6A, TV T6B, TV T7A, TV T7B, TV T8A, TV T8B, TV T9A, TV T9B, TV T10A, TV T10B, TV T11A, TV T11B)
+        where TV : struct, ISimd<TV>;
 
     // The panel tiles: R rows of C by one strip of two vectors, the strip's rows of R consecutive in the panel. Six
     // rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
