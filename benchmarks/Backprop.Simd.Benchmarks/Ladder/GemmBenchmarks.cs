@@ -96,7 +96,7 @@ public class GemmBenchmarks
         }
     }
 
-    /// <summary>Weight gradient, batched: one <c>Gemm.MultiplyStrided</c>, <c>nabla_W = Delta^T X</c> (4-row x 2-vector tiles; nabla_W written once).</summary>
+    /// <summary>Weight gradient, batched: one <c>Gemm.MultiplyStrided</c>, <c>nabla_W = Delta^T X</c> (register tiles of six rows by two or three vectors, packed panels of twelve rows for long sums; nabla_W written once).</summary>
     [Benchmark]
     [SimdBitsJobs]
     public void GradientGemm() => Gemm.MultiplyStrided(_delta.Span, 1, N, _x.Span, default, _nablaW.Span, N, M, K, 0, N, 1f, 0f);

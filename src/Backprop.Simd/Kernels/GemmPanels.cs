@@ -244,7 +244,7 @@ internal static partial class Gemm
         FinishTwelve(ref cr, cols, in accumulators, epilogue);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void FinishTwelve<TV, TE>(ref float cr, int cols, in Twelve<TV> t, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue

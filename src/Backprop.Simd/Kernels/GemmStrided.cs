@@ -5,7 +5,8 @@ using System.Runtime.InteropServices;
 namespace Backprop.Simd.Kernels;
 
 // C[r, :] = alpha sum_s L(r, s) R[s, :] + beta C[r, :], L read through strides: rows of R streamed and scaled by
-// broadcasts, in tiles of six output rows by two vectors (then four, two, one rows), strip of columns by strip.
+// broadcasts, in tiles of six output rows by two vectors (then four, two, one rows), strip of columns by strip; with
+// 32 registers and short sums, six rows by three vectors, the last of which also takes an odd vector after the pairs.
 // Every element is one chain of multiply-adds over s in order, whatever tile computes it, so no split changes a bit.
 internal static partial class Gemm
 {
@@ -129,46 +130,21 @@ internal static partial class Gemm
             int wideEnd = wide ? q0 + ((sixEnd - q0) / (6 * w) * (6 * w)) : q0;
             for (; row + 6 <= rEnd; row += 6)
             {
+                ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
+                ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
                 for (int q = q0; q < wideEnd; q += 3 * w)
                 {
-                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
-                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
-                    if (rRows.IsEmpty)
-                    {
-                        SixRowsWide<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q)), ref cr, sums, cols, q, epilogue);
-                    }
-                    else
-                    {
-                        SixRowsWide<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q), rRows), ref cr, sums, cols, q, epilogue);
-                    }
+                    SixRowTile<TV, TE>(wide: true, ref lr, rowStride, sumStride, ref r0, rRows, ref cr, sums, cols, q, epilogue);
                 }
 
                 for (int q = wideEnd; q < sixEnd; q += 2 * w)
                 {
-                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
-                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
-                    if (rRows.IsEmpty)
-                    {
-                        SixRows<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q)), ref cr, sums, cols, q, epilogue);
-                    }
-                    else
-                    {
-                        SixRows<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, q), rRows), ref cr, sums, cols, q, epilogue);
-                    }
+                    SixRowTile<TV, TE>(wide: false, ref lr, rowStride, sumStride, ref r0, rRows, ref cr, sums, cols, q, epilogue);
                 }
 
                 if (last)
                 {
-                    ref float lr = ref Unsafe.Add(ref l0, (nint)row * rowStride);
-                    ref float cr = ref Unsafe.Add(ref c0, (nint)row * cols);
-                    if (rRows.IsEmpty)
-                    {
-                        SixRowsWide<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, sixEnd)), ref cr, sums, cols, sixEnd, epilogue);
-                    }
-                    else
-                    {
-                        SixRowsWide<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref Unsafe.Add(ref r0, sixEnd), rRows), ref cr, sums, cols, sixEnd, epilogue);
-                    }
+                    SixRowTile<TV, TE>(wide: true, ref lr, rowStride, sumStride, ref r0, rRows, ref cr, sums, cols, sixEnd, epilogue);
                 }
             }
 
@@ -231,6 +207,35 @@ internal static partial class Gemm
             {
                 RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
             }
+        }
+    }
+
+    // Six rows of C from column q: the 6 x 3 tile (wide) or the 6 x 2, over R's rows in order or picked.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SixRowTile<TV, TE>(bool wide, ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr,
+        int sums, int cols, int q, Epilogue<TE> epilogue)
+        where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
+    {
+        ref float rq = ref Unsafe.Add(ref r0, q);
+        if (rRows.IsEmpty)
+        {
+            if (wide)
+            {
+                SixRowsWide<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref rq), ref cr, sums, cols, q, epilogue);
+            }
+            else
+            {
+                SixRows<TV, TE, RowsInOrder>(ref lr, rowStride, sumStride, new(ref rq), ref cr, sums, cols, q, epilogue);
+            }
+        }
+        else if (wide)
+        {
+            SixRowsWide<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref rq, rRows), ref cr, sums, cols, q, epilogue);
+        }
+        else
+        {
+            SixRows<TV, TE, RowsPicked>(ref lr, rowStride, sumStride, new(ref rq, rRows), ref cr, sums, cols, q, epilogue);
         }
     }
 

@@ -487,11 +487,13 @@ public sealed class Trainer : IDisposable, IShared
             _widenedThrough = batchIndex + 2;
         }
 
-        // The next batch's widened rows are not prefetched where each thread reads its own copy or one thread runs:
-        // they are mostly rows it widened itself, still in its caches, and prefetching them cost more than it saved
-        // (docs/optimizing-backprop.md, thirteenth session).
+        // The next batch's widened rows are prefetched only where other threads wrote them: one copy shared by several
+        // threads, or this pass's forward shares widening the next batch into every copy. One thread, or a worker's
+        // tail widening its own copy, leaves them in the reader's caches, where prefetching them cost more than it
+        // saved (docs/optimizing-backprop.md, thirteenth session). Rows the caller widens for a stalled worker are rare.
+        bool prefetchNext = _copies == 1 ? _options.Threads > 1 : widenNext is not null && !_pool.RunsAlone;
         return _products.Begin(_widened.Memory, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater,
-            _copies > 1 ? _copyLength : 0, prefetchNext: _copies == 1 && _options.Threads > 1);
+            _copies > 1 ? _copyLength : 0, prefetchNext);
     }
 
     // Sets whether the next mini-batch runs on the calling thread alone. Alone, the widening fills copy 0 only (see

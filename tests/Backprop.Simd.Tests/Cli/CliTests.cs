@@ -131,7 +131,9 @@ public sealed partial class CliTests : IDisposable
         Assert.True(m.Success, last);
         double Seconds(string name) => double.Parse(m.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Seconds("training") >= Seconds("first") && Seconds("first") > 0, last);
-        Assert.True(Seconds("validation") > 0 && Seconds("test") > 0 && Seconds("saving") > 0 && Seconds("loading") > 0, last);
+        // Two passes over 500 validation samples and one over the 1,996 test samples can each take under half a
+        // millisecond, printed as 0.000: only their presence is checked for those two.
+        Assert.True(Seconds("saving") > 0 && Seconds("loading") > 0, last);
         Assert.True(Seconds("startUp") + Seconds("loading") + Seconds("setUp") + Seconds("training") + Seconds("validation") <= Seconds("total") + 0.011, last);
 
         Assert.DoesNotContain("Timing:", Run("train", "--epochs", "1", "--sizes", "784,10").Out);
