@@ -177,36 +177,33 @@ internal static partial class Gemm
 
         if (pairEnd < cols)
         {
-            int row = rStart;
-            if (absorb)
+            // With absorb the six-row blocks' whole vectors are done: only their columns past the last whole vector
+            // are left.
+            int sixRows = absorb ? rStart + ((rEnd - rStart) / 6 * 6) : rStart;
+            if (sixRows > rStart && vectorEnd < cols)
             {
-                // The six-row blocks' whole vectors are done: only their columns past the last whole vector are left.
-                int sixRows = rStart + ((rEnd - rStart) / 6 * 6);
-                if (vectorEnd < cols)
-                {
-                    for (; row + 4 <= sixRows; row += 4)
-                    {
-                        FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, vectorEnd, tail, epilogue);
-                    }
-
-                    for (; row < sixRows; row++)
-                    {
-                        RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, vectorEnd, tail, epilogue);
-                    }
-                }
-
-                row = sixRows;
+                Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, sixRows, vectorEnd, tail, epilogue);
             }
 
-            for (; row + 4 <= rEnd; row += 4)
-            {
-                FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
-            }
+            Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, sixRows, rEnd, pairEnd, tail, epilogue);
+        }
+    }
 
-            for (; row < rEnd; row++)
-            {
-                RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, pairEnd, tail, epilogue);
-            }
+    // Rows [rowFrom, rowTo) of C from column q to the end, one vector (and the tail) at a time: four rows, then one.
+    private static void Singles<TV, TE>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
+        int sums, int cols, int rowFrom, int rowTo, int q, Tail<TV> tail, Epilogue<TE> epilogue)
+        where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
+    {
+        int row = rowFrom;
+        for (; row + 4 <= rowTo; row += 4)
+        {
+            FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
+        }
+
+        for (; row < rowTo; row++)
+        {
+            RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
         }
     }
 

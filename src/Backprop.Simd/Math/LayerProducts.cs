@@ -208,7 +208,6 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     private int _copyLength; // > 0: _x holds one copy of the inputs per worker, each this long (see Begin)
     private int[] _rows = [];
     private int[] _next = [];
-    private bool _prefetchNext;
     private int _m;
     private int _nextCount;
     private IShared? _after;
@@ -234,7 +233,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     public bool Chains { get; private set; }
 
     /// <summary>Whether the pass prefetches the next pass's rows of the inputs (see <see cref="Begin"/>).</summary>
-    public bool PrefetchesNext => _prefetchNext;
+    public bool PrefetchesNext { get; private set; }
 
     /// <summary>
     /// Makes a pass over <paramref name="m"/> rows of <paramref name="x"/> (rows <paramref name="rows"/>), with BP4
@@ -253,7 +252,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
         bool firstLayerReady = false, bool chain = false, IShared? afterChain = null, int copyLength = 0, bool prefetchNext = true)
     {
-        _prefetchNext = prefetchNext;
+        PrefetchesNext = prefetchNext;
         _after = after;
         _afterChain = afterChain;
         _x = x;
@@ -280,7 +279,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     {
         ReadOnlySpan<float> x = InputsOf(worker);
         ReadOnlySpan<int> next = _next.AsSpan(0, _nextCount);
-        if (_prefetchNext)
+        if (PrefetchesNext)
         {
             Prefetch.Rows(x, next, network.InputSize); // on their way while the gradient runs
         }
@@ -328,7 +327,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
                     Gradient(network, workspace, x, rows, l, _m, _fold, share, shares);
                 }
 
-                if (_prefetchNext)
+                if (PrefetchesNext)
                 {
                     Prefetch.Rows(x, _next.AsSpan(0, _nextCount), network.InputSize); // into this core's cache, for the next forward pass
                 }
