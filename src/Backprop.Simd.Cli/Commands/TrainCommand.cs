@@ -69,7 +69,7 @@ internal static class TrainCommand
         Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings; 0 keeps eta constant.", 0, minimum: 0);
         Option<int> threads = CommonOptions.WholeNumber(
             "--threads",
-            $"Threads sharing each mini-batch, where timing shows that faster than one thread alone; the results are the same for any count. {CommonOptions.Default($"{Environment.ProcessorCount}, one per core")}",
+            $"Threads sharing each mini-batch, where timing shows that faster than one thread alone; with more than one, each epoch is also evaluated on a thread of its own while the next trains. The results are the same for any count. {CommonOptions.Default($"{Environment.ProcessorCount}, one per core")}",
             defaultValue: null,
             minimum: 1,
             maximum: TrainingOptions.MaxThreads);
@@ -88,7 +88,7 @@ internal static class TrainCommand
         {
             Optimizer chosen = parsed.GetValue(optimizer) ?? Optimizer.Sgd;
             bool etaGiven = parsed.GetResult(eta) is not null;
-            bool threadsGiven = parsed.GetResult(threads) is not null;
+            int threadCount = parsed.GetResult(threads) is not null ? parsed.GetValue(threads) : Environment.ProcessorCount;
             return Run(console, new Settings(
                 parsed.GetValue(data),
                 parsed.GetResult(sizes) is null ? null : parsed.GetValue(sizes), // not given: the default or --init's sizes
@@ -106,7 +106,8 @@ internal static class TrainCommand
                     Patience = parsed.GetValue(patience),
                     HalveEtaAfter = parsed.GetValue(halveEtaAfter),
                     Monitor = parsed.GetValue(monitor) ? Monitoring.All : Monitoring.None,
-                    Threads = threadsGiven ? parsed.GetValue(threads) : Environment.ProcessorCount,
+                    Threads = threadCount,
+                    EvaluateWhileTraining = threadCount > 1, // a second core evaluates each epoch while the next trains
                 },
                 parsed.GetValue(validation),
                 parsed.GetValue(cost),

@@ -46,6 +46,7 @@ public sealed class Trainer : IDisposable, IShared
     private readonly ThreadChoice? _choice; // shared or alone, by the clock (null: always shared)
     private readonly LayerProducts _products;
     private readonly BatchInference _inference; // evaluation, on the same workers
+    private readonly BackgroundEvaluation? _background; // evaluation while the next epoch trains (TrainingOptions.EvaluateWhileTraining)
     private readonly bool _foldStep; // plain SGD without L1: weights updated inside the weight-gradient product (BP4)
     private SeededRandom _random;
     private long _adamSteps;
@@ -112,6 +113,8 @@ public sealed class Trainer : IDisposable, IShared
             _inference.ReserveWidening(); // evaluation data are most likely bytes too: no allocation in the first epoch
         }
 
+        _background = options.EvaluateWhileTraining ? new BackgroundEvaluation(network, trainingData.HoldsBytes) : null;
+
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
@@ -142,7 +145,8 @@ public sealed class Trainer : IDisposable, IShared
         Int128 bytes = (parameters * copies)
             + (Workspace.RequiredBytes(network.Layout, capacity) * options.Threads)
             + ((Int128)trainingData.Count * sizeof(int))
-            + widened;
+            + widened
+            + (options.EvaluateWhileTraining ? BackgroundEvaluation.RequiredBytes(network) : 0);
         MemoryBudget.Check(bytes, nameof(options),
             $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {options.Threads} thread{(options.Threads == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
     }
@@ -355,7 +359,8 @@ public sealed class Trainer : IDisposable, IShared
     /// <see cref="TrainingOptions.HalveEtaAfter"/> it halves eta when the evaluation accuracy has not improved for
     /// that many epochs and stops after <see cref="TrainingOptions.MaxHalvings"/> halvings; with
     /// <see cref="TrainingOptions.Patience"/> it stops when the accuracy has not improved for that many epochs and
-    /// restores the best epoch's parameters. Allocates nothing.
+    /// restores the best epoch's parameters. With <see cref="TrainingOptions.EvaluateWhileTraining"/> (and neither of
+    /// those) each epoch is evaluated while the next one trains, and reported once that one has. Allocates nothing.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="epochs"/> is negative, <paramref name="evaluationData"/> does not fit the network, or the schedule or early stopping is on without evaluation data.</exception>
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
@@ -368,60 +373,126 @@ public sealed class Trainer : IDisposable, IShared
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         CheckEvaluationData(evaluationData, needed: _options.Patience > 0 || _options.HalveEtaAfter > 0, "early stopping and the learning-rate schedule");
-        int bestEpoch = -1, bestCorrect = -1, sinceBest = 0, sinceHalving = 0, halvings = 0, run = 0;
-        StopReason reason = StopReason.Completed;
+        var record = new Record { BestEpoch = -1, BestCorrect = -1, Reason = StopReason.Completed };
+        bool alongside = _background is not null && evaluationData is not null && _options.Patience == 0 && _options.HalveEtaAfter == 0
+            && (_options.Monitor & Monitoring.EvaluationCost) == 0;
+        EpochResult trained = default; // alongside: the epoch being evaluated
+        int run = 0;
         while (run < epochs)
         {
-            EpochResult result = RunEpoch(evaluationData, progress);
-            run++;
-            bool stop = false;
-            if (result.Evaluated && result.Correct > bestCorrect)
+            if (!alongside)
             {
-                bestCorrect = result.Correct;
-                bestEpoch = result.Epoch;
-                sinceBest = sinceHalving = 0;
-                if (_best is not null)
+                EpochResult result = RunEpoch(evaluationData, progress);
+                run++;
+                bool stop = Judge(result, ref record);
+                onEpoch?.Invoke(result); // after the schedule: Eta is already the next epoch's
+                if (stop)
                 {
-                    Network.Parameters.CopyTo(_best);
+                    break;
                 }
-            }
-            else if (result.Evaluated)
-            {
-                sinceBest++;
-                sinceHalving++;
-                if (_options.Patience > 0 && sinceBest >= _options.Patience)
-                {
-                    reason = StopReason.NoImprovement;
-                    stop = true;
-                }
-                else if (_options.HalveEtaAfter > 0 && sinceHalving >= _options.HalveEtaAfter)
-                {
-                    Eta /= 2;
-                    sinceHalving = 0;
-                    if (++halvings >= _options.MaxHalvings)
-                    {
-                        reason = StopReason.EtaSchedule;
-                        stop = true;
-                    }
-                }
+
+                continue;
             }
 
-            onEpoch?.Invoke(result); // after the schedule: Eta is already the next epoch's
-            if (stop)
+            // The next epoch trains while the thread of _background evaluates the last one's parameters, unless the
+            // epoch shared most of its mini-batches among the trainer's threads: the cores are busy, and the workers
+            // evaluate faster.
+            EpochResult next;
+            long sharedBefore = _choice?.SharedBatches ?? 0, aloneBefore = _choice?.AloneBatches ?? 0;
+            try
             {
-                break;
+                next = RunEpoch(null, progress);
+            }
+            catch
+            {
+                Deliver(); // the epoch before, which evaluating after each epoch would have reported before this failure
+                throw;
+            }
+
+            run++;
+            Deliver();
+            long shared = _choice is null ? (_options.Threads > 1 ? 1 : 0) : _choice.SharedBatches - sharedBefore;
+            long alone = _choice is null ? 1 - shared : _choice.AloneBatches - aloneBefore;
+            if (shared <= alone)
+            {
+                _background!.Start(Network, evaluationData!);
+                trained = next;
+            }
+            else
+            {
+                EpochResult result = next with { Correct = Evaluate(evaluationData!), EvaluatedCount = evaluationData!.Count };
+                Judge(result, ref record);
+                onEpoch?.Invoke(result);
             }
         }
 
+        Deliver();
         bool restored = false;
-        if (_best is not null && bestEpoch >= 0 && bestEpoch != EpochsCompleted - 1)
+        if (_best is not null && record.BestEpoch >= 0 && record.BestEpoch != EpochsCompleted - 1)
         {
             _best.CopyTo(Network.MutableParameters);
             Network.ParametersChanged();
             restored = true;
         }
 
-        return new TrainingSummary(run, bestEpoch, bestCorrect, reason, Eta, restored);
+        return new TrainingSummary(run, record.BestEpoch, record.BestCorrect, record.Reason, Eta, restored);
+
+        // Reports the epoch whose evaluation is running in the background, if any, with its count.
+        void Deliver()
+        {
+            if (_background is { Running: true })
+            {
+                EpochResult result = trained with { Correct = _background.Finish(), EvaluatedCount = evaluationData!.Count };
+                Judge(result, ref record);
+                onEpoch?.Invoke(result);
+            }
+        }
+    }
+
+    /// <summary>The best evaluated epoch so far, and the schedule's and early stopping's counts since.</summary>
+    private struct Record
+    {
+        public int BestEpoch, BestCorrect, SinceBest, SinceHalving, Halvings;
+        public StopReason Reason;
+    }
+
+    // Network2's schedule and early stopping after an evaluated epoch (and the best epoch's parameters kept for the
+    // latter); returns whether training stops.
+    private bool Judge(EpochResult result, ref Record record)
+    {
+        if (result.Evaluated && result.Correct > record.BestCorrect)
+        {
+            record.BestCorrect = result.Correct;
+            record.BestEpoch = result.Epoch;
+            record.SinceBest = record.SinceHalving = 0;
+            if (_best is not null)
+            {
+                Network.Parameters.CopyTo(_best);
+            }
+        }
+        else if (result.Evaluated)
+        {
+            record.SinceBest++;
+            record.SinceHalving++;
+            if (_options.Patience > 0 && record.SinceBest >= _options.Patience)
+            {
+                record.Reason = StopReason.NoImprovement;
+                return true;
+            }
+
+            if (_options.HalveEtaAfter > 0 && record.SinceHalving >= _options.HalveEtaAfter)
+            {
+                Eta /= 2;
+                record.SinceHalving = 0;
+                if (++record.Halvings >= _options.MaxHalvings)
+                {
+                    record.Reason = StopReason.EtaSchedule;
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Counts the samples of <paramref name="data"/> the network classifies correctly, through
@@ -608,7 +679,11 @@ public sealed class Trainer : IDisposable, IShared
     }
 
     /// <summary>Stops the worker threads, if any.</summary>
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _background?.Dispose();
+    }
 
     /// <summary>The constants of the optimizer step for a batch of <paramref name="m"/> samples.</summary>
     private void PrepareStep(int m)

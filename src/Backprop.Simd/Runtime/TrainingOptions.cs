@@ -108,6 +108,18 @@ public sealed record TrainingOptions
     /// </summary>
     public bool ChooseThreads { get; init; } = true;
 
+    /// <summary>
+    /// Whether <see cref="Trainer.Train"/> evaluates each epoch on a thread of its own, on a copy of the epoch's
+    /// parameters, while the next epoch trains (default false): the evaluation then costs the training no time where a
+    /// core is free, and <c>onEpoch</c> gets each epoch's result once the next epoch has trained (the last one's at
+    /// the end), with the network already past it. The counts are the ones evaluating after each epoch gives. An
+    /// epoch that shared most of its mini-batches among <see cref="Threads"/> (the cores are busy) is evaluated by the
+    /// trainer's threads after it, as without this option. Early
+    /// stopping, the learning-rate schedule and monitoring the evaluation cost need the evaluation before the next
+    /// epoch, so with any of them it runs after each epoch as usual. The trainer starts the thread when created.
+    /// </summary>
+    public bool EvaluateWhileTraining { get; init; }
+
     /// <summary>Tests: the length of <see cref="ChooseThreads"/>' blocks in <see cref="System.Diagnostics.Stopwatch"/>
     /// ticks (0: <see cref="ThreadChoice.BlockTicks"/>); one tick switches ways every few mini-batches.</summary>
     internal long ChoiceBlockTicks { get; init; }
