@@ -16,6 +16,36 @@ internal static class Guard
         }
     }
 
+    /// <summary>Throws unless <paramref name="actual"/> equals <paramref name="expected"/>; an interpolated
+    /// <paramref name="what"/> is formatted only when it does not (a check on every call allocates nothing).</summary>
+    public static void Length(int actual, int expected, [InterpolatedStringHandlerArgument(nameof(actual), nameof(expected))] ref LengthMessage what,
+        [CallerArgumentExpression(nameof(actual))] string? paramName = null)
+    {
+        if (actual != expected)
+        {
+            Throw(actual, expected, what.ToStringAndClear(), Trim(paramName));
+        }
+    }
+
+    /// <summary>The description of a failed <see cref="Length(int, int, ref LengthMessage, string?)"/>, formatted only then.</summary>
+    [InterpolatedStringHandler]
+    public ref struct LengthMessage
+    {
+        private DefaultInterpolatedStringHandler _text;
+
+        public LengthMessage(int literalLength, int formattedCount, int actual, int expected, out bool failed)
+        {
+            failed = actual != expected;
+            _text = failed ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+        }
+
+        public void AppendLiteral(string value) => _text.AppendLiteral(value);
+
+        public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+
+        public string ToStringAndClear() => _text.ToStringAndClear();
+    }
+
     /// <summary>Throws unless <paramref name="value"/> is at least 1.</summary>
     public static void Positive(int value, [CallerArgumentExpression(nameof(value))] string? paramName = null)
     {

@@ -48,8 +48,7 @@ internal sealed class BackgroundEvaluation : IDisposable
     public void Start(Network network, Dataset data)
     {
         System.Diagnostics.Debug.Assert(!_running, "one evaluation at a time");
-        network.Parameters.CopyTo(_copy.MutableParameters); // not SetParameters: its check builds a message every call
-        _copy.ParametersChanged();
+        _copy.SetParameters(network.Parameters);
         lock (_gate)
         {
             (_data, _done, _failure, _running) = (data, false, null, true);

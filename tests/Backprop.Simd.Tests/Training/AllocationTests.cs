@@ -49,6 +49,21 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Setting_parameters_allocates_nothing()
+    {
+        float[] parameters = _network.Parameters.ToArray(), weights = _network.Weights(2).ToArray(), biases = _network.Biases(1).ToArray();
+        Assert.Equal(0, AllocatedBy(() =>
+        {
+            _network.SetParameters(parameters);
+            _network.SetWeights(2, weights);
+            _network.SetBiases(1, biases);
+        }));
+
+        // The length checks still describe what they expected when they fail.
+        Assert.Contains("expected 300 (n_2 x n_1)", Assert.Throws<ArgumentException>(() => _network.SetWeights(2, new float[299])).Message);
+    }
+
+    [Fact]
     public void Whole_epoch_with_evaluation_and_callback_allocates_nothing()
     {
         var sgd = new Trainer(_network, _train, new TrainingOptions { MiniBatchSize = 7 });
