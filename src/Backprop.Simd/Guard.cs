@@ -43,6 +43,12 @@ internal static class Guard
 
         public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
 
+        public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+        public void AppendFormatted<T>(T value, int alignment, string? format = null) => _text.AppendFormatted(value, alignment, format);
+
+        public void AppendFormatted(ReadOnlySpan<char> value) => _text.AppendFormatted(value);
+
         public string ToStringAndClear() => _text.ToStringAndClear();
     }
 

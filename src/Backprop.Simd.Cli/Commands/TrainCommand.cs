@@ -69,7 +69,7 @@ internal static class TrainCommand
         Option<int> halveEtaAfter = CommonOptions.WholeNumber("--halve-eta-after", "network2's schedule: halve eta when the evaluation accuracy has not improved for N epochs, and stop after 7 halvings; 0 keeps eta constant.", 0, minimum: 0);
         Option<int> threads = CommonOptions.WholeNumber(
             "--threads",
-            $"Threads sharing each mini-batch, where timing shows that faster than one thread alone; with more than one, each epoch is also evaluated on a thread of its own while the next trains. The results are the same for any count. {CommonOptions.Default($"{Environment.ProcessorCount}, one per core")}",
+            $"Threads sharing each mini-batch, where timing shows that faster than one thread alone; with more than one, an epoch run on one thread is evaluated on another while the next trains (not with --patience, --halve-eta-after or --monitor). The results are the same for any count. {CommonOptions.Default($"{Environment.ProcessorCount}, one per core")}",
             defaultValue: null,
             minimum: 1,
             maximum: TrainingOptions.MaxThreads);
@@ -210,7 +210,7 @@ internal static class TrainCommand
                     output.WriteLine($"  no improvement for {Epochs(o.HalveEtaAfter)}: eta halved to {eta}");
                 }
 
-                label = $"Epoch {result.Epoch + 1}";
+                label = $"Epoch {sgd.EpochsCompleted}"; // the epoch now training: a result evaluated alongside comes one late
             }, progress);
         }
         catch (TrainingDivergedException e)
@@ -383,9 +383,10 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// Where a run's time went, for <c>--timing</c>: each phase is the time since the previous lap. An epoch's lap,
-    /// taken when its result arrives, is its training time (the trainer's own clock) plus the evaluation after it
-    /// (and the previous epoch's report lines, a few microseconds).
+    /// Where a run's time went, for <c>--timing</c>: each phase is the time since the previous lap. An epoch's lap is
+    /// taken when its result arrives: after the epoch and its evaluation, or, evaluated alongside, after the next
+    /// epoch. Either way the laps sum to the training time (the trainer's own clock) plus the evaluation time the
+    /// training waited for (and the report lines, a few microseconds), which is what the totals show.
     /// </summary>
     private sealed class Phases
     {

@@ -6,7 +6,8 @@ namespace Backprop.Simd.Runtime;
 /// Counts the samples a copy of a network classifies correctly, on a thread of its own, while the caller goes on
 /// training the network (<see cref="TrainingOptions.EvaluateWhileTraining"/>): one evaluation at a time, begun by
 /// <see cref="Start"/> and collected by <see cref="Finish"/>. The copy, the thread and the inference arenas are
-/// made once, so an evaluation allocates nothing; its count is the one <see cref="BatchInference.Evaluate"/> gives.
+/// made once (with room for widening a block of byte inputs), so an evaluation allocates nothing; its count is the
+/// one <see cref="BatchInference.Evaluate"/> gives. Dispose it to end the thread.
 /// </summary>
 internal sealed class BackgroundEvaluation : IDisposable
 {
@@ -21,14 +22,11 @@ internal sealed class BackgroundEvaluation : IDisposable
     private Exception? _failure;
     private bool _disposed;
 
-    public BackgroundEvaluation(Network network, bool bytes)
+    public BackgroundEvaluation(Network network)
     {
         _copy = network.Clone();
         _inference = new BatchInference(_copy);
-        if (bytes)
-        {
-            _inference.ReserveWidening(); // no allocation in the first evaluation of a byte set
-        }
+        _inference.ReserveWidening(); // evaluation data may be bytes even when the training data are not
 
         _thread = new Thread(Loop) { IsBackground = true, Name = "Backprop.Simd evaluation" };
         _thread.Start();
@@ -45,9 +43,11 @@ internal sealed class BackgroundEvaluation : IDisposable
 
     /// <summary>Copies <paramref name="network"/>'s parameters (the caller may change them as soon as this returns) and
     /// starts evaluating them on <paramref name="data"/>, which must fit the network and stay unchanged until <see cref="Finish"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The thread has been ended.</exception>
     public void Start(Network network, Dataset data)
     {
         System.Diagnostics.Debug.Assert(!_running, "one evaluation at a time");
+        ObjectDisposedException.ThrowIf(_disposed, this); // no thread would take the work
         _copy.SetParameters(network.Parameters);
         lock (_gate)
         {

@@ -14,7 +14,8 @@ namespace Backprop.Simd.Runtime;
 /// <see cref="Train"/> adds network2's learning-rate schedule, early stopping and a divergence guard. Every buffer is
 /// allocated by the constructor: epochs allocate nothing.
 /// </summary>
-/// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 the trainer owns worker threads: dispose it when done.
+/// <remarks>With <see cref="TrainingOptions.Threads"/> above 1 or <see cref="TrainingOptions.EvaluateWhileTraining"/>
+/// the trainer owns threads: dispose it when done.
 /// A trainer serves one thread at a time; its <see cref="Workspace"/> is claimed during each mini-batch and each
 /// evaluation, so a call from another thread meanwhile throws an <see cref="InvalidOperationException"/>.</remarks>
 public sealed class Trainer : IDisposable, IShared
@@ -113,7 +114,7 @@ public sealed class Trainer : IDisposable, IShared
             _inference.ReserveWidening(); // evaluation data are most likely bytes too: no allocation in the first epoch
         }
 
-        _background = options.EvaluateWhileTraining ? new BackgroundEvaluation(network, trainingData.HoldsBytes) : null;
+        _background = EvaluatesAlongside(options) ? new BackgroundEvaluation(network) : null;
 
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
@@ -129,6 +130,11 @@ public sealed class Trainer : IDisposable, IShared
     // copy that the threads share, each widening its rows of it.
     private static int Copies(int threads, long copyLength) =>
         threads > 1 && threads <= MaxCopiedThreads && threads * copyLength <= MaxCopiedFloats ? threads : 1;
+
+    // Whether Train can evaluate epochs while the next trains: the option, and nothing that needs each epoch's count
+    // before the next one starts (early stopping, the schedule, the monitored evaluation cost).
+    private static bool EvaluatesAlongside(TrainingOptions options) =>
+        options.EvaluateWhileTraining && options.Patience == 0 && options.HalveEtaAfter == 0 && (options.Monitor & Monitoring.EvaluationCost) == 0;
 
     // Everything the constructor and its workers allocate, checked before any of it is: a network too large to train
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
@@ -146,7 +152,7 @@ public sealed class Trainer : IDisposable, IShared
             + (Workspace.RequiredBytes(network.Layout, capacity) * options.Threads)
             + ((Int128)trainingData.Count * sizeof(int))
             + widened
-            + (options.EvaluateWhileTraining ? BackgroundEvaluation.RequiredBytes(network) : 0);
+            + (EvaluatesAlongside(options) ? BackgroundEvaluation.RequiredBytes(network) : 0);
         MemoryBudget.Check(bytes, nameof(options),
             $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {options.Threads} thread{(options.Threads == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
     }
@@ -360,22 +366,24 @@ public sealed class Trainer : IDisposable, IShared
     /// that many epochs and stops after <see cref="TrainingOptions.MaxHalvings"/> halvings; with
     /// <see cref="TrainingOptions.Patience"/> it stops when the accuracy has not improved for that many epochs and
     /// restores the best epoch's parameters. With <see cref="TrainingOptions.EvaluateWhileTraining"/> (and neither of
-    /// those) each epoch is evaluated while the next one trains, and reported once that one has. Allocates nothing.
+    /// those, nor a monitored evaluation cost) an epoch that ran most of its mini-batches on the calling thread alone is
+    /// evaluated while the next one trains, and reported once that one has. Allocates nothing.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="epochs"/> is negative, <paramref name="evaluationData"/> does not fit the network, or the schedule or early stopping is on without evaluation data.</exception>
     /// <exception cref="TrainingDivergedException">A gradient or parameter became NaN or infinite; the last good parameters are kept.</exception>
     /// <exception cref="InvalidOperationException">Another thread is using <see cref="Workspace"/>, as in <see cref="RunEpoch"/>.</exception>
     /// <param name="epochs">The most epochs to run.</param>
     /// <param name="evaluationData">Validation or test samples to evaluate on after every epoch, or <c>null</c>.</param>
-    /// <param name="onEpoch">Called after every epoch with its result.</param>
+    /// <param name="onEpoch">Called with every epoch's result: after the epoch, or after the next one when it was
+    /// evaluated while that one trained (see <see cref="TrainingOptions.EvaluateWhileTraining"/>).</param>
     /// <param name="progress">Called after every mini-batch, as in <see cref="RunEpoch"/>.</param>
+    /// <exception cref="ObjectDisposedException">The trainer has been disposed.</exception>
     public TrainingSummary Train(int epochs, Dataset? evaluationData = null, Action<EpochResult>? onEpoch = null, Action<int, int>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epochs);
         CheckEvaluationData(evaluationData, needed: _options.Patience > 0 || _options.HalveEtaAfter > 0, "early stopping and the learning-rate schedule");
         var record = new Record { BestEpoch = -1, BestCorrect = -1, Reason = StopReason.Completed };
-        bool alongside = _background is not null && evaluationData is not null && _options.Patience == 0 && _options.HalveEtaAfter == 0
-            && (_options.Monitor & Monitoring.EvaluationCost) == 0;
+        bool alongside = _background is not null && evaluationData is not null;
         EpochResult trained = default; // alongside: the epoch being evaluated
         int run = 0;
         while (run < epochs)

@@ -77,6 +77,34 @@ public class BackgroundEvaluationTests
     }
 
     [Fact]
+    public void Large_batches_and_epochs_that_switch_between_sharing_and_not_give_the_same_results()
+    {
+        // Above 64 samples the trainer evaluates in blocks of its batch, the evaluation thread in blocks of 64; one
+        // tick per choice block switches between shared and alone mini-batches every few of them.
+        var plain = Run(Options(background: false) with { MiniBatchSize = 100 }, epochs: 4);
+        var large = Run(Options(background: true) with { MiniBatchSize = 100 }, epochs: 4);
+        var mixed = Run(Options(background: true, threads: 2) with { ChoiceBlockTicks = 1 }, epochs: 8);
+        var mixedPlain = Run(Options(background: false), epochs: 8);
+
+        SameResults(plain.Results, large.Results);
+        Assert.Equal(plain.Parameters, large.Parameters);
+        SameResults(mixedPlain.Results, mixed.Results);
+        Assert.Equal(mixedPlain.Parameters, mixed.Parameters);
+        Assert.Equal(Enumerable.Range(0, 8), mixed.Results.Select(r => r.Epoch));
+    }
+
+    [Fact]
+    public async Task Training_after_Dispose_throws_instead_of_waiting_for_the_ended_thread()
+    {
+        var network = new Network([40, 20, 4], seed: 3);
+        var sgd = new Trainer(network, Train, Options(background: true));
+        sgd.Train(1, Validation);
+        sgd.Dispose();
+        Task call = Task.Run(() => Assert.Throws<ObjectDisposedException>(() => sgd.Train(2, Validation)), TestContext.Current.CancellationToken);
+        await call.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // a TimeoutException if it hangs
+    }
+
+    [Fact]
     public void A_failure_in_the_next_epoch_still_reports_the_epoch_before_it()
     {
         var network = new Network([40, 20, 4], seed: 3);
