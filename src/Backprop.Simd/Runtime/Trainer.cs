@@ -390,11 +390,8 @@ public sealed class Trainer : IDisposable, IShared
         {
             if (!alongside)
             {
-                EpochResult result = RunEpoch(evaluationData, progress);
                 run++;
-                bool stop = Judge(result, ref record);
-                onEpoch?.Invoke(result); // after the schedule: Eta is already the next epoch's
-                if (stop)
+                if (Report(RunEpoch(evaluationData, progress)))
                 {
                     break;
                 }
@@ -419,18 +416,15 @@ public sealed class Trainer : IDisposable, IShared
 
             run++;
             Deliver();
-            long shared = _choice is null ? (_options.Threads > 1 ? 1 : 0) : _choice.SharedBatches - sharedBefore;
-            long alone = _choice is null ? 1 - shared : _choice.AloneBatches - aloneBefore;
-            if (shared <= alone)
+            bool mostlyAlone = _choice is null ? _options.Threads == 1 : _choice.SharedBatches - sharedBefore <= _choice.AloneBatches - aloneBefore;
+            if (mostlyAlone)
             {
                 _background!.Start(Network, evaluationData!);
                 trained = next;
             }
             else
             {
-                EpochResult result = next with { Correct = Evaluate(evaluationData!), EvaluatedCount = evaluationData!.Count };
-                Judge(result, ref record);
-                onEpoch?.Invoke(result);
+                Report(next with { Correct = Evaluate(evaluationData!), EvaluatedCount = evaluationData!.Count });
             }
         }
 
@@ -445,14 +439,20 @@ public sealed class Trainer : IDisposable, IShared
 
         return new TrainingSummary(run, record.BestEpoch, record.BestCorrect, record.Reason, Eta, restored);
 
+        // The schedule and early stopping after an epoch, then its report (Eta is already the next epoch's); whether to stop.
+        bool Report(EpochResult result)
+        {
+            bool stop = Judge(result, ref record);
+            onEpoch?.Invoke(result);
+            return stop;
+        }
+
         // Reports the epoch whose evaluation is running in the background, if any, with its count.
         void Deliver()
         {
             if (_background is { Running: true })
             {
-                EpochResult result = trained with { Correct = _background.Finish(), EvaluatedCount = evaluationData!.Count };
-                Judge(result, ref record);
-                onEpoch?.Invoke(result);
+                Report(trained with { Correct = _background.Finish(), EvaluatedCount = evaluationData!.Count });
             }
         }
     }

@@ -114,9 +114,9 @@ public sealed record TrainingOptions
     /// core is free, and <c>onEpoch</c> gets each epoch's result once the next epoch has trained (the last one's at
     /// the end), with the network already past it. The counts are the ones evaluating after each epoch gives. An
     /// epoch that shared most of its mini-batches among <see cref="Threads"/> (the cores are busy) is evaluated by the
-    /// trainer's threads after it, as without this option. Early
-    /// stopping, the learning-rate schedule and monitoring the evaluation cost need the evaluation before the next
-    /// epoch, so with any of them it runs after each epoch as usual. The trainer starts the thread when created (not
+    /// trainer's threads after it, as without this option. Early stopping, the learning-rate schedule and monitoring
+    /// the evaluation cost need the evaluation before the next epoch, so with any of them it runs after each epoch as
+    /// usual. The trainer starts the thread when created (not
     /// with any of those): dispose it when done. Needs threads (not in a browser without them).
     /// </summary>
     public bool EvaluateWhileTraining { get; init; }
