@@ -16,6 +16,10 @@ public sealed partial class BrowserPageTests(BrowserApp app)
 
     private static readonly TimeSpan TrainingLimit = TimeSpan.FromMinutes(3);
 
+    // Downloading and starting .NET on WebAssembly takes seconds on a busy machine (once over Playwright's 5 s
+    // default in CI), so the first wait on a page allows a minute.
+    private static readonly LocatorAssertionsToContainTextOptions PageStart = new() { Timeout = 60_000 };
+
     [Fact]
     public async Task Trains_three_epochs_to_85_percent_reads_a_drawn_one_and_round_trips_the_model()
     {
@@ -26,7 +30,7 @@ public sealed partial class BrowserPageTests(BrowserApp app)
 
         // The library runs on WebAssembly SIMD: 128-bit vectors, multiply then add (unless the query chose a width).
         await Assertions.Expect(page.Locator("#simd")).ToContainTextAsync(
-            string.IsNullOrEmpty(extra) ? "128-bit vectors, multiply then add (no FMA)" : "multiply then add (no FMA)");
+            string.IsNullOrEmpty(extra) ? "128-bit vectors, multiply then add (no FMA)" : "multiply then add (no FMA)", PageStart);
 
         // Three epochs of the seed's network, the seed's lines in #log.
         await page.WaitForFunctionAsync("() => /Epoch 2: /.test(document.getElementById('log').textContent)", null,
@@ -77,7 +81,7 @@ public sealed partial class BrowserPageTests(BrowserApp app)
         IPage page = await app.NewPageAsync();
         List<string> errors = Watch(page);
         await page.GotoAsync(app.Address.ToString());
-        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Ready", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Ready", PageStart);
         await Assertions.Expect(page.Locator("#prediction")).ToHaveTextAsync("-");
         await DrawAsync(page, [(80, 60), (200, 60), (120, 240)]); // a seven
         await Assertions.Expect(page.Locator("#prediction")).ToHaveTextAsync(DigitPattern());
