@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Backprop.Simd.Kernels;
 
 // C = A B^T + 1 bias^T by dot products along rows of both operands: tiles of R rows of A against J rows of B
-// (4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times.
+// (10 x 2 and 4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times.
 internal static partial class Gemm
 {
     /// <summary>Bytes of B one block of its rows may take: half of a 512 KiB L2, the other half for A and C.</summary>
@@ -58,6 +58,16 @@ internal static partial class Gemm
 
         ref float pad0 = ref MemoryMarshal.GetReference(padded);
         int i = 0;
+        if (!pad && TenRows<TV>(k))
+        {
+            // Ten rows of A at a time (m = 10 in one tile): 2 loads of B and 10 of A for 20 multiply-adds, and B read
+            // once per ten rows of A rather than once per four; A's ten rows stay in L1 while B's pairs stream past.
+            for (; i + 10 <= m; i += 10)
+            {
+                TenRowsOf(a, aRows, i, k, ref b0, ref bias0, ref Unsafe.Add(ref c0, (nint)i * n), n, jStart, jEnd, dot);
+            }
+        }
+
         for (; i + 4 <= m; i += 4)
         {
             scoped ref float ar0 = ref Unsafe.Add(ref a0, RowOffset(aRows, i, k));
@@ -145,6 +155,140 @@ internal static partial class Gemm
                 Tile1x1(ref ar, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref c0, ((nint)i * n) + j), dot);
             }
         }
+    }
+
+    /// <summary>Longest rows of A for the 10-row tile: its ten rows (and a pair of B's) then stay in a 48 KiB L1.</summary>
+    private const int MaxTenRowsK = 1000;
+
+    /// <summary>Whether <see cref="Tile10x2"/> runs for rows of <paramref name="k"/> floats: 32 registers (20 accumulators,
+    /// 2 rows of B, 1 of A), x86's batched sums, and rows of at least a vector that fit L1 ten at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TenRows<TV>(int k)
+        where TV : struct, ISimd<TV> =>
+        SimdRegisters.Many && HorizontalSums.Batched<TV>() && k >= TV.Count && k <= MaxTenRowsK;
+
+    // Rows [i, i + 10) of C, columns [jStart, jEnd): pairs of columns by Tile10x2, an odd last one by the 4- and 2-row
+    // single-column tiles.
+    private static void TenRowsOf<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int i, int k, ref float b0, ref float bias0, ref float ci, int n, int jStart, int jEnd, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        Rows10 rows = new(RowOffset(aRows, i, k), RowOffset(aRows, i + 1, k), RowOffset(aRows, i + 2, k), RowOffset(aRows, i + 3, k), RowOffset(aRows, i + 4, k),
+            RowOffset(aRows, i + 5, k), RowOffset(aRows, i + 6, k), RowOffset(aRows, i + 7, k), RowOffset(aRows, i + 8, k), RowOffset(aRows, i + 9, k));
+        int j = jStart;
+        for (; j + 2 <= jEnd; j += 2)
+        {
+            Tile10x2(ref a0, in rows, ref Unsafe.Add(ref b0, (nint)j * k), ref Unsafe.Add(ref bias0, j), ref Unsafe.Add(ref ci, j), n, dot);
+        }
+
+        if (j < jEnd)
+        {
+            ref float br = ref Unsafe.Add(ref b0, (nint)j * k);
+            ref float bias = ref Unsafe.Add(ref bias0, j);
+            ref float c = ref Unsafe.Add(ref ci, j);
+            Tile4x1(ref Unsafe.Add(ref a0, rows.R0), ref Unsafe.Add(ref a0, rows.R1), ref Unsafe.Add(ref a0, rows.R2), ref Unsafe.Add(ref a0, rows.R3), ref br, ref bias, ref c, n, dot);
+            Tile4x1(ref Unsafe.Add(ref a0, rows.R4), ref Unsafe.Add(ref a0, rows.R5), ref Unsafe.Add(ref a0, rows.R6), ref Unsafe.Add(ref a0, rows.R7), ref br, ref bias, ref Unsafe.Add(ref c, 4 * n), n, dot);
+            Tile2x1(ref Unsafe.Add(ref a0, rows.R8), ref Unsafe.Add(ref a0, rows.R9), ref br, ref bias, ref Unsafe.Add(ref c, 8 * n), n, dot);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile10x2<TV>(ref float a0, in Rows10 rows, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float ar0 = ref Unsafe.Add(ref a0, rows.R0), ar1 = ref Unsafe.Add(ref a0, rows.R1), ar2 = ref Unsafe.Add(ref a0, rows.R2);
+        ref float ar3 = ref Unsafe.Add(ref a0, rows.R3), ar4 = ref Unsafe.Add(ref a0, rows.R4), ar5 = ref Unsafe.Add(ref a0, rows.R5);
+        ref float ar6 = ref Unsafe.Add(ref a0, rows.R6), ar7 = ref Unsafe.Add(ref a0, rows.R7), ar8 = ref Unsafe.Add(ref a0, rows.R8);
+        ref float ar9 = ref Unsafe.Add(ref a0, rows.R9);
+        TV s00 = TV.Zero, s01 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero, s20 = TV.Zero, s21 = TV.Zero, s30 = TV.Zero, s31 = TV.Zero;
+        TV s40 = TV.Zero, s41 = TV.Zero, s50 = TV.Zero, s51 = TV.Zero, s60 = TV.Zero, s61 = TV.Zero, s70 = TV.Zero, s71 = TV.Zero;
+        TV s80 = TV.Zero, s81 = TV.Zero, s90 = TV.Zero, s91 = TV.Zero;
+        for (int p = 0; p < dot.VectorEnd; p += w)
+        {
+            TV x0 = TV.Load(ref br0, (nuint)p), x1 = TV.Load(ref br1, (nuint)p);
+            TV y = TV.Load(ref ar0, (nuint)p);
+            s00 = TV.MultiplyAdd(y, x0, s00);
+            s01 = TV.MultiplyAdd(y, x1, s01);
+            y = TV.Load(ref ar1, (nuint)p);
+            s10 = TV.MultiplyAdd(y, x0, s10);
+            s11 = TV.MultiplyAdd(y, x1, s11);
+            y = TV.Load(ref ar2, (nuint)p);
+            s20 = TV.MultiplyAdd(y, x0, s20);
+            s21 = TV.MultiplyAdd(y, x1, s21);
+            y = TV.Load(ref ar3, (nuint)p);
+            s30 = TV.MultiplyAdd(y, x0, s30);
+            s31 = TV.MultiplyAdd(y, x1, s31);
+            y = TV.Load(ref ar4, (nuint)p);
+            s40 = TV.MultiplyAdd(y, x0, s40);
+            s41 = TV.MultiplyAdd(y, x1, s41);
+            y = TV.Load(ref ar5, (nuint)p);
+            s50 = TV.MultiplyAdd(y, x0, s50);
+            s51 = TV.MultiplyAdd(y, x1, s51);
+            y = TV.Load(ref ar6, (nuint)p);
+            s60 = TV.MultiplyAdd(y, x0, s60);
+            s61 = TV.MultiplyAdd(y, x1, s61);
+            y = TV.Load(ref ar7, (nuint)p);
+            s70 = TV.MultiplyAdd(y, x0, s70);
+            s71 = TV.MultiplyAdd(y, x1, s71);
+            y = TV.Load(ref ar8, (nuint)p);
+            s80 = TV.MultiplyAdd(y, x0, s80);
+            s81 = TV.MultiplyAdd(y, x1, s81);
+            y = TV.Load(ref ar9, (nuint)p);
+            s90 = TV.MultiplyAdd(y, x0, s90);
+            s91 = TV.MultiplyAdd(y, x1, s91);
+        }
+
+        // Field by field: a constructor of twenty vectors is past the inliner's limit on arguments, and was a call.
+        Unsafe.SkipInit(out Sums10x2<TV> sums);
+        (sums.S00, sums.S01, sums.S10, sums.S11, sums.S20, sums.S21, sums.S30, sums.S31, sums.S40, sums.S41) = (s00, s01, s10, s11, s20, s21, s30, s31, s40, s41);
+        (sums.S50, sums.S51, sums.S60, sums.S61, sums.S70, sums.S71, sums.S80, sums.S81, sums.S90, sums.S91) = (s50, s51, s60, s61, s70, s71, s80, s81, s90, s91);
+        FinishTile10x2(ref cr, n, in sums, ref a0, in rows, ref br0, ref bias, dot);
+    }
+
+    // Tile10x2's twenty sums, out of line (as FinishTile4x3, so that nothing is spilled in the k loop), in two batches
+    // of HorizontalSums.Of12: the first twelve, then the last eight (the second batch's last four lanes unused).
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void FinishTile10x2<TV>(ref float cr, int n, in Sums10x2<TV> s, ref float a0, in Rows10 rows, ref float br0, ref float bias, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        ref float br1 = ref Unsafe.Add(ref br0, dot.K);
+        ref float ar0 = ref Unsafe.Add(ref a0, rows.R0), ar1 = ref Unsafe.Add(ref a0, rows.R1), ar2 = ref Unsafe.Add(ref a0, rows.R2);
+        ref float ar3 = ref Unsafe.Add(ref a0, rows.R3), ar4 = ref Unsafe.Add(ref a0, rows.R4), ar5 = ref Unsafe.Add(ref a0, rows.R5);
+        ref float ar6 = ref Unsafe.Add(ref a0, rows.R6), ar7 = ref Unsafe.Add(ref a0, rows.R7), ar8 = ref Unsafe.Add(ref a0, rows.R8);
+        ref float ar9 = ref Unsafe.Add(ref a0, rows.R9);
+        Span<float> sums = stackalloc float[28];
+        TV t80 = WithTail(s.S80, ref ar8, ref br0, dot);
+        HorizontalSums.Of12(
+            WithTail(s.S00, ref ar0, ref br0, dot), WithTail(s.S01, ref ar0, ref br1, dot), WithTail(s.S10, ref ar1, ref br0, dot),
+            WithTail(s.S11, ref ar1, ref br1, dot), WithTail(s.S20, ref ar2, ref br0, dot), WithTail(s.S21, ref ar2, ref br1, dot),
+            WithTail(s.S30, ref ar3, ref br0, dot), WithTail(s.S31, ref ar3, ref br1, dot), WithTail(s.S40, ref ar4, ref br0, dot),
+            WithTail(s.S41, ref ar4, ref br1, dot), WithTail(s.S50, ref ar5, ref br0, dot), WithTail(s.S51, ref ar5, ref br1, dot),
+            sums[..16]);
+        HorizontalSums.Of12(
+            WithTail(s.S60, ref ar6, ref br0, dot), WithTail(s.S61, ref ar6, ref br1, dot), WithTail(s.S70, ref ar7, ref br0, dot),
+            WithTail(s.S71, ref ar7, ref br1, dot), t80, WithTail(s.S81, ref ar8, ref br1, dot),
+            WithTail(s.S90, ref ar9, ref br0, dot), WithTail(s.S91, ref ar9, ref br1, dot), t80, t80, t80, t80,
+            sums[12..]);
+        float bias0 = bias, bias1 = Unsafe.Add(ref bias, 1);
+        for (int r = 0; r < 10; r++)
+        {
+            ref float c = ref Unsafe.Add(ref cr, r * n);
+            c = sums[2 * r] + bias0;
+            Unsafe.Add(ref c, 1) = sums[(2 * r) + 1] + bias1;
+        }
+    }
+
+    // Where Tile10x2's ten rows of A start (in floats from A's first element).
+    private readonly record struct Rows10(nint R0, nint R1, nint R2, nint R3, nint R4, nint R5, nint R6, nint R7, nint R8, nint R9);
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("StyleCop.CSharp.MaintainabilityRules", "SA1401:Fields should be private", Justification = "a register file's spill: filled field by field")]
+    private struct Sums10x2<TV>
+        where TV : struct, ISimd<TV>
+    {
+        public TV S00, S01, S10, S11, S20, S21, S30, S31, S40, S41, S50, S51, S60, S61, S70, S71, S80, S81, S90, S91;
     }
 
     /// <summary>Whether every row of <paramref name="k"/> floats from <paramref name="a0"/> starts on a 64-byte line.</summary>

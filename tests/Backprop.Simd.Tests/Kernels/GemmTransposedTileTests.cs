@@ -5,8 +5,8 @@ using FsCheck.Xunit;
 namespace Backprop.Simd.Tests.Kernels;
 
 /// <summary>
-/// The forward product's tiles (4, 2 or 1 rows of A by 3, 2 or 1 rows of B, and 2 by 6 with 32 vector registers and
-/// batched sums, as AVX-512 has) all compute each element of C as the same sum in the same order: a row of C is bit
+/// The forward product's tiles (4, 2 or 1 rows of A by 3, 2 or 1 rows of B, and 2 by 6 and 10 by 2 with 32 vector
+/// registers and batched sums, as AVX-512 has) all compute each element of C as the same sum in the same order: a row of C is bit
 /// for bit the row computed alone, whichever tile it fell in.
 /// </summary>
 [Properties(Arbitrary = [typeof(Generators)], MaxTest = 40)]
@@ -15,7 +15,7 @@ public class GemmTransposedTileTests
     [Property]
     public void Each_row_is_the_same_bits_whatever_tile_computes_it(Shape s, byte samples)
     {
-        int m = 1 + (samples % 23), n = s.Rows, k = s.Cols; // m up to 23: every remainder of 4 rows, twice over
+        int m = 1 + (samples % 23), n = s.Rows, k = s.Cols; // m up to 23: every remainder of 4 rows, twice over; from 10 on, a ten-row tile first
         var random = new SeededRandom(s.Seed);
         float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
         int[] picks = Picks(m, ref random);
