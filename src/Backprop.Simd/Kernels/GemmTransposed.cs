@@ -244,14 +244,38 @@ internal static partial class Gemm
         Unsafe.SkipInit(out Sums10x2<TV> sums);
         (sums.S00, sums.S01, sums.S10, sums.S11, sums.S20, sums.S21, sums.S30, sums.S31, sums.S40, sums.S41) = (s00, s01, s10, s11, s20, s21, s30, s31, s40, s41);
         (sums.S50, sums.S51, sums.S60, sums.S61, sums.S70, sums.S71, sums.S80, sums.S81, sums.S90, sums.S91) = (s50, s51, s60, s61, s70, s71, s80, s81, s90, s91);
-        FinishTile10x2(ref cr, n, in sums, ref a0, in rows, ref br0, ref bias, dot);
+        FinishTile10x2(ref cr, n, ref sums, ref a0, in rows, ref br0, ref bias, dot);
     }
 
     // Tile10x2's twenty sums, out of line (as FinishTile4x3, so that nothing is spilled in the k loop), in two batches
-    // of HorizontalSums.Of12: the first twelve, then the last eight (the second batch's last four lanes unused).
+    // of HorizontalSums.Of12: the first twelve, then the last eight (the second batch's last four lanes unused). The
+    // tails, when rows end inside a vector, are added in place first: one test for all twenty.
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void FinishTile10x2<TV>(ref float cr, int n, in Sums10x2<TV> s, ref float a0, in Rows10 rows, ref float br0, ref float bias, Dot<TV> dot)
+    private static void FinishTile10x2<TV>(ref float cr, int n, ref Sums10x2<TV> s, ref float a0, in Rows10 rows, ref float br0, ref float bias, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        if (dot.VectorEnd < dot.K)
+        {
+            AddTails(ref s, ref a0, in rows, ref br0, dot);
+        }
+
+        Span<float> sums = stackalloc float[28];
+        HorizontalSums.Of12(s.S00, s.S01, s.S10, s.S11, s.S20, s.S21, s.S30, s.S31, s.S40, s.S41, s.S50, s.S51, sums[..16]);
+        HorizontalSums.Of12(s.S60, s.S61, s.S70, s.S71, s.S80, s.S81, s.S90, s.S91, s.S80, s.S80, s.S80, s.S80, sums[12..]);
+        ref float sum = ref MemoryMarshal.GetReference(sums);
+        float bias0 = bias, bias1 = Unsafe.Add(ref bias, 1);
+        for (int r = 0; r < 10; r++)
+        {
+            ref float c = ref Unsafe.Add(ref cr, r * n);
+            c = Unsafe.Add(ref sum, 2 * r) + bias0;
+            Unsafe.Add(ref c, 1) = Unsafe.Add(ref sum, (2 * r) + 1) + bias1;
+        }
+    }
+
+    // Finish's tail step for each of Tile10x2's twenty sums.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddTails<TV>(ref Sums10x2<TV> s, ref float a0, in Rows10 rows, ref float br0, Dot<TV> dot)
         where TV : struct, ISimd<TV>
     {
         ref float br1 = ref Unsafe.Add(ref br0, dot.K);
@@ -259,26 +283,16 @@ internal static partial class Gemm
         ref float ar3 = ref Unsafe.Add(ref a0, rows.R3), ar4 = ref Unsafe.Add(ref a0, rows.R4), ar5 = ref Unsafe.Add(ref a0, rows.R5);
         ref float ar6 = ref Unsafe.Add(ref a0, rows.R6), ar7 = ref Unsafe.Add(ref a0, rows.R7), ar8 = ref Unsafe.Add(ref a0, rows.R8);
         ref float ar9 = ref Unsafe.Add(ref a0, rows.R9);
-        Span<float> sums = stackalloc float[28];
-        TV t80 = WithTail(s.S80, ref ar8, ref br0, dot);
-        HorizontalSums.Of12(
-            WithTail(s.S00, ref ar0, ref br0, dot), WithTail(s.S01, ref ar0, ref br1, dot), WithTail(s.S10, ref ar1, ref br0, dot),
-            WithTail(s.S11, ref ar1, ref br1, dot), WithTail(s.S20, ref ar2, ref br0, dot), WithTail(s.S21, ref ar2, ref br1, dot),
-            WithTail(s.S30, ref ar3, ref br0, dot), WithTail(s.S31, ref ar3, ref br1, dot), WithTail(s.S40, ref ar4, ref br0, dot),
-            WithTail(s.S41, ref ar4, ref br1, dot), WithTail(s.S50, ref ar5, ref br0, dot), WithTail(s.S51, ref ar5, ref br1, dot),
-            sums[..16]);
-        HorizontalSums.Of12(
-            WithTail(s.S60, ref ar6, ref br0, dot), WithTail(s.S61, ref ar6, ref br1, dot), WithTail(s.S70, ref ar7, ref br0, dot),
-            WithTail(s.S71, ref ar7, ref br1, dot), t80, WithTail(s.S81, ref ar8, ref br1, dot),
-            WithTail(s.S90, ref ar9, ref br0, dot), WithTail(s.S91, ref ar9, ref br1, dot), t80, t80, t80, t80,
-            sums[12..]);
-        float bias0 = bias, bias1 = Unsafe.Add(ref bias, 1);
-        for (int r = 0; r < 10; r++)
-        {
-            ref float c = ref Unsafe.Add(ref cr, r * n);
-            c = sums[2 * r] + bias0;
-            Unsafe.Add(ref c, 1) = sums[(2 * r) + 1] + bias1;
-        }
+        (s.S00, s.S01) = (WithTail(s.S00, ref ar0, ref br0, dot), WithTail(s.S01, ref ar0, ref br1, dot));
+        (s.S10, s.S11) = (WithTail(s.S10, ref ar1, ref br0, dot), WithTail(s.S11, ref ar1, ref br1, dot));
+        (s.S20, s.S21) = (WithTail(s.S20, ref ar2, ref br0, dot), WithTail(s.S21, ref ar2, ref br1, dot));
+        (s.S30, s.S31) = (WithTail(s.S30, ref ar3, ref br0, dot), WithTail(s.S31, ref ar3, ref br1, dot));
+        (s.S40, s.S41) = (WithTail(s.S40, ref ar4, ref br0, dot), WithTail(s.S41, ref ar4, ref br1, dot));
+        (s.S50, s.S51) = (WithTail(s.S50, ref ar5, ref br0, dot), WithTail(s.S51, ref ar5, ref br1, dot));
+        (s.S60, s.S61) = (WithTail(s.S60, ref ar6, ref br0, dot), WithTail(s.S61, ref ar6, ref br1, dot));
+        (s.S70, s.S71) = (WithTail(s.S70, ref ar7, ref br0, dot), WithTail(s.S71, ref ar7, ref br1, dot));
+        (s.S80, s.S81) = (WithTail(s.S80, ref ar8, ref br0, dot), WithTail(s.S81, ref ar8, ref br1, dot));
+        (s.S90, s.S91) = (WithTail(s.S90, ref ar9, ref br0, dot), WithTail(s.S91, ref ar9, ref br1, dot));
     }
 
     // Where Tile10x2's ten rows of A start (in floats from A's first element).
