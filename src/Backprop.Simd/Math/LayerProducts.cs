@@ -359,8 +359,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         (int start, int end) = Split(n[l], share, shares); // the same neurons as Gradient's rows: they stay in one core's cache
         if (start < end)
         {
-            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
-            Gemm.MultiplyTransposed(input, l > 1 ? default : rows, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], start, end);
+            ReadOnlySpan<int> picked = l > 1 ? default : rows;
+            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : InOrder(x, ref picked, n[0]);
+            Gemm.MultiplyTransposed(input, picked, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], start, end);
             ActivationFunctions.ApplyColumns(network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), m, n[l], start, end);
         }
     }
@@ -390,8 +391,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
             Span<float> destination = fold.IntoWeights
                 ? network.Mutable(network.Layout.WeightOffset(l), n[l] * n[l - 1])
                 : ws.NablaWeights(l);
-            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : x;
-            Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, n[l], input, l > 1 ? default : rows, destination, n[l], m, n[l - 1], start, end,
+            ReadOnlySpan<int> picked = l > 1 ? default : rows;
+            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : InOrder(x, ref picked, n[0]);
+            Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, n[l], input, picked, destination, n[l], m, n[l - 1], start, end,
                 fold.IntoWeights ? fold.Alpha : 1f, fold.IntoWeights ? fold.Beta : 0f);
             Span<float> nablaB = ws.NablaBiases(l)[start..end];
             Elementwise.SumRows(ws.DeltaRows(l, m), m, n[l], start, nablaB);
@@ -401,6 +403,32 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
                 Runtime.UpdateRules.Sgd(network.Mutable(network.Layout.BiasOffset(l) + start, end - start), nablaB, fold.Alpha, 1f, 0f);
             }
         }
+    }
+
+    /// <summary>
+    /// The inputs' rows <paramref name="rows"/> of <paramref name="x"/> as a block of it, and no rows, when they are
+    /// consecutive (a widened mini-batch's are): the tiles then step from row to row by a stride instead of reading each
+    /// row's index on every step. The same values, so the same sums. Otherwise <paramref name="x"/>, rows unchanged.
+    /// </summary>
+    private static ReadOnlySpan<float> InOrder(ReadOnlySpan<float> x, ref ReadOnlySpan<int> rows, int width)
+    {
+        if (rows.IsEmpty)
+        {
+            return x;
+        }
+
+        int first = rows[0];
+        for (int i = 1; i < rows.Length; i++)
+        {
+            if (rows[i] != first + i)
+            {
+                return x;
+            }
+        }
+
+        ReadOnlySpan<float> block = x.Slice(first * width, rows.Length * width);
+        rows = default;
+        return block;
     }
 
     /// <summary>Share <paramref name="share"/> of [0, <paramref name="total"/>), cut at multiples of <see cref="ShareAlign"/>.</summary>

@@ -81,6 +81,34 @@ public class ThreadingTests
         }
     }
 
+    /// <summary>A byte set trains to the bits of the same pixels given as floats (<c>b / 255</c>): the floats' rows are
+    /// read where they lie, picked one by one, the bytes' rows from the widened batch, where they follow each other and
+    /// the kernels read them as one block.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Bytes_and_the_same_pixels_as_floats_train_to_the_same_bits(int threads)
+    {
+        int[] sizes = [784, 30, 10];
+        var random = new Random(8);
+        byte[] pixels = new byte[150 * sizes[0]];
+        random.NextBytes(pixels);
+        byte[] labels = Enumerable.Range(0, 150).Select(_ => (byte)random.Next(sizes[^1])).ToArray();
+        float[] floats = pixels.Select(b => b / 255f).ToArray();
+        float[] Train(Dataset train)
+        {
+            var network = new Network(sizes, 3);
+            using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Threads = threads, Seed = 4, ChooseThreads = false });
+            sgd.RunEpoch();
+            sgd.RunEpoch();
+            return network.Parameters.ToArray();
+        }
+
+        float[] fromBytes = Train(Dataset.FromLabels(pixels, sizes[0], 255f, labels, sizes[^1]));
+        float[] fromFloats = Train(Dataset.FromLabels(floats, sizes[0], labels, sizes[^1]));
+        Assert.True(fromBytes.AsSpan().SequenceEqual(fromFloats), $"{threads} thread(s): bytes and floats trained to different parameters");
+    }
+
     /// <summary>With blocks of one tick the trainer switches between shared mini-batches and mini-batches on the
     /// calling thread alone every few batches (a chained pass begun one way and ended the other included): the same
     /// bits as one thread, and as two threads sharing every batch, for float and byte inputs.</summary>
