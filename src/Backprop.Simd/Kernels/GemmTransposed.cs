@@ -157,7 +157,8 @@ internal static partial class Gemm
         }
     }
 
-    /// <summary>Longest rows of A for the 10-row tile: its ten rows (and a pair of B's) then stay in a 48 KiB L1.</summary>
+    /// <summary>Longest rows of A for the 10-row tile: its ten rows and a pair of B's then fit a 48 KiB L1 (Zen 5's; with
+    /// a 32 KiB L1, ten rows of 784 floats do not, and part of them is read from L2 on every step: not measured).</summary>
     private const int MaxTenRowsK = 1000;
 
     /// <summary>Whether <see cref="Tile10x2"/> runs for rows of <paramref name="k"/> floats: 32 registers (20 accumulators,
@@ -169,6 +170,7 @@ internal static partial class Gemm
 
     // Rows [i, i + 10) of C, columns [jStart, jEnd): pairs of columns by Tile10x2, an odd last one by the 4- and 2-row
     // single-column tiles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TenRowsOf<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int i, int k, ref float b0, ref float bias0, ref float ci, int n, int jStart, int jEnd, Dot<TV> dot)
         where TV : struct, ISimd<TV>
     {
@@ -192,6 +194,7 @@ internal static partial class Gemm
         }
     }
 
+    [SkipLocalsInit] // the accumulators' spill is written field by field: no zeroing of its 20 vectors first
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile10x2<TV>(ref float a0, in Rows10 rows, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
         where TV : struct, ISimd<TV>

@@ -71,6 +71,29 @@ public class GemmTransposedTileTests
         }
     }
 
+    /// <summary>The first layer's shape in training: rows of 784 floats on cache lines (the arenas' alignment), which at 512
+    /// bits go through the ten-row tile rather than the padded copy; m from 10 to 23, n odd and even.</summary>
+    [Theory]
+    [InlineData(30)]
+    [InlineData(7)]
+    public void Rows_on_cache_lines_through_the_ten_row_tile_are_the_rows_alone(int n)
+    {
+        const int k = 784;
+        var random = new SeededRandom((ulong)n);
+        float[] b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
+        for (int m = 10; m <= 23; m += 13)
+        {
+            var a = new AlignedFloats(m * k);
+            TestData.Mixed(m * k, ref random).CopyTo(a.Span);
+            foreach (int bits in GemmPropertyTests.Widths)
+            {
+                var whole = new float[m * n];
+                Gemm.MultiplyTransposed(a.Span, default, b, bias, whole, m, n, k, 0, n, bits);
+                AssertRowsAlone(a.Span.ToArray(), b, bias, whole, m, n, k, bits);
+            }
+        }
+    }
+
     // Row i of C computed with m = 1 (the one-row tiles, never padded) equals row i of the whole product, bit for bit.
     private static void AssertRowsAlone(float[] a, float[] b, float[] bias, float[] whole, int m, int n, int k, int bits)
     {
