@@ -359,8 +359,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         (int start, int end) = Split(n[l], share, shares); // the same neurons as Gradient's rows: they stay in one core's cache
         if (start < end)
         {
-            ReadOnlySpan<int> picked = l > 1 ? default : rows;
-            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : InOrder(x, ref picked, n[0]);
+            ReadOnlySpan<int> picked = rows;
+            ReadOnlySpan<float> input = InputOf(ws, x, ref picked, l, m, n[0]);
             Gemm.MultiplyTransposed(input, picked, network.WeightsOf(l), network.BiasesOf(l), ws.ZRows(l, m), m, n[l], n[l - 1], start, end);
             ActivationFunctions.ApplyColumns(network.Activations[l - 1], ws.ZRows(l, m), ws.ARows(l, m), m, n[l], start, end);
         }
@@ -391,8 +391,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
             Span<float> destination = fold.IntoWeights
                 ? network.Mutable(network.Layout.WeightOffset(l), n[l] * n[l - 1])
                 : ws.NablaWeights(l);
-            ReadOnlySpan<int> picked = l > 1 ? default : rows;
-            ReadOnlySpan<float> input = l > 1 ? ws.ARows(l - 1, m) : InOrder(x, ref picked, n[0]);
+            ReadOnlySpan<int> picked = rows;
+            ReadOnlySpan<float> input = InputOf(ws, x, ref picked, l, m, n[0]);
             Gemm.MultiplyStrided(ws.DeltaRows(l, m), 1, n[l], input, picked, destination, n[l], m, n[l - 1], start, end,
                 fold.IntoWeights ? fold.Alpha : 1f, fold.IntoWeights ? fold.Beta : 0f);
             Span<float> nablaB = ws.NablaBiases(l)[start..end];
@@ -406,12 +406,19 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     }
 
     /// <summary>
-    /// The inputs' rows <paramref name="rows"/> of <paramref name="x"/> as a block of it, and no rows, when they are
-    /// consecutive (a widened mini-batch's are): the tiles then step from row to row by a stride instead of reading each
-    /// row's index on every step. The same values, so the same sums. Otherwise <paramref name="x"/>, rows unchanged.
+    /// What layer <paramref name="l"/>'s products read, <c>A^{l-1}</c>, and which of its rows (none: all, in order).
+    /// Above the first layer, the workspace's <c>A^{l-1}</c>. For the first, the inputs' rows <paramref name="rows"/> of
+    /// <paramref name="x"/>, as a block of it when they are consecutive (a widened mini-batch's are): the tiles then step
+    /// from row to row by a stride instead of reading each row's index on every step; the same values, so the same sums.
     /// </summary>
-    private static ReadOnlySpan<float> InOrder(ReadOnlySpan<float> x, ref ReadOnlySpan<int> rows, int width)
+    private static ReadOnlySpan<float> InputOf(Workspace ws, ReadOnlySpan<float> x, ref ReadOnlySpan<int> rows, int l, int m, int width)
     {
+        if (l > 1)
+        {
+            rows = default;
+            return ws.ARows(l - 1, m);
+        }
+
         if (rows.IsEmpty)
         {
             return x;
