@@ -25,20 +25,7 @@ internal static class Widening
     internal static void Divide(ReadOnlySpan<byte> bytes, float divisor, Span<float> values, int bits)
     {
         Guard.Length(values.Length, bytes.Length, "bytes.Length");
-        ref byte b = ref MemoryMarshal.GetReference(bytes);
-        ref float v = ref MemoryMarshal.GetReference(values);
-        bool split = bits > 32 && SplitIsExact(divisor);
-        int n = bytes.Length, i = bits switch
-        {
-            512 => Divide512(ref b, divisor, ref v, n, split),
-            256 => Divide256(ref b, divisor, ref v, n, split),
-            128 => Divide128(ref b, divisor, ref v, n, split),
-            _ => 0,
-        };
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref v, i) = Unsafe.Add(ref b, i) / divisor;
-        }
+        Row(bytes, new Divisor(divisor, bits), values, bits);
     }
 
     /// <summary>
@@ -47,10 +34,49 @@ internal static class Widening
     /// </summary>
     public static void GatherRows(ReadOnlySpan<byte> matrix, ReadOnlySpan<int> rows, int width, float divisor, Span<float> values)
     {
+        int bits = SimdWidth.Bits;
+        var d = new Divisor(divisor, bits); // once for all the rows: the reciprocal's split and its check
         for (int i = 0; i < rows.Length; i++)
         {
-            Divide(matrix.Slice(rows[i] * width, width), divisor, values.Slice(i * width, width));
+            Row(matrix.Slice(rows[i] * width, width), d, values.Slice(i * width, width), bits);
         }
+    }
+
+    // One row at one width; the lengths are equal.
+    private static void Row(ReadOnlySpan<byte> bytes, in Divisor d, Span<float> values, int bits)
+    {
+        ref byte b = ref MemoryMarshal.GetReference(bytes);
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int n = bytes.Length, i = bits switch
+        {
+            512 => Divide512(ref b, d, ref v, n),
+            256 => Divide256(ref b, d, ref v, n),
+            128 => Divide128(ref b, d, ref v, n),
+            _ => 0,
+        };
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref v, i) = Unsafe.Add(ref b, i) / d.Value;
+        }
+    }
+
+    // A divisor with its reciprocal split in two floats, and whether the vector loops may use the split (see the class summary).
+    private readonly struct Divisor
+    {
+        public Divisor(float value, int bits)
+        {
+            Value = value;
+            (Hi, Lo) = Reciprocal(value);
+            Split = bits > 32 && SplitIsExact(value);
+        }
+
+        public float Value { get; }
+
+        public float Hi { get; }
+
+        public float Lo { get; }
+
+        public bool Split { get; }
     }
 
     /// <summary>Starts fetching rows <paramref name="rows"/> (each <paramref name="width"/> bytes) of <paramref name="matrix"/> into
@@ -122,12 +148,12 @@ internal static class Widening
     // Each width widens bytes to int32 (exact: a byte is at most 255), converts them to float and divides: from a
     // quarter vector of bytes straight to int32 where x86 has the instruction for it (vpmovzxbd), else from a whole
     // vector in two widening steps. Returns where the scalar tail starts.
-    private static int Divide512(ref byte b, float divisor, ref float v, int n, bool split)
+    private static int Divide512(ref byte b, in Divisor divisor, ref float v, int n)
     {
-        var d = Vector512.Create(divisor);
-        (float hi, float lo) = Reciprocal(divisor);
-        var r = Vector512.Create(hi);
-        var rl = Vector512.Create(lo);
+        var d = Vector512.Create(divisor.Value);
+        var r = Vector512.Create(divisor.Hi);
+        var rl = Vector512.Create(divisor.Lo);
+        bool split = divisor.Split;
         int i = 0, w = Vector512<float>.Count;
         if (Avx512F.IsSupported)
         {
@@ -156,12 +182,12 @@ internal static class Widening
         return i;
     }
 
-    private static int Divide256(ref byte b, float divisor, ref float v, int n, bool split)
+    private static int Divide256(ref byte b, in Divisor divisor, ref float v, int n)
     {
-        var d = Vector256.Create(divisor);
-        (float hi, float lo) = Reciprocal(divisor);
-        var r = Vector256.Create(hi);
-        var rl = Vector256.Create(lo);
+        var d = Vector256.Create(divisor.Value);
+        var r = Vector256.Create(divisor.Hi);
+        var rl = Vector256.Create(divisor.Lo);
+        bool split = divisor.Split;
         int i = 0, w = Vector256<float>.Count;
         if (Avx2.IsSupported)
         {
@@ -189,12 +215,12 @@ internal static class Widening
         return i;
     }
 
-    private static int Divide128(ref byte b, float divisor, ref float v, int n, bool split)
+    private static int Divide128(ref byte b, in Divisor divisor, ref float v, int n)
     {
-        var d = Vector128.Create(divisor);
-        (float hi, float lo) = Reciprocal(divisor);
-        var r = Vector128.Create(hi);
-        var rl = Vector128.Create(lo);
+        var d = Vector128.Create(divisor.Value);
+        var r = Vector128.Create(divisor.Hi);
+        var rl = Vector128.Create(divisor.Lo);
+        bool split = divisor.Split;
         int i = 0, w = Vector128<float>.Count;
         for (; i + Vector128<byte>.Count <= n; i += Vector128<byte>.Count)
         {
