@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Simd.Kernels;
 
@@ -41,6 +43,12 @@ internal static partial class Gemm
         ref float bias0 = ref MemoryMarshal.GetReference(bias);
         ref float c0 = ref MemoryMarshal.GetReference(c);
         Dot<TV> dot = new(k, k - (k % w), TV.LanesFrom(w - (k % w))); // the tail's lanes: those of [k - w, k) past the last whole vector
+        if (ShortRows<TV>(k, jEnd - jStart))
+        {
+            Rows1x12(a, aRows, m, ref Unsafe.Add(ref b0, (nint)jStart * k), ref Unsafe.Add(ref bias0, jStart), ref Unsafe.Add(ref c0, jStart), n, jEnd - jStart, dot);
+            return;
+        }
+
         // Rows of 1024 floats (a wide layer's inputs) are 4 KiB apart, and a tile's six rows of A and B at the same
         // offset then fall in one set of L1 (32 KiB, 8 ways): 67% of the peak where rows of 1040 floats ran at 75%.
         // The tile's four rows of A are copied 64 bytes apart when rows are long enough for it to pay; the same
@@ -157,6 +165,86 @@ internal static partial class Gemm
         }
     }
 
+    /// <summary>Longest rows of A, in vectors, for <see cref="Rows1x12"/>.</summary>
+    private const int MaxShortVectors = 2;
+
+    /// <summary>Whether <see cref="Rows1x12"/> computes the whole block: at most twelve columns (a small layer's outputs) of
+    /// rows at most <see cref="MaxShortVectors"/> long, where the tiles' tails and sums cost more than their multiply-adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ShortRows<TV>(int k, int columns)
+        where TV : struct, ISimd<TV> =>
+        HorizontalSums.Batched<TV>() && columns <= 12 && k >= TV.Count && k <= MaxShortVectors * TV.Count;
+
+    // Each of the m rows of A against `count` (at most twelve) rows of B: a row's sums, tails included, in one batch.
+    // Rows of B past `count` repeat the last one; their sums are dropped. 14 registers: 12 accumulators, a row of A, one of B.
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows1x12<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int m, ref float br0, ref float bias, ref float c0, int n, int count, Dot<TV> dot)
+        where TV : struct, ISimd<TV>
+    {
+        int w = TV.Count;
+        nint k = dot.K, last = count - 1;
+        ref float br1 = ref Unsafe.Add(ref br0, Math.Min(1, last) * k), br2 = ref Unsafe.Add(ref br0, Math.Min(2, last) * k);
+        ref float br3 = ref Unsafe.Add(ref br0, Math.Min(3, last) * k), br4 = ref Unsafe.Add(ref br0, Math.Min(4, last) * k);
+        ref float br5 = ref Unsafe.Add(ref br0, Math.Min(5, last) * k), br6 = ref Unsafe.Add(ref br0, Math.Min(6, last) * k);
+        ref float br7 = ref Unsafe.Add(ref br0, Math.Min(7, last) * k), br8 = ref Unsafe.Add(ref br0, Math.Min(8, last) * k);
+        ref float br9 = ref Unsafe.Add(ref br0, Math.Min(9, last) * k), br10 = ref Unsafe.Add(ref br0, Math.Min(10, last) * k);
+        ref float br11 = ref Unsafe.Add(ref br0, Math.Min(11, last) * k);
+        Vector512<float> lanes = typeof(TV) == typeof(SimdVector<Vector512<float>>) ? Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle() : default;
+        Span<float> sums = stackalloc float[16];
+        for (int i = 0; i < m; i++)
+        {
+            ref float ar = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), RowOffset(aRows, i, (int)k));
+            ref float cr = ref Unsafe.Add(ref c0, (nint)i * n);
+            TV s0 = TV.Zero, s1 = TV.Zero, s2 = TV.Zero, s3 = TV.Zero, s4 = TV.Zero, s5 = TV.Zero;
+            TV s6 = TV.Zero, s7 = TV.Zero, s8 = TV.Zero, s9 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero;
+            for (int p = 0; p < dot.VectorEnd; p += w)
+            {
+                TV y = TV.Load(ref ar, (nuint)p);
+                s0 = TV.MultiplyAddLoad(ref br0, (nuint)p, y, s0);
+                s1 = TV.MultiplyAddLoad(ref br1, (nuint)p, y, s1);
+                s2 = TV.MultiplyAddLoad(ref br2, (nuint)p, y, s2);
+                s3 = TV.MultiplyAddLoad(ref br3, (nuint)p, y, s3);
+                s4 = TV.MultiplyAddLoad(ref br4, (nuint)p, y, s4);
+                s5 = TV.MultiplyAddLoad(ref br5, (nuint)p, y, s5);
+                s6 = TV.MultiplyAddLoad(ref br6, (nuint)p, y, s6);
+                s7 = TV.MultiplyAddLoad(ref br7, (nuint)p, y, s7);
+                s8 = TV.MultiplyAddLoad(ref br8, (nuint)p, y, s8);
+                s9 = TV.MultiplyAddLoad(ref br9, (nuint)p, y, s9);
+                s10 = TV.MultiplyAddLoad(ref br10, (nuint)p, y, s10);
+                s11 = TV.MultiplyAddLoad(ref br11, (nuint)p, y, s11);
+            }
+
+            if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
+            {
+                // The sums stay in a register: bias added and the row stored under a mask, no store and reload of the sums.
+                Vector512<float> total = HorizontalSums.Of12(
+                    V512(WithTail(s0, ref ar, ref br0, dot)), V512(WithTail(s1, ref ar, ref br1, dot)), V512(WithTail(s2, ref ar, ref br2, dot)),
+                    V512(WithTail(s3, ref ar, ref br3, dot)), V512(WithTail(s4, ref ar, ref br4, dot)), V512(WithTail(s5, ref ar, ref br5, dot)),
+                    V512(WithTail(s6, ref ar, ref br6, dot)), V512(WithTail(s7, ref ar, ref br7, dot)), V512(WithTail(s8, ref ar, ref br8, dot)),
+                    V512(WithTail(s9, ref ar, ref br9, dot)), V512(WithTail(s10, ref ar, ref br10, dot)), V512(WithTail(s11, ref ar, ref br11, dot)));
+                unsafe
+                {
+                    float* b = (float*)Unsafe.AsPointer(ref bias), c = (float*)Unsafe.AsPointer(ref cr);
+                    Avx512F.MaskStore(c, lanes, total + Avx512F.MaskLoad(b, lanes, Vector512<float>.Zero));
+                }
+
+                continue;
+            }
+
+            HorizontalSums.Of12(
+                WithTail(s0, ref ar, ref br0, dot), WithTail(s1, ref ar, ref br1, dot), WithTail(s2, ref ar, ref br2, dot),
+                WithTail(s3, ref ar, ref br3, dot), WithTail(s4, ref ar, ref br4, dot), WithTail(s5, ref ar, ref br5, dot),
+                WithTail(s6, ref ar, ref br6, dot), WithTail(s7, ref ar, ref br7, dot), WithTail(s8, ref ar, ref br8, dot),
+                WithTail(s9, ref ar, ref br9, dot), WithTail(s10, ref ar, ref br10, dot), WithTail(s11, ref ar, ref br11, dot),
+                sums);
+            for (int j = 0; j < count; j++)
+            {
+                Unsafe.Add(ref cr, j) = sums[j] + Unsafe.Add(ref bias, j);
+            }
+        }
+    }
+
     /// <summary>Longest rows of A for the 10-row tile: its ten rows and a pair of B's then fit a 48 KiB L1 (Zen 5's; with
     /// a 32 KiB L1, ten rows of 784 floats do not, and part of them is read from L2 on every step: not measured).</summary>
     private const int MaxTenRowsK = 1000;
@@ -263,6 +351,23 @@ internal static partial class Gemm
             AddTails(ref s, ref a0, in rows, ref br0, dot);
         }
 
+        if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
+        {
+            // Each row's two sums are a 64-bit lane: bias pair added in a register, each pair stored straight to its row
+            // (a store of the sums and scalar reloads of it cost more than the sums themselves).
+            Vector512<float> pairs = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.As<float, byte>(ref bias))).AsSingle();
+            Vector512<float> top = pairs + HorizontalSums.Of12(
+                V512(s.S00), V512(s.S01), V512(s.S10), V512(s.S11), V512(s.S20), V512(s.S21), V512(s.S30), V512(s.S31), V512(s.S40), V512(s.S41), V512(s.S50), V512(s.S51));
+            Vector512<float> bottom = pairs + HorizontalSums.Of12(
+                V512(s.S60), V512(s.S61), V512(s.S70), V512(s.S71), V512(s.S80), V512(s.S81), V512(s.S90), V512(s.S91), V512(s.S80), V512(s.S80), V512(s.S80), V512(s.S80));
+            StorePairs(ref cr, n, top.GetLower().GetLower());
+            StorePairs(ref Unsafe.Add(ref cr, 2 * n), n, top.GetLower().GetUpper());
+            StorePairs(ref Unsafe.Add(ref cr, 4 * n), n, top.GetUpper().GetLower());
+            StorePairs(ref Unsafe.Add(ref cr, 6 * n), n, bottom.GetLower().GetLower());
+            StorePairs(ref Unsafe.Add(ref cr, 8 * n), n, bottom.GetLower().GetUpper());
+            return;
+        }
+
         Span<float> sums = stackalloc float[28];
         HorizontalSums.Of12(s.S00, s.S01, s.S10, s.S11, s.S20, s.S21, s.S30, s.S31, s.S40, s.S41, s.S50, s.S51, sums[..16]);
         HorizontalSums.Of12(s.S60, s.S61, s.S70, s.S71, s.S80, s.S81, s.S90, s.S91, s.S80, s.S80, s.S80, s.S80, sums[12..]);
@@ -274,6 +379,15 @@ internal static partial class Gemm
             c = Unsafe.Add(ref sum, 2 * r) + bias0;
             Unsafe.Add(ref c, 1) = Unsafe.Add(ref sum, (2 * r) + 1) + bias1;
         }
+    }
+
+    // Two rows' pairs of C from the two 64-bit lanes of `pairs`, the rows n floats apart.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StorePairs(ref float cr, int n, Vector128<float> pairs)
+    {
+        float* c = (float*)Unsafe.AsPointer(ref cr);
+        Sse.StoreLow(c, pairs);
+        Sse.StoreHigh(c + n, pairs);
     }
 
     // Finish's tail step for each of Tile10x2's twenty sums.
@@ -297,6 +411,9 @@ internal static partial class Gemm
         (s.S80, s.S81) = (WithTail(s.S80, ref ar8, ref br0, dot), WithTail(s.S81, ref ar8, ref br1, dot));
         (s.S90, s.S91) = (WithTail(s.S90, ref ar9, ref br0, dot), WithTail(s.S91, ref ar9, ref br1, dot));
     }
+
+    private static Vector512<float> V512<TV>(TV v)
+        where TV : struct => Unsafe.BitCast<TV, Vector512<float>>(v);
 
     // Where Tile10x2's ten rows of A start (in floats from A's first element).
     private readonly record struct Rows10(nint R0, nint R1, nint R2, nint R3, nint R4, nint R5, nint R6, nint R7, nint R8, nint R9);

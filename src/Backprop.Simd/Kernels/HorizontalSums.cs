@@ -29,14 +29,7 @@ internal static class HorizontalSums
         s = ref Unsafe.Subtract(ref s, 15);
         if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
         {
-            Vector512<float> r0 = Blocks(V512(a0), V512(a1), V512(a2), V512(a3));
-            Vector512<float> r1 = Blocks(V512(a4), V512(a5), V512(a6), V512(a7));
-            Vector512<float> r2 = Blocks(V512(a8), V512(a9), V512(a10), V512(a11));
-            // Blocks 0..3 of r hold the four vectors' 128-bit sums of their blocks 0..3; pairs of blocks, then halves.
-            Vector512<float> h01 = Avx512F.Shuffle4x128(r0, r1, 0x88) + Avx512F.Shuffle4x128(r0, r1, 0xDD);
-            Vector512<float> h22 = Avx512F.Shuffle4x128(r2, r2, 0x88) + Avx512F.Shuffle4x128(r2, r2, 0xDD);
-            Vector512<float> total = Avx512F.Shuffle4x128(h01, h22, 0x88) + Avx512F.Shuffle4x128(h01, h22, 0xDD);
-            total.StoreUnsafe(ref s);
+            Of12(V512(a0), V512(a1), V512(a2), V512(a3), V512(a4), V512(a5), V512(a6), V512(a7), V512(a8), V512(a9), V512(a10), V512(a11)).StoreUnsafe(ref s);
         }
         else if (typeof(TV) == typeof(SimdVector<Vector256<float>>))
         {
@@ -53,6 +46,21 @@ internal static class HorizontalSums
             Blocks(V128(a4), V128(a5), V128(a6), V128(a7)).StoreUnsafe(ref s, 4);
             Blocks(V128(a8), V128(a9), V128(a10), V128(a11)).StoreUnsafe(ref s, 8);
         }
+    }
+
+    /// <summary>The sums of twelve 512-bit vectors in lanes [0, 12) of the result (lanes 12 to 15 repeat 8 to 11), in argument order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Of12(
+        Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4, Vector512<float> a5,
+        Vector512<float> a6, Vector512<float> a7, Vector512<float> a8, Vector512<float> a9, Vector512<float> a10, Vector512<float> a11)
+    {
+        Vector512<float> r0 = Blocks(a0, a1, a2, a3);
+        Vector512<float> r1 = Blocks(a4, a5, a6, a7);
+        Vector512<float> r2 = Blocks(a8, a9, a10, a11);
+        // Blocks 0..3 of r hold the four vectors' 128-bit sums of their blocks 0..3; pairs of blocks, then halves.
+        Vector512<float> h01 = Avx512F.Shuffle4x128(r0, r1, 0x88) + Avx512F.Shuffle4x128(r0, r1, 0xDD);
+        Vector512<float> h22 = Avx512F.Shuffle4x128(r2, r2, 0x88) + Avx512F.Shuffle4x128(r2, r2, 0xDD);
+        return Avx512F.Shuffle4x128(h01, h22, 0x88) + Avx512F.Shuffle4x128(h01, h22, 0xDD);
     }
 
     // Per 128-bit block: [x0 + x1, x2 + x3, y0 + y1, y2 + y3], then [sum x, sum y, sum z, sum w] with each sum

@@ -32,6 +32,34 @@ public class GemmTransposedTileTests
         }
     }
 
+    /// <summary>A small layer's product (at most twelve columns, rows at most two vectors long), which computes a row of A
+    /// against all its columns at once, gives every element the bits of the same columns among more than twelve, which
+    /// go through the tiles; for a block of columns inside a wider C and for picked rows of A too.</summary>
+    [Property]
+    public void Short_rows_against_few_columns_are_the_tiles_bits(byte samples, byte columns, byte length, ulong seed)
+    {
+        int m = 1 + (samples % 23), n = 1 + (columns % 12), wide = n + 13;
+        var random = new SeededRandom(seed);
+        foreach (int bits in GemmPropertyTests.Widths)
+        {
+            int w = Math.Max(1, bits / 32), k = w + (length % (w + 1)); // [w, 2w]: one vector and a tail, or two
+            float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(wide * k, ref random), bias = TestData.Mixed(wide, ref random);
+            var tiles = new float[m * wide];
+            Gemm.MultiplyTransposed(a, default, b, bias, tiles, m, wide, k, 0, wide, bits);
+
+            var few = new float[m * n];
+            Gemm.MultiplyTransposed(a, default, b.AsSpan(0, n * k), bias.AsSpan(0, n), few, m, n, k, 0, n, bits);
+            var block = new float[m * wide];
+            int[] picks = Picks(m, ref random);
+            Gemm.MultiplyTransposed(Pool(a, picks, m, k, ref random), picks, b, bias, block, m, wide, k, 5, 5 + n, bits);
+            for (int i = 0; i < m; i++)
+            {
+                Assert.True(few.AsSpan(i * n, n).SequenceEqual(tiles.AsSpan(i * wide, n)), $"row {i} of {m}x{n}x{k} at {bits} bits");
+                Assert.True(block.AsSpan((i * wide) + 5, n).SequenceEqual(tiles.AsSpan((i * wide) + 5, n)), $"row {i}, columns 5 to {5 + n} of {m}x{wide}x{k} at {bits} bits");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1024, 15)]
     [InlineData(2048, 7)]
