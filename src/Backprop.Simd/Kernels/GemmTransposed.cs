@@ -665,6 +665,28 @@ internal static partial class Gemm
             return;
         }
 
+        if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
+        {
+            // The sums stay in a register: row r's three are lanes 3r to 3r + 2, moved to lanes 0 to 2 and stored under a mask.
+            Vector512<float> total = HorizontalSums.Of12(
+                V512(WithTail(s.S00, ref ar0, ref br0, dot)), V512(WithTail(s.S01, ref ar0, ref br1, dot)), V512(WithTail(s.S02, ref ar0, ref br2, dot)),
+                V512(WithTail(s.S10, ref ar1, ref br0, dot)), V512(WithTail(s.S11, ref ar1, ref br1, dot)), V512(WithTail(s.S12, ref ar1, ref br2, dot)),
+                V512(WithTail(s.S20, ref ar2, ref br0, dot)), V512(WithTail(s.S21, ref ar2, ref br1, dot)), V512(WithTail(s.S22, ref ar2, ref br2, dot)),
+                V512(WithTail(s.S30, ref ar3, ref br0, dot)), V512(WithTail(s.S31, ref ar3, ref br1, dot)), V512(WithTail(s.S32, ref ar3, ref br2, dot)));
+            Vector512<float> three = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(3)).AsSingle();
+            unsafe
+            {
+                float* c = (float*)Unsafe.AsPointer(ref cr);
+                Vector512<float> triple = Avx512F.MaskLoad((float*)Unsafe.AsPointer(ref bias), three, Vector512<float>.Zero);
+                for (int r = 0; r < 4; r++)
+                {
+                    Avx512F.MaskStore(c + (r * n), three, Avx512F.PermuteVar16x32(total, Vector512<int>.Indices + Vector512.Create(3 * r)) + triple);
+                }
+            }
+
+            return;
+        }
+
         Span<float> sums = stackalloc float[16];
         HorizontalSums.Of12(
             WithTail(s.S00, ref ar0, ref br0, dot), WithTail(s.S01, ref ar0, ref br1, dot), WithTail(s.S02, ref ar0, ref br2, dot),
