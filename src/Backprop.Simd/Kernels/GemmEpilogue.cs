@@ -112,6 +112,19 @@ internal static partial class Gemm
         public void ApplyTail<TV>(TV t, ref float c, int offset, TV lanes)
             where TV : struct, ISimd<TV> => TV.Store(TV.Select(lanes, _kind.Finish(t, ref c, (nuint)offset), TV.Load(ref c, (nuint)offset)), ref c, (nuint)offset);
 
+        // A row's one whole vector at `offset` and its tail vector at `tailOffset`, which overlaps it below the tail's
+        // lanes: both read C before either is stored, the tail stored first, so that the overlap ends with the whole
+        // vector's values and no load waits on a store it half overlaps. The same values as Apply then ApplyTail.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void ApplyWithTail<TV>(TV t, TV tailT, ref float c, int offset, int tailOffset, TV lanes)
+            where TV : struct, ISimd<TV>
+        {
+            TV whole = _kind.Finish(t, ref c, (nuint)offset);
+            TV tail = TV.Select(lanes, _kind.Finish(tailT, ref c, (nuint)tailOffset), TV.Load(ref c, (nuint)tailOffset));
+            TV.Store(tail, ref c, (nuint)tailOffset);
+            TV.Store(whole, ref c, (nuint)offset);
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply(float t, ref float c) => c = _kind.Finish(t, c);
     }
