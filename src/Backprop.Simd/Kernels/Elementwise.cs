@@ -211,6 +211,21 @@ internal static class Elementwise
                 TV.Store(acc, ref s0, (nuint)j);
             }
 
+            if (j < n && vectorEnd > 0)
+            {
+                // The last vector, [n - step, n), overlapping the one before: its shared columns are summed again in the
+                // same order, to the same bits, and the columns past vectorEnd are not left to scalar chains.
+                j = n - step;
+                TV acc = TV.Load(ref m0, (nuint)j);
+                for (int i = 1; i < rows; i++)
+                {
+                    acc = TV.Add(acc, TV.Load(ref m0, (nuint)((i * width) + j)));
+                }
+
+                TV.Store(acc, ref s0, (nuint)j);
+                j = n;
+            }
+
             for (; j < n; j++)
             {
                 float acc = Unsafe.Add(ref m0, j);
