@@ -70,6 +70,7 @@ public sealed class Dataset
         _divisor = parent._divisor;
         _targets = parent._targets;
         _labels = parent._labels;
+        TargetsAreOneHot = parent.TargetsAreOneHot;
         InputSize = parent.InputSize;
         TargetSize = parent.TargetSize;
         _start = parent._start + start;
@@ -88,7 +89,7 @@ public sealed class Dataset
         Guard.Positive(classCount);
         Guard.Length(inputs.Length, labels.Length * inputSize, $"{labels.Length} labels x inputSize {inputSize}");
         (float[] targets, int[] classes) = OneHot(labels, classCount);
-        return new Dataset(inputs, null, 0f, inputs.Length, inputSize, targets, classCount, classes);
+        return new Dataset(inputs, null, 0f, inputs.Length, inputSize, targets, classCount, classes) { TargetsAreOneHot = true };
     }
 
     /// <summary>
@@ -111,8 +112,12 @@ public sealed class Dataset
 
         Guard.Length(inputs.Length, labels.Length * inputSize, $"{labels.Length} labels x inputSize {inputSize}");
         (float[] targets, int[] classes) = OneHot(labels, classCount);
-        return new Dataset(null, inputs, divisor, inputs.Length, inputSize, targets, classCount, classes);
+        return new Dataset(null, inputs, divisor, inputs.Length, inputSize, targets, classCount, classes) { TargetsAreOneHot = true };
     }
+
+    /// <summary>Whether every target is the one-hot vector of the sample's label (<see cref="FromLabels(float[], int, ReadOnlySpan{byte}, int)"/>
+    /// and its byte form), so that a target can be written from <see cref="Label"/> instead of read.</summary>
+    internal bool TargetsAreOneHot { get; private init; }
 
     /// <summary>Number of samples.</summary>
     public int Count { get; }
@@ -199,6 +204,9 @@ public sealed class Dataset
             InputRows(start, count).CopyTo(destination);
         }
     }
+
+    /// <summary>Every sample's label, in order.</summary>
+    internal ReadOnlySpan<int> Labels => new(_labels, _start, Count);
 
     /// <summary>Label (class) of sample <paramref name="index"/>.</summary>
     public int Label(int index) => _labels[_start + CheckIndex(index)];

@@ -523,14 +523,33 @@ public sealed class Trainer : IDisposable, IShared
         int m = Math.Min(_options.MiniBatchSize, _order.Length - k), nL = Network.OutputSize;
         ReadOnlySpan<int> batch = _order.AsSpan(k, m);
         ReadOnlySpan<int> next = Ahead(k, 1), later = Ahead(k, 2);
-        for (int i = 0; i < m; i++)
+        if (TrainingData.TargetsAreOneHot)
         {
-            TrainingData.Target(batch[i]).CopyTo(_targets.AsSpan(i * nL, nL));
+            // Written from the labels (an int a sample) rather than copied from the target rows (a call per row, and two
+            // lines to prefetch for each): the same values.
+            Span<float> targets = _targets.AsSpan(0, m * nL);
+            ReadOnlySpan<int> labels = TrainingData.Labels;
+            targets.Clear();
+            for (int i = 0; i < m; i++)
+            {
+                targets[(i * nL) + labels[batch[i]]] = 1f;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < m; i++)
+            {
+                TrainingData.Target(batch[i]).CopyTo(_targets.AsSpan(i * nL, nL));
+            }
         }
 
         // The next batch's targets on their way: they are scattered over the whole set's, and this copy, on the
         // calling thread alone between two runs of the workers, waited on their cache misses (see docs/optimizing-backprop.md).
-        if (next.Length > 0)
+        if (next.Length > 0 && TrainingData.TargetsAreOneHot)
+        {
+            Prefetch.Rows(MemoryMarshal.Cast<int, float>(TrainingData.Labels), next, 1); // the line of each of their labels
+        }
+        else if (next.Length > 0)
         {
             ReadOnlySpan<float> targets = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(TrainingData.Target(0)), TrainingData.Count * nL);
             Prefetch.Rows(targets, next, nL);

@@ -109,6 +109,38 @@ public class ThreadingTests
         Assert.True(fromBytes.AsSpan().SequenceEqual(fromFloats), $"{threads} thread(s): bytes and floats trained to different parameters");
     }
 
+    /// <summary>A set made from labels has its mini-batches' targets written from the labels; the same one-hot rows given
+    /// as targets are copied. Both train to the same bits, on slices too (labels read from the slice's start) and with a
+    /// last mini-batch of fewer samples.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Targets_written_from_labels_train_to_the_bits_of_the_same_targets_copied(int threads)
+    {
+        int[] sizes = [64, 12, 10];
+        var random = new SeededRandom(12);
+        float[] inputs = TestData.Uniform(157 * sizes[0], ref random, 0f, 1f);
+        byte[] labels = Enumerable.Range(0, 157).Select(i => (byte)((i * 7) % sizes[^1])).ToArray();
+        float[] targets = new float[157 * sizes[^1]];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            targets[(i * sizes[^1]) + labels[i]] = 1f;
+        }
+
+        float[] Train(Dataset train)
+        {
+            var network = new Network(sizes, 3);
+            using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Threads = threads, Seed = 4, ChooseThreads = false });
+            sgd.RunEpoch();
+            sgd.RunEpoch();
+            return network.Parameters.ToArray();
+        }
+
+        Dataset fromLabels = Dataset.FromLabels(inputs, sizes[0], labels, sizes[^1]), fromTargets = new(inputs, sizes[0], targets, sizes[^1]);
+        Assert.True(Train(fromLabels).AsSpan().SequenceEqual(Train(fromTargets)), $"{threads} thread(s): whole sets differ");
+        Assert.True(Train(fromLabels.Slice(11, 133)).AsSpan().SequenceEqual(Train(fromTargets.Slice(11, 133))), $"{threads} thread(s): slices differ");
+    }
+
     /// <summary>With blocks of one tick the trainer switches between shared mini-batches and mini-batches on the
     /// calling thread alone every few batches (a chained pass begun one way and ended the other included): the same
     /// bits as one thread, and as two threads sharing every batch, for float and byte inputs.</summary>
