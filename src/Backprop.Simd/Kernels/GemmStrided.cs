@@ -198,8 +198,9 @@ internal static partial class Gemm
         int row = rowFrom;
         if (tail.Exists && cols - q > TV.Count && cols - q < 2 * TV.Count)
         {
-            // One whole vector and the tail (a small layer's 17 to 31 columns at 512 bits): both in the same pass over
-            // the sums, eight chains per four rows instead of four, and no store before a load it half overlaps.
+            // Past the pairs, one whole vector and the tail (a small layer's 17 to 31 columns at 512 bits, say): both in
+            // the same pass over the sums, eight chains per four rows instead of four, and no store before a load it
+            // half overlaps.
             for (; row + 4 <= rowTo; row += 4)
             {
                 FourRowsVectorAndTail(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);

@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Backprop.Simd.Kernels;
 
 // C = A B^T + 1 bias^T by dot products along rows of both operands: tiles of R rows of A against J rows of B
-// (10 x 2 and 4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times.
+// (10 x 2 and 4 x 3 where registers allow), R x J independent accumulators, each load of B used R times and each load of A J times;
+// a small layer's few outputs over short rows, a row of A against all of them (Rows1x12).
 internal static partial class Gemm
 {
     /// <summary>Bytes of B one block of its rows may take: half of a 512 KiB L2, the other half for A and C.</summary>
@@ -168,15 +169,17 @@ internal static partial class Gemm
     /// <summary>Longest rows of A, in vectors, for <see cref="Rows1x12"/>.</summary>
     private const int MaxShortVectors = 2;
 
-    /// <summary>Whether <see cref="Rows1x12"/> computes the whole block: at most twelve columns (a small layer's outputs) of
-    /// rows at most <see cref="MaxShortVectors"/> long, where the tiles' tails and sums cost more than their multiply-adds.</summary>
+    /// <summary>Whether <see cref="Rows1x12"/> computes the whole block: 7 to 12 columns (a small layer's outputs; with
+    /// fewer, its twelve accumulators would mostly compute sums it drops) of rows one to <see cref="MaxShortVectors"/>
+    /// vectors long, where the tiles' tails and sums cost more than their multiply-adds; 32 registers and x86's batched sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool ShortRows<TV>(int k, int columns)
         where TV : struct, ISimd<TV> =>
-        HorizontalSums.Batched<TV>() && columns <= 12 && k >= TV.Count && k <= MaxShortVectors * TV.Count;
+        SimdRegisters.Many && HorizontalSums.Batched<TV>() && columns >= 7 && columns <= 12 && k >= TV.Count && k <= MaxShortVectors * TV.Count;
 
     // Each of the m rows of A against `count` (at most twelve) rows of B: a row's sums, tails included, in one batch.
-    // Rows of B past `count` repeat the last one; their sums are dropped. 14 registers: 12 accumulators, a row of A, one of B.
+    // Rows of B past `count` repeat the last one; their sums are dropped. 13 registers in the loop: 12 accumulators and a
+    // row of A (B is the multiply-adds' memory operand).
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows1x12<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, int m, ref float br0, ref float bias, ref float c0, int n, int count, Dot<TV> dot)
@@ -191,7 +194,7 @@ internal static partial class Gemm
         ref float br9 = ref Unsafe.Add(ref br0, Math.Min(9, last) * k), br10 = ref Unsafe.Add(ref br0, Math.Min(10, last) * k);
         ref float br11 = ref Unsafe.Add(ref br0, Math.Min(11, last) * k);
         Vector512<float> lanes = typeof(TV) == typeof(SimdVector<Vector512<float>>) ? Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle() : default;
-        Span<float> sums = stackalloc float[16];
+        Span<float> sums = typeof(TV) == typeof(SimdVector<Vector512<float>>) ? default : stackalloc float[16];
         for (int i = 0; i < m; i++)
         {
             ref float ar = ref Unsafe.Add(ref MemoryMarshal.GetReference(a), RowOffset(aRows, i, (int)k));
@@ -215,18 +218,20 @@ internal static partial class Gemm
                 s11 = TV.MultiplyAddLoad(ref br11, (nuint)p, y, s11);
             }
 
-            if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
+            if (typeof(TV) == typeof(SimdVector<Vector512<float>>) && Avx512F.IsSupported)
             {
                 // The sums stay in a register: bias added and the row stored under a mask, no store and reload of the sums.
                 Vector512<float> total = HorizontalSums.Of12(
-                    V512(WithTail(s0, ref ar, ref br0, dot)), V512(WithTail(s1, ref ar, ref br1, dot)), V512(WithTail(s2, ref ar, ref br2, dot)),
-                    V512(WithTail(s3, ref ar, ref br3, dot)), V512(WithTail(s4, ref ar, ref br4, dot)), V512(WithTail(s5, ref ar, ref br5, dot)),
-                    V512(WithTail(s6, ref ar, ref br6, dot)), V512(WithTail(s7, ref ar, ref br7, dot)), V512(WithTail(s8, ref ar, ref br8, dot)),
-                    V512(WithTail(s9, ref ar, ref br9, dot)), V512(WithTail(s10, ref ar, ref br10, dot)), V512(WithTail(s11, ref ar, ref br11, dot)));
+                    HorizontalSums.V512(WithTail(s0, ref ar, ref br0, dot)), HorizontalSums.V512(WithTail(s1, ref ar, ref br1, dot)), HorizontalSums.V512(WithTail(s2, ref ar, ref br2, dot)),
+                    HorizontalSums.V512(WithTail(s3, ref ar, ref br3, dot)), HorizontalSums.V512(WithTail(s4, ref ar, ref br4, dot)), HorizontalSums.V512(WithTail(s5, ref ar, ref br5, dot)),
+                    HorizontalSums.V512(WithTail(s6, ref ar, ref br6, dot)), HorizontalSums.V512(WithTail(s7, ref ar, ref br7, dot)), HorizontalSums.V512(WithTail(s8, ref ar, ref br8, dot)),
+                    HorizontalSums.V512(WithTail(s9, ref ar, ref br9, dot)), HorizontalSums.V512(WithTail(s10, ref ar, ref br10, dot)), HorizontalSums.V512(WithTail(s11, ref ar, ref br11, dot)));
                 unsafe
                 {
-                    float* b = (float*)Unsafe.AsPointer(ref bias), c = (float*)Unsafe.AsPointer(ref cr);
-                    Avx512F.MaskStore(c, lanes, total + Avx512F.MaskLoad(b, lanes, Vector512<float>.Zero));
+                    fixed (float* b = &bias, c = &cr)
+                    {
+                        Avx512F.MaskStore(c, lanes, total + Avx512F.MaskLoad(b, lanes, Vector512<float>.Zero));
+                    }
                 }
 
                 continue;
@@ -351,20 +356,27 @@ internal static partial class Gemm
             AddTails(ref s, ref a0, in rows, ref br0, dot);
         }
 
-        if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
+        if (typeof(TV) == typeof(SimdVector<Vector512<float>>) && Avx512F.IsSupported)
         {
             // Each row's two sums are a 64-bit lane: bias pair added in a register, each pair stored straight to its row
             // (a store of the sums and scalar reloads of it cost more than the sums themselves).
             Vector512<float> pairs = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.As<float, byte>(ref bias))).AsSingle();
             Vector512<float> top = pairs + HorizontalSums.Of12(
-                V512(s.S00), V512(s.S01), V512(s.S10), V512(s.S11), V512(s.S20), V512(s.S21), V512(s.S30), V512(s.S31), V512(s.S40), V512(s.S41), V512(s.S50), V512(s.S51));
+                HorizontalSums.V512(s.S00), HorizontalSums.V512(s.S01), HorizontalSums.V512(s.S10), HorizontalSums.V512(s.S11), HorizontalSums.V512(s.S20), HorizontalSums.V512(s.S21), HorizontalSums.V512(s.S30), HorizontalSums.V512(s.S31), HorizontalSums.V512(s.S40), HorizontalSums.V512(s.S41), HorizontalSums.V512(s.S50), HorizontalSums.V512(s.S51));
             Vector512<float> bottom = pairs + HorizontalSums.Of12(
-                V512(s.S60), V512(s.S61), V512(s.S70), V512(s.S71), V512(s.S80), V512(s.S81), V512(s.S90), V512(s.S91), V512(s.S80), V512(s.S80), V512(s.S80), V512(s.S80));
-            StorePairs(ref cr, n, top.GetLower().GetLower());
-            StorePairs(ref Unsafe.Add(ref cr, 2 * n), n, top.GetLower().GetUpper());
-            StorePairs(ref Unsafe.Add(ref cr, 4 * n), n, top.GetUpper().GetLower());
-            StorePairs(ref Unsafe.Add(ref cr, 6 * n), n, bottom.GetLower().GetLower());
-            StorePairs(ref Unsafe.Add(ref cr, 8 * n), n, bottom.GetLower().GetUpper());
+                HorizontalSums.V512(s.S60), HorizontalSums.V512(s.S61), HorizontalSums.V512(s.S70), HorizontalSums.V512(s.S71), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S81), HorizontalSums.V512(s.S90), HorizontalSums.V512(s.S91), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S80));
+            unsafe
+            {
+                fixed (float* c = &cr)
+                {
+                    StorePairs(c, n, top.GetLower().GetLower());
+                    StorePairs(c + (2 * n), n, top.GetLower().GetUpper());
+                    StorePairs(c + (4 * n), n, top.GetUpper().GetLower());
+                    StorePairs(c + (6 * n), n, bottom.GetLower().GetLower());
+                    StorePairs(c + (8 * n), n, bottom.GetLower().GetUpper());
+                }
+            }
+
             return;
         }
 
@@ -383,9 +395,8 @@ internal static partial class Gemm
 
     // Two rows' pairs of C from the two 64-bit lanes of `pairs`, the rows n floats apart.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StorePairs(ref float cr, int n, Vector128<float> pairs)
+    private static unsafe void StorePairs(float* c, int n, Vector128<float> pairs)
     {
-        float* c = (float*)Unsafe.AsPointer(ref cr);
         Sse.StoreLow(c, pairs);
         Sse.StoreHigh(c + n, pairs);
     }
@@ -411,9 +422,6 @@ internal static partial class Gemm
         (s.S80, s.S81) = (WithTail(s.S80, ref ar8, ref br0, dot), WithTail(s.S81, ref ar8, ref br1, dot));
         (s.S90, s.S91) = (WithTail(s.S90, ref ar9, ref br0, dot), WithTail(s.S91, ref ar9, ref br1, dot));
     }
-
-    private static Vector512<float> V512<TV>(TV v)
-        where TV : struct => Unsafe.BitCast<TV, Vector512<float>>(v);
 
     // Where Tile10x2's ten rows of A start (in floats from A's first element).
     private readonly record struct Rows10(nint R0, nint R1, nint R2, nint R3, nint R4, nint R5, nint R6, nint R7, nint R8, nint R9);
@@ -665,22 +673,24 @@ internal static partial class Gemm
             return;
         }
 
-        if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
+        if (typeof(TV) == typeof(SimdVector<Vector512<float>>) && Avx512F.IsSupported)
         {
             // The sums stay in a register: row r's three are lanes 3r to 3r + 2, moved to lanes 0 to 2 and stored under a mask.
             Vector512<float> total = HorizontalSums.Of12(
-                V512(WithTail(s.S00, ref ar0, ref br0, dot)), V512(WithTail(s.S01, ref ar0, ref br1, dot)), V512(WithTail(s.S02, ref ar0, ref br2, dot)),
-                V512(WithTail(s.S10, ref ar1, ref br0, dot)), V512(WithTail(s.S11, ref ar1, ref br1, dot)), V512(WithTail(s.S12, ref ar1, ref br2, dot)),
-                V512(WithTail(s.S20, ref ar2, ref br0, dot)), V512(WithTail(s.S21, ref ar2, ref br1, dot)), V512(WithTail(s.S22, ref ar2, ref br2, dot)),
-                V512(WithTail(s.S30, ref ar3, ref br0, dot)), V512(WithTail(s.S31, ref ar3, ref br1, dot)), V512(WithTail(s.S32, ref ar3, ref br2, dot)));
+                HorizontalSums.V512(WithTail(s.S00, ref ar0, ref br0, dot)), HorizontalSums.V512(WithTail(s.S01, ref ar0, ref br1, dot)), HorizontalSums.V512(WithTail(s.S02, ref ar0, ref br2, dot)),
+                HorizontalSums.V512(WithTail(s.S10, ref ar1, ref br0, dot)), HorizontalSums.V512(WithTail(s.S11, ref ar1, ref br1, dot)), HorizontalSums.V512(WithTail(s.S12, ref ar1, ref br2, dot)),
+                HorizontalSums.V512(WithTail(s.S20, ref ar2, ref br0, dot)), HorizontalSums.V512(WithTail(s.S21, ref ar2, ref br1, dot)), HorizontalSums.V512(WithTail(s.S22, ref ar2, ref br2, dot)),
+                HorizontalSums.V512(WithTail(s.S30, ref ar3, ref br0, dot)), HorizontalSums.V512(WithTail(s.S31, ref ar3, ref br1, dot)), HorizontalSums.V512(WithTail(s.S32, ref ar3, ref br2, dot)));
             Vector512<float> three = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(3)).AsSingle();
             unsafe
             {
-                float* c = (float*)Unsafe.AsPointer(ref cr);
-                Vector512<float> triple = Avx512F.MaskLoad((float*)Unsafe.AsPointer(ref bias), three, Vector512<float>.Zero);
-                for (int r = 0; r < 4; r++)
+                fixed (float* b = &bias, c = &cr)
                 {
-                    Avx512F.MaskStore(c + (r * n), three, Avx512F.PermuteVar16x32(total, Vector512<int>.Indices + Vector512.Create(3 * r)) + triple);
+                    Vector512<float> triple = Avx512F.MaskLoad(b, three, Vector512<float>.Zero);
+                    for (int r = 0; r < 4; r++)
+                    {
+                        Avx512F.MaskStore(c + (r * n), three, Avx512F.PermuteVar16x32(total, Vector512<int>.Indices + Vector512.Create(3 * r)) + triple);
+                    }
                 }
             }
 

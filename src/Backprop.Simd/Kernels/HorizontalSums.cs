@@ -89,7 +89,8 @@ internal static class HorizontalSums
         return Sse.Shuffle(xy, zw, 0x88) + Sse.Shuffle(xy, zw, 0xDD);
     }
 
-    private static Vector512<float> V512<TV>(TV v)
+    /// <summary>A 512-bit <typeparamref name="TV"/> as the vector it wraps.</summary>
+    internal static Vector512<float> V512<TV>(TV v)
         where TV : struct => Unsafe.BitCast<TV, Vector512<float>>(v);
 
     private static Vector256<float> V256<TV>(TV v)
