@@ -221,11 +221,11 @@ internal static partial class Gemm
             if (typeof(TV) == typeof(SimdVector<Vector512<float>>) && Avx512F.IsSupported)
             {
                 // The sums stay in a register: bias added and the row stored under a mask, no store and reload of the sums.
-                Vector512<float> total = HorizontalSums.Of12(
-                    HorizontalSums.V512(WithTail(s0, ref ar, ref br0, dot)), HorizontalSums.V512(WithTail(s1, ref ar, ref br1, dot)), HorizontalSums.V512(WithTail(s2, ref ar, ref br2, dot)),
-                    HorizontalSums.V512(WithTail(s3, ref ar, ref br3, dot)), HorizontalSums.V512(WithTail(s4, ref ar, ref br4, dot)), HorizontalSums.V512(WithTail(s5, ref ar, ref br5, dot)),
-                    HorizontalSums.V512(WithTail(s6, ref ar, ref br6, dot)), HorizontalSums.V512(WithTail(s7, ref ar, ref br7, dot)), HorizontalSums.V512(WithTail(s8, ref ar, ref br8, dot)),
-                    HorizontalSums.V512(WithTail(s9, ref ar, ref br9, dot)), HorizontalSums.V512(WithTail(s10, ref ar, ref br10, dot)), HorizontalSums.V512(WithTail(s11, ref ar, ref br11, dot)));
+                Vector512<float> total = HorizontalSums.Of12In512(
+                    WithTail(s0, ref ar, ref br0, dot), WithTail(s1, ref ar, ref br1, dot), WithTail(s2, ref ar, ref br2, dot),
+                    WithTail(s3, ref ar, ref br3, dot), WithTail(s4, ref ar, ref br4, dot), WithTail(s5, ref ar, ref br5, dot),
+                    WithTail(s6, ref ar, ref br6, dot), WithTail(s7, ref ar, ref br7, dot), WithTail(s8, ref ar, ref br8, dot),
+                    WithTail(s9, ref ar, ref br9, dot), WithTail(s10, ref ar, ref br10, dot), WithTail(s11, ref ar, ref br11, dot));
                 unsafe
                 {
                     fixed (float* b = &bias, c = &cr)
@@ -361,10 +361,10 @@ internal static partial class Gemm
             // Each row's two sums are a 64-bit lane: bias pair added in a register, each pair stored straight to its row
             // (a store of the sums and scalar reloads of it cost more than the sums themselves).
             Vector512<float> pairs = Vector512.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.As<float, byte>(ref bias))).AsSingle();
-            Vector512<float> top = pairs + HorizontalSums.Of12(
-                HorizontalSums.V512(s.S00), HorizontalSums.V512(s.S01), HorizontalSums.V512(s.S10), HorizontalSums.V512(s.S11), HorizontalSums.V512(s.S20), HorizontalSums.V512(s.S21), HorizontalSums.V512(s.S30), HorizontalSums.V512(s.S31), HorizontalSums.V512(s.S40), HorizontalSums.V512(s.S41), HorizontalSums.V512(s.S50), HorizontalSums.V512(s.S51));
-            Vector512<float> bottom = pairs + HorizontalSums.Of12(
-                HorizontalSums.V512(s.S60), HorizontalSums.V512(s.S61), HorizontalSums.V512(s.S70), HorizontalSums.V512(s.S71), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S81), HorizontalSums.V512(s.S90), HorizontalSums.V512(s.S91), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S80), HorizontalSums.V512(s.S80));
+            Vector512<float> top = pairs + HorizontalSums.Of12In512(
+                s.S00, s.S01, s.S10, s.S11, s.S20, s.S21, s.S30, s.S31, s.S40, s.S41, s.S50, s.S51);
+            Vector512<float> bottom = pairs + HorizontalSums.Of12In512(
+                s.S60, s.S61, s.S70, s.S71, s.S80, s.S81, s.S90, s.S91, s.S80, s.S80, s.S80, s.S80);
             unsafe
             {
                 fixed (float* c = &cr)
@@ -676,11 +676,11 @@ internal static partial class Gemm
         if (typeof(TV) == typeof(SimdVector<Vector512<float>>) && Avx512F.IsSupported)
         {
             // The sums stay in a register: row r's three are lanes 3r to 3r + 2, moved to lanes 0 to 2 and stored under a mask.
-            Vector512<float> total = HorizontalSums.Of12(
-                HorizontalSums.V512(WithTail(s.S00, ref ar0, ref br0, dot)), HorizontalSums.V512(WithTail(s.S01, ref ar0, ref br1, dot)), HorizontalSums.V512(WithTail(s.S02, ref ar0, ref br2, dot)),
-                HorizontalSums.V512(WithTail(s.S10, ref ar1, ref br0, dot)), HorizontalSums.V512(WithTail(s.S11, ref ar1, ref br1, dot)), HorizontalSums.V512(WithTail(s.S12, ref ar1, ref br2, dot)),
-                HorizontalSums.V512(WithTail(s.S20, ref ar2, ref br0, dot)), HorizontalSums.V512(WithTail(s.S21, ref ar2, ref br1, dot)), HorizontalSums.V512(WithTail(s.S22, ref ar2, ref br2, dot)),
-                HorizontalSums.V512(WithTail(s.S30, ref ar3, ref br0, dot)), HorizontalSums.V512(WithTail(s.S31, ref ar3, ref br1, dot)), HorizontalSums.V512(WithTail(s.S32, ref ar3, ref br2, dot)));
+            Vector512<float> total = HorizontalSums.Of12In512(
+                WithTail(s.S00, ref ar0, ref br0, dot), WithTail(s.S01, ref ar0, ref br1, dot), WithTail(s.S02, ref ar0, ref br2, dot),
+                WithTail(s.S10, ref ar1, ref br0, dot), WithTail(s.S11, ref ar1, ref br1, dot), WithTail(s.S12, ref ar1, ref br2, dot),
+                WithTail(s.S20, ref ar2, ref br0, dot), WithTail(s.S21, ref ar2, ref br1, dot), WithTail(s.S22, ref ar2, ref br2, dot),
+                WithTail(s.S30, ref ar3, ref br0, dot), WithTail(s.S31, ref ar3, ref br1, dot), WithTail(s.S32, ref ar3, ref br2, dot));
             Vector512<float> three = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(3)).AsSingle();
             unsafe
             {

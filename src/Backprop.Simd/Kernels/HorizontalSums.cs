@@ -29,7 +29,7 @@ internal static class HorizontalSums
         s = ref Unsafe.Subtract(ref s, 15);
         if (typeof(TV) == typeof(SimdVector<Vector512<float>>))
         {
-            Of12(V512(a0), V512(a1), V512(a2), V512(a3), V512(a4), V512(a5), V512(a6), V512(a7), V512(a8), V512(a9), V512(a10), V512(a11)).StoreUnsafe(ref s);
+            Of12In512(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11).StoreUnsafe(ref s);
         }
         else if (typeof(TV) == typeof(SimdVector<Vector256<float>>))
         {
@@ -48,9 +48,15 @@ internal static class HorizontalSums
         }
     }
 
-    /// <summary>The sums of twelve 512-bit vectors in lanes [0, 12) of the result (lanes 12 to 15 repeat 8 to 11), in argument order.</summary>
+    /// <summary>The sums of twelve 512-bit vectors in lanes [0, 12) of the result (lanes 12 to 15 repeat 8 to 11), in
+    /// argument order: <see cref="Of12{TV}(TV, TV, TV, TV, TV, TV, TV, TV, TV, TV, TV, TV, Span{float})"/> kept in a register.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Of12(
+    public static Vector512<float> Of12In512<TV>(TV a0, TV a1, TV a2, TV a3, TV a4, TV a5, TV a6, TV a7, TV a8, TV a9, TV a10, TV a11)
+        where TV : struct, ISimd<TV> =>
+        Of12(V512(a0), V512(a1), V512(a2), V512(a3), V512(a4), V512(a5), V512(a6), V512(a7), V512(a8), V512(a9), V512(a10), V512(a11));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Of12(
         Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4, Vector512<float> a5,
         Vector512<float> a6, Vector512<float> a7, Vector512<float> a8, Vector512<float> a9, Vector512<float> a10, Vector512<float> a11)
     {
@@ -89,8 +95,7 @@ internal static class HorizontalSums
         return Sse.Shuffle(xy, zw, 0x88) + Sse.Shuffle(xy, zw, 0xDD);
     }
 
-    /// <summary>A 512-bit <typeparamref name="TV"/> as the vector it wraps.</summary>
-    internal static Vector512<float> V512<TV>(TV v)
+    private static Vector512<float> V512<TV>(TV v)
         where TV : struct => Unsafe.BitCast<TV, Vector512<float>>(v);
 
     private static Vector256<float> V256<TV>(TV v)

@@ -523,6 +523,9 @@ public sealed class Trainer : IDisposable, IShared
         int m = Math.Min(_options.MiniBatchSize, _order.Length - k), nL = Network.OutputSize;
         ReadOnlySpan<int> batch = _order.AsSpan(k, m);
         ReadOnlySpan<int> next = Ahead(k, 1), later = Ahead(k, 2);
+        // The next batch's targets (or labels) are requested now: they are scattered over the whole set's, and this
+        // gather, on the calling thread alone between two runs of the workers, waited on their cache misses (see
+        // docs/optimizing-backprop.md).
         if (TrainingData.TargetsAreOneHot)
         {
             // Written from the labels (an int a sample) rather than copied from the target rows (a call per row, and two
@@ -534,6 +537,8 @@ public sealed class Trainer : IDisposable, IShared
             {
                 targets[(i * nL) + labels[batch[i]]] = 1f;
             }
+
+            Prefetch.Rows(MemoryMarshal.Cast<int, float>(labels), next, 1); // the line of each of their labels
         }
         else
         {
@@ -541,21 +546,15 @@ public sealed class Trainer : IDisposable, IShared
             {
                 TrainingData.Target(batch[i]).CopyTo(_targets.AsSpan(i * nL, nL));
             }
-        }
 
-        // The next batch's targets on their way: they are scattered over the whole set's, and this copy, on the
-        // calling thread alone between two runs of the workers, waited on their cache misses (see docs/optimizing-backprop.md).
-        if (next.Length > 0 && TrainingData.TargetsAreOneHot)
-        {
-            Prefetch.Rows(MemoryMarshal.Cast<int, float>(TrainingData.Labels), next, 1); // the line of each of their labels
-        }
-        else if (next.Length > 0)
-        {
-            ReadOnlySpan<float> targets = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(TrainingData.Target(0)), TrainingData.Count * nL);
-            Prefetch.Rows(targets, next, nL);
-            if (nL <= 16)
+            if (next.Length > 0)
             {
-                Prefetch.Rows(targets[(nL - 1)..], next, nL); // each row's last float: its second line, if any
+                ReadOnlySpan<float> targets = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(TrainingData.Target(0)), TrainingData.Count * nL);
+                Prefetch.Rows(targets, next, nL);
+                if (nL <= 16)
+                {
+                    Prefetch.Rows(targets[(nL - 1)..], next, nL); // each row's last float: its second line, if any
+                }
             }
         }
 
