@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Simd.Kernels;
 
@@ -163,6 +164,25 @@ internal static partial class Gemm
     // L(r, s) for count rows into packed[s count + r]: each step's factors side by side.
     private static void PackRows(ref float lr, int rowStride, int sumStride, int count, int sums, ref float packed)
     {
+        if (rowStride == 1 && count >= 4)
+        {
+            // The rows' factors of one step are adjacent already (the gradient's columns of Delta): each step's count
+            // floats are copied in 4-float vectors, the last one overlapping the one before when count is not a multiple of 4.
+            for (int s = 0; s < sums; s++)
+            {
+                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                ref float destination = ref Unsafe.Add(ref packed, (nint)s * count);
+                for (int r = 0; r < count - 4; r += 4)
+                {
+                    Vector128.LoadUnsafe(ref ls, (nuint)r).StoreUnsafe(ref destination, (nuint)r);
+                }
+
+                Vector128.LoadUnsafe(ref ls, (nuint)(count - 4)).StoreUnsafe(ref destination, (nuint)(count - 4));
+            }
+
+            return;
+        }
+
         for (int s = 0; s < sums; s++)
         {
             ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
@@ -239,8 +259,12 @@ internal static partial class Gemm
 
         // Finished out of line: with the epilogue's stores inlined here the JIT's inlining budget ran out at 512 bits,
         // the last applies stayed calls, and ten accumulators live across them were spilled on every step of the loop.
-        Twelve<TV> accumulators = new(t0a, t0b, t1a, t1b, t2a, t2b, t3a, t3b, t4a, t4b, t5a, t5b,
-            t6a, t6b, t7a, t7b, t8a, t8b, t9a, t9b, t10a, t10b, t11a, t11b);
+        // Field by field, as Tile10x2's sums: a constructor of 24 vectors stayed a call that copied them all once more.
+        Unsafe.SkipInit(out Twelve<TV> accumulators);
+        (accumulators.T0A, accumulators.T0B, accumulators.T1A, accumulators.T1B, accumulators.T2A, accumulators.T2B) = (t0a, t0b, t1a, t1b, t2a, t2b);
+        (accumulators.T3A, accumulators.T3B, accumulators.T4A, accumulators.T4B, accumulators.T5A, accumulators.T5B) = (t3a, t3b, t4a, t4b, t5a, t5b);
+        (accumulators.T6A, accumulators.T6B, accumulators.T7A, accumulators.T7B, accumulators.T8A, accumulators.T8B) = (t6a, t6b, t7a, t7b, t8a, t8b);
+        (accumulators.T9A, accumulators.T9B, accumulators.T10A, accumulators.T10B, accumulators.T11A, accumulators.T11B) = (t9a, t9b, t10a, t10b, t11a, t11b);
         FinishTwelve(ref cr, cols, in accumulators, epilogue);
     }
 
@@ -289,8 +313,12 @@ internal static partial class Gemm
     }
 
     // PanelTwelve's 24 accumulators, rows 0..11 by its two vectors (a and b).
-    private readonly record struct Twelve<TV>(TV T0A, TV T0B, TV T1A, TV T1B, TV T2A, TV T2B, TV T3A, TV T3B, TV T4A, TV T4B, TV T5A, TV T5B, TV T6A, TV T6B, TV T7A, TV T7B, TV T8A, TV T8B, TV T9A, TV T9B, TV T10A, TV T10B, TV T11A, TV T11B)
-        where TV : struct, ISimd<TV>;
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("StyleCop.CSharp.MaintainabilityRules", "SA1401:Fields should be private", Justification = "a register file's spill: filled field by field")]
+    private struct Twelve<TV>
+        where TV : struct, ISimd<TV>
+    {
+        public TV T0A, T0B, T1A, T1B, T2A, T2B, T3A, T3B, T4A, T4B, T5A, T5B, T6A, T6B, T7A, T7B, T8A, T8B, T9A, T9B, T10A, T10B, T11A, T11B;
+    }
 
     // The panel tiles: R rows of C by one strip of two vectors, the strip's rows of R consecutive in the panel. Six
     // rows is 12 accumulators, 2 loads and a broadcast: 15 of the 16 registers of AVX2.
