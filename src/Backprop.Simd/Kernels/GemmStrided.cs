@@ -214,6 +214,15 @@ internal static partial class Gemm
             return;
         }
 
+        if (sums >= ShortSums)
+        {
+            // Long sums: four chains of dependent multiply-adds cannot hide their latency, eight can.
+            for (; row + 8 <= rowTo; row += 8)
+            {
+                EightRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
+            }
+        }
+
         for (; row + 4 <= rowTo; row += 4)
         {
             FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
@@ -533,6 +542,77 @@ internal static partial class Gemm
         if (!tail.Exists)
         {
             for (int o = 0; o < 4; o++)
+            {
+                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, vectorEnd, epilogue);
+            }
+        }
+    }
+
+    // Eight output rows past the pairs, as FourRowsSingles: eight independent chains, enough to hide a multiply-add's
+    // latency over long sums (at 16 registers too: eight accumulators, a load and a broadcast). The same chains, so the same bits.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void EightRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue<TE> epilogue)
+        where TV : struct, ISimd<TV>
+        where TE : struct, IEpilogue
+    {
+        int w = TV.Count;
+        int vectorEnd = cols - (cols % w);
+        for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
+        {
+            int at = q < vectorEnd ? q : tail.Start;
+            ref float c = ref cr0;
+            TV t0 = epilogue.Start<TV>(ref c, at);
+            TV t1 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            TV t2 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            TV t3 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            TV t4 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            TV t5 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            TV t6 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            TV t7 = epilogue.Start<TV>(ref c = ref Unsafe.Add(ref c, cols), at);
+            nint at4 = 4 * rowStride;
+            for (int s = 0; s < sums; s++)
+            {
+                TV x = TV.Load(ref r0, (nuint)(RowOffset(rRows, s, cols) + at));
+                ref float ls = ref Unsafe.Add(ref lr, (nint)s * sumStride);
+                ref float ls4 = ref Unsafe.Add(ref ls, at4);
+                t0 = TV.MultiplyAddBroadcast(ref ls, x, t0);
+                t1 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref ls, rowStride), x, t1);
+                t2 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref ls, 2 * rowStride), x, t2);
+                t3 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref ls, 3 * rowStride), x, t3);
+                t4 = TV.MultiplyAddBroadcast(ref ls4, x, t4);
+                t5 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref ls4, rowStride), x, t5);
+                t6 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref ls4, 2 * rowStride), x, t6);
+                t7 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref ls4, 3 * rowStride), x, t7);
+            }
+
+            c = ref cr0;
+            if (q < vectorEnd)
+            {
+                epilogue.Apply(t0, ref c, q);
+                epilogue.Apply(t1, ref c = ref Unsafe.Add(ref c, cols), q);
+                epilogue.Apply(t2, ref c = ref Unsafe.Add(ref c, cols), q);
+                epilogue.Apply(t3, ref c = ref Unsafe.Add(ref c, cols), q);
+                epilogue.Apply(t4, ref c = ref Unsafe.Add(ref c, cols), q);
+                epilogue.Apply(t5, ref c = ref Unsafe.Add(ref c, cols), q);
+                epilogue.Apply(t6, ref c = ref Unsafe.Add(ref c, cols), q);
+                epilogue.Apply(t7, ref c = ref Unsafe.Add(ref c, cols), q);
+            }
+            else
+            {
+                epilogue.ApplyTail(t0, ref c, at, tail.Lanes);
+                epilogue.ApplyTail(t1, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+                epilogue.ApplyTail(t2, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+                epilogue.ApplyTail(t3, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+                epilogue.ApplyTail(t4, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+                epilogue.ApplyTail(t5, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+                epilogue.ApplyTail(t6, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+                epilogue.ApplyTail(t7, ref c = ref Unsafe.Add(ref c, cols), at, tail.Lanes);
+            }
+        }
+
+        if (!tail.Exists)
+        {
+            for (int o = 0; o < 8; o++)
             {
                 ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, vectorEnd, epilogue);
             }
