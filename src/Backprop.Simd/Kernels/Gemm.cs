@@ -69,6 +69,15 @@ internal static partial class Gemm
         SimdDispatch.Run(ref kernel, bits, k);
     }
 
+    /// <summary>
+    /// <see cref="MultiplyStrided(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, int, int, int, int, float, float)"/>
+    /// for columns [<paramref name="qStart"/>, <paramref name="qEnd"/>) of C alone (R's rows read in the same columns):
+    /// each of those elements the same sum in the same order as in the whole product, so the same bits.
+    /// </summary>
+    public static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd, int qStart, int qEnd, float alpha, float beta) =>
+        MultiplyStrided(lhs, rowStride, sumStride, r, rRows, c, rows, sums, cols, rStart, rEnd, qStart, qEnd, alpha, beta, SimdWidth.Bits, Panels.Auto);
+
     /// <summary><see cref="MultiplyStrided(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, int, int, int, int, float, float)"/> at <paramref name="bits"/>.</summary>
     public static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
         int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits) =>
@@ -76,11 +85,16 @@ internal static partial class Gemm
 
     /// <summary>The strided product with packed panels as <paramref name="panels"/> says (the tests compare the two paths).</summary>
     internal static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits, Panels panels)
+        int rows, int sums, int cols, int rStart, int rEnd, float alpha, float beta, int bits, Panels panels) =>
+        MultiplyStrided(lhs, rowStride, sumStride, r, rRows, c, rows, sums, cols, rStart, rEnd, 0, cols, alpha, beta, bits, panels);
+
+    /// <summary>The strided product over columns [<paramref name="qStart"/>, <paramref name="qEnd"/>), at <paramref name="bits"/>, panels as <paramref name="panels"/> says.</summary>
+    internal static void MultiplyStrided(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
+        int rows, int sums, int cols, int rStart, int rEnd, int qStart, int qEnd, float alpha, float beta, int bits, Panels panels)
     {
         _ = rows; // the shape of C; the rows computed are [rStart, rEnd)
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, new Epilogue(alpha, beta), panels);
-        SimdDispatch.Run(ref kernel, bits, cols);
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, qStart, qEnd, new Epilogue(alpha, beta), panels);
+        SimdDispatch.Run(ref kernel, bits, qEnd - qStart);
     }
 
     /// <summary>
@@ -97,7 +111,7 @@ internal static partial class Gemm
         int rows, int sums, int cols, int rStart, int rEnd, int bits, Panels panels)
     {
         _ = rows;
-        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, rStart, rEnd, new Epilogue(1f, 0f, Resume: true), panels);
+        var kernel = new StridedKernel(lhs, rowStride, sumStride, r, default, c, sums, cols, rStart, rEnd, 0, cols, new Epilogue(1f, 0f, Resume: true), panels);
         SimdDispatch.Run(ref kernel, bits, cols);
     }
 
@@ -127,7 +141,7 @@ internal static partial class Gemm
     }
 
     private readonly ref struct StridedKernel(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels) : ISimdKernel
+        int sums, int cols, int rStart, int rEnd, int qStart, int qEnd, Epilogue epilogue, Panels panels) : ISimdKernel
     {
         private readonly ReadOnlySpan<float> lhs = lhs;
         private readonly ReadOnlySpan<float> r = r;
@@ -135,7 +149,7 @@ internal static partial class Gemm
         private readonly Span<float> c = c;
 
         public void Run<TV>()
-            where TV : struct, ISimd<TV> => Strided<TV>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, epilogue, panels);
+            where TV : struct, ISimd<TV> => Strided<TV>(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, qStart, qEnd, epilogue, panels);
     }
 
     private ref struct OuterKernel(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, bool skipZeroInputs) : ISimdKernel

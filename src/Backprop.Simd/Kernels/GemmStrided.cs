@@ -21,12 +21,15 @@ internal static partial class Gemm
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Strided<TV>(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,
-        int sums, int cols, int rStart, int rEnd, Epilogue epilogue, Panels panels)
+        int sums, int cols, int rStart, int rEnd, int qStart, int qEnd, Epilogue epilogue, Panels panels)
         where TV : struct, ISimd<TV>
     {
+        // Columns [qStart, qEnd) of R and C: both start at qStart, rows still cols apart; every tile indexes columns
+        // from there and stops at the window's width.
         ref float l0 = ref MemoryMarshal.GetReference(lhs);
-        ref float r0 = ref MemoryMarshal.GetReference(r);
-        ref float c0 = ref MemoryMarshal.GetReference(c);
+        ref float r0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(r), qStart);
+        ref float c0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), qStart);
+        int width = qEnd - qStart;
 
         // Each kind of epilogue is its own compiled kernel (see Epilogue<TE>). Only plain sums resume.
         Debug.Assert(!epilogue.Resume || (epilogue.Alpha == 1 && epilogue.Beta == 0), "only plain sums can resume");
@@ -34,15 +37,15 @@ internal static partial class Gemm
         {
             if (epilogue.Beta == 0)
             {
-                StridedBlock<TV, Scaled>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, new(new Scaled(epilogue.Alpha)), panels);
+                StridedBlock<TV, Scaled>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, rEnd, new(new Scaled(epilogue.Alpha)), panels);
             }
             else if (epilogue.Beta == 1)
             {
-                StridedBlock<TV, FoldedUnit>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, new(new FoldedUnit(epilogue.Alpha)), panels);
+                StridedBlock<TV, FoldedUnit>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, rEnd, new(new FoldedUnit(epilogue.Alpha)), panels);
             }
             else
             {
-                StridedBlock<TV, Folded>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, new(new Folded(epilogue.Alpha, epilogue.Beta)), panels);
+                StridedBlock<TV, Folded>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, rEnd, new(new Folded(epilogue.Alpha, epilogue.Beta)), panels);
             }
 
             return;
@@ -51,18 +54,18 @@ internal static partial class Gemm
         // Through packed panels a block's rows of R are contiguous, so the blocks can be longer (fewer round trips of
         // C's partial sums) as long as a panel of them still holds a few strips.
         int w = TV.Count;
-        int block = UsePanels(panels, Math.Min(sums, PanelSumBlock), rEnd - rStart, cols - (cols % (2 * w)), w) ? PanelSumBlock : SumBlock;
+        int block = UsePanels(panels, Math.Min(sums, PanelSumBlock), rEnd - rStart, width - (width % (2 * w)), w) ? PanelSumBlock : SumBlock;
 
         // The plain sums (starting from C's values when resuming).
         if (sums <= 2 * block)
         {
             if (epilogue.Resume)
             {
-                StridedBlock<TV, ResumedSums>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, default, panels);
+                StridedBlock<TV, ResumedSums>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, rEnd, default, panels);
             }
             else
             {
-                StridedBlock<TV, Sums>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, rEnd, default, panels);
+                StridedBlock<TV, Sums>(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, rEnd, default, panels);
             }
 
             return;
@@ -78,11 +81,11 @@ internal static partial class Gemm
             ReadOnlySpan<int> picks = rRows.IsEmpty ? default : rRows.Slice(s0, count);
             if (s0 == 0 && !epilogue.Resume)
             {
-                StridedBlock<TV, Sums>(ref ls, rowStride, sumStride, ref rs, picks, ref c0, count, cols, rStart, rEnd, default, panels);
+                StridedBlock<TV, Sums>(ref ls, rowStride, sumStride, ref rs, picks, ref c0, count, cols, width, rStart, rEnd, default, panels);
             }
             else
             {
-                StridedBlock<TV, ResumedSums>(ref ls, rowStride, sumStride, ref rs, picks, ref c0, count, cols, rStart, rEnd, default, panels);
+                StridedBlock<TV, ResumedSums>(ref ls, rowStride, sumStride, ref rs, picks, ref c0, count, cols, width, rStart, rEnd, default, panels);
             }
         }
     }
@@ -90,17 +93,17 @@ internal static partial class Gemm
     // Rows [rStart, rEnd) of C for one block of s.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StridedBlock<TV, TE>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rStart, int rEnd, Epilogue<TE> epilogue, Panels panels)
+        int sums, int cols, int width, int rStart, int rEnd, Epilogue<TE> epilogue, Panels panels)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue
     {
         int w = TV.Count;
-        int vectorEnd = cols - (cols % w), pairEnd = cols - (cols % (2 * w));
+        int vectorEnd = width - (width % w), pairEnd = width - (width % (2 * w));
 
         // Columns past the last whole vector go through the row's last vector, [cols - w, cols), computed whole
         // and stored only in its lanes from vectorEnd on (see Epilogue.ApplyTail): one vector step per row instead
         // of a scalar chain per column. Only 128-bit rows shorter than a vector are left to scalars.
-        Tail<TV> tail = new(vectorEnd < cols && cols >= w, cols - w, TV.LanesFrom(w - (cols - vectorEnd)));
+        Tail<TV> tail = new(vectorEnd < width && width >= w, width - w, TV.LanesFrom(w - (width - vectorEnd)));
 
         // Pairs of vectors, a chunk of ChunkStrips strips of 2w columns at a time, every block of rows passing over it
         // while the chunk of R stays in L1 (with rows outer, R streamed from L2 once per block of rows), and C still
@@ -182,21 +185,21 @@ internal static partial class Gemm
             int sixRows = absorb ? rStart + ((rEnd - rStart) / 6 * 6) : rStart;
             if (sixRows > rStart && vectorEnd < cols)
             {
-                Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, rStart, sixRows, vectorEnd, tail, epilogue);
+                Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, sixRows, vectorEnd, tail, epilogue);
             }
 
-            Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, sixRows, rEnd, pairEnd, tail, epilogue);
+            Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, sixRows, rEnd, pairEnd, tail, epilogue);
         }
     }
 
     // Rows [rowFrom, rowTo) of C from column q to the end, one vector (and the tail) at a time: four rows, then one.
     private static void Singles<TV, TE>(ref float l0, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float c0,
-        int sums, int cols, int rowFrom, int rowTo, int q, Tail<TV> tail, Epilogue<TE> epilogue)
+        int sums, int cols, int width, int rowFrom, int rowTo, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue
     {
         int row = rowFrom;
-        if (tail.Exists && cols - q > TV.Count && cols - q < 2 * TV.Count)
+        if (tail.Exists && width - q > TV.Count && width - q < 2 * TV.Count)
         {
             // Past the pairs, one whole vector and the tail (a small layer's 17 to 31 columns at 512 bits, say): both in
             // the same pass over the sums, eight chains per four rows instead of four, and no store before a load it
@@ -219,18 +222,18 @@ internal static partial class Gemm
             // Long sums: four chains of dependent multiply-adds cannot hide their latency, eight can.
             for (; row + 8 <= rowTo; row += 8)
             {
-                EightRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
+                EightRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, width, q, tail, epilogue);
             }
         }
 
         for (; row + 4 <= rowTo; row += 4)
         {
-            FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
+            FourRowsSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), rowStride, sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, width, q, tail, epilogue);
         }
 
         for (; row < rowTo; row++)
         {
-            RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, q, tail, epilogue);
+            RowSingles(ref Unsafe.Add(ref l0, (nint)row * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref c0, (nint)row * cols), sums, cols, width, q, tail, epilogue);
         }
     }
 
@@ -500,12 +503,12 @@ internal static partial class Gemm
     // inlining budget ran out here and left about a dozen wrapper calls (Tail.Lanes, Epilogue.ApplyTail, Store) in
     // the tail's epilogue.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void FourRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue<TE> epilogue)
+    private static void FourRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int width, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue
     {
         int w = TV.Count;
-        int vectorEnd = cols - (cols % w);
+        int vectorEnd = width - (width % w);
         ref float cr1 = ref Unsafe.Add(ref cr0, cols);
         ref float cr2 = ref Unsafe.Add(ref cr1, cols);
         ref float cr3 = ref Unsafe.Add(ref cr2, cols);
@@ -543,7 +546,7 @@ internal static partial class Gemm
         {
             for (int o = 0; o < 4; o++)
             {
-                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, vectorEnd, epilogue);
+                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, width, vectorEnd, epilogue);
             }
         }
     }
@@ -551,12 +554,12 @@ internal static partial class Gemm
     // Eight output rows past the pairs, as FourRowsSingles: eight independent chains, enough to hide a multiply-add's
     // latency over long sums (at 16 registers too: eight accumulators, a load and a broadcast). The same chains, so the same bits.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void EightRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int q, Tail<TV> tail, Epilogue<TE> epilogue)
+    private static void EightRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int width, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue
     {
         int w = TV.Count;
-        int vectorEnd = cols - (cols % w);
+        int vectorEnd = width - (width % w);
         for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
             int at = q < vectorEnd ? q : tail.Start;
@@ -614,7 +617,7 @@ internal static partial class Gemm
         {
             for (int o = 0; o < 8; o++)
             {
-                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, vectorEnd, epilogue);
+                ScalarColumns(ref Unsafe.Add(ref lr, o * rowStride), sumStride, ref r0, rRows, ref Unsafe.Add(ref cr0, o * cols), sums, cols, width, vectorEnd, epilogue);
             }
         }
     }
@@ -677,12 +680,12 @@ internal static partial class Gemm
 
     // One output row past the pairs: single vectors, then the tail, then any scalar columns.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowSingles<TV, TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int q, Tail<TV> tail, Epilogue<TE> epilogue)
+    private static void RowSingles<TV, TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int width, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>
         where TE : struct, IEpilogue
     {
         int w = TV.Count;
-        int vectorEnd = cols - (cols % w);
+        int vectorEnd = width - (width % w);
         for (; q < vectorEnd || (q == vectorEnd && tail.Exists); q += w)
         {
             int at = q < vectorEnd ? q : tail.Start;
@@ -704,15 +707,15 @@ internal static partial class Gemm
 
         if (!tail.Exists)
         {
-            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr, sums, cols, vectorEnd, epilogue);
+            ScalarColumns(ref lr, sumStride, ref r0, rRows, ref cr, sums, cols, width, vectorEnd, epilogue);
         }
     }
 
-    // Columns [from, cols) of one output row in scalars (128-bit rows shorter than a vector).
-    private static void ScalarColumns<TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int from, Epilogue<TE> epilogue)
+    // Columns [from, width) of one output row in scalars (128-bit rows shorter than a vector).
+    private static void ScalarColumns<TE>(ref float lr, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr, int sums, int cols, int width, int from, Epilogue<TE> epilogue)
         where TE : struct, IEpilogue
     {
-        for (int q = from; q < cols; q++)
+        for (int q = from; q < width; q++)
         {
             float t = epilogue.Start(ref Unsafe.Add(ref cr, q));
             for (int s = 0; s < sums; s++)

@@ -204,6 +204,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// </summary>
     private const int ShareAlign = 2;
 
+    /// <summary>BP2 is split by columns of <c>Delta^{l-1}</c> when each share gets at least this many: two 512-bit pairs.</summary>
+    private const int MinColumnsPerShare = 64;
+
     private ReadOnlyMemory<float> _x;
     private int _copyLength; // > 0: _x holds one copy of the inputs per worker, each this long (see Begin)
     private int[] _rows = [];
@@ -366,10 +369,31 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         }
     }
 
-    /// <summary>Share <paramref name="share"/>'s samples of BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>.</summary>
+    /// <summary>
+    /// Share <paramref name="share"/> of BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>: below a wide layer, its
+    /// neurons (columns of <c>Delta^{l-1}</c>, the same ones as the layer's forward and gradient shares), so that each
+    /// share packs and reads only its columns of <c>W^l</c>; otherwise its samples.
+    /// </summary>
     public static void PropagateError(Network network, Workspace ws, int l, int m, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
+        if (shares > 1 && n[l - 1] >= MinColumnsPerShare * shares)
+        {
+            (int q0, int q1) = Split(n[l - 1], share, shares);
+            if (q0 < q1)
+            {
+                Span<float> delta = ws.DeltaRows(l - 1, m);
+                Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, delta, m, n[l], n[l - 1], 0, m, q0, q1, 1f, 0f);
+                ReadOnlySpan<float> z = ws.ZRows(l - 1, m), a = ws.ARows(l - 1, m);
+                for (int i = 0, from = q0; i < m; i++, from += n[l - 1])
+                {
+                    ActivationFunctions.MultiplyByDerivative(network.Activations[l - 2], delta.Slice(from, q1 - q0), z.Slice(from, q1 - q0), a.Slice(from, q1 - q0));
+                }
+            }
+
+            return;
+        }
+
         (int start, int end) = Split(m, share, shares);
         if (start < end)
         {

@@ -294,6 +294,36 @@ public class GemmPropertyTests
         }
     }
 
+    [Fact]
+    public void Splitting_the_columns_among_workers_changes_no_bit_and_writes_only_the_window()
+    {
+        // BP2 below a wide layer is split by columns of C: any window, through the panels (long sums), the short-sum
+        // tiles and the folded step, gives each element the bits of the whole product and leaves the other columns alone.
+        var random = new SeededRandom(6);
+        foreach (int bits in Widths)
+        {
+            foreach ((int rows, int sums, int cols, float alpha, float beta) in new[] { (13, 300, 101, 1f, 0f), (30, 100, 150, -0.03f, 1f), (14, 10, 77, 0.5f, 0.75f) })
+            {
+                float[] l = TestData.Mixed(rows * sums, ref random), r = TestData.Mixed(sums * cols, ref random), c0 = TestData.Mixed(rows * cols, ref random);
+                var whole = (float[])c0.Clone();
+                Gemm.MultiplyStrided(l, sums, 1, r, default, whole, rows, sums, cols, 0, rows, alpha, beta, bits);
+                for (int split = 1; split < cols; split += 3)
+                {
+                    var parts = (float[])c0.Clone();
+                    Gemm.MultiplyStrided(l, sums, 1, r, default, parts, rows, sums, cols, 0, rows, 0, split, alpha, beta, bits, Gemm.Panels.Auto);
+                    for (int i = 0; i < rows; i++)
+                    {
+                        // Only [0, split) has changed so far.
+                        Assert.Equal(c0.AsSpan((i * cols) + split, cols - split).ToArray(), parts.AsSpan((i * cols) + split, cols - split).ToArray());
+                    }
+
+                    Gemm.MultiplyStrided(l, sums, 1, r, default, parts, rows, sums, cols, 0, rows, split, cols, alpha, beta, bits, Gemm.Panels.Auto);
+                    Assert.Equal(whole.Select(BitConverter.SingleToInt32Bits), parts.Select(BitConverter.SingleToInt32Bits));
+                }
+            }
+        }
+    }
+
     [Property]
     public void MultiplyStrided_scales_and_folds_with_alpha_and_beta(Shape s, byte samples)
     {

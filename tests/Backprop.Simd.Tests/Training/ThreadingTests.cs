@@ -18,6 +18,7 @@ public class ThreadingTests
         { [100, 30, 10], CostFunction.Quadratic, Activation.ELU, Optimizer.Momentum, 16 },
         { [400, 17, 12, 5], CostFunction.Quadratic, Activation.Sigmoid, Optimizer.Sgd, 20 }, // a line and one neuron; less than a line
         { [256, 48, 33, 10], CostFunction.CrossEntropy, Activation.Tanh, Optimizer.Sgd, 23 }, // whole lines, cut at 16
+        { [64, 300, 260, 10], CostFunction.Quadratic, Activation.Sigmoid, Optimizer.Sgd, 20 }, // BP2 split by columns below the wide layers
     };
 
     [Theory]
