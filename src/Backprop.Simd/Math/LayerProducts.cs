@@ -181,8 +181,9 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
 
 /// <summary>
 /// The matrix products of backprop, each split among workers by its OUTPUT: the forward pass by neurons, the weight
-/// gradient by rows of <c>nabla_W</c>, BP2 by samples. Every output element is computed by exactly one worker with
-/// exactly the arithmetic one thread uses, so results are bit-identical whatever the number of workers.
+/// gradient by rows of <c>nabla_W</c>, BP2 by samples (below a wide layer by its neurons). Every output element is
+/// computed by exactly one worker with exactly the arithmetic one thread uses, so results are bit-identical whatever
+/// the number of workers.
 /// </summary>
 internal sealed class LayerProducts(Network network, Workspace workspace, IWorkers workers) : IWorkerShared
 {
