@@ -93,6 +93,7 @@ internal static partial class Gemm
         int rows, int sums, int cols, int rStart, int rEnd, int qStart, int qEnd, float alpha, float beta, int bits, Panels panels)
     {
         _ = rows; // the shape of C; the rows computed are [rStart, rEnd)
+        System.Diagnostics.Debug.Assert(0 <= qStart && qStart <= qEnd && qEnd <= cols, "the window lies inside C's rows");
         var kernel = new StridedKernel(lhs, rowStride, sumStride, r, rRows, c, sums, cols, rStart, rEnd, qStart, qEnd, new Epilogue(alpha, beta), panels);
         SimdDispatch.Run(ref kernel, bits, qEnd - qStart);
     }

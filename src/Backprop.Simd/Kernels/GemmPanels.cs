@@ -41,8 +41,8 @@ internal static partial class Gemm
         where TE : struct, IEpilogue
     {
         int strip = 2 * TV.Count;
-        int width = Math.Clamp(PanelFloats / sums / strip * strip, strip, pairEnd); // columns per panel, whole strips
-        Span<float> panel = OnCacheLine(stackalloc float[(sums * width) + 16]);
+        int panelWidth = Math.Clamp(PanelFloats / sums / strip * strip, strip, pairEnd); // columns per panel, whole strips
+        Span<float> panel = OnCacheLine(stackalloc float[(sums * panelWidth) + 16]);
         Span<float> packedL = stackalloc float[12 * sums];
         ref float p0 = ref MemoryMarshal.GetReference(panel);
         ref float pl = ref MemoryMarshal.GetReference(packedL);
@@ -50,9 +50,9 @@ internal static partial class Gemm
         // L's six factors of one step are contiguous already when it runs along s (BP2: rows of Delta); when it runs
         // along rows (the gradient: columns of Delta), the six are adjacent but each step is a row of Delta away.
         bool packL = sumStride != 1;
-        for (int q0 = 0; q0 < pairEnd; q0 += width)
+        for (int q0 = 0; q0 < pairEnd; q0 += panelWidth)
         {
-            int strips = Math.Min(width, pairEnd - q0) / strip;
+            int strips = Math.Min(panelWidth, pairEnd - q0) / strip;
             PackPanel<TV>(ref r0, rRows, cols, sums, q0, strips, ref p0);
             int row = rStart;
 

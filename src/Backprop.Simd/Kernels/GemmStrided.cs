@@ -100,7 +100,7 @@ internal static partial class Gemm
         int w = TV.Count;
         int vectorEnd = width - (width % w), pairEnd = width - (width % (2 * w));
 
-        // Columns past the last whole vector go through the row's last vector, [cols - w, cols), computed whole
+        // Columns past the last whole vector go through the window's last vector, [width - w, width), computed whole
         // and stored only in its lanes from vectorEnd on (see Epilogue.ApplyTail): one vector step per row instead
         // of a scalar chain per column. Only 128-bit rows shorter than a vector are left to scalars.
         Tail<TV> tail = new(vectorEnd < width && width >= w, width - w, TV.LanesFrom(w - (width - vectorEnd)));
@@ -178,12 +178,12 @@ internal static partial class Gemm
             }
         }
 
-        if (pairEnd < cols)
+        if (pairEnd < width)
         {
             // With absorb the six-row blocks' whole vectors are done: only their columns past the last whole vector
             // are left.
             int sixRows = absorb ? rStart + ((rEnd - rStart) / 6 * 6) : rStart;
-            if (sixRows > rStart && vectorEnd < cols)
+            if (sixRows > rStart && vectorEnd < width)
             {
                 Singles(ref l0, rowStride, sumStride, ref r0, rRows, ref c0, sums, cols, width, rStart, sixRows, vectorEnd, tail, epilogue);
             }
@@ -291,10 +291,10 @@ internal static partial class Gemm
         TV t40 = epilogue.Start<TV>(ref cr0, (4 * cols) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + w);
         TV t50 = epilogue.Start<TV>(ref cr0, (5 * cols) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + w);
         // Native-sized steps, so that the loop does not widen them again every step.
-        nint at = 0, sumStep = sumStride, width = cols, count = sums;
+        nint at = 0, sumStep = sumStride, stride = cols, count = sums;
         for (nint s = 0; s < count; s++, at += sumStep)
         {
-            ref float rs = ref rows.Row(s, width);
+            ref float rs = ref rows.Row(s, stride);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w);
             t00 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x0, t00);
             t01 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x1, t01);
@@ -351,10 +351,10 @@ internal static partial class Gemm
         TV t30 = epilogue.Start<TV>(ref cr0, (3 * cols) + q), t31 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + w), t32 = epilogue.Start<TV>(ref cr0, (3 * cols) + q + (2 * w));
         TV t40 = epilogue.Start<TV>(ref cr0, (4 * cols) + q), t41 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + w), t42 = epilogue.Start<TV>(ref cr0, (4 * cols) + q + (2 * w));
         TV t50 = epilogue.Start<TV>(ref cr0, (5 * cols) + q), t51 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + w), t52 = epilogue.Start<TV>(ref cr0, (5 * cols) + q + (2 * w));
-        nint at = 0, sumStep = sumStride, width = cols, count = sums;
+        nint at = 0, sumStep = sumStride, stride = cols, count = sums;
         for (nint s = 0; s < count; s++, at += sumStep)
         {
-            ref float rs = ref rows.Row(s, width);
+            ref float rs = ref rows.Row(s, stride);
             TV x0 = TV.Load(ref rs, 0), x1 = TV.Load(ref rs, (nuint)w), x2 = TV.Load(ref rs, (nuint)(2 * w));
             t00 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x0, t00);
             t01 = TV.MultiplyAddBroadcast(ref Unsafe.Add(ref lr, at), x1, t01);
@@ -552,7 +552,8 @@ internal static partial class Gemm
     }
 
     // Eight output rows past the pairs, as FourRowsSingles: eight independent chains, enough to hide a multiply-add's
-    // latency over long sums (at 16 registers too: eight accumulators, a load and a broadcast). The same chains, so the same bits.
+    // latency over long sums (at 16 registers too: eight accumulators, a load and a broadcast). The same chains, so the
+    // same bits.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void EightRowsSingles<TV, TE>(ref float lr, int rowStride, int sumStride, ref float r0, ReadOnlySpan<int> rRows, ref float cr0, int sums, int cols, int width, int q, Tail<TV> tail, Epilogue<TE> epilogue)
         where TV : struct, ISimd<TV>

@@ -139,7 +139,8 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
         }
     }
 
-    /// <summary>BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>, each share's samples multiplied by the derivative as soon as they are computed.</summary>
+    /// <summary>BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>, each share's samples (below a wide layer, its
+    /// neurons) multiplied by the derivative as soon as they are computed.</summary>
     public void PropagateError(int l)
     {
         if (parallel is not null && parallel.Worthwhile(LayerProducts.BackwardWork(Network.Sizes, l, M)))
@@ -207,6 +208,9 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
 
     /// <summary>BP2 is split by columns of <c>Delta^{l-1}</c> when each share gets at least this many: two 512-bit pairs.</summary>
     private const int MinColumnsPerShare = 64;
+
+    /// <summary>BP2's column shares end at multiples of a 64-byte line of floats.</summary>
+    private const int ColumnAlign = 16;
 
     private ReadOnlyMemory<float> _x;
     private int _copyLength; // > 0: _x holds one copy of the inputs per worker, each this long (see Begin)
@@ -372,15 +376,15 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
 
     /// <summary>
     /// Share <paramref name="share"/> of BP2, <c>Delta^{l-1} = (Delta^l W^l) ⊙ f'(Z^{l-1})</c>: below a wide layer, its
-    /// neurons (columns of <c>Delta^{l-1}</c>, the same ones as the layer's forward and gradient shares), so that each
-    /// share packs and reads only its columns of <c>W^l</c>; otherwise its samples.
+    /// neurons (columns of <c>Delta^{l-1}</c>, cut at multiples of 16 floats: whole lines where the rows start on one),
+    /// so that each share packs and reads only its columns of <c>W^l</c>; otherwise its samples.
     /// </summary>
     public static void PropagateError(Network network, Workspace ws, int l, int m, int share, int shares)
     {
         ReadOnlySpan<int> n = network.Sizes;
         if (shares > 1 && n[l - 1] >= MinColumnsPerShare * shares)
         {
-            (int q0, int q1) = Split(n[l - 1], share, shares);
+            (int q0, int q1) = Split(n[l - 1], share, shares, ColumnAlign);
             if (q0 < q1)
             {
                 Span<float> delta = ws.DeltaRows(l - 1, m);
@@ -463,12 +467,13 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         return block;
     }
 
-    /// <summary>Share <paramref name="share"/> of [0, <paramref name="total"/>), cut at multiples of <see cref="ShareAlign"/>.</summary>
-    public static (int Start, int End) Split(int total, int share, int shares)
+    /// <summary>Share <paramref name="share"/> of [0, <paramref name="total"/>), cut at multiples of <paramref name="align"/>
+    /// (<see cref="ShareAlign"/> unless given).</summary>
+    public static (int Start, int End) Split(int total, int share, int shares, int align = ShareAlign)
     {
-        int chunks = (total + ShareAlign - 1) / ShareAlign;
-        int start = Math.Min(total, (int)((long)chunks * share / shares) * ShareAlign);
-        int end = Math.Min(total, (int)((long)chunks * (share + 1) / shares) * ShareAlign);
+        int chunks = (total + align - 1) / align;
+        int start = Math.Min(total, (int)((long)chunks * share / shares) * align);
+        int end = Math.Min(total, (int)((long)chunks * (share + 1) / shares) * align);
         return (start, end);
     }
 }
