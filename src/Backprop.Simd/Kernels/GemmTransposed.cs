@@ -10,8 +10,14 @@ namespace Backprop.Simd.Kernels;
 // a small layer's few outputs over short rows, a row of A against all of them (Rows1x12).
 internal static partial class Gemm
 {
-    /// <summary>Bytes of B one block of its rows may take: half of a 512 KiB L2, the other half for A and C.</summary>
-    private const int BlockBytes = 256 * 1024;
+    /// <summary>Bytes of B one block of its rows may take: half of the L2, the other half for A and C; half of 512 KiB
+    /// where the L2 is smaller than 1 MiB or unknown (0.955-0.975 of the time at 1 MiB, docs/optimizing-backprop.md).</summary>
+    private static readonly int BlockBytes = CacheInfo.L2Bytes >= 1024 * 1024 ? 512 * 1024 : 256 * 1024;
+
+    /// <summary>Whether rows 4 KiB apart are copied apart: a tile's seven rows at the same offset (four of A, three of
+    /// B) fall in one set of L1, which 8 ways cannot hold with the lines streaming past; 12 ways can, and the copies
+    /// then cost more than they save (0.92-0.94 of the 4 x 3 tile's time without them on Zen 5).</summary>
+    private static readonly bool PadAliasedRows = CacheInfo.L1Ways < 12;
 
     // B (the weights) in blocks of rows that fit L2, every block of rows of A passing over one before the next: with
     // A's blocks outer, a B larger than L2 (a wide layer's 4 MB) was streamed from L3 once per four samples. Each C
@@ -50,13 +56,13 @@ internal static partial class Gemm
             return;
         }
 
-        // Rows of 1024 floats (a wide layer's inputs) are 4 KiB apart, and a tile's six rows of A and B at the same
-        // offset then fall in one set of L1 (32 KiB, 8 ways): 67% of the peak where rows of 1040 floats ran at 75%.
-        // The tile's four rows of A are copied 64 bytes apart when rows are long enough for it to pay; the same
-        // values, so the same sums. At 512 bits they are copied as well when A's rows do not start on cache lines:
+        // Rows of 1024 floats (a wide layer's inputs) are 4 KiB apart, and a tile's rows of A and B at the same
+        // offset then fall in one set of L1 (Zen 4's 32 KiB, 8 ways: 67% of the peak where rows of 1040 floats ran at
+        // 75%). Where the L1 has fewer than 12 ways or does not say (PadAliasedRows), the tile's four rows of A are
+        // copied 64 bytes apart; the same values, so the same sums. At 512 bits they are copied as well when A's rows do not start on cache lines:
         // each 64-byte load then spans two lines, and a 4 x 3 step's seven loads no longer hide under its twelve
         // multiply-adds (docs/optimizing-backprop.md, twelfth session). The copies start on cache lines.
-        bool pad = k <= MaxPaddedK && ((k * sizeof(float)) % 4096 == 0 || (w == 16 && k >= 64 && !OnCacheLines(ref a0, k)));
+        bool pad = k <= MaxPaddedK && (((k * sizeof(float)) % 4096 == 0 && PadAliasedRows) || (w == 16 && k >= 64 && !OnCacheLines(ref a0, k)));
         int kp = ((k + RowPad - 1) / RowPad * RowPad) + RowPad;
         if (kp % 1024 == 0)
         {
