@@ -4,8 +4,9 @@ namespace Backprop.Simd.Kernels;
 
 /// <summary>
 /// The data caches' geometry where the processor reports it (x86's CPUID: leaves 0x80000005/6 on AMD, leaf 4 on Intel),
-/// for kernels whose blocking depends on it; 0 (unknown) elsewhere and wherever a virtual machine hides it, and the
-/// kernels then keep what suits the smallest caches they target.
+/// read once, at the first use (under Native AOT too), for kernels whose blocking depends on it; 0 (unknown) elsewhere,
+/// on hybrid processors and wherever a virtual machine hides it, and the kernels then keep what suits the smallest
+/// caches they target.
 /// </summary>
 internal static class CacheInfo
 {
@@ -29,7 +30,7 @@ internal static class CacheInfo
     {
         int type = (int)(eax & 0x1F), level = (int)((eax >> 5) & 0x7);
         int ways = (int)(ebx >> 22) + 1, partitions = (int)((ebx >> 12) & 0x3FF) + 1, line = (int)(ebx & 0xFFF) + 1;
-        long bytes = (long)ways * partitions * line * ((long)ecx + 1);
+        double bytes = (double)ways * partitions * line * ((double)ecx + 1); // no wrap-around, whatever the registers hold
         return (type == 0 ? 0 : level, type is 1 or 3, ways, (int)Math.Min(bytes, int.MaxValue));
     }
 
@@ -40,7 +41,15 @@ internal static class CacheInfo
             return (0, 0);
         }
 
-        (int _, int b, int c, int d) = X86Base.CpuId(0, 0);
+        (int maxLeaf, int b, int c, int d) = X86Base.CpuId(0, 0);
+
+        // A hybrid processor's cores have different caches (an efficient core's L1 has 8 ways where a performance
+        // core's has 12, and four of them share one L2), and a thread may run on either: unknown.
+        if (maxLeaf >= 7 && (X86Base.CpuId(7, 0).Edx & (1 << 15)) != 0)
+        {
+            return (0, 0);
+        }
+
         bool amd = (b, d, c) == (0x68747541, 0x69746E65, 0x444D4163) || (b, d, c) == (0x6F677948, 0x6E65476E, 0x656E6975); // AuthenticAMD, HygonGenuine
         if (amd)
         {
@@ -56,7 +65,6 @@ internal static class CacheInfo
         }
 
         int l1Ways = 0, l2Bytes = 0;
-        (int maxLeaf, _, _, _) = X86Base.CpuId(0, 0);
         for (int sub = 0; maxLeaf >= 4 && sub < 16; sub++)
         {
             (int eax, int ebx, int ecx, _) = X86Base.CpuId(4, sub);

@@ -63,9 +63,14 @@ internal static partial class Gemm
 
     /// <summary><see cref="MultiplyTransposed(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> at <paramref name="bits"/>.</summary>
     public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
-        int m, int n, int k, int jStart, int jEnd, int bits)
+        int m, int n, int k, int jStart, int jEnd, int bits) =>
+        MultiplyTransposed(a, aRows, b, bias, c, m, n, k, jStart, jEnd, bits, new Blocking(BlockBytes, PadAliasedRows));
+
+    /// <summary>The forward product with the blocking given rather than read from the caches (the tests compare them).</summary>
+    internal static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
+        int m, int n, int k, int jStart, int jEnd, int bits, Blocking blocking)
     {
-        var kernel = new TransposedKernel(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
+        var kernel = new TransposedKernel(a, aRows, b, bias, c, m, n, k, jStart, jEnd, blocking);
         SimdDispatch.Run(ref kernel, bits, k);
     }
 
@@ -129,7 +134,7 @@ internal static partial class Gemm
 
     // The arguments of each family, for SimdDispatch to run its generic body at the chosen width.
     private readonly ref struct TransposedKernel(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
-        int m, int n, int k, int jStart, int jEnd) : ISimdKernel
+        int m, int n, int k, int jStart, int jEnd, Blocking blocking) : ISimdKernel
     {
         private readonly ReadOnlySpan<float> a = a;
         private readonly ReadOnlySpan<int> aRows = aRows;
@@ -138,7 +143,7 @@ internal static partial class Gemm
         private readonly Span<float> c = c;
 
         public void Run<TV>()
-            where TV : struct, ISimd<TV> => Transposed<TV>(a, aRows, b, bias, c, m, n, k, jStart, jEnd);
+            where TV : struct, ISimd<TV> => Transposed<TV>(a, aRows, b, bias, c, m, n, k, jStart, jEnd, blocking);
     }
 
     private readonly ref struct StridedKernel(ReadOnlySpan<float> lhs, int rowStride, int sumStride, ReadOnlySpan<float> r, ReadOnlySpan<int> rRows, Span<float> c,

@@ -10,8 +10,8 @@ namespace Backprop.Simd.Kernels;
 // a small layer's few outputs over short rows, a row of A against all of them (Rows1x12).
 internal static partial class Gemm
 {
-    /// <summary>Bytes of B one block of its rows may take: half of the L2, the other half for A and C; half of 512 KiB
-    /// where the L2 is smaller than 1 MiB or unknown (0.955-0.975 of the time at 1 MiB, docs/optimizing-backprop.md).</summary>
+    /// <summary>Bytes of B one block of its rows may take: 512 KiB (half of a 1 MiB L2, the other half for A and C) where
+    /// the L2 has 1 MiB or more, else half of a 512 KiB L2 (512 KiB took 0.955-0.975 of the time on a 1 MiB L2).</summary>
     private static readonly int BlockBytes = CacheInfo.L2Bytes >= 1024 * 1024 ? 512 * 1024 : 256 * 1024;
 
     /// <summary>Whether rows 4 KiB apart are copied apart: a tile's seven rows at the same offset (four of A, three of
@@ -19,17 +19,21 @@ internal static partial class Gemm
     /// then cost more than they save (0.92-0.94 of the 4 x 3 tile's time without them on Zen 5).</summary>
     private static readonly bool PadAliasedRows = CacheInfo.L1Ways < 12;
 
+    /// <summary>How the forward product blocks B and whether it copies 4 KiB-apart rows of A apart; either way the same sums.</summary>
+    internal readonly record struct Blocking(int BlockBytes, bool PadAliasedRows);
+
     // B (the weights) in blocks of rows that fit L2, every block of rows of A passing over one before the next: with
     // A's blocks outer, a B larger than L2 (a wide layer's 4 MB) was streamed from L3 once per four samples. Each C
     // element is the same sum in the same order in any block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transposed<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
+    private static void Transposed<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd,
+        Blocking blocking)
         where TV : struct, ISimd<TV>
     {
-        int block = Math.Max(6, BlockBytes / sizeof(float) / Math.Max(k, 1) / 6 * 6); // a multiple of both tiles' 3 and 2 columns
+        int block = Math.Max(6, blocking.BlockBytes / sizeof(float) / Math.Max(k, 1) / 6 * 6); // a multiple of both tiles' 3 and 2 columns
         for (int j = jStart; j < jEnd; j += block)
         {
-            TransposedBlock<TV>(a, aRows, b, bias, c, m, n, k, j, Math.Min(jEnd, j + block));
+            TransposedBlock<TV>(a, aRows, b, bias, c, m, n, k, j, Math.Min(jEnd, j + block), blocking.PadAliasedRows);
         }
     }
 
@@ -41,7 +45,8 @@ internal static partial class Gemm
 
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposedBlock<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd)
+    private static void TransposedBlock<TV>(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, int jStart, int jEnd,
+        bool padAliasedRows)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -57,12 +62,12 @@ internal static partial class Gemm
         }
 
         // Rows of 1024 floats (a wide layer's inputs) are 4 KiB apart, and a tile's rows of A and B at the same
-        // offset then fall in one set of L1 (Zen 4's 32 KiB, 8 ways: 67% of the peak where rows of 1040 floats ran at
-        // 75%). Where the L1 has fewer than 12 ways or does not say (PadAliasedRows), the tile's four rows of A are
+        // offset then fall in one set of L1 (a Zen 3's 32 KiB, 8 ways: 67% of the peak where rows of 1040 floats ran
+        // at 75%). Where the L1 has fewer than 12 ways or does not say (PadAliasedRows), the tile's four rows of A are
         // copied 64 bytes apart; the same values, so the same sums. At 512 bits they are copied as well when A's rows do not start on cache lines:
         // each 64-byte load then spans two lines, and a 4 x 3 step's seven loads no longer hide under its twelve
         // multiply-adds (docs/optimizing-backprop.md, twelfth session). The copies start on cache lines.
-        bool pad = k <= MaxPaddedK && (((k * sizeof(float)) % 4096 == 0 && PadAliasedRows) || (w == 16 && k >= 64 && !OnCacheLines(ref a0, k)));
+        bool pad = k <= MaxPaddedK && (((k * sizeof(float)) % 4096 == 0 && padAliasedRows) || (w == 16 && k >= 64 && !OnCacheLines(ref a0, k)));
         int kp = ((k + RowPad - 1) / RowPad * RowPad) + RowPad;
         if (kp % 1024 == 0)
         {

@@ -8,7 +8,7 @@ public class CacheInfoTests
     [Fact]
     public void Amd_leaves_give_the_first_level_ways_and_the_second_level_size()
     {
-        // A Zen 5: 48 KiB L1D of 12 ways (0x80000005 ECX), 1 MiB L2 (0x80000006 ECX).
+        // A Zen 5 guest (this project's host): 48 KiB L1D of 12 ways (0x80000005 ECX), 1 MiB L2 (0x80000006 ECX).
         Assert.Equal((12, 1024 * 1024), CacheInfo.FromAmd(0x300C0140, 0x04006140));
 
         // A Zen 2: 32 KiB L1D of 8 ways, 512 KiB L2; a fully associative L1 (0xFF) counts as many ways.

@@ -126,11 +126,12 @@ public class GemmPanelPropertyTests
     public void Rows_of_A_copied_apart_for_the_forward_product_change_no_bit()
     {
         // Inputs of 1024 and 2048 (rows a multiple of 4 KiB apart): the four-row tiles read copies of A's rows 64 bytes
-        // apart; one row at a time reads A in place. Each C element is the same sum either way, and near the naive one.
+        // apart where the L1 has fewer than 12 ways, A in place otherwise, and one row at a time reads A in place; B in
+        // blocks of 256 or 512 KiB. Each C element is the same sum every way, and near the naive one.
         var random = new SeededRandom(21);
         foreach (int k in new[] { 1024, 2048 })
         {
-            int m = 9, n = 7;
+            int m = 9, n = 70; // 70 rows of 2048 floats: more than one block of either size
             float[] a = TestData.Mixed(m * k, ref random), b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
             var naive = new float[m * n];
             NaiveKernels.MultiplyTransposedAddBias(a, b, bias, naive, m, n, k);
@@ -138,6 +139,13 @@ public class GemmPanelPropertyTests
             {
                 var tiled = new float[m * n];
                 Gemm.MultiplyTransposed(a, default, b, bias, tiled, m, n, k, 0, n, bits);
+                foreach (Gemm.Blocking blocking in new Gemm.Blocking[] { new(256 * 1024, true), new(256 * 1024, false), new(512 * 1024, true), new(512 * 1024, false) })
+                {
+                    var blocked = new float[m * n];
+                    Gemm.MultiplyTransposed(a, default, b, bias, blocked, m, n, k, 0, n, bits, blocking);
+                    Assert.True(tiled.AsSpan().SequenceEqual(blocked), $"{m}x{n}x{k} at {bits} bits, {blocking}");
+                }
+
                 for (int i = 0; i < m; i++)
                 {
                     var alone = new float[n];

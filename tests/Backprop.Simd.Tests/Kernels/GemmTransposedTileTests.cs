@@ -80,8 +80,8 @@ public class GemmTransposedTileTests
     public void Rows_a_multiple_of_4_KiB_long_give_the_same_sums_copied_or_not(int k, int maxM)
     {
         // k * 4 bytes a multiple of 4096: the tiles read copies of A's rows where the L1 has fewer than 12 ways or
-        // the rows are off cache lines at 512 bits (these arrays' rows), else the rows themselves; n = 7 reaches the
-        // 2- and 1-column tiles.
+        // the rows are off cache lines at 512 bits, else the rows themselves (GemmPanelPropertyTests compares both);
+        // n = 7 reaches the 2- and 1-column tiles.
         const int n = 7;
         var random = new SeededRandom((ulong)k);
         float[] b = TestData.Mixed(n * k, ref random), bias = TestData.Mixed(n, ref random);
