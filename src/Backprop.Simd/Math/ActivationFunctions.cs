@@ -42,6 +42,18 @@ internal static class ActivationFunctions
         }
     }
 
+    /// <summary><c>delta = delta ⊙ f'(z)</c> for columns [<paramref name="start"/>, <paramref name="end"/>) of
+    /// <paramref name="rows"/> rows of <paramref name="width"/>, row by row, with the same bits per element as
+    /// <see cref="MultiplyByDerivative"/> over whole rows.</summary>
+    public static void MultiplyByDerivativeColumns(Activation f, Span<float> delta, ReadOnlySpan<float> z, ReadOnlySpan<float> a, int rows, int width, int start, int end)
+    {
+        int count = end - start;
+        for (int i = 0, at = start; i < rows; i++, at += width)
+        {
+            MultiplyByDerivative(f, delta.Slice(at, count), z.Slice(at, count), a.Slice(at, count));
+        }
+    }
+
     /// <summary><c>a = f(z)</c> for rows of <paramref name="width"/> values: element-wise, except that softmax and log-softmax
     /// normalise each row. An element-wise run shorter than <see cref="MinRun"/> goes through a scratch.</summary>
     public static void Apply(Activation f, ReadOnlySpan<float> z, Span<float> a, int width)

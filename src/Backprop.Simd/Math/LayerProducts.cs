@@ -387,13 +387,8 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
             (int q0, int q1) = Split(n[l - 1], share, shares, ColumnAlign);
             if (q0 < q1)
             {
-                Span<float> delta = ws.DeltaRows(l - 1, m);
-                Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, delta, m, n[l], n[l - 1], 0, m, q0, q1, 1f, 0f);
-                ReadOnlySpan<float> z = ws.ZRows(l - 1, m), a = ws.ARows(l - 1, m);
-                for (int i = 0, from = q0; i < m; i++, from += n[l - 1])
-                {
-                    ActivationFunctions.MultiplyByDerivative(network.Activations[l - 2], delta.Slice(from, q1 - q0), z.Slice(from, q1 - q0), a.Slice(from, q1 - q0));
-                }
+                Gemm.MultiplyStrided(ws.DeltaRows(l, m), n[l], 1, network.WeightsOf(l), default, ws.DeltaRows(l - 1, m), m, n[l], n[l - 1], 0, m, q0, q1, 1f, 0f);
+                ActivationFunctions.MultiplyByDerivativeColumns(network.Activations[l - 2], ws.DeltaRows(l - 1, m), ws.ZRows(l - 1, m), ws.ARows(l - 1, m), m, n[l - 1], q0, q1);
             }
 
             return;
