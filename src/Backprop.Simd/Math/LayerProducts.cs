@@ -70,7 +70,7 @@ internal readonly ref struct Pass(Network network, Workspace workspace, ReadOnly
     public ReadOnlySpan<int> Next { get; } = next;
 
     /// <summary><c>Z^l = A^{l-1} (W^l)^T + b^l</c> and <c>A^l = f(Z^l)</c>, each share's neurons activated as soon as they
-    /// are computed; for the first layer, the same share of the caller's work for the next pass (widening its inputs) follows in the same run.</summary>
+    /// are computed; for the first layer, the same share of the caller's work for the next pass (gathering its inputs) follows in the same run.</summary>
     public void Forward(int l)
     {
         if (l == 1 && parallel is { FirstLayerReady: true })
@@ -255,7 +255,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// With <paramref name="copyLength"/> above 0, <paramref name="x"/> holds a copy of the inputs for each worker,
     /// each that long, and worker w reads copy w (the calling thread, worker 0, the first), so that no worker reads
     /// rows another core wrote. Without <paramref name="prefetchNext"/> the next pass's rows are not prefetched: inputs
-    /// the caller has just written itself (a widened batch) are in its caches already.
+    /// the caller has just written itself (a gathered batch) are in its caches already.
     /// </summary>
     public Pass Begin(ReadOnlyMemory<float> x, int[] rows, int m, Fold fold, int[] next, int nextCount, IShared? after = null,
         bool firstLayerReady = false, bool chain = false, IShared? afterChain = null, int copyLength = 0, bool prefetchNext = true)
@@ -306,7 +306,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
         long work = ForwardWork(network.Sizes, layer, _m); // each of the three products has this many multiply-adds
         int perWorker = (int)Math.Clamp(work / (workers.Count * MinShareWork), 1, MaxSharesPerWorker);
 
-        // A chain's work after it (widening a batch that only the next pass's chain reads) goes in the workers' tails:
+        // A chain's work after it (gathering a batch that only the next pass's chain reads) goes in the workers' tails:
         // each worker does its part while the caller goes on with the next pass's serial layers.
         _afterChainInTails = phase == Phase.ChainedGradient && _afterChain is not null;
         workers.Run(this, workers.Count * perWorker, _afterChainInTails ? _afterChain : null);
@@ -432,7 +432,7 @@ internal sealed class LayerProducts(Network network, Workspace workspace, IWorke
     /// <summary>
     /// What layer <paramref name="l"/>'s products read, <c>A^{l-1}</c>, and which of its rows (none: all, in order).
     /// Above the first layer, the workspace's <c>A^{l-1}</c>. For the first, the inputs' rows <paramref name="rows"/> of
-    /// <paramref name="x"/>, as a block of it when they are consecutive (a widened mini-batch's are): the tiles then step
+    /// <paramref name="x"/>, as a block of it when they are consecutive (a gathered mini-batch's are): the tiles then step
     /// from row to row by a stride instead of reading each row's index on every step; the same values, so the same sums.
     /// </summary>
     private static ReadOnlySpan<float> InputOf(Workspace ws, ReadOnlySpan<float> x, ref ReadOnlySpan<int> rows, int l, int m, int width)

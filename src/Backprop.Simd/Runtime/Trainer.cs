@@ -27,17 +27,16 @@ public sealed class Trainer : IDisposable, IShared
     private readonly float[]? _velocity;  // momentum
     private readonly float[]? _first;     // Adam's first moments
     private readonly float[]? _second;    // Adam's second moments
-    private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them
-    private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
-    private readonly AlignedFloats? _widened;   // a byte set's inputs widened to floats: per thread, three thirds of m x n_0 (see Begin)
-    private readonly int _copyLength;     // the length of one thread's copy in _widened
-    private readonly int _copies;         // copies in _widened: one per thread, or one shared by all (see MaxCopiedThreads)
-    private bool _copiesStale;            // batches ran alone, widening copy 0 only: the others need copy 0's thirds
-    private readonly int[][]? _thirds;    // the rows of each third of _widened, in order
-    private readonly BatchWidening? _widenNext;  // widens a batch in the first layer's forward shares
-    private readonly BatchWidening[]? _widenLater; // widen a batch in the tails of a chained gradient (see Begin), by turns
-    private int _widenedThrough;          // the last batch of the epoch widened (or being widened) so far
+    private readonly int _batchCapacity;  // the mini-batch size, at most the set's count: the rows of one third
+    private readonly AlignedFloats _gathered;   // three batches' inputs in order (bytes widened): per thread, three thirds of m x n_0 (see Begin)
+    private readonly int _copyLength;     // the length of one thread's copy in _gathered
+    private readonly int _copies;         // copies in _gathered: one per thread, or one shared by all (see MaxCopiedThreads)
+    private bool _copiesStale;            // batches ran alone, gathering into copy 0 only: the others need copy 0's thirds
+    private readonly int[][] _thirds;     // the rows of each third of _gathered, in order
+    private readonly BatchGather _gatherNext;     // gathers a batch in the first layer's forward shares
+    private readonly BatchGather[] _gatherLater;  // gather a batch in the tails of a chained gradient (see Begin), by turns
+    private int _gatheredThrough;         // the last batch of the epoch gathered (or being gathered) so far
     private int _chainedBatch = -1;       // the batch whose first layer the last pass computed, -1 for none
     private int _chainedClaims;           // the workspace's claims and the network's version just after that pass:
     private long _chainedVersion;         // anything else computing or changing parameters in between voids it
@@ -85,25 +84,21 @@ public sealed class Trainer : IDisposable, IShared
         _velocity = options.Optimizer == Optimizer.Momentum ? new float[network.ParameterCount] : null;
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
-        _batch = new int[batch];
-        _next = new int[batch];
         _targets = new float[batch * network.OutputSize];
-        if (trainingData.HoldsBytes)
+        _batchCapacity = batch;
+        _copyLength = 3 * batch * network.InputSize;
+        _copies = Copies(options.Threads, _copyLength);
+        _gathered = new AlignedFloats(_copies * _copyLength);
+        _thirds = [new int[batch], new int[batch], new int[batch]];
+        for (int i = 0; i < batch; i++)
         {
-            _copyLength = 3 * batch * network.InputSize;
-            _copies = Copies(options.Threads, _copyLength);
-            _widened = new AlignedFloats(_copies * _copyLength);
-            _thirds = [new int[batch], new int[batch], new int[batch]];
-            for (int i = 0; i < batch; i++)
-            {
-                _thirds[0][i] = i;
-                _thirds[1][i] = batch + i;
-                _thirds[2][i] = (2 * batch) + i;
-            }
-
-            _widenNext = new BatchWidening(this, batch, perCopy: false);
-            _widenLater = [new BatchWidening(this, batch, perCopy: _copies > 1), new BatchWidening(this, batch, perCopy: _copies > 1)];
+            _thirds[0][i] = i;
+            _thirds[1][i] = batch + i;
+            _thirds[2][i] = (2 * batch) + i;
         }
+
+        _gatherNext = new BatchGather(this, batch, perCopy: false);
+        _gatherLater = [new BatchGather(this, batch, perCopy: _copies > 1), new BatchGather(this, batch, perCopy: _copies > 1)];
 
         _pool = new WorkerPool(options.Threads);
         _choice = options.Threads > 1 && options.ChooseThreads ? new ThreadChoice(options.ChoiceBlockTicks > 0 ? options.ChoiceBlockTicks : ThreadChoice.BlockTicks) : null;
@@ -119,15 +114,15 @@ public sealed class Trainer : IDisposable, IShared
         _foldStep = options.Optimizer == Optimizer.Sgd && options.L1 == 0;
     }
 
-    /// <summary>Threads up to this many get a copy each of the widened batches (each worker's tail then widens the whole
+    /// <summary>Threads up to this many get a copy each of the gathered batches (each worker's tail then gathers the whole
     /// batch, so more threads would wait longer for the tails than they gain).</summary>
     private const int MaxCopiedThreads = 8;
 
     /// <summary>Copies up to this size (floats, all threads' together) are worth their memory.</summary>
     private const long MaxCopiedFloats = 4 * 1024 * 1024;
 
-    // One copy of the widened batches per thread when there are a few threads and the copies are small; otherwise one
-    // copy that the threads share, each widening its rows of it.
+    // One copy of the gathered batches per thread when there are a few threads and the copies are small; otherwise one
+    // copy that the threads share, each gathering its rows of it.
     private static int Copies(int threads, long copyLength) =>
         threads > 1 && threads <= MaxCopiedThreads && threads * copyLength <= MaxCopiedFloats ? threads : 1;
 
@@ -140,18 +135,17 @@ public sealed class Trainer : IDisposable, IShared
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
-        // A byte set's inputs are widened: three mini-batches per copy for training, one block per thread for evaluation.
+        // The inputs are gathered, three mini-batches per copy; a byte set's are also widened for evaluation, one block per thread.
         int batch = Math.Max(1, Math.Min(options.MiniBatchSize, trainingData.Count));
         long copy = 3L * batch * network.InputSize;
-        Int128 widened = trainingData.HoldsBytes
-            ? (((Int128)Copies(options.Threads, copy) * copy) + ((Int128)capacity * options.Threads * network.InputSize)) * sizeof(float)
-            : 0;
+        Int128 gathered = ((Int128)Copies(options.Threads, copy) * copy * sizeof(float))
+            + (trainingData.HoldsBytes ? (Int128)capacity * options.Threads * network.InputSize * sizeof(float) : 0);
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
         Int128 bytes = (parameters * copies)
             + (Workspace.RequiredBytes(network.Layout, capacity) * options.Threads)
             + ((Int128)trainingData.Count * sizeof(int))
-            + widened
+            + gathered
             + (EvaluatesAlongside(options) ? BackgroundEvaluation.RequiredBytes(network) : 0);
         MemoryBudget.Check(bytes, nameof(options),
             $"training {network.Layout.Describe()} ({network.ParameterCount:N0} parameters) with {options.Optimizer} on {options.Threads} thread{(options.Threads == 1 ? "" : "s")}, mini-batch {options.MiniBatchSize}");
@@ -282,8 +276,8 @@ public sealed class Trainer : IDisposable, IShared
                 EpochUnderway = false; // the parameters are the epoch's start again (see ClaimForMiniBatch, Diverged)
             }
 
-            // The evaluation after the epoch shares its batches again, and no widening is left running once the call
-            // returns (the progress callback may run beside a tail: tails write only the trainer's widened inputs,
+            // The evaluation after the epoch shares its batches again, and no gathering is left running once the call
+            // returns (the progress callback may run beside a tail: tails write only the trainer's gathered inputs,
             // and every run of the pool finishes them first).
             _pool.RunsAlone = false;
             _pool.CompleteTails();
@@ -334,7 +328,7 @@ public sealed class Trainer : IDisposable, IShared
             (monitor & Monitoring.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
     }
 
-    // The start of an epoch: the parameters to go back to, the shuffle, and (for bytes) the first batch widened.
+    // The start of an epoch: the parameters to go back to, the shuffle, and the first batch gathered.
     private void StartEpoch()
     {
         Network.Parameters.CopyTo(_lastGood);
@@ -345,15 +339,12 @@ public sealed class Trainer : IDisposable, IShared
 
         int m = _options.MiniBatchSize;
         _chainedBatch = -1;
-        if (_widened is not null)
-        {
-            _pool.CompleteTails();
-            // The first batch, into the first third; each pass then widens the batches ahead of it (see Begin).
-            int first = Math.Min(m, _order.Length);
-            _widenNext!.Set(_order.AsSpan(0, first), 0, _order.AsSpan(first, Math.Min(m, _order.Length - first)));
-            ((IShared)_widenNext).Execute(0, 1);
-            _widenedThrough = 0;
-        }
+        _pool.CompleteTails();
+        // The first batch, into the first third; each pass then gathers the batches ahead of it (see Begin).
+        int first = Math.Min(m, _order.Length);
+        _gatherNext.Set(_order.AsSpan(0, first), 0, _order.AsSpan(first, Math.Min(m, _order.Length - first)));
+        ((IShared)_gatherNext).Execute(0, 1);
+        _gatheredThrough = 0;
 
         _epochSamples = 0;
         _epochTicks = 0;
@@ -513,11 +504,12 @@ public sealed class Trainer : IDisposable, IShared
     // SGD step is folded into BP3 and BP4: W = (1 - eta lambda / n) W - (eta / m) nabla_W as each gradient element is
     // computed. The pass then chains (see LayerProducts.Begin): its gradient's shares compute the next batch's first
     // layer too, and the next pass starts `ready` unless something else used the workspace or the network in between.
-    // A byte set's batch k is read from third k % 3 of _widened, widened by an earlier pass (or the epoch's start):
+    // Batch k is read from third k % 3 of _gathered, gathered by an earlier pass (or the epoch's start): its rows in
+    // order on cache lines, so that the first layer's tiles read a block (a byte set's rows widened to floats on the way):
     // batch k + 1 in the first layer's forward shares when no chain did it, batch k + 2 in a chained gradient's tails
     // (while its shares read batch k and batch k + 1, hence three thirds). Each thread has a copy of the three thirds
-    // and reads its own: a worker's tail widens the whole batch into its copy, so no row crosses between the cores
-    // (docs/optimizing-backprop.md, twelfth session); the forward shares widen their rows into every copy.
+    // and reads its own: a worker's tail gathers the whole batch into its copy, so no row crosses between the cores
+    // (docs/optimizing-backprop.md, twelfth session); the forward shares gather their rows into every copy.
     private Pass Begin(int k, int batchIndex, bool ready)
     {
         int m = Math.Min(_options.MiniBatchSize, _order.Length - k), nL = Network.OutputSize;
@@ -560,41 +552,34 @@ public sealed class Trainer : IDisposable, IShared
 
         Fold fold = _foldStep ? Fold.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Fold.None;
         bool chain = _foldStep && next.Length > 0 && Network.OutputLayer >= 2;
-        if (_widened is null)
+        BatchGather? gatherNext = null, gatherLater = null;
+        if (next.Length > 0 && _gatheredThrough < batchIndex + 1)
         {
-            batch.CopyTo(_batch);
-            next.CopyTo(_next);
-            return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length, null, ready, chain);
+            _pool.CompleteTails(); // a first layer on the calling thread alone gathers with no run to finish the tails first
+            _gatherNext.Set(next, (batchIndex + 1) % 3, later);
+            gatherNext = _gatherNext;
+            _gatheredThrough = batchIndex + 1;
         }
 
-        BatchWidening? widenNext = null, widenLater = null;
-        if (next.Length > 0 && _widenedThrough < batchIndex + 1)
+        if (chain && later.Length > 0 && _gatheredThrough < batchIndex + 2)
         {
-            _pool.CompleteTails(); // a first layer on the calling thread alone widens with no run to finish the tails first
-            _widenNext!.Set(next, (batchIndex + 1) % 3, later);
-            widenNext = _widenNext;
-            _widenedThrough = batchIndex + 1;
+            // The previous pass's tail may still be gathering with the other one.
+            gatherLater = _gatherLater[batchIndex % 2];
+            gatherLater.Set(later, (batchIndex + 2) % 3, Ahead(k, 3));
+            _gatheredThrough = batchIndex + 2;
         }
 
-        if (chain && later.Length > 0 && _widenedThrough < batchIndex + 2)
-        {
-            // The previous pass's tail may still be widening with the other one.
-            widenLater = _widenLater![batchIndex % 2];
-            widenLater.Set(later, (batchIndex + 2) % 3, Ahead(k, 3));
-            _widenedThrough = batchIndex + 2;
-        }
-
-        // The next batch's widened rows are prefetched only where other threads wrote them: one copy shared by several
-        // threads, or this pass's forward shares widening the next batch into every copy. One thread, or a worker's
-        // tail widening its own copy, leaves them in the reader's caches, where prefetching them cost more than it
-        // saved (docs/optimizing-backprop.md, thirteenth session). Rows the caller widens for a stalled worker are rare.
-        bool prefetchNext = _copies == 1 ? _options.Threads > 1 : widenNext is not null && !_pool.RunsAlone;
-        return _products.Begin(_widened.Memory, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, widenNext, ready, chain, widenLater,
+        // The next batch's gathered rows are prefetched only where other threads wrote them: one copy shared by several
+        // threads, or this pass's forward shares gathering the next batch into every copy. One thread, or a worker's
+        // tail gathering its own copy, leaves them in the reader's caches, where prefetching them cost more than it
+        // saved (docs/optimizing-backprop.md, thirteenth session). Rows the caller gathers for a stalled worker are rare.
+        bool prefetchNext = _copies == 1 ? _options.Threads > 1 : gatherNext is not null && !_pool.RunsAlone;
+        return _products.Begin(_gathered.Memory, _thirds[batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, gatherNext, ready, chain, gatherLater,
             _copies > 1 ? _copyLength : 0, prefetchNext);
     }
 
-    // Sets whether the next mini-batch runs on the calling thread alone. Alone, the widening fills copy 0 only (see
-    // BatchWidening), so when sharing resumes the other threads' copies take copy 0's thirds, once the tails are done.
+    // Sets whether the next mini-batch runs on the calling thread alone. Alone, the gathering fills copy 0 only (see
+    // BatchGather), so when sharing resumes the other threads' copies take copy 0's thirds, once the tails are done.
     private void RunAlone(bool alone)
     {
         if (alone)
@@ -604,10 +589,10 @@ public sealed class Trainer : IDisposable, IShared
         else if (_copiesStale)
         {
             _pool.CompleteTails();
-            ReadOnlySpan<float> first = _widened!.Slice(0, _copyLength);
+            ReadOnlySpan<float> first = _gathered.Slice(0, _copyLength);
             for (int copy = 1; copy < _copies; copy++)
             {
-                first.CopyTo(_widened.Slice(copy * _copyLength, _copyLength));
+                first.CopyTo(_gathered.Slice(copy * _copyLength, _copyLength));
             }
 
             _copiesStale = false;
@@ -624,28 +609,49 @@ public sealed class Trainer : IDisposable, IShared
         return _order.AsSpan((int)start, (int)Math.Min(m, _order.Length - start));
     }
 
-    // Rows [start, end) of `rows` (of the byte training set) as floats into the same rows of third `third` of
-    // threads' copies [firstCopy, lastCopy) of _widened; then the bytes of the same share of `prefetch` are started on their way.
-    private void Widen(ReadOnlySpan<int> rows, int start, int end, int third, ReadOnlySpan<int> prefetch, int firstCopy, int lastCopy)
+    // Rows [start, end) of `rows` of the training set, in order, into the same rows of third `third` of threads' copies
+    // [firstCopy, lastCopy) of _gathered (a byte set's widened to floats, a float set's copied: the same values, on
+    // cache lines and one after another, whatever the set's alignment and the shuffle); then the same share of `prefetch`
+    // is started on its way.
+    private void Gather(ReadOnlySpan<int> rows, int start, int end, int third, ReadOnlySpan<int> prefetch, int firstCopy, int lastCopy)
     {
-        int n0 = Network.InputSize, offset = ((third * _batch.Length) + start) * n0, length = (end - start) * n0;
-        ReadOnlySpan<byte> bytes = TrainingData.ByteInputs;
-        Span<float> into = _widened!.Slice(offset + (firstCopy * _copyLength), length);
-        Widening.GatherRows(bytes, rows[start..end], n0, TrainingData.Divisor, into);
-        for (int copy = firstCopy + 1; copy < lastCopy; copy++)
+        int n0 = Network.InputSize, offset = ((third * _batchCapacity) + start) * n0, length = (end - start) * n0;
+        Span<float> into = _gathered.Slice(offset + (firstCopy * _copyLength), length);
+        ReadOnlySpan<int> ahead = prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)];
+        if (TrainingData.HoldsBytes)
         {
-            into.CopyTo(_widened.Slice(offset + (copy * _copyLength), length));
+            Widening.GatherRows(TrainingData.ByteInputs, rows[start..end], n0, TrainingData.Divisor, into);
+        }
+        else
+        {
+            ReadOnlySpan<float> inputs = TrainingData.Inputs.Span;
+            for (int i = start; i < end; i++)
+            {
+                inputs.Slice(rows[i] * n0, n0).CopyTo(into.Slice((i - start) * n0, n0));
+            }
         }
 
-        Widening.PrefetchRows(bytes, prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)], n0);
+        for (int copy = firstCopy + 1; copy < lastCopy; copy++)
+        {
+            into.CopyTo(_gathered.Slice(offset + (copy * _copyLength), length));
+        }
+
+        if (TrainingData.HoldsBytes)
+        {
+            Widening.PrefetchRows(TrainingData.ByteInputs, ahead, n0);
+        }
+        else
+        {
+            Prefetch.Rows(TrainingData.Inputs.Span, ahead, n0);
+        }
     }
 
     /// <summary>
-    /// One batch of a byte set to widen into every thread's copy: as shares of rows split evenly (every row costs the
+    /// One batch to gather into every thread's copy: as shares of rows split evenly (every row costs the
     /// same), each into all the copies; or, <c>perCopy</c>, as shares of the copies, each of all the rows, so that
     /// a worker's tail share writes the copy it reads itself (one share covering all of them when run as one).
     /// </summary>
-    private sealed class BatchWidening(Trainer trainer, int capacity, bool perCopy) : IShared
+    private sealed class BatchGather(Trainer trainer, int capacity, bool perCopy) : IShared
     {
         private readonly int[] _rows = new int[capacity];
         private readonly int[] _prefetch = new int[capacity];
@@ -669,7 +675,7 @@ public sealed class Trainer : IDisposable, IShared
                 int firstCopy = (int)((long)copies * share / shares), lastCopy = (int)((long)copies * (share + 1) / shares);
                 if (firstCopy < lastCopy)
                 {
-                    trainer.Widen(_rows.AsSpan(0, _count), 0, _count, _third, _prefetch.AsSpan(0, _prefetchCount), firstCopy, lastCopy);
+                    trainer.Gather(_rows.AsSpan(0, _count), 0, _count, _third, _prefetch.AsSpan(0, _prefetchCount), firstCopy, lastCopy);
                 }
 
                 return;
@@ -678,7 +684,7 @@ public sealed class Trainer : IDisposable, IShared
             int first = (int)((long)_count * share / shares), last = (int)((long)_count * (share + 1) / shares);
             if (first < last)
             {
-                trainer.Widen(_rows.AsSpan(0, _count), first, last, _third, _prefetch.AsSpan(0, _prefetchCount), 0, copies);
+                trainer.Gather(_rows.AsSpan(0, _count), first, last, _third, _prefetch.AsSpan(0, _prefetchCount), 0, copies);
             }
         }
     }
