@@ -9,21 +9,26 @@
 #   scripts/compare-builds.sh [--rounds N] [--keep DIR] OLD_REF NEW_REF [-- benchmark arguments]
 #   scripts/compare-builds.sh dbe5e35 HEAD -- --filter '*LadderBenchmarks*'
 #   scripts/compare-builds.sh dbe5e35 HEAD -- --latency
+#   scripts/compare-builds.sh --kernels 6e3ed24 HEAD [-- --calls N --shapes m:n:k,...]
 #
 # Rows are matched by the cells left of the first timing column (method, job, parameters), so only benchmarks whose
 # names exist in both refs get a ratio; the others are shown with '-'. --keep DIR keeps logs and artifacts there.
+# --kernels instead loads both refs' Backprop.Simd.dll into one process, the kernel-pair harness of this checkout
+# (KernelPairHarness: the three matrix products of a training step, the builds alternating call by call, outputs
+# compared bit for bit), with tiered compilation off; it prints one table, B = NEW_REF against A = OLD_REF.
 set -euo pipefail
 
-rounds=1 keep=""
+rounds=1 keep="" kernels=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
+    --kernels) kernels=1; shift ;;
     --keep) keep=$2; shift 2 ;;
     -*) echo "compare-builds: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[ $# -ge 2 ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 declare -A refs=([old]=$1 [new]=$2)
 shift 2
 [ "${1:-}" = "--" ] && shift
@@ -46,6 +51,17 @@ for side in old new; do
   dotnet build -c Release "$work/$side/$project" -v quiet >"$out/build-$side.log" 2>&1 \
     || { tail -20 "$out/build-$side.log" >&2; exit 1; }
 done
+
+if [ $kernels = 1 ]; then
+  # One process, both builds' libraries; the harness from this checkout, so that refs older than it compare too.
+  dotnet build -c Release "$repo/$project" -v quiet >"$out/build-harness.log" 2>&1 \
+    || { tail -20 "$out/build-harness.log" >&2; exit 1; }
+  library=src/Backprop.Simd/bin/Release/net10.0/Backprop.Simd.dll
+  echo "== uptime: $(uptime)"
+  DOTNET_TieredCompilation=0 dotnet "$repo/$project/bin/Release/net10.0/Backprop.Simd.Benchmarks.dll" \
+    --kernel-pairs "$work/old/$library" "$work/new/$library" "${args[@]}"
+  exit $?
+fi
 
 # The harnesses print their table on standard output; BenchmarkDotNet writes its reports under --artifacts.
 harness=0
