@@ -453,7 +453,7 @@ internal static partial class Gemm
     // small enough for the JIT to inline every vector operation in it.
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x3<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, Dot<TV> dot)
+    private static void Tile4x3<TV>(ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, ref float cr, int n, in Dot<TV> dot)
         where TV : struct, ISimd<TV>
     {
         int w = TV.Count;
@@ -670,7 +670,7 @@ internal static partial class Gemm
     // 256-bit halves): the same sums, in about a tenth of the instructions.
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void FinishTile4x3<TV>(ref float cr, int n, in Sums4x3<TV> s, ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, Dot<TV> dot)
+    private static void FinishTile4x3<TV>(ref float cr, int n, in Sums4x3<TV> s, ref float ar0, ref float ar1, ref float ar2, ref float ar3, ref float br0, ref float bias, in Dot<TV> dot)
         where TV : struct, ISimd<TV>
     {
         ref float br1 = ref Unsafe.Add(ref br0, dot.K);
