@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -ge 2 ] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $kernels = 0 ] || [ $rounds = 1 ] || { echo "compare-builds: --rounds does not apply to --kernels (use --calls N)" >&2; exit 2; }
 declare -A refs=([old]=$1 [new]=$2)
 shift 2
 [ "${1:-}" = "--" ] && shift
@@ -45,10 +46,12 @@ cleanup() {
 trap cleanup EXIT
 
 project=benchmarks/Backprop.Simd.Benchmarks
+built=$project
+[ $kernels = 0 ] || built=src/Backprop.Simd  # --kernels needs only each ref's library
 for side in old new; do
   git -C "$repo" worktree add --detach -q "$work/$side" "${refs[$side]}"
   echo "== $side: ${refs[$side]} = $(git -C "$work/$side" log -1 --format='%h %s' | cut -c1-90)"
-  dotnet build -c Release "$work/$side/$project" -v quiet >"$out/build-$side.log" 2>&1 \
+  dotnet build -c Release "$work/$side/$built" -v quiet >"$out/build-$side.log" 2>&1 \
     || { tail -20 "$out/build-$side.log" >&2; exit 1; }
 done
 
@@ -59,8 +62,8 @@ if [ $kernels = 1 ]; then
   library=src/Backprop.Simd/bin/Release/net10.0/Backprop.Simd.dll
   echo "== uptime: $(uptime)"
   DOTNET_TieredCompilation=0 dotnet "$repo/$project/bin/Release/net10.0/Backprop.Simd.Benchmarks.dll" \
-    --kernel-pairs "$work/old/$library" "$work/new/$library" "${args[@]}"
-  exit $?
+    --kernel-pairs "$work/old/$library" "$work/new/$library" "${args[@]}"  # its exit code, under set -e
+  exit 0
 fi
 
 # The harnesses print their table on standard output; BenchmarkDotNet writes its reports under --artifacts.

@@ -34,6 +34,9 @@ public static class KernelPairHarness
 
     private const double WarmUpSeconds = 1.0;
 
+    /// <summary>Largest operand, in floats (256 MB).</summary>
+    private const long MaxOperandFloats = 64 << 20;
+
     private delegate void Forward(ReadOnlySpan<float> a, ReadOnlySpan<int> aRows, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c,
         int m, int n, int k, int jStart, int jEnd);
 
@@ -64,7 +67,7 @@ public static class KernelPairHarness
             (forwardA, stridedA) = Load(args[at + 1], "A");
             (forwardB, stridedB) = Load(args[at + 2], "B");
         }
-        catch (Exception e) when (e is InvalidOperationException or BadImageFormatException or TypeLoadException or FileLoadException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or BadImageFormatException or TypeLoadException or IOException)
         {
             Console.Error.WriteLine($"{Switch}: a build without Gemm.MultiplyTransposed and Gemm.MultiplyStrided as this harness calls them ({e.Message}).");
             return 2;
@@ -194,7 +197,7 @@ public static class KernelPairHarness
         foreach (string item in at + 1 < args.Length ? args[at + 1].Split(',') : [])
         {
             int[] sizes = item.Split(':').Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : -1).ToArray();
-            if (sizes.Length != 3 || sizes.Any(v => v < 0) || (long)sizes[1] * sizes[2] > 64 << 20)
+            if (sizes.Length != 3 || sizes.Any(v => v < 0) || Math.Max((long)sizes[0], sizes[1]) * Math.Max(sizes[0], sizes[2]) > MaxOperandFloats)
             {
                 parsed.Clear();
                 break;
@@ -205,7 +208,7 @@ public static class KernelPairHarness
 
         if (parsed.Count == 0)
         {
-            Console.Error.WriteLine("--shapes needs m:n:k triples of positive whole numbers, comma-separated (n k at most 64 Mi floats).");
+            Console.Error.WriteLine("--shapes needs m:n:k triples of positive whole numbers, comma-separated (m n, m k and n k at most 64 Mi floats each).");
             return false;
         }
 

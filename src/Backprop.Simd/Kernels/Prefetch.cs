@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Backprop.Simd.Kernels;
 
 /// <summary>
-/// Software prefetch of matrix rows into the second-level cache: a hint that changes no result. It does nothing on
+/// Software prefetch of matrix rows into the caches: a hint that changes no result. It does nothing on
 /// processors without the instruction, or when the environment variable <c>BACKPROP_SIMD_PREFETCH=0</c> (read once)
 /// turns it off so that its effect can be measured.
 /// </summary>
@@ -14,11 +14,10 @@ internal static class Prefetch
     public static bool Enabled { get; } = Sse.IsSupported && Environment.GetEnvironmentVariable("BACKPROP_SIMD_PREFETCH") != "0";
 
     /// <summary>Starts fetching the lines of <paramref name="count"/> floats from <paramref name="start"/> into the
-    /// first-level cache (one prefetch per 64 bytes, and one for the last float); <paramref name="start"/> may be any
-    /// element the caller will read soon.</summary>
+    /// first-level cache (one prefetch per 64 bytes, and one for the last float); nothing for a count below 1.</summary>
     public static unsafe void Run(ref readonly float start, int count)
     {
-        if (!Enabled)
+        if (!Enabled || count < 1)
         {
             return;
         }

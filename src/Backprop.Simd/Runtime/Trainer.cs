@@ -6,8 +6,8 @@ using Backprop.Simd.Kernels;
 namespace Backprop.Simd.Runtime;
 
 /// <summary>
-/// The seed's <c>SGD</c> and network2's additions. Each epoch shuffles an index array in place (the data are never
-/// copied), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), computes each
+/// The seed's <c>SGD</c> and network2's additions. Each epoch shuffles an index array in place (the data set is never
+/// reordered), cuts it into consecutive mini-batches (the last one smaller when the size does not divide), computes each
 /// batch's gradient with <see cref="Backpropagation"/> (its products spread over <see cref="TrainingOptions.Threads"/>)
 /// and moves the parameters with the chosen <see cref="Optimizer"/> and regularisation; with plain SGD (no L1 term) the
 /// weight step is folded into the weight-gradient product, so the weight gradient never makes a separate pass.
@@ -28,14 +28,16 @@ public sealed class Trainer : IDisposable, IShared
     private readonly float[]? _first;     // Adam's first moments
     private readonly float[]? _second;    // Adam's second moments
     private readonly float[] _targets;    // the mini-batch's targets gathered, m x n_L
+    private readonly int[] _batch;        // the mini-batch's sample indices, where every worker can read them (rows read in place)
+    private readonly int[] _next;         // the next mini-batch's, to prefetch its inputs
     private readonly int _batchCapacity;  // the mini-batch size, at most the set's count: the rows of one third
-    private readonly AlignedFloats _gathered;   // three batches' inputs in order (bytes widened): per thread, three thirds of m x n_0 (see Begin)
+    private readonly AlignedFloats? _gathered;  // three batches' inputs in order (bytes widened): per thread, three thirds of m x n_0 (see Begin)
     private readonly int _copyLength;     // the length of one thread's copy in _gathered
     private readonly int _copies;         // copies in _gathered: one per thread, or one shared by all (see MaxCopiedThreads)
     private bool _copiesStale;            // batches ran alone, gathering into copy 0 only: the others need copy 0's thirds
-    private readonly int[][] _thirds;     // the rows of each third of _gathered, in order
-    private readonly BatchGather _gatherNext;     // gathers a batch in the first layer's forward shares
-    private readonly BatchGather[] _gatherLater;  // gather a batch in the tails of a chained gradient (see Begin), by turns
+    private readonly int[][]? _thirds;    // the rows of each third of _gathered, in order
+    private readonly BatchGather? _gatherNext;    // gathers a batch in the first layer's forward shares
+    private readonly BatchGather[]? _gatherLater; // gather a batch in the tails of a chained gradient (see Begin), by turns
     private int _gatheredThrough;         // the last batch of the epoch gathered (or being gathered) so far
     private int _chainedBatch = -1;       // the batch whose first layer the last pass computed, -1 for none
     private int _chainedClaims;           // the workspace's claims and the network's version just after that pass:
@@ -85,20 +87,25 @@ public sealed class Trainer : IDisposable, IShared
         _first = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _second = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : null;
         _targets = new float[batch * network.OutputSize];
+        _batch = new int[batch];
+        _next = new int[batch];
         _batchCapacity = batch;
-        _copyLength = 3 * batch * network.InputSize;
-        _copies = Copies(options.Threads, _copyLength);
-        _gathered = new AlignedFloats(_copies * _copyLength);
-        _thirds = [new int[batch], new int[batch], new int[batch]];
-        for (int i = 0; i < batch; i++)
+        if (Gathers(trainingData, batch, network.InputSize, options.Threads))
         {
-            _thirds[0][i] = i;
-            _thirds[1][i] = batch + i;
-            _thirds[2][i] = (2 * batch) + i;
-        }
+            _copyLength = 3 * batch * network.InputSize; // at most Array.MaxLength: CheckMemory
+            _copies = Copies(options.Threads, _copyLength);
+            _gathered = new AlignedFloats(_copies * _copyLength);
+            _thirds = [new int[batch], new int[batch], new int[batch]];
+            for (int i = 0; i < batch; i++)
+            {
+                _thirds[0][i] = i;
+                _thirds[1][i] = batch + i;
+                _thirds[2][i] = (2 * batch) + i;
+            }
 
-        _gatherNext = new BatchGather(this, batch, perCopy: false);
-        _gatherLater = [new BatchGather(this, batch, perCopy: _copies > 1), new BatchGather(this, batch, perCopy: _copies > 1)];
+            _gatherNext = new BatchGather(this, batch, perCopy: false);
+            _gatherLater = [new BatchGather(this, batch, perCopy: _copies > 1), new BatchGather(this, batch, perCopy: _copies > 1)];
+        }
 
         _pool = new WorkerPool(options.Threads);
         _choice = options.Threads > 1 && options.ChooseThreads ? new ThreadChoice(options.ChoiceBlockTicks > 0 ? options.ChoiceBlockTicks : ThreadChoice.BlockTicks) : null;
@@ -126,6 +133,15 @@ public sealed class Trainer : IDisposable, IShared
     private static int Copies(int threads, long copyLength) =>
         threads > 1 && threads <= MaxCopiedThreads && threads * copyLength <= MaxCopiedFloats ? threads : 1;
 
+    // Whether the mini-batches' inputs are gathered into the trainer's block (see Begin): always for bytes, which must be
+    // widened; for floats while the block is no larger than MaxCopiedFloats (a huge mini-batch reads its rows in place
+    // rather than hold three copies of them).
+    private static bool Gathers(Dataset data, int batch, int inputSize, int threads)
+    {
+        long copy = 3L * batch * inputSize;
+        return data.HoldsBytes || Copies(threads, copy) * copy <= MaxCopiedFloats;
+    }
+
     // Whether Train can evaluate epochs while the next trains: the option, and nothing that needs each epoch's count
     // before the next one starts (early stopping, the schedule, the monitored evaluation cost).
     private static bool EvaluatesAlongside(TrainingOptions options) =>
@@ -135,10 +151,17 @@ public sealed class Trainer : IDisposable, IShared
     // here is an error that says how much memory training needs, not an OutOfMemoryException halfway through.
     private static void CheckMemory(Network network, Dataset trainingData, TrainingOptions options, int capacity)
     {
-        // The inputs are gathered, three mini-batches per copy; a byte set's are also widened for evaluation, one block per thread.
+        // The inputs gathered, three mini-batches per copy; a byte set's are also widened for evaluation, one block per thread.
         int batch = Math.Max(1, Math.Min(options.MiniBatchSize, trainingData.Count));
         long copy = 3L * batch * network.InputSize;
-        Int128 gathered = ((Int128)Copies(options.Threads, copy) * copy * sizeof(float))
+        bool gathers = Gathers(trainingData, batch, network.InputSize, options.Threads);
+        if (gathers && Copies(options.Threads, copy) * copy > Array.MaxLength - AlignedFloats.LineFloats)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"MiniBatchSize {batch} with {network.InputSize} inputs a sample needs {copy:N0} floats to widen three mini-batches of bytes, more than one array holds; use a smaller MiniBatchSize.");
+        }
+
+        Int128 gathered = (gathers ? (Int128)Copies(options.Threads, copy) * copy * sizeof(float) : 0)
             + (trainingData.HoldsBytes ? (Int128)capacity * options.Threads * network.InputSize * sizeof(float) : 0);
         int copies = 2 + (options.Patience > 0 ? 1 : 0) + options.Optimizer switch { Optimizer.Momentum => 1, Optimizer.Adam => 2, _ => 0 }; // + the transposed weights for evaluation
         Int128 parameters = (Int128)network.ParameterCount * sizeof(float);
@@ -328,7 +351,7 @@ public sealed class Trainer : IDisposable, IShared
             (monitor & Monitoring.TrainingAccuracy) != 0 ? Evaluation.Evaluate(Network, Workspace, TrainingData) : -1);
     }
 
-    // The start of an epoch: the parameters to go back to, the shuffle, and the first batch gathered.
+    // The start of an epoch: the parameters to go back to, the shuffle, and (when gathering) the first batch gathered.
     private void StartEpoch()
     {
         Network.Parameters.CopyTo(_lastGood);
@@ -339,12 +362,15 @@ public sealed class Trainer : IDisposable, IShared
 
         int m = _options.MiniBatchSize;
         _chainedBatch = -1;
-        _pool.CompleteTails();
-        // The first batch, into the first third; each pass then gathers the batches ahead of it (see Begin).
-        int first = Math.Min(m, _order.Length);
-        _gatherNext.Set(_order.AsSpan(0, first), 0, _order.AsSpan(first, Math.Min(m, _order.Length - first)));
-        ((IShared)_gatherNext).Execute(0, 1);
-        _gatheredThrough = 0;
+        if (_gathered is not null)
+        {
+            _pool.CompleteTails();
+            // The first batch, into the first third; each pass then gathers the batches ahead of it (see Begin).
+            int first = Math.Min(m, _order.Length);
+            _gatherNext!.Set(_order.AsSpan(0, first), 0, _order.AsSpan(first, Math.Min(m, _order.Length - first)));
+            ((IShared)_gatherNext).Execute(0, 1);
+            _gatheredThrough = 0;
+        }
 
         _epochSamples = 0;
         _epochTicks = 0;
@@ -504,8 +530,9 @@ public sealed class Trainer : IDisposable, IShared
     // SGD step is folded into BP3 and BP4: W = (1 - eta lambda / n) W - (eta / m) nabla_W as each gradient element is
     // computed. The pass then chains (see LayerProducts.Begin): its gradient's shares compute the next batch's first
     // layer too, and the next pass starts `ready` unless something else used the workspace or the network in between.
-    // Batch k is read from third k % 3 of _gathered, gathered by an earlier pass (or the epoch's start): its rows in
-    // order on cache lines, so that the first layer's tiles read a block (a byte set's rows widened to floats on the way):
+    // When gathering (see Gathers), batch k is read from third k % 3 of _gathered, gathered by an earlier pass (or the
+    // epoch's start): its rows in order on cache lines, so that the first layer's tiles read a block (a byte set's rows
+    // widened to floats on the way):
     // batch k + 1 in the first layer's forward shares when no chain did it, batch k + 2 in a chained gradient's tails
     // (while its shares read batch k and batch k + 1, hence three thirds). Each thread has a copy of the three thirds
     // and reads its own: a worker's tail gathers the whole batch into its copy, so no row crosses between the cores
@@ -552,11 +579,18 @@ public sealed class Trainer : IDisposable, IShared
 
         Fold fold = _foldStep ? Fold.Step(-_step.Eta / _step.M, 1 - (_step.Eta * _step.L2)) : Fold.None;
         bool chain = _foldStep && next.Length > 0 && Network.OutputLayer >= 2;
+        if (_gathered is null)
+        {
+            batch.CopyTo(_batch);
+            next.CopyTo(_next);
+            return _products.Begin(TrainingData.Inputs, _batch, m, fold, _next, next.Length, null, ready, chain);
+        }
+
         BatchGather? gatherNext = null, gatherLater = null;
         if (next.Length > 0 && _gatheredThrough < batchIndex + 1)
         {
             _pool.CompleteTails(); // a first layer on the calling thread alone gathers with no run to finish the tails first
-            _gatherNext.Set(next, (batchIndex + 1) % 3, later);
+            _gatherNext!.Set(next, (batchIndex + 1) % 3, later);
             gatherNext = _gatherNext;
             _gatheredThrough = batchIndex + 1;
         }
@@ -564,7 +598,7 @@ public sealed class Trainer : IDisposable, IShared
         if (chain && later.Length > 0 && _gatheredThrough < batchIndex + 2)
         {
             // The previous pass's tail may still be gathering with the other one.
-            gatherLater = _gatherLater[batchIndex % 2];
+            gatherLater = _gatherLater![batchIndex % 2];
             gatherLater.Set(later, (batchIndex + 2) % 3, Ahead(k, 3));
             _gatheredThrough = batchIndex + 2;
         }
@@ -574,7 +608,7 @@ public sealed class Trainer : IDisposable, IShared
         // tail gathering its own copy, leaves them in the reader's caches, where prefetching them cost more than it
         // saved (docs/optimizing-backprop.md, thirteenth session). Rows the caller gathers for a stalled worker are rare.
         bool prefetchNext = _copies == 1 ? _options.Threads > 1 : gatherNext is not null && !_pool.RunsAlone;
-        return _products.Begin(_gathered.Memory, _thirds[batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, gatherNext, ready, chain, gatherLater,
+        return _products.Begin(_gathered.Memory, _thirds![batchIndex % 3], m, fold, _thirds[(batchIndex + 1) % 3], next.Length, gatherNext, ready, chain, gatherLater,
             _copies > 1 ? _copyLength : 0, prefetchNext);
     }
 
@@ -589,7 +623,7 @@ public sealed class Trainer : IDisposable, IShared
         else if (_copiesStale)
         {
             _pool.CompleteTails();
-            ReadOnlySpan<float> first = _gathered.Slice(0, _copyLength);
+            ReadOnlySpan<float> first = _gathered!.Slice(0, _copyLength);
             for (int copy = 1; copy < _copies; copy++)
             {
                 first.CopyTo(_gathered.Slice(copy * _copyLength, _copyLength));
@@ -616,7 +650,7 @@ public sealed class Trainer : IDisposable, IShared
     private void Gather(ReadOnlySpan<int> rows, int start, int end, int third, ReadOnlySpan<int> prefetch, int firstCopy, int lastCopy)
     {
         int n0 = Network.InputSize, offset = ((third * _batchCapacity) + start) * n0, length = (end - start) * n0;
-        Span<float> into = _gathered.Slice(offset + (firstCopy * _copyLength), length);
+        Span<float> into = _gathered!.Slice(offset + (firstCopy * _copyLength), length);
         ReadOnlySpan<int> ahead = prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)];
         if (TrainingData.HoldsBytes)
         {

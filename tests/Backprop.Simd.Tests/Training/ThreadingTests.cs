@@ -82,23 +82,26 @@ public class ThreadingTests
         }
     }
 
-    /// <summary>A byte set trains to the bits of the same pixels given as floats (<c>b / 255</c>): the floats' rows are
-    /// read where they lie, picked one by one, the bytes' rows from the widened batch, where they follow each other and
-    /// the kernels read them as one block.</summary>
+    /// <summary>A byte set trains to the bits of the same pixels given as floats (<c>b / 255</c>): the bytes' rows widened
+    /// into the trainer's block, where they follow each other and the kernels read them as one block; the floats' rows
+    /// copied into it while three mini-batches fit in 4 Mi floats (784 inputs, m = 10), and read where they lie, picked
+    /// one by one, past that (12,000 inputs, m = 120: 4.32 Mi floats).</summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Bytes_and_the_same_pixels_as_floats_train_to_the_same_bits(int threads)
+    [InlineData(1, 784, 10)]
+    [InlineData(2, 784, 10)]
+    [InlineData(1, 12_000, 120)]
+    [InlineData(2, 12_000, 120)]
+    public void Bytes_and_the_same_pixels_as_floats_train_to_the_same_bits(int threads, int inputs, int m)
     {
-        int[] sizes = [784, 30, 10];
+        int[] sizes = [inputs, inputs > 1000 ? 4 : 30, 10];
         var random = new Random(8);
         byte[] pixels = new byte[150 * sizes[0]];
         random.NextBytes(pixels);
         byte[] labels = Enumerable.Range(0, 150).Select(_ => (byte)random.Next(sizes[^1])).ToArray();
         float[] floats = pixels.Select(b => b / 255f).ToArray();
-        float[] fromBytes = TwoEpochs(sizes, Dataset.FromLabels(pixels, sizes[0], 255f, labels, sizes[^1]), threads);
-        float[] fromFloats = TwoEpochs(sizes, Dataset.FromLabels(floats, sizes[0], labels, sizes[^1]), threads);
-        Assert.True(fromBytes.AsSpan().SequenceEqual(fromFloats), $"{threads} thread(s): bytes and floats trained to different parameters");
+        float[] fromBytes = TwoEpochs(sizes, Dataset.FromLabels(pixels, sizes[0], 255f, labels, sizes[^1]), threads, m);
+        float[] fromFloats = TwoEpochs(sizes, Dataset.FromLabels(floats, sizes[0], labels, sizes[^1]), threads, m);
+        Assert.True(fromBytes.AsSpan().SequenceEqual(fromFloats), $"{threads} thread(s), {inputs} inputs, m = {m}: bytes and floats trained to different parameters");
     }
 
     /// <summary>A set made from labels has its mini-batches' targets written from the labels; the same one-hot rows given
@@ -124,11 +127,11 @@ public class ThreadingTests
         Assert.True(TwoEpochs(sizes, fromLabels.Slice(11, 133), threads).AsSpan().SequenceEqual(TwoEpochs(sizes, fromTargets.Slice(11, 133), threads)), $"{threads} thread(s): slices differ");
     }
 
-    // The parameters after two epochs of m = 10, eta = 3 from seed 3, every mini-batch shared among the threads.
-    private static float[] TwoEpochs(int[] sizes, Dataset train, int threads)
+    // The parameters after two epochs of m (10 unless given), eta = 3 from seed 3, every mini-batch shared among the threads.
+    private static float[] TwoEpochs(int[] sizes, Dataset train, int threads, int m = 10)
     {
         var network = new Network(sizes, 3);
-        using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = 10, Eta = 3f, Threads = threads, Seed = 4, ChooseThreads = false });
+        using var sgd = new Trainer(network, train, new TrainingOptions { MiniBatchSize = m, Eta = 3f, Threads = threads, Seed = 4, ChooseThreads = false });
         sgd.RunEpoch();
         sgd.RunEpoch();
         return network.Parameters.ToArray();
