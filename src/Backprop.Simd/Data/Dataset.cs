@@ -205,6 +205,37 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>Inputs <paramref name="rows"/> (indices into this set) of either form as floats, one after another, into
+    /// <paramref name="destination"/> (<c>rows.Length x InputSize</c>); the indices are the caller's to check.</summary>
+    internal void GatherRows(ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        if (_bytes is not null)
+        {
+            Widening.GatherRows(ByteInputs, rows, InputSize, _divisor, destination);
+            return;
+        }
+
+        ReadOnlySpan<float> inputs = Inputs.Span;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            inputs.Slice(rows[i] * InputSize, InputSize).CopyTo(destination.Slice(i * InputSize, InputSize));
+        }
+    }
+
+    /// <summary>Starts fetching inputs <paramref name="rows"/> of either form into the second-level cache; the indices
+    /// are the caller's to check.</summary>
+    internal void PrefetchRows(ReadOnlySpan<int> rows)
+    {
+        if (_bytes is not null)
+        {
+            Widening.PrefetchRows(ByteInputs, rows, InputSize);
+        }
+        else
+        {
+            Prefetch.Rows(Inputs.Span, rows, InputSize);
+        }
+    }
+
     /// <summary>Every sample's label, in order.</summary>
     internal ReadOnlySpan<int> Labels => new(_labels, _start, Count);
 

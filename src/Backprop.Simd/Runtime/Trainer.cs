@@ -651,33 +651,13 @@ public sealed class Trainer : IDisposable, IShared
     {
         int n0 = Network.InputSize, offset = ((third * _batchCapacity) + start) * n0, length = (end - start) * n0;
         Span<float> into = _gathered!.Slice(offset + (firstCopy * _copyLength), length);
-        ReadOnlySpan<int> ahead = prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)];
-        if (TrainingData.HoldsBytes)
-        {
-            Widening.GatherRows(TrainingData.ByteInputs, rows[start..end], n0, TrainingData.Divisor, into);
-        }
-        else
-        {
-            ReadOnlySpan<float> inputs = TrainingData.Inputs.Span;
-            for (int i = start; i < end; i++)
-            {
-                inputs.Slice(rows[i] * n0, n0).CopyTo(into.Slice((i - start) * n0, n0));
-            }
-        }
-
+        TrainingData.GatherRows(rows[start..end], into);
         for (int copy = firstCopy + 1; copy < lastCopy; copy++)
         {
             into.CopyTo(_gathered.Slice(offset + (copy * _copyLength), length));
         }
 
-        if (TrainingData.HoldsBytes)
-        {
-            Widening.PrefetchRows(TrainingData.ByteInputs, ahead, n0);
-        }
-        else
-        {
-            Prefetch.Rows(TrainingData.Inputs.Span, ahead, n0);
-        }
+        TrainingData.PrefetchRows(prefetch[Math.Min(start, prefetch.Length)..Math.Min(end, prefetch.Length)]);
     }
 
     /// <summary>
