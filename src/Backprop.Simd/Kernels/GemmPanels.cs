@@ -134,9 +134,8 @@ internal static partial class Gemm
     }
 
     /// <summary>Rows of R ahead of the one being packed whose run of the panel is prefetched where rows are a page or more
-    /// apart, so that no hardware prefetcher follows them: BP2 at m = 100 took 0.90-0.92 of the time where the weights
-    /// come from memory (2048- and 4096-wide layers), the same where they were just read into L3 (1024-wide); the folded
-    /// step, whose R is the layer's input, stayed level; rows of 784 floats gained nothing.</summary>
+    /// apart, so that no hardware prefetcher follows them; it pays where they come from memory (BP2 of layers wider than
+    /// 1024; docs/optimizing-backprop.md, eighteenth session).</summary>
     private const int PackAhead = 8;
 
     /// <summary>Row length from which R's rows are a page (4 KiB) or more apart.</summary>
