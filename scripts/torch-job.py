@@ -11,7 +11,9 @@ images. Prints the seed's per-epoch line and one line of phase times, like `back
 
     OMP_NUM_THREADS=T OPENBLAS_NUM_THREADS=T OMP_WAIT_POLICY=PASSIVE python3 scripts/torch-job.py DIR T [EPOCHS]
 
-Debian's python3-torch calls OpenBLAS, which torch.set_num_threads does not reach: set the two variables as well.
+Debian's python3-torch calls OpenBLAS, which torch.set_num_threads does not reach: set the two variables as well. The
+timing line names the OpenBLAS kernels that ran; an OPENBLAS_CORETYPE in the environment overrides OpenBLAS's own choice
+for the CPU (`env -u OPENBLAS_CORETYPE ...` lets it choose).
 """
 import gzip
 import os
@@ -22,6 +24,8 @@ start = time.perf_counter()
 import numpy as np  # noqa: E402  (imports are part of the start-up being timed)
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+
+import openblas_core  # noqa: E402
 
 
 def read_idx(path):
@@ -88,7 +92,8 @@ def main():
     end = time.perf_counter()
     print(f"Test: {right} / {test_x.shape[0]}")
     print(f"Timing: start-up and imports {imported - start:.3f} s, loading {loaded - imported:.3f} s, training {training:.3f} s, "
-          f"validation {evaluating:.3f} s ({epochs} passes), test {end - t3:.3f} s; torch {torch.__version__}, {torch.get_num_threads()} threads")
+          f"validation {evaluating:.3f} s ({epochs} passes), test {end - t3:.3f} s; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{openblas_core.describe()}")
 
 
 if __name__ == "__main__":

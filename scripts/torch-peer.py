@@ -11,6 +11,10 @@ OPENBLAS_NUM_THREADS set (Debian's torch calls OpenBLAS, which torch.set_num_thr
 OMP_WAIT_POLICY=PASSIVE, so that OpenMP's spinning threads leave the cores to OpenBLAS's.
 
     python3 scripts/torch-peer.py DIR THREADS [--check]
+    python3 scripts/torch-peer.py --about
+
+--about prints torch's version and the OpenBLAS it multiplies matrices with, and that OpenBLAS's kernels
+(openblas_core.py). The harness runs the script without OPENBLAS_CORETYPE, so that OpenBLAS picks its kernels for the CPU.
 
 --check first trains copies in float32 and float64 on the first check samples in order (no shuffle, one thread)
 and writes their parameters to DIR/check32-*.f32 and DIR/check64-*.f64 for the harness to compare with ours.
@@ -24,6 +28,8 @@ import time
 import numpy as np
 import torch
 from torch import nn
+
+import openblas_core
 
 
 def load(directory, name, shape, dtype=np.float32):
@@ -84,8 +90,11 @@ def check(directory, manifest, x, y):
 
 
 def main():
+    if sys.argv[1:] == ["--about"]:
+        print(json.dumps({"torch": torch.__version__, "blas": openblas_core.describe()}))
+        return
     if len(sys.argv) < 3:
-        sys.exit("usage: torch-peer.py DIR THREADS [--check]")
+        sys.exit("usage: torch-peer.py DIR THREADS [--check] | torch-peer.py --about")
     directory, threads = sys.argv[1], int(sys.argv[2])
     torch.set_num_threads(threads)
     with open(os.path.join(directory, "manifest.json")) as f:

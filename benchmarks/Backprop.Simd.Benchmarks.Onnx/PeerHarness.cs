@@ -21,8 +21,9 @@ internal sealed record PeerSettings(double Seconds, int MinRepeats, int LatencyC
 
 /// <summary>
 /// Ours, ONNX Runtime and PyTorch in one run, on the same network (sigmoid, quadratic cost, the same initial weights),
-/// the same data and the same m and eta = 3: <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks.Onnx -- --peers [--smoke] [--only TEXT]</c>
-/// (<c>--only</c> keeps the cases whose name, such as <c>[784,100,10] m=100</c>, contains the text).
+/// the same data and the same m and eta = 3: <c>dotnet run -c Release --project benchmarks/Backprop.Simd.Benchmarks.Onnx -- --peers [--smoke] [--only TEXT] [--torch-coretype NAME]</c>
+/// (<c>--only</c> keeps the cases whose name, such as <c>[784,100,10] m=100</c>, contains the text; <c>--torch-coretype</c>
+/// has OpenBLAS run another CPU's kernels under PyTorch, which otherwise runs the ones OpenBLAS picks for this CPU).
 /// For each case: training samples/s of one epoch (ours with 1 and 2 threads, PyTorch with 1 and 2), single-sample
 /// inference latency (ours, ORT with IoBinding, PyTorch; 1 thread), and samples/s over a batch of 10,000 (each at 1
 /// and 2 threads); every number the median of three rounds, each round's the median of its repetitions. First, the
@@ -47,10 +48,12 @@ internal static class PeerHarness
     {
         bool smoke = args.Contains("--smoke");
         PeerSettings settings = smoke ? new PeerSettings(0.02, 1, 1000, 1) : new PeerSettings(1.0, 3, 200_000, 3);
-        TorchPeer? torch = TorchPeer.Find(out string reason);
+        int core = Array.IndexOf(args, "--torch-coretype");
+        string? coreType = core >= 0 && core + 1 < args.Length ? args[core + 1] : null;
+        TorchPeer? torch = TorchPeer.Find(coreType, out string reason);
         Console.WriteLine(torch is null
             ? $"PyTorch peer skipped: {reason}."
-            : $"PyTorch {torch.Version} ({torch.Python} {torch.Script}); .NET {Environment.Version}, {Environment.ProcessorCount} cores; load average before: {LoadAverage()}");
+            : $"PyTorch {torch.Version} on {torch.Blas} ({torch.Python} {torch.Script}); .NET {Environment.Version}, {Environment.ProcessorCount} cores; load average before: {LoadAverage()}");
         int at = Array.IndexOf(args, "--only");
         string? only = at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
         var rows = new List<PeerRow>();

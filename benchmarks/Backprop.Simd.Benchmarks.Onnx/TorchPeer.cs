@@ -5,6 +5,9 @@ using System.Text.Json;
 
 namespace Backprop.Simd.Benchmarks.Onnx;
 
+/// <summary>What <c>scripts/torch-peer.py --about</c> prints: torch's version and the OpenBLAS it runs on.</summary>
+internal sealed record About(string? Torch, string? Blas);
+
 /// <summary>What one run of scripts/torch-peer.py measured (medians), as it prints it.</summary>
 internal sealed record TorchResult(string Torch, int Threads, double TrainSamplesPerSecond, int TrainRounds,
     double? LatencyMicroseconds, int? LatencyCalls, double InferenceSamplesPerSecond, int InferenceRounds);
@@ -15,7 +18,9 @@ internal sealed record TorchResult(string Torch, int Threads, double TrainSample
 /// PATH that imports both; each run gets its thread count through OMP_NUM_THREADS and OPENBLAS_NUM_THREADS, and
 /// OMP_WAIT_POLICY=PASSIVE: Debian's torch has two thread pools, OpenMP's and OpenBLAS's, and with OpenMP's threads
 /// spinning after each operation (its default) the two fight for the 2 cores: training [784,100,10] at 2 threads ran
-/// at 47,000 samples/s instead of 119,000 in one test.
+/// at 47,000 samples/s instead of 119,000 in one test. OPENBLAS_CORETYPE is not passed on unless the harness is given a
+/// core (<c>--torch-coretype NAME</c>): OpenBLAS then picks its kernels for the CPU, where an environment that named
+/// Haswell's had it multiply at half the width this AVX-512 host has (docs/optimizing-backprop.md, nineteenth session).
 /// </summary>
 internal sealed class TorchPeer
 {
@@ -24,11 +29,18 @@ internal sealed class TorchPeer
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
 
-    private TorchPeer(string python, string script, string version)
+    /// <summary>The environment variable through which OpenBLAS is told which CPU's kernels to run.</summary>
+    public const string CoreTypeVariable = "OPENBLAS_CORETYPE";
+
+    private readonly string? _coreType;
+
+    private TorchPeer(string python, string script, string version, string blas, string? coreType)
     {
         Python = python;
         Script = script;
         Version = version;
+        Blas = blas;
+        _coreType = coreType;
     }
 
     public string Python { get; }
@@ -38,8 +50,12 @@ internal sealed class TorchPeer
     /// <summary>torch.__version__ of the interpreter.</summary>
     public string Version { get; }
 
-    /// <summary>The peer, or null with the reason it cannot run here.</summary>
-    public static TorchPeer? Find(out string reason)
+    /// <summary>The OpenBLAS the script runs on and its kernels, as the script reports them (<c>--about</c>).</summary>
+    public string Blas { get; }
+
+    /// <summary>The peer, or null with the reason it cannot run here; <paramref name="coreType"/>, when not null, is passed
+    /// to OpenBLAS as OPENBLAS_CORETYPE, which otherwise picks its own kernels.</summary>
+    public static TorchPeer? Find(string? coreType, out string reason)
     {
         string? script = FindScript();
         if (script is null)
@@ -53,14 +69,14 @@ internal sealed class TorchPeer
         var failures = new List<string>();
         foreach (string python in candidates)
         {
-            (int exit, string output, string error) = RunProcess(python, ["-c", "import numpy, torch; print(torch.__version__)"], [], TimeSpan.FromMinutes(1));
-            if (exit == 0)
+            (int exit, string output, string error) = RunProcess(python, [script, "--about"], ChildEnvironment(1, coreType), TimeSpan.FromMinutes(1));
+            if (exit == 0 && JsonSerializer.Deserialize<About>(LastLine(output), Json) is { Torch: not null, Blas: not null } about)
             {
                 reason = "";
-                return new TorchPeer(python, script, output.Trim());
+                return new TorchPeer(python, script, about.Torch, about.Blas, coreType);
             }
 
-            failures.Add($"{python}: {LastLine(error)}");
+            failures.Add($"{python}: {(exit == 0 ? "no description from --about" : LastLine(error))}");
         }
 
         reason = $"no Python with torch and numpy ({string.Join("; ", failures)}); set {PythonVariable} to one";
@@ -77,8 +93,7 @@ internal sealed class TorchPeer
             arguments.Add("--check");
         }
 
-        (int exit, string output, string error) = RunProcess(Python, arguments,
-            [("OMP_NUM_THREADS", t), ("OPENBLAS_NUM_THREADS", t), ("MKL_NUM_THREADS", t), ("OMP_WAIT_POLICY", "PASSIVE")], TimeSpan.FromMinutes(15));
+        (int exit, string output, string error) = RunProcess(Python, arguments, ChildEnvironment(threads, _coreType), TimeSpan.FromMinutes(15));
         if (exit != 0)
         {
             throw new InvalidOperationException($"{Python} {Script} exited with {exit}: {error.Trim()}");
@@ -100,11 +115,19 @@ internal sealed class TorchPeer
             : [.. MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(v => (double)v)];
     }
 
+    // The script's environment: the thread counts, passive OpenMP threads, and OPENBLAS_CORETYPE only when chosen (a null
+    // value removes the variable the harness itself may have inherited).
+    private static (string Name, string? Value)[] ChildEnvironment(int threads, string? coreType)
+    {
+        string t = threads.ToString(CultureInfo.InvariantCulture);
+        return [("OMP_NUM_THREADS", t), ("OPENBLAS_NUM_THREADS", t), ("MKL_NUM_THREADS", t), ("OMP_WAIT_POLICY", "PASSIVE"), (CoreTypeVariable, coreType)];
+    }
+
     private static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "(no output)";
 
     private static (int Exit, string Output, string Error) RunProcess(string file, IEnumerable<string> arguments,
-        IEnumerable<(string Name, string Value)> environment, TimeSpan timeout)
+        IEnumerable<(string Name, string? Value)> environment, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)
@@ -112,9 +135,16 @@ internal sealed class TorchPeer
             start.ArgumentList.Add(argument);
         }
 
-        foreach ((string name, string value) in environment)
+        foreach ((string name, string? value) in environment)
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         try
