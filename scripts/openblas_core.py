@@ -10,7 +10,7 @@ import os
 
 
 def describe():
-    """'OpenBLAS 0.3.21 ... Cooperlake ...' for the OpenBLAS this process loaded (call after importing torch)."""
+    """'OpenBLAS 0.3.21 ... Cooperlake ...' for the first OpenBLAS this process loaded (call after importing torch)."""
     try:
         with open("/proc/self/maps") as f:
             paths = sorted({line.split()[-1] for line in f if "blas" in line and ".so" in line})

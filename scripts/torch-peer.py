@@ -13,8 +13,9 @@ OMP_WAIT_POLICY=PASSIVE, so that OpenMP's spinning threads leave the cores to Op
     python3 scripts/torch-peer.py DIR THREADS [--check]
     python3 scripts/torch-peer.py --about
 
---about prints torch's version and the OpenBLAS it multiplies matrices with, and that OpenBLAS's kernels
-(openblas_core.py). The harness runs the script without OPENBLAS_CORETYPE, so that OpenBLAS picks its kernels for the CPU.
+--about prints torch's version and the OpenBLAS this process loaded, with its kernels (openblas_core.py). The harness
+runs the script without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so that OpenBLAS reads the CPU itself, unless it is
+given --torch-coretype NAME.
 
 --check first trains copies in float32 and float64 on the first check samples in order (no shuffle, one thread)
 and writes their parameters to DIR/check32-*.f32 and DIR/check64-*.f64 for the harness to compare with ours.

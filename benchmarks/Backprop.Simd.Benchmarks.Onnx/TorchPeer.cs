@@ -18,8 +18,9 @@ internal sealed record TorchResult(string Torch, int Threads, double TrainSample
 /// PATH that imports both; each run gets its thread count through OMP_NUM_THREADS and OPENBLAS_NUM_THREADS, and
 /// OMP_WAIT_POLICY=PASSIVE: Debian's torch has two thread pools, OpenMP's and OpenBLAS's, and with OpenMP's threads
 /// spinning after each operation (its default) the two fight for the 2 cores: training [784,100,10] at 2 threads ran
-/// at 47,000 samples/s instead of 119,000 in one test. OPENBLAS_CORETYPE is not passed on unless the harness is given a
-/// core (<c>--torch-coretype NAME</c>): OpenBLAS then picks its kernels for the CPU, where an environment that named
+/// at 47,000 samples/s instead of 119,000 in one test. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which override what
+/// OpenBLAS reads of the CPU, are not passed on; OPENBLAS_CORETYPE is set only when the harness is given a core
+/// (<c>--torch-coretype NAME</c>). Without one OpenBLAS picks its kernels for the CPU, where an environment that named
 /// Haswell's had it multiply at half the width this AVX-512 host has (docs/optimizing-backprop.md, nineteenth session).
 /// </summary>
 internal sealed class TorchPeer
@@ -70,7 +71,7 @@ internal sealed class TorchPeer
         foreach (string python in candidates)
         {
             (int exit, string output, string error) = RunProcess(python, [script, "--about"], ChildEnvironment(1, coreType), TimeSpan.FromMinutes(1));
-            if (exit == 0 && JsonSerializer.Deserialize<About>(LastLine(output), Json) is { Torch: not null, Blas: not null } about)
+            if (exit == 0 && ParseAbout(LastLine(output)) is { Torch: not null, Blas: not null } about)
             {
                 reason = "";
                 return new TorchPeer(python, script, about.Torch, about.Blas, coreType);
@@ -115,12 +116,26 @@ internal sealed class TorchPeer
             : [.. MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(v => (double)v)];
     }
 
-    // The script's environment: the thread counts, passive OpenMP threads, and OPENBLAS_CORETYPE only when chosen (a null
-    // value removes the variable the harness itself may have inherited).
+    // The script's environment: the thread counts, passive OpenMP threads, OPENBLAS_CORETYPE only when chosen, and no
+    // OPENBLAS_L2_SIZE (a null value removes a variable the harness itself may have inherited).
     private static (string Name, string? Value)[] ChildEnvironment(int threads, string? coreType)
     {
         string t = threads.ToString(CultureInfo.InvariantCulture);
-        return [("OMP_NUM_THREADS", t), ("OPENBLAS_NUM_THREADS", t), ("MKL_NUM_THREADS", t), ("OMP_WAIT_POLICY", "PASSIVE"), (CoreTypeVariable, coreType)];
+        return [("OMP_NUM_THREADS", t), ("OPENBLAS_NUM_THREADS", t), ("MKL_NUM_THREADS", t), ("OMP_WAIT_POLICY", "PASSIVE"),
+            (CoreTypeVariable, coreType), ("OPENBLAS_L2_SIZE", null)];
+    }
+
+    // The --about line, or null when it is not the JSON the script prints (something else wrote the last line).
+    private static About? ParseAbout(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<About>(line, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static string LastLine(string text) =>
