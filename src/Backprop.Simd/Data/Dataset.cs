@@ -9,7 +9,8 @@ namespace Backprop.Simd.Data;
 /// </summary>
 /// <remarks>
 /// The inputs are stored in one of two forms. As floats (the constructor, <see cref="FromLabels(float[], int, ReadOnlySpan{byte}, int)"/>),
-/// read in place (the trainer copies each mini-batch's rows into a block of its own). Or as bytes with a divisor (<see cref="FromLabels(byte[], int, float, ReadOnlySpan{byte}, int)"/>,
+/// read in place (the trainer copies each mini-batch's rows into a block of its own while three mini-batches of them take
+/// at most 16 MB). Or as bytes with a divisor (<see cref="FromLabels(byte[], int, float, ReadOnlySpan{byte}, int)"/>,
 /// what <see cref="MnistData"/> loads): input value <c>j</c> of a sample is its byte <c>j</c> divided by the divisor in
 /// float arithmetic, e.g. <c>b / 255f</c> for pixels scaled to [0, 1]. Bytes take a quarter of the memory; the trainer
 /// and <see cref="Runtime.BatchInference"/> widen each mini-batch or block of samples to floats as they go, giving the
